@@ -28,10 +28,10 @@ function mergedEdges(): { from: State; to: State; label: string }[] {
     entry.events.push(edge.event);
     merged.set(key, entry);
   }
-  return [...merged.values()].map(({ from, to, events }) => ({ from, to, label: events.join('\\n') }));
+  return [...merged.values()].map(({ from, to, events }) => ({ from, to, label: events.join('\n') }));
 }
 
-const dotString = (s: string) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+const dotString = (s: string) => `"${s.replace(/["\\]/g, (c) => `\\${c}`).replaceAll('\n', '\\n')}"`;
 
 /** Graphviz DOT text of the FSM, laid out left to right like the original's picture. */
 export function fsmToDot(options: FsmExportOptions = {}): string {
@@ -59,7 +59,7 @@ export function fsmToDot(options: FsmExportOptions = {}): string {
 export function fsmToMermaid(options: FsmExportOptions = {}): string {
   const lines = ['stateDiagram-v2', `  [*] --> ${INITIAL_STATE}`];
   for (const edge of mergedEdges()) {
-    lines.push(`  ${edge.from} --> ${edge.to}: ${edge.label.replaceAll('\\n', ', ')}`);
+    lines.push(`  ${edge.from} --> ${edge.to}: ${edge.label.replaceAll('\n', ', ')}`);
   }
   if (options.highlight) {
     lines.push('  classDef current fill:#ffd54f,stroke-width:2px', `  class ${options.highlight} current`);

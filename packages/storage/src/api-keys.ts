@@ -1,0 +1,79 @@
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import { StorageError, translated } from './errors.js';
+import type { Database } from './open-database.js';
+import { apiKeys } from './schema.js';
+
+export interface ApiKeyRecord {
+  id: string;
+  prefix: string;
+  role: string;
+  label: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+const columns = {
+  id: apiKeys.id,
+  prefix: apiKeys.prefix,
+  role: apiKeys.role,
+  label: apiKeys.label,
+  createdAt: apiKeys.createdAt,
+  lastUsedAt: apiKeys.lastUsedAt,
+  revokedAt: apiKeys.revokedAt,
+};
+
+/** Stores a new key by its hash (the key itself is never stored). */
+export async function insertApiKey(
+  db: Database,
+  key: { hash: string; prefix: string; role: string; label: string },
+): Promise<ApiKeyRecord> {
+  const [row] = await translated(() => db.orm.insert(apiKeys).values(key).returning(columns));
+  if (!row) throw new StorageError('internal', 'The API key was not stored');
+  return row;
+}
+
+/** How stale last_used_at may get before a use writes it again (one write per key per minute). */
+const TOUCH_INTERVAL_MS = 60_000;
+
+/** The key with this hash (revoked ones included: the caller decides), recording its use. */
+export async function findApiKeyByHash(db: Database, hash: string): Promise<ApiKeyRecord | undefined> {
+  const [row] = await translated(() => db.orm.select(columns).from(apiKeys).where(eq(apiKeys.hash, hash)));
+  if (
+    row &&
+    !row.revokedAt &&
+    (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > TOUCH_INTERVAL_MS)
+  ) {
+    await translated(
+      () => db.sql`update api_keys set last_used_at = date_trunc('milliseconds', now()) where id = ${row.id}`,
+    );
+  }
+  return row;
+}
+
+export async function listApiKeys(db: Database): Promise<ApiKeyRecord[]> {
+  return translated(() => db.orm.select(columns).from(apiKeys).orderBy(desc(apiKeys.createdAt)));
+}
+
+export async function countActiveApiKeys(db: Database): Promise<number> {
+  const [row] = await translated(
+    () => db.sql<{ n: number }[]>`select count(*)::int as n from api_keys where revoked_at is null`,
+  );
+  return row?.n ?? 0;
+}
+
+/** Revokes by id or by the visible prefix. */
+export async function revokeApiKey(db: Database, idOrPrefix: string): Promise<ApiKeyRecord> {
+  const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrPrefix);
+  const [row] = await translated(() =>
+    db.orm
+      .update(apiKeys)
+      .set({ revokedAt: new Date() })
+      .where(
+        and(isUuid ? eq(apiKeys.id, idOrPrefix) : eq(apiKeys.prefix, idOrPrefix), isNull(apiKeys.revokedAt)),
+      )
+      .returning(columns),
+  );
+  if (!row) throw new StorageError('not_found', `No active API key ${idOrPrefix}`, { key: idOrPrefix });
+  return row;
+}

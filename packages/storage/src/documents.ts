@@ -1,0 +1,143 @@
+import type { EventName, State } from '@pipelinejobs/core';
+
+/** Where an event came from: the inbound form, the CLI, or job creation. */
+export type EventSource = 'json' | 'params' | 'agave' | 'tapis' | 'cli' | 'create';
+
+/** A pipeline as the API returns it. */
+export interface PipelineDocument {
+  uuid: string;
+  id: string;
+  name: string;
+  body: Record<string, unknown>;
+  visible: boolean;
+  created: string;
+  updated: string;
+}
+
+/** A job as the API returns it (schemas/job.json). The token is added by the app for its creator. */
+export interface JobDocument {
+  uuid: string;
+  pipeline_uuid: string;
+  state: State;
+  last_event: EventName;
+  token_version: number;
+  archive_path: string | null;
+  archive_system: string | null;
+  archive_patterns: unknown[];
+  product_patterns: unknown[];
+  session: string | null;
+  agent: string | null;
+  task: string | null;
+  child_of: string[];
+  data: Record<string, unknown>;
+  visible: boolean;
+  version: number;
+  created: string;
+  updated: string;
+  state_since: string;
+}
+
+/** One history entry (schemas/history-event.json). */
+export interface HistoryEvent {
+  uuid: string;
+  seq: number;
+  name: EventName;
+  from: State | null;
+  to: State;
+  data: unknown;
+  source: EventSource;
+  date: string;
+}
+
+/** What applying an event returns, and what a replay of its idempotency key returns again. */
+export interface EventOutcome {
+  job: { uuid: string; state: State; last_event: EventName; updated: string };
+  event: { uuid: string; seq: number; name: EventName; from: State; to: State; date: string };
+}
+
+export const iso = (value: Date | string): string => new Date(value).toISOString();
+
+export interface JobRow {
+  uuid: string;
+  pipeline_uuid: string;
+  state: string;
+  last_event: string;
+  token_version: number;
+  archive_path: string | null;
+  archive_system: string | null;
+  archive_patterns: unknown[];
+  product_patterns: unknown[];
+  session: string | null;
+  agent: string | null;
+  task: string | null;
+  child_of: string[];
+  data: Record<string, unknown>;
+  visible: boolean;
+  version: number;
+  // Strings: drizzle turns off the driver's date parsing on the shared client.
+  created_at: Date | string;
+  updated_at: Date | string;
+  state_since: Date | string;
+}
+
+export function jobDocument(row: JobRow): JobDocument {
+  return {
+    uuid: row.uuid,
+    pipeline_uuid: row.pipeline_uuid,
+    state: row.state as State,
+    last_event: row.last_event as EventName,
+    token_version: row.token_version,
+    archive_path: row.archive_path,
+    archive_system: row.archive_system,
+    archive_patterns: row.archive_patterns,
+    product_patterns: row.product_patterns,
+    session: row.session,
+    agent: row.agent,
+    task: row.task,
+    child_of: row.child_of,
+    data: row.data,
+    visible: row.visible,
+    version: row.version,
+    created: iso(row.created_at),
+    updated: iso(row.updated_at),
+    state_since: iso(row.state_since),
+  };
+}
+
+export interface HistoryRow {
+  uuid: string;
+  seq: number;
+  name: string;
+  from_state: string | null;
+  to_state: string;
+  data: unknown;
+  source: string;
+  created_at: Date | string;
+}
+
+export function historyEvent(row: HistoryRow): HistoryEvent {
+  return {
+    uuid: row.uuid,
+    seq: row.seq,
+    name: row.name as EventName,
+    from: row.from_state as State | null,
+    to: row.to_state as State,
+    data: row.data,
+    source: row.source as EventSource,
+    date: iso(row.created_at),
+  };
+}
+
+/** Opaque keyset cursors: base64url of JSON, so callers cannot depend on their shape. */
+export function encodeCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+export function decodeCursor<T>(cursor: string, check: (value: unknown) => value is T): T | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    return check(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}

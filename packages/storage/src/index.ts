@@ -1,0 +1,11 @@
+export * from './api-keys.js';
+export * from './apply-event.js';
+export * from './documents.js';
+export * from './embedded.js';
+export * from './errors.js';
+export * from './jobs.js';
+export * from './migrate.js';
+export * from './nonces.js';
+export * from './open-database.js';
+export * from './pipelines.js';
+export * as tables from './schema.js';

@@ -1,0 +1,194 @@
+import { INITIAL_STATE, isState, jobUuid, randomTypedUuid, type State } from '@pipelinejobs/core';
+import {
+  decodeCursor,
+  encodeCursor,
+  type HistoryEvent,
+  type HistoryRow,
+  historyEvent,
+  type JobDocument,
+  type JobRow,
+  jobDocument,
+} from './documents.js';
+import { StorageError, translated } from './errors.js';
+import type { Database } from './open-database.js';
+
+export interface CreateJobInput {
+  pipeline_uuid: string;
+  data: Record<string, unknown>;
+  /** Absent and `[]` give different identities, as in the original (REFERENCE §1.3). */
+  child_of?: string[];
+  archive_path?: string | null;
+  archive_system?: string | null;
+  archive_patterns?: unknown[];
+  product_patterns?: unknown[];
+  session?: string | null;
+  agent?: string | null;
+  task?: string | null;
+}
+
+export interface CreateJobOptions {
+  /**
+   * The identity computed by the caller from the exact request text (core's parseJsonExact keeps
+   * 1.0 apart from 1); by default it is computed from `input`.
+   */
+  uuid?: string;
+}
+
+const JOB_COLUMNS = `uuid, pipeline_uuid, state, last_event, token_version, archive_path, archive_system,
+  archive_patterns, product_patterns, session, agent, task, child_of, data, visible, version,
+  created_at, updated_at, state_since`;
+
+/**
+ * Creates a job, or returns the existing job with the same identity (`created: false`) without
+ * writing a second `create` history entry. One statement: the job row and its first history
+ * entry are inserted together or not at all.
+ */
+export async function createJob(
+  db: Database,
+  input: CreateJobInput,
+  options: CreateJobOptions = {},
+): Promise<{ job: JobDocument; created: boolean }> {
+  const uuid =
+    options.uuid ??
+    jobUuid({ pipeline_uuid: input.pipeline_uuid, child_of: input.child_of, data: input.data });
+  const eventUuid = randomTypedUuid('pipelinejob_event');
+  const { sql } = db;
+  return translated(async () => {
+    const [pipeline] = await sql<{ visible: boolean }[]>`
+      select visible from pipelines where uuid = ${input.pipeline_uuid}`;
+    if (!pipeline?.visible) {
+      throw new StorageError(
+        'not_found',
+        `Pipeline ${input.pipeline_uuid} is not registered: register it first (POST /pipelines)`,
+        { pipeline_uuid: input.pipeline_uuid },
+      );
+    }
+    const rows = await sql<JobRow[]>`
+      with job as (
+        insert into jobs (uuid, pipeline_uuid, state, last_event, archive_path, archive_system,
+          archive_patterns, product_patterns, session, agent, task, child_of, data)
+        values (${uuid}, ${input.pipeline_uuid}, ${INITIAL_STATE}, 'create', ${input.archive_path ?? null},
+          ${input.archive_system ?? null}, ${JSON.stringify(input.archive_patterns ?? [])}::jsonb,
+          ${JSON.stringify(input.product_patterns ?? [])}::jsonb, ${input.session ?? null}, ${input.agent ?? null},
+          ${input.task ?? null}, ${JSON.stringify(input.child_of ?? [])}::jsonb, ${JSON.stringify(input.data)}::jsonb)
+        on conflict (uuid) do nothing
+        returning *
+      ), event as (
+        insert into job_events (job_uuid, seq, uuid, name, from_state, to_state, data, source, created_at)
+        select uuid, 1, ${eventUuid}, 'create', null, state, data, 'create', created_at from job
+      )
+      select ${sql.unsafe(JOB_COLUMNS)} from job`;
+    const [created] = rows;
+    if (created) return { job: jobDocument(created), created: true };
+    return { job: await getJob(db, uuid), created: false };
+  });
+}
+
+async function jobRow(db: Database, uuid: string): Promise<JobRow | undefined> {
+  const [row] = await translated(
+    () => db.sql<JobRow[]>`select ${db.sql.unsafe(JOB_COLUMNS)} from jobs where uuid = ${uuid}`,
+  );
+  return row;
+}
+
+/** A visible job; `not_found` when there is none, `gone` when it was deleted. */
+export async function getJob(db: Database, uuid: string): Promise<JobDocument> {
+  const row = await jobRow(db, uuid);
+  if (!row) throw new StorageError('not_found', `No job ${uuid} exists`, { uuid });
+  if (!row.visible) throw new StorageError('gone', `Job ${uuid} was deleted`, { uuid });
+  return jobDocument(row);
+}
+
+export interface ListJobsOptions {
+  state?: State;
+  pipeline_uuid?: string;
+  /** Only jobs updated at or after this time. */
+  updated_since?: Date;
+  limit?: number;
+  /** The `next` cursor of the previous page. */
+  cursor?: string;
+}
+
+type JobCursor = [string, string];
+const isJobCursor = (v: unknown): v is JobCursor =>
+  Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string';
+
+/** Visible jobs, most recently updated first, with keyset pagination. */
+export async function listJobs(
+  db: Database,
+  options: ListJobsOptions = {},
+): Promise<{ items: JobDocument[]; next: string | null }> {
+  const { sql } = db;
+  const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
+  if (options.state !== undefined && !isState(options.state)) {
+    throw new StorageError('invalid', `Unknown state '${options.state}'`);
+  }
+  const cursor = options.cursor ? decodeCursor(options.cursor, isJobCursor) : undefined;
+  if (options.cursor && !cursor)
+    throw new StorageError('invalid', 'The cursor is not one this server issued');
+  const rows = await translated(
+    () => sql<JobRow[]>`
+      select ${sql.unsafe(JOB_COLUMNS)} from jobs
+      where visible
+        ${options.state ? sql`and state = ${options.state}` : sql``}
+        ${options.pipeline_uuid ? sql`and pipeline_uuid = ${options.pipeline_uuid}` : sql``}
+        ${options.updated_since ? sql`and updated_at >= ${options.updated_since.toISOString()}::timestamptz` : sql``}
+        ${cursor ? sql`and (updated_at, uuid) < (${cursor[0]}::timestamptz, ${cursor[1]})` : sql``}
+      order by updated_at desc, uuid desc
+      limit ${limit + 1}`,
+  );
+  const items = rows.slice(0, limit).map(jobDocument);
+  const last = items.at(-1);
+  return { items, next: rows.length > limit && last ? encodeCursor([last.updated, last.uuid]) : null };
+}
+
+/** A job's history, oldest first, by seq; `after` is the last seq of the previous page. */
+export async function listHistory(
+  db: Database,
+  uuid: string,
+  options: { after?: number; limit?: number } = {},
+): Promise<{ items: HistoryEvent[]; next: number | null }> {
+  await getJob(db, uuid);
+  const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
+  const rows = await translated(
+    () => db.sql<HistoryRow[]>`
+      select uuid, seq, name, from_state, to_state, data, source, created_at from job_events
+      where job_uuid = ${uuid} and seq > ${options.after ?? 0}
+      order by seq
+      limit ${limit + 1}`,
+  );
+  const items = rows.slice(0, limit).map(historyEvent);
+  return { items, next: rows.length > limit ? (items.at(-1)?.seq ?? null) : null };
+}
+
+/**
+ * Deletes a job: soft (hidden: refused by events with `gone`, left out of listings) or, with
+ * `force`, hard (the job and its history are removed).
+ */
+export async function deleteJob(db: Database, uuid: string, options: { force?: boolean } = {}) {
+  const { sql } = db;
+  const rows = await translated(() =>
+    options.force
+      ? sql`delete from jobs where uuid = ${uuid} returning uuid`
+      : sql`update jobs set visible = false, updated_at = date_trunc('milliseconds', now())
+            where uuid = ${uuid} and visible returning uuid`,
+  );
+  if (rows.length === 0) {
+    const row = await jobRow(db, uuid);
+    if (!row) throw new StorageError('not_found', `No job ${uuid} exists`, { uuid });
+    throw new StorageError('gone', `Job ${uuid} was already deleted`, { uuid });
+  }
+  return { uuid, deleted: options.force ? ('hard' as const) : ('soft' as const) };
+}
+
+/** Bumps the job's token version, which invalidates its current job token. */
+export async function rotateJobToken(db: Database, uuid: string): Promise<JobDocument> {
+  const [row] = await translated(
+    () => db.sql<JobRow[]>`
+      update jobs set token_version = token_version + 1 where uuid = ${uuid} and visible
+      returning ${db.sql.unsafe(JOB_COLUMNS)}`,
+  );
+  if (row) return jobDocument(row);
+  await getJob(db, uuid);
+  throw new StorageError('not_found', `No job ${uuid} exists`, { uuid });
+}

@@ -1,0 +1,104 @@
+import { desc } from 'drizzle-orm';
+import { StorageError, translated } from './errors.js';
+import type { Database } from './open-database.js';
+import { nonces } from './schema.js';
+
+export interface NonceRecord {
+  id: string;
+  prefix: string;
+  role: string;
+  label: string;
+  maxUses: number | null;
+  uses: number;
+  expiresAt: Date | null;
+  jobUuid: string | null;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+export type NonceConsumption =
+  | { ok: true; id: string; role: string; jobUuid: string | null; remainingUses: number | null }
+  | { ok: false; reason: 'unknown' | 'expired' | 'exhausted' | 'revoked' | 'out_of_scope' };
+
+export async function insertNonce(
+  db: Database,
+  nonce: {
+    hash: string;
+    prefix: string;
+    role: string;
+    label?: string;
+    maxUses: number | null;
+    expiresAt: Date | null;
+    jobUuid: string | null;
+  },
+): Promise<NonceRecord> {
+  const [row] = await translated(() => db.orm.insert(nonces).values(nonce).returning());
+  if (!row) throw new StorageError('internal', 'The nonce was not stored');
+  return recordOf(row);
+}
+
+function recordOf(row: typeof nonces.$inferSelect): NonceRecord {
+  const { hash: _hash, ...record } = row;
+  return record;
+}
+
+/**
+ * Consumes one use atomically: a single conditional UPDATE, so concurrent uses can never spend
+ * more than max_uses. When nothing was updated, a second read tells why.
+ */
+export async function consumeNonce(
+  db: Database,
+  hash: string,
+  jobUuid: string | undefined,
+  now: Date,
+): Promise<NonceConsumption> {
+  const { sql } = db;
+  // ISO text: drizzle turns off the driver's Date serialisation on the shared client.
+  const at = now.toISOString();
+  return translated(async () => {
+    const [used] = await sql<
+      { id: string; role: string; job_uuid: string | null; remaining: number | null }[]
+    >`
+      update nonces set uses = uses + 1
+      where hash = ${hash} and revoked_at is null
+        and (expires_at is null or expires_at > ${at}::timestamptz)
+        and (max_uses is null or uses < max_uses)
+        and (job_uuid is null or job_uuid = ${jobUuid ?? null})
+      returning id, role, job_uuid, (max_uses - uses)::int as remaining`;
+    if (used)
+      return {
+        ok: true,
+        id: used.id,
+        role: used.role,
+        jobUuid: used.job_uuid,
+        remainingUses: used.remaining,
+      };
+    const [row] = await sql<{ revoked: boolean; expired: boolean; exhausted: boolean }[]>`
+      select revoked_at is not null as revoked, expires_at is not null and expires_at <= ${at}::timestamptz as expired,
+        max_uses is not null and uses >= max_uses as exhausted
+      from nonces where hash = ${hash}`;
+    if (!row) return { ok: false, reason: 'unknown' };
+    if (row.revoked) return { ok: false, reason: 'revoked' };
+    if (row.expired) return { ok: false, reason: 'expired' };
+    if (row.exhausted) return { ok: false, reason: 'exhausted' };
+    return { ok: false, reason: 'out_of_scope' };
+  });
+}
+
+export async function listNonces(db: Database): Promise<NonceRecord[]> {
+  const rows = await translated(() => db.orm.select().from(nonces).orderBy(desc(nonces.createdAt)));
+  return rows.map(recordOf);
+}
+
+export async function revokeNonce(db: Database, idOrPrefix: string): Promise<NonceRecord> {
+  const [row] = await translated(
+    () => db.sql<{ id: string }[]>`
+      update nonces set revoked_at = date_trunc('milliseconds', now())
+      where (id::text = ${idOrPrefix} or prefix = ${idOrPrefix}) and revoked_at is null
+      returning id`,
+  );
+  if (!row) throw new StorageError('not_found', `No active nonce ${idOrPrefix}`, { nonce: idOrPrefix });
+  const [record] = (await listNonces(db)).filter((n) => n.id === row.id);
+  if (!record) throw new StorageError('not_found', `No nonce ${idOrPrefix}`);
+  return record;
+}

@@ -1,0 +1,74 @@
+import { pipelineUuid } from '@pipelinejobs/core';
+import { and, desc, eq, lt } from 'drizzle-orm';
+import { iso, type PipelineDocument } from './documents.js';
+import { StorageError, translated } from './errors.js';
+import type { Database } from './open-database.js';
+import { pipelines } from './schema.js';
+
+type PipelineRow = typeof pipelines.$inferSelect;
+
+function pipelineDocument(row: PipelineRow): PipelineDocument {
+  return {
+    uuid: row.uuid,
+    id: row.id,
+    name: row.name,
+    body: row.body as Record<string, unknown>,
+    visible: row.visible,
+    created: iso(row.createdAt),
+    updated: iso(row.updatedAt),
+  };
+}
+
+export interface PipelineInput {
+  id: string;
+  name: string;
+  components: unknown[];
+  [key: string]: unknown;
+}
+
+/**
+ * Registers a pipeline; its identity is the typed UUID of its id and components, so registering
+ * the same pipeline again returns the existing record (`created: false`).
+ */
+export async function registerPipeline(
+  db: Database,
+  input: PipelineInput,
+): Promise<{ pipeline: PipelineDocument; created: boolean }> {
+  const uuid = pipelineUuid(input);
+  return translated(async () => {
+    const [inserted] = await db.orm
+      .insert(pipelines)
+      .values({ uuid, id: input.id, name: input.name, body: input })
+      .onConflictDoNothing({ target: pipelines.uuid })
+      .returning();
+    if (inserted) return { pipeline: pipelineDocument(inserted), created: true };
+    return { pipeline: await getPipeline(db, uuid), created: false };
+  });
+}
+
+export async function getPipeline(db: Database, uuid: string): Promise<PipelineDocument> {
+  const [row] = await translated(() => db.orm.select().from(pipelines).where(eq(pipelines.uuid, uuid)));
+  if (!row) throw new StorageError('not_found', `No pipeline ${uuid} is registered`, { uuid });
+  if (!row.visible) throw new StorageError('gone', `Pipeline ${uuid} was deleted`, { uuid });
+  return pipelineDocument(row);
+}
+
+/** Visible pipelines in uuid order; `before` is the `next` value of the previous page. */
+export async function listPipelines(
+  db: Database,
+  options: { limit?: number; before?: string } = {},
+): Promise<{ items: PipelineDocument[]; next: string | null }> {
+  const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
+  const rows = await translated(() =>
+    db.orm
+      .select()
+      .from(pipelines)
+      .where(
+        and(eq(pipelines.visible, true), options.before ? lt(pipelines.uuid, options.before) : undefined),
+      )
+      .orderBy(desc(pipelines.uuid))
+      .limit(limit + 1),
+  );
+  const items = rows.slice(0, limit).map(pipelineDocument);
+  return { items, next: rows.length > limit ? (items.at(-1)?.uuid ?? null) : null };
+}

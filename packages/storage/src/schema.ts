@@ -1,0 +1,119 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+// Timestamps are UTC with millisecond precision (DESIGN.md §2): timestamptz(3).
+const at = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' });
+const nowMs = sql`date_trunc('milliseconds', now())`;
+
+export const pipelines = pgTable(
+  'pipelines',
+  {
+    uuid: text('uuid').primaryKey(),
+    id: text('id').notNull(),
+    name: text('name').notNull(),
+    body: jsonb('body').notNull(),
+    visible: boolean('visible').notNull().default(true),
+    createdAt: at('created_at').notNull().default(nowMs),
+    updatedAt: at('updated_at').notNull().default(nowMs),
+  },
+  (t) => [index('pipelines_id_idx').on(t.id)],
+);
+
+export const jobs = pgTable(
+  'jobs',
+  {
+    uuid: text('uuid').primaryKey(),
+    pipelineUuid: text('pipeline_uuid')
+      .notNull()
+      .references(() => pipelines.uuid),
+    state: text('state').notNull(),
+    lastEvent: text('last_event').notNull(),
+    tokenVersion: integer('token_version').notNull().default(1),
+    archivePath: text('archive_path'),
+    archiveSystem: text('archive_system'),
+    archivePatterns: jsonb('archive_patterns').notNull().default([]),
+    productPatterns: jsonb('product_patterns').notNull().default([]),
+    session: text('session'),
+    agent: text('agent'),
+    task: text('task'),
+    childOf: jsonb('child_of').notNull().default([]),
+    data: jsonb('data').notNull(),
+    visible: boolean('visible').notNull().default(true),
+    /** Number of history entries; the seq of the newest one. */
+    version: integer('version').notNull().default(1),
+    createdAt: at('created_at').notNull().default(nowMs),
+    updatedAt: at('updated_at').notNull().default(nowMs),
+    stateSince: at('state_since').notNull().default(nowMs),
+  },
+  (t) => [
+    // Keyset pagination of listings: newest first, uuid breaks ties.
+    index('jobs_updated_idx').on(t.updatedAt.desc(), t.uuid.desc()),
+    index('jobs_state_updated_idx').on(t.state, t.updatedAt.desc(), t.uuid.desc()),
+    index('jobs_pipeline_updated_idx').on(t.pipelineUuid, t.updatedAt.desc(), t.uuid.desc()),
+  ],
+);
+
+export const jobEvents = pgTable(
+  'job_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    jobUuid: text('job_uuid')
+      .notNull()
+      .references(() => jobs.uuid, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    uuid: text('uuid').notNull(),
+    name: text('name').notNull(),
+    fromState: text('from_state'),
+    toState: text('to_state').notNull(),
+    data: jsonb('data'),
+    source: text('source').notNull(),
+    idempotencyKey: text('idempotency_key'),
+    /** The response given to the first caller, returned again on a replay. */
+    response: jsonb('response'),
+    createdAt: at('created_at').notNull().default(nowMs),
+  },
+  (t) => [
+    uniqueIndex('job_events_job_seq_idx').on(t.jobUuid, t.seq),
+    uniqueIndex('job_events_job_key_idx').on(t.jobUuid, t.idempotencyKey),
+    uniqueIndex('job_events_uuid_idx').on(t.uuid),
+  ],
+);
+
+export const apiKeys = pgTable('api_keys', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  hash: text('hash').notNull().unique(),
+  prefix: text('prefix').notNull(),
+  role: text('role').notNull(),
+  label: text('label').notNull(),
+  createdAt: at('created_at').notNull().default(nowMs),
+  lastUsedAt: at('last_used_at'),
+  revokedAt: at('revoked_at'),
+});
+
+export const nonces = pgTable('nonces', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  hash: text('hash').notNull().unique(),
+  prefix: text('prefix').notNull(),
+  role: text('role').notNull(),
+  label: text('label').notNull().default(''),
+  /** null: unlimited uses. */
+  maxUses: integer('max_uses'),
+  uses: bigint('uses', { mode: 'number' }).notNull().default(0),
+  expiresAt: at('expires_at'),
+  /** null: any job. */
+  jobUuid: text('job_uuid'),
+  createdAt: at('created_at').notNull().default(nowMs),
+  revokedAt: at('revoked_at'),
+});

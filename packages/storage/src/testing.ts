@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { acquireEmbeddedServer, releaseEmbeddedServer } from './embedded.js';
+import { migrate } from './migrate.js';
+
+/**
+ * Test support, exported as `@pipelinejobs/storage/testing`: a real PostgreSQL for a test run
+ * (the one at `url`, or an embedded server in a temporary folder) with a migrated template
+ * database, from which each test file gets a database of its own in milliseconds.
+ */
+
+export interface TestPostgres {
+  /** A URL for the server's maintenance database; CREATE DATABASE runs through it. */
+  adminUrl: string;
+  /** The migrated template database. */
+  template: string;
+  stop(): Promise<void>;
+}
+
+const suffix = () => `${process.pid}_${randomBytes(4).toString('hex')}`;
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+export async function startTestPostgres(options: { url?: string } = {}): Promise<TestPostgres> {
+  let adminUrl: string;
+  let stopServer = async () => {};
+  if (options.url) {
+    adminUrl = options.url;
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), 'pipelinejobs-test-'));
+    chmodSync(dir, 0o755); // the postgres user must traverse it when the tests run as root
+    const dataDir = join(dir, 'data');
+    const server = await acquireEmbeddedServer(dataDir);
+    adminUrl = server.url;
+    stopServer = async () => {
+      await releaseEmbeddedServer(dataDir);
+      rmSync(dir, { recursive: true, force: true });
+    };
+  }
+  const template = `pj_template_${suffix()}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database ${template}`);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+  const sql = postgres(withDatabase(adminUrl, template), { max: 1, onnotice: () => {} });
+  try {
+    await migrate(sql);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+  return {
+    adminUrl,
+    template,
+    async stop() {
+      await dropDatabase(adminUrl, template);
+      await stopServer();
+    },
+  };
+}
+
+/** A new database cloned from the migrated template; returns its URL. */
+export async function createTestDatabase(pg: { adminUrl: string; template: string }): Promise<string> {
+  const name = `pj_test_${suffix()}`;
+  const admin = postgres(pg.adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database ${name} template ${pg.template}`);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+  return withDatabase(pg.adminUrl, name);
+}
+
+export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,237 @@
+import {
+  applyEvent,
+  createJob,
+  type Database,
+  deleteJob,
+  getJob,
+  getPipeline,
+  listHistory,
+  listJobs,
+  listPipelines,
+  type PipelineInput,
+  registerPipeline,
+  rotateJobToken,
+  StorageError,
+} from '@pipelinejobs/storage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestDatabase } from '../../../test/database.js';
+import { allow, fixture, jobNumber, TACOBOT_JOB, TACOBOT_PIPELINE, tacobot } from './helpers.js';
+
+let db: Database;
+let cleanup: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ db, cleanup } = await openTestDatabase());
+});
+afterAll(() => cleanup());
+
+async function rejection(promise: Promise<unknown>): Promise<StorageError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(StorageError);
+  return error as StorageError;
+}
+
+async function eventCount(uuid: string): Promise<number> {
+  const [row] = await db.sql<
+    { n: number }[]
+  >`select count(*)::int as n from job_events where job_uuid = ${uuid}`;
+  return row?.n ?? -1;
+}
+
+describe('pipelines', () => {
+  it('registers the tacobot pipeline under its typed UUID, once', async () => {
+    const input = fixture<PipelineInput>('pipelines/tacobot.json');
+    const first = await registerPipeline(db, input);
+    const again = await registerPipeline(db, {
+      ...input,
+      description: 'changed text does not change identity',
+    });
+    expect(first.pipeline.uuid).toBe(TACOBOT_PIPELINE);
+    expect(again).toEqual({ pipeline: first.pipeline, created: false });
+    expect((await getPipeline(db, TACOBOT_PIPELINE)).name).toBe('Tacobot 9000');
+    const listed = await listPipelines(db);
+    expect(listed.items.map((p) => p.uuid)).toContain(TACOBOT_PIPELINE);
+  });
+
+  it('reports an unknown pipeline as not_found', async () => {
+    expect((await rejection(getPipeline(db, '106aaaaa-0000-5000-8000-000000000000'))).code).toBe('not_found');
+  });
+});
+
+describe('the tacobot job (SD2E fixtures)', () => {
+  it('is created as 107b93f3-1eae-5e79-8a18-0a480f8aa3a5 and runs to FINISHED with 5 history entries', async () => {
+    const job = await tacobot(db);
+    expect(job).toMatchObject({ uuid: TACOBOT_JOB, state: 'CREATED', last_event: 'create', version: 1 });
+    for (const file of ['tacobot-run', 'tacobot-update', 'tacobot-resource', 'tacobot-finish']) {
+      const event = fixture<{ uuid: string; name: string; data?: unknown }>(`jobs/${file}.json`);
+      const { outcome } = await applyEvent(
+        db,
+        { jobUuid: event.uuid, name: event.name, data: event.data, source: 'json' },
+        allow,
+      );
+      expect(outcome.job.uuid).toBe(TACOBOT_JOB);
+    }
+    const finished = await getJob(db, TACOBOT_JOB);
+    expect(finished).toMatchObject({ state: 'FINISHED', last_event: 'finish', version: 5 });
+    const history = await listHistory(db, TACOBOT_JOB);
+    expect(history.items.map((e) => [e.seq, e.name, e.from, e.to])).toEqual([
+      [1, 'create', null, 'CREATED'],
+      [2, 'run', 'CREATED', 'RUNNING'],
+      [3, 'update', 'RUNNING', 'RUNNING'],
+      [4, 'resource', 'RUNNING', 'RUNNING'],
+      [5, 'finish', 'RUNNING', 'FINISHED'],
+    ]);
+    expect(history.items[1]?.data).toEqual({ 'key-from-run': 'key value data' });
+    expect(history.items[0]?.data).toEqual(fixture<{ data: unknown }>('jobs/tacobot.json').data);
+    for (const entry of history.items) expect(entry.uuid).toMatch(/^108/);
+  });
+
+  it('returns the existing job when created again, without a second create entry', async () => {
+    const again = await createJob(db, fixture('jobs/tacobot.json'));
+    expect(again.created).toBe(false);
+    expect(again.job.uuid).toBe(TACOBOT_JOB);
+    expect(await eventCount(TACOBOT_JOB)).toBe(5);
+  });
+
+  it('refuses the wrong-uuid event as not_found', async () => {
+    const event = fixture<{ uuid: string; name: string }>('jobs/tacobot-run-wrong-uuid.json');
+    const error = await rejection(
+      applyEvent(db, { jobUuid: event.uuid, name: event.name, source: 'json' }, allow),
+    );
+    expect(error.code).toBe('not_found');
+  });
+
+  it('refuses an event the state does not allow, names the allowed events, and writes nothing', async () => {
+    const before = await getJob(db, TACOBOT_JOB);
+    const error = await rejection(
+      applyEvent(db, { jobUuid: TACOBOT_JOB, name: 'run', source: 'json' }, allow),
+    );
+    expect(error.code).toBe('not_allowed');
+    expect(error.details).toMatchObject({
+      state: 'FINISHED',
+      allowed: ['finish', 'index', 'indexed', 'validate', 'retire', 'reset'],
+    });
+    expect(await getJob(db, TACOBOT_JOB)).toEqual(before);
+    expect(await eventCount(TACOBOT_JOB)).toBe(5);
+  });
+
+  it('refuses create as an event', async () => {
+    const error = await rejection(
+      applyEvent(db, { jobUuid: TACOBOT_JOB, name: 'CREATE', source: 'json' }, allow),
+    );
+    expect(error.code).toBe('invalid');
+  });
+});
+
+describe('jobs', () => {
+  it('refuses to create a job for an unregistered pipeline', async () => {
+    const error = await rejection(
+      createJob(db, { pipeline_uuid: '106aaaaa-0000-5000-8000-000000000000', data: {}, child_of: [] }),
+    );
+    expect(error.code).toBe('not_found');
+    expect(error.message).toContain('register it first');
+  });
+
+  it('lets the authorisation callback refuse, and then writes nothing', async () => {
+    const job = await jobNumber(db, 1);
+    const refusal = new Error('no token');
+    await expect(
+      applyEvent(db, { jobUuid: job.uuid, name: 'run', source: 'json' }, () => {
+        throw refusal;
+      }),
+    ).rejects.toBe(refusal);
+    expect(await getJob(db, job.uuid)).toEqual(job);
+    expect(await eventCount(job.uuid)).toBe(1);
+  });
+
+  it('passes the locked state and token version to the authorisation callback', async () => {
+    const job = await jobNumber(db, 2);
+    const seen: unknown[] = [];
+    await applyEvent(db, { jobUuid: job.uuid, name: 'RUN', source: 'params' }, (locked) => {
+      seen.push(locked);
+    });
+    expect(seen).toEqual([{ uuid: job.uuid, state: 'CREATED', tokenVersion: 1 }]);
+    expect((await getJob(db, job.uuid)).last_event).toBe('run');
+  });
+
+  it('returns the first result for a reused idempotency key and writes nothing', async () => {
+    const job = await jobNumber(db, 3);
+    const input = { jobUuid: job.uuid, name: 'update', source: 'json' as const, idempotencyKey: 'k-1' };
+    const first = await applyEvent(db, { ...input, data: { n: 1 } }, allow);
+    const second = await applyEvent(db, { ...input, data: { n: 2 } }, allow);
+    expect(first.replayed).toBe(false);
+    expect(second).toEqual({ outcome: first.outcome, replayed: true });
+    expect(await eventCount(job.uuid)).toBe(2);
+    const conflict = await rejection(applyEvent(db, { ...input, name: 'run' }, allow));
+    expect(conflict.code).toBe('conflict');
+  });
+
+  it('moves state_since only when the state changes', async () => {
+    const job = await jobNumber(db, 4);
+    const run = await applyEvent(db, { jobUuid: job.uuid, name: 'run', source: 'json' }, allow);
+    await applyEvent(db, { jobUuid: job.uuid, name: 'update', source: 'json' }, allow);
+    const after = await getJob(db, job.uuid);
+    expect(after.state_since).toBe(run.outcome.event.date);
+    expect(after.version).toBe(3);
+  });
+
+  it('hides a soft-deleted job: gone for reads and events, left out of listings', async () => {
+    const job = await jobNumber(db, 5);
+    expect(await deleteJob(db, job.uuid)).toEqual({ uuid: job.uuid, deleted: 'soft' });
+    expect((await rejection(getJob(db, job.uuid))).code).toBe('gone');
+    expect(
+      (await rejection(applyEvent(db, { jobUuid: job.uuid, name: 'run', source: 'json' }, allow))).code,
+    ).toBe('gone');
+    expect((await listJobs(db, { limit: 500 })).items.map((j) => j.uuid)).not.toContain(job.uuid);
+    expect((await rejection(deleteJob(db, job.uuid))).code).toBe('gone');
+    expect(await deleteJob(db, job.uuid, { force: true })).toEqual({ uuid: job.uuid, deleted: 'hard' });
+    expect(await eventCount(job.uuid)).toBe(0);
+    expect((await rejection(getJob(db, job.uuid))).code).toBe('not_found');
+  });
+
+  it('rotates the token version', async () => {
+    const job = await jobNumber(db, 6);
+    expect((await rotateJobToken(db, job.uuid)).token_version).toBe(2);
+  });
+
+  it('lists jobs with filters and keyset pagination', async () => {
+    const made = [];
+    for (let n = 100; n < 107; n += 1) made.push(await jobNumber(db, n));
+    for (const job of made.slice(0, 3)) {
+      await applyEvent(db, { jobUuid: job.uuid, name: 'run', source: 'json' }, allow);
+    }
+    const running = await listJobs(db, { state: 'RUNNING', limit: 500 });
+    for (const job of made.slice(0, 3)) expect(running.items.map((j) => j.uuid)).toContain(job.uuid);
+    expect(running.items.every((j) => j.state === 'RUNNING')).toBe(true);
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await listJobs(db, { pipeline_uuid: TACOBOT_PIPELINE, limit: 2, cursor });
+      seen.push(...page.items.map((j) => j.uuid));
+      cursor = page.next ?? undefined;
+    } while (cursor);
+    const all = await listJobs(db, { pipeline_uuid: TACOBOT_PIPELINE, limit: 500 });
+    expect(seen).toEqual(all.items.map((j) => j.uuid));
+    expect(new Set(seen).size).toBe(seen.length);
+
+    const since = new Date(Date.parse(all.items[0]?.updated ?? '') + 1);
+    expect((await listJobs(db, { updated_since: since })).items).toEqual([]);
+    expect((await rejection(listJobs(db, { cursor: 'garbage' }))).code).toBe('invalid');
+  });
+
+  it('pages history oldest first by seq', async () => {
+    const job = await jobNumber(db, 7);
+    for (let i = 0; i < 4; i += 1)
+      await applyEvent(db, { jobUuid: job.uuid, name: 'update', source: 'json' }, allow);
+    const first = await listHistory(db, job.uuid, { limit: 2 });
+    expect(first.items.map((e) => e.seq)).toEqual([1, 2]);
+    expect(first.next).toBe(2);
+    const rest = await listHistory(db, job.uuid, { after: first.next ?? 0, limit: 10 });
+    expect(rest.items.map((e) => e.seq)).toEqual([3, 4, 5]);
+    expect(rest.next).toBeNull();
+  });
+});
