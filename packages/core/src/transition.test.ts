@@ -8,8 +8,22 @@ import { allowedEvents, isAdminEvent, isReservedEvent, transition } from './tran
  * state -> { event: destination }. Every pair not listed must be refused.
  */
 const REFERENCE: Record<State, Record<string, State>> = {
-  CREATED: { create: 'CREATED', run: 'RUNNING', update: 'CREATED', resource: 'CREATED', fail: 'FAILED', reset: 'RESET' },
-  RUNNING: { run: 'RUNNING', update: 'RUNNING', resource: 'RUNNING', fail: 'FAILED', finish: 'FINISHED', reset: 'RESET' },
+  CREATED: {
+    create: 'CREATED',
+    run: 'RUNNING',
+    update: 'CREATED',
+    resource: 'CREATED',
+    fail: 'FAILED',
+    reset: 'RESET',
+  },
+  RUNNING: {
+    run: 'RUNNING',
+    update: 'RUNNING',
+    resource: 'RUNNING',
+    fail: 'FAILED',
+    finish: 'FINISHED',
+    reset: 'RESET',
+  },
   FINISHED: {
     finish: 'FINISHED',
     index: 'INDEXING',
@@ -73,7 +87,8 @@ describe('transition', () => {
   it('names the state and the allowed events when an event is not allowed', () => {
     const result = transition('FAILED', 'run');
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.message).toBe("Event 'run' is not allowed in state FAILED; allowed: retire, reset");
+    if (!result.ok)
+      expect(result.message).toBe("Event 'run' is not allowed in state FAILED; allowed: retire, reset");
   });
 
   it('refuses an unknown state without throwing', () => {

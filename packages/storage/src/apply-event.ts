@@ -47,15 +47,17 @@ interface LockedRow {
   version: number;
   /** A string: drizzle turns off the driver's date parsing on the shared client. */
   now: string | Date;
-  replay_name: string | null;
-  replay: EventOutcome | null;
 }
 
 /**
- * Applies one event in one transaction: lock the job row (SELECT ... FOR UPDATE, which also
- * fetches a stored result for the idempotency key), authorise, run the FSM, then insert the
- * history row and update the job in a single statement. Four round trips: BEGIN, lock, write,
- * COMMIT. A refused event writes nothing.
+ * Applies one event in one transaction: lock the job row (SELECT ... FOR UPDATE), authorise, run
+ * the FSM, then insert the history row and update the job in a single statement. Four round
+ * trips: BEGIN, lock, write, COMMIT; a replayed idempotency key costs one more (the read of the
+ * stored result). A refused event writes nothing.
+ *
+ * Idempotency keys are checked by the write itself (ON CONFLICT on (job_uuid, key)) rather than
+ * joined into the locking SELECT: under READ COMMITTED a statement that waited for the lock still
+ * sees the snapshot taken before it waited, so it could miss a key committed meanwhile.
  */
 export async function applyEvent(
   db: Database,
@@ -72,30 +74,36 @@ export async function applyEvent(
   try {
     return await db.sql.begin(async (tx) => {
       const [row] = await tx<LockedRow[]>`
-        select j.state, j.token_version, j.visible, j.version, date_trunc('milliseconds', now()) as now,
-          e.name as replay_name, e.response as replay
-        from jobs j
-        left join job_events e on e.job_uuid = j.uuid and e.idempotency_key = ${key}
-        where j.uuid = ${input.jobUuid}
-        for update of j`;
+        select state, token_version, visible, version, date_trunc('milliseconds', now()) as now
+        from jobs where uuid = ${input.jobUuid}
+        for update`;
       if (!row)
         throw new StorageError('not_found', `No job ${input.jobUuid} exists`, { uuid: input.jobUuid });
       if (!row.visible)
         throw new StorageError('gone', `Job ${input.jobUuid} was deleted`, { uuid: input.jobUuid });
       const state = row.state as State;
       await authorize({ uuid: input.jobUuid, state, tokenVersion: row.token_version });
-      if (row.replay) {
-        if (row.replay_name !== name) {
+
+      /** The stored first result for this key, if the key was used on this job. */
+      const replay = async (): Promise<AppliedEvent | undefined> => {
+        if (key === null) return undefined;
+        const [stored] = await tx<{ name: string; response: EventOutcome }[]>`
+          select name, response from job_events where job_uuid = ${input.jobUuid} and idempotency_key = ${key}`;
+        if (!stored) return undefined;
+        if (stored.name !== name) {
           throw new StorageError(
             'conflict',
-            `Idempotency key already used on this job for a '${row.replay_name}' event; use a new key`,
+            `Idempotency key already used on this job for a '${stored.name}' event; use a new key`,
             { uuid: input.jobUuid },
           );
         }
-        return { outcome: row.replay, replayed: true };
-      }
+        return { outcome: stored.response, replayed: true };
+      };
+
       const result = transition(state, name);
       if (!result.ok) {
+        const replayed = await replay();
+        if (replayed) return replayed;
         throw new StorageError('not_allowed', result.message, {
           uuid: input.jobUuid,
           state,
@@ -117,19 +125,27 @@ export async function applyEvent(
         },
       };
       const data = input.data === undefined ? null : JSON.stringify(input.data);
-      await tx`
+      const [written] = await tx<{ n: number }[]>`
         with event as (
           insert into job_events (job_uuid, seq, uuid, name, from_state, to_state, data, source,
             idempotency_key, response, created_at)
           values (${input.jobUuid}, ${seq}, ${outcome.event.uuid}, ${result.event}, ${state}, ${result.to},
             ${data}::jsonb, ${input.source}, ${key}, ${key === null ? null : JSON.stringify(outcome)}::jsonb,
             ${date})
+          on conflict (job_uuid, idempotency_key) do nothing
+          returning 1
+        ), job as (
+          update jobs set state = ${result.to}, last_event = ${result.event}, version = ${seq},
+            updated_at = ${date},
+            state_since = case when state = ${result.to} then state_since else ${date}::timestamptz end
+          where uuid = ${input.jobUuid} and exists (select 1 from event)
+          returning 1
         )
-        update jobs set state = ${result.to}, last_event = ${result.event}, version = ${seq},
-          updated_at = ${date},
-          state_since = case when state = ${result.to} then state_since else ${date} end
-        where uuid = ${input.jobUuid}`;
-      return { outcome, replayed: false };
+        select count(*)::int as n from job`;
+      if (written?.n === 1) return { outcome, replayed: false };
+      const replayed = await replay();
+      if (!replayed) throw new StorageError('internal', 'The event was neither written nor found');
+      return replayed;
     });
   } catch (error) {
     // The authorisation callback's own refusals pass through unchanged; driver errors are translated.

@@ -29,6 +29,9 @@ export interface JobDocument {
   agent: string | null;
   task: string | null;
   child_of: string[];
+  generated_by: string[];
+  acted_on: string[];
+  acted_using: string[];
   data: Record<string, unknown>;
   visible: boolean;
   version: number;
@@ -71,6 +74,9 @@ export interface JobRow {
   agent: string | null;
   task: string | null;
   child_of: string[];
+  generated_by: string[];
+  acted_on: string[];
+  acted_using: string[];
   data: Record<string, unknown>;
   visible: boolean;
   version: number;
@@ -95,6 +101,9 @@ export function jobDocument(row: JobRow): JobDocument {
     agent: row.agent,
     task: row.task,
     child_of: row.child_of,
+    generated_by: row.generated_by,
+    acted_on: row.acted_on,
+    acted_using: row.acted_using,
     data: row.data,
     visible: row.visible,
     version: row.version,

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
@@ -37,6 +37,8 @@ import { StorageError } from './errors.js';
 
 export const EMBEDDED_DATABASE = 'pipelinejobs';
 const USER = 'postgres';
+
+type RunAs = { uid: number; gid: number };
 
 export interface EmbeddedServer {
   readonly url: string;
@@ -116,7 +118,7 @@ function reachableByOthers(path: string): boolean {
  * As root, PostgreSQL runs as the postgres user, who cannot read binaries under a 0700 folder
  * such as /root: copy them once to a world-readable cache keyed by version.
  */
-function binaries(): { bin: string; runAs?: { uid: number; gid: number } } {
+function binaries(): { bin: string; runAs?: RunAs } {
   const source = nativeDir();
   if (!existsSync(join(source, 'bin', 'postgres'))) {
     fail(`The embedded PostgreSQL binaries are missing in ${source}: reinstall with pnpm install`);
@@ -147,7 +149,7 @@ function binaries(): { bin: string; runAs?: { uid: number; gid: number } } {
   return { bin: join(cache, 'bin'), runAs };
 }
 
-function postgresUser(): { uid: number; gid: number } {
+function postgresUser(): RunAs {
   const lookup = () => {
     const line = readFileSync('/etc/passwd', 'utf8')
       .split('\n')
@@ -241,7 +243,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-function run(bin: string, args: string[], runAs: { uid: number; gid: number } | undefined): void {
+function run(bin: string, args: string[], runAs: RunAs | undefined): void {
   try {
     execFileSync(bin, args, { stdio: 'pipe', ...(runAs ?? {}) });
   } catch (error) {
@@ -253,7 +255,7 @@ function run(bin: string, args: string[], runAs: { uid: number; gid: number } | 
   }
 }
 
-function initialise(paths: Paths, bin: string, runAs: { uid: number; gid: number } | undefined): void {
+function initialise(paths: Paths, bin: string, runAs: RunAs | undefined): void {
   if (runAs && !reachableByOthers(paths.root)) {
     fail(
       `The ${USER} user cannot reach ${paths.root} (a parent folder is not world-traversable, e.g. mode 0700): ` +
@@ -290,7 +292,7 @@ function initialise(paths: Paths, bin: string, runAs: { uid: number; gid: number
   }
 }
 
-async function startServer(paths: Paths, bin: string, runAs: { uid: number; gid: number } | undefined) {
+async function startServer(paths: Paths, bin: string, runAs: RunAs | undefined) {
   const port = await freePort();
   const logFd = openSync(paths.log, 'a', 0o644);
   if (runAs) chownSync(paths.log, runAs.uid, runAs.gid);
@@ -315,19 +317,49 @@ async function startServer(paths: Paths, bin: string, runAs: { uid: number; gid:
   return { port, child };
 }
 
-async function waitReady(paths: Paths, port: number, timeoutMs: number): Promise<void> {
+/**
+ * Waits until the server on `port` accepts connections. `child` is the server this process
+ * spawned (its early exit ends the wait); without it, the server another process is starting.
+ */
+async function waitReady(
+  paths: Paths,
+  port: number,
+  timeoutMs: number,
+  child?: ChildProcess,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) return false;
     const pid = readPostmasterPid(paths.pgdata);
-    if (pid?.port === port && pid.status === 'ready' && (await canConnect(urlFor(paths, port, 'postgres'))))
-      return;
-    if (pid && !alive(pid.pid)) break;
+    if (pid?.port === port && pid.status === 'ready' && (await canConnect(urlFor(paths, port, 'postgres')))) {
+      return true;
+    }
+    if (!child && pid && !alive(pid.pid)) return false;
     await sleep(50);
   }
+  return false;
+}
+
+function startFailed(paths: Paths): never {
   const tail = existsSync(paths.log)
     ? readFileSync(paths.log, 'utf8').trim().split('\n').slice(-3).join(' | ')
     : '';
   fail(`The embedded PostgreSQL did not start (see ${paths.log}): ${tail}`);
+}
+
+/**
+ * Starts the server; retries a few times because after a server was killed with -9 its orphaned
+ * backends may hold the old shared memory for a moment, and PostgreSQL refuses to start until
+ * they are gone.
+ */
+async function startAndWait(paths: Paths, bin: string, runAs: RunAs | undefined, timeoutMs: number) {
+  for (let attempt = 1; ; attempt += 1) {
+    const { port, child } = await startServer(paths, bin, runAs);
+    if (await waitReady(paths, port, timeoutMs, child)) return port;
+    if (child.exitCode === null) child.kill('SIGKILL');
+    if (attempt === 5) startFailed(paths);
+    await sleep(500 * attempt);
+  }
 }
 
 /**
@@ -352,17 +384,19 @@ export async function acquireEmbeddedServer(
         log(`embedded PostgreSQL: reusing the server on port ${running.port} (pid ${running.pid})`);
         return { url, port: running.port, pgdata: paths.pgdata, started: false };
       }
-      // Starting or stopping: wait for it rather than start a second server on the same data.
-      await waitReady(paths, running.port, timeoutMs);
-      return { url, port: running.port, pgdata: paths.pgdata, started: false };
+      // Starting up: wait for it rather than start a second server on the same data.
+      if (await waitReady(paths, running.port, timeoutMs)) {
+        return { url, port: running.port, pgdata: paths.pgdata, started: false };
+      }
+      if (alive(running.pid)) startFailed(paths);
+      // It died meanwhile: start a new one below.
     }
     if (!existsSync(join(paths.pgdata, 'PG_VERSION'))) {
       rmSync(paths.pgdata, { recursive: true, force: true }); // a half-made cluster from a killed initdb
       log(`embedded PostgreSQL: creating a new cluster in ${paths.pgdata}`);
       initialise(paths, bin, runAs);
     }
-    const { port } = await startServer(paths, bin, runAs);
-    await waitReady(paths, port, timeoutMs);
+    const port = await startAndWait(paths, bin, runAs, timeoutMs);
     const admin = postgres(urlFor(paths, port, 'postgres'), { max: 1, onnotice: () => {} });
     try {
       const [exists] = await admin`select 1 from pg_database where datname = ${EMBEDDED_DATABASE}`;

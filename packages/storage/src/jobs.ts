@@ -24,6 +24,9 @@ export interface CreateJobInput {
   session?: string | null;
   agent?: string | null;
   task?: string | null;
+  generated_by?: string[];
+  acted_on?: string[];
+  acted_using?: string[];
 }
 
 export interface CreateJobOptions {
@@ -35,7 +38,8 @@ export interface CreateJobOptions {
 }
 
 const JOB_COLUMNS = `uuid, pipeline_uuid, state, last_event, token_version, archive_path, archive_system,
-  archive_patterns, product_patterns, session, agent, task, child_of, data, visible, version,
+  archive_patterns, product_patterns, session, agent, task, child_of, generated_by, acted_on, acted_using,
+  data, visible, version,
   created_at, updated_at, state_since`;
 
 /**
@@ -66,11 +70,15 @@ export async function createJob(
     const rows = await sql<JobRow[]>`
       with job as (
         insert into jobs (uuid, pipeline_uuid, state, last_event, archive_path, archive_system,
-          archive_patterns, product_patterns, session, agent, task, child_of, data)
+          archive_patterns, product_patterns, session, agent, task, child_of, generated_by, acted_on,
+          acted_using, data)
         values (${uuid}, ${input.pipeline_uuid}, ${INITIAL_STATE}, 'create', ${input.archive_path ?? null},
           ${input.archive_system ?? null}, ${JSON.stringify(input.archive_patterns ?? [])}::jsonb,
           ${JSON.stringify(input.product_patterns ?? [])}::jsonb, ${input.session ?? null}, ${input.agent ?? null},
-          ${input.task ?? null}, ${JSON.stringify(input.child_of ?? [])}::jsonb, ${JSON.stringify(input.data)}::jsonb)
+          ${input.task ?? null}, ${JSON.stringify(input.child_of ?? [])}::jsonb,
+          ${JSON.stringify(input.generated_by ?? [input.pipeline_uuid])}::jsonb,
+          ${JSON.stringify(input.acted_on ?? [])}::jsonb, ${JSON.stringify(input.acted_using ?? [])}::jsonb,
+          ${JSON.stringify(input.data)}::jsonb)
         on conflict (uuid) do nothing
         returning *
       ), event as (

@@ -49,6 +49,10 @@ export const jobs = pgTable(
     agent: text('agent'),
     task: text('task'),
     childOf: jsonb('child_of').notNull().default([]),
+    // Linkages (REFERENCE §1.7a): the pipeline that made the job, files and references it used.
+    generatedBy: jsonb('generated_by').notNull().default([]),
+    actedOn: jsonb('acted_on').notNull().default([]),
+    actedUsing: jsonb('acted_using').notNull().default([]),
     data: jsonb('data').notNull(),
     visible: boolean('visible').notNull().default(true),
     /** Number of history entries; the seq of the newest one. */

@@ -1,0 +1,102 @@
+import { createHash, randomInt } from 'node:crypto';
+
+/**
+ * Typed UUIDs (REFERENCE §1.2): a UUIDv5 in the catalog namespace whose first 3 hex characters are
+ * overwritten with a prefix naming the record type. Version and variant bits are left as UUIDv5 set them.
+ */
+export const UUID_TYPES = {
+  generic: '100',
+  challenge_problem: '101',
+  experiment: '102',
+  sample: '103',
+  measurement: '104',
+  file: '105',
+  pipeline: '106',
+  pipelinejob: '107',
+  pipelinejob_event: '108',
+  reference: '109',
+  product: '110',
+  upload: '111',
+  experiment_design: '114',
+  input_classifier: '115',
+  fixity: '116',
+  process: '117',
+  annotation: '118',
+  inline_annotation: '119',
+  query: '120',
+  dashboard: '121',
+  tag_annotation: '122',
+  text_annotation: '123',
+  association: '124',
+  structured_request: '125',
+} as const;
+
+export type TypedUuidType = keyof typeof UUID_TYPES;
+export type TypedUuidPrefix = (typeof UUID_TYPES)[TypedUuidType];
+
+/** RFC 4122 DNS namespace, the parent of the catalog namespace. */
+export const NAMESPACE_DNS = '6ba7b810-9dad-11d1-80b4-00c04fd430c8';
+
+const TYPE_BY_PREFIX: ReadonlyMap<string, TypedUuidType> = new Map(
+  Object.entries(UUID_TYPES).map(([type, prefix]) => [prefix, type as TypedUuidType]),
+);
+
+// Anchored at both ends, unlike the original schema patterns: trailing junk is not a UUID.
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// Python encodes the name as UTF-8 and raises on lone surrogates; Node would silently write U+FFFD.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+const RANDOM_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+/** RFC 4122 name-based UUID (v3 = MD5, v5 = SHA-1) in canonical lower-case form. */
+function nameBasedUuid(hash: 'md5' | 'sha1', version: 3 | 5, namespace: string, name: string): string {
+  if (LONE_SURROGATE.test(name)) throw new TypeError('UUID name contains a lone surrogate');
+  const bytes = createHash(hash)
+    .update(Buffer.from(namespace.replaceAll('-', ''), 'hex'))
+    .update(name, 'utf8')
+    .digest()
+    .subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | (version << 4);
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Catalog namespace: uuid3(NAMESPACE_DNS, 'sd2e.org'), the default CATALOG_DNS_DOMAIN. */
+export const CATALOG_UUID_NAMESPACE: string = nameBasedUuid('md5', 3, NAMESPACE_DNS, 'sd2e.org');
+
+/** Standard UUIDv5 of `name` (UTF-8) in `namespace`. */
+export function uuid5(namespace: string, name: string): string {
+  return nameBasedUuid('sha1', 5, namespace, name);
+}
+
+/** The typed UUID of `text`: uuid5 in the catalog namespace with its first 3 characters replaced by the prefix. */
+export function typedUuid(type: TypedUuidType, text: string): string {
+  return UUID_TYPES[type] + uuid5(CATALOG_UUID_NAMESPACE, text).slice(3);
+}
+
+/**
+ * A fresh typed UUID, made like the original: the typed UUID of 128 random characters from [A-Z0-9].
+ * Used for values that identify nothing deterministic, such as history event uuids (`pipelinejob_event`).
+ */
+export function randomTypedUuid(type: TypedUuidType): string {
+  let text = '';
+  for (let i = 0; i < 128; i++) text += RANDOM_ALPHABET[randomInt(RANDOM_ALPHABET.length)];
+  return typedUuid(type, text);
+}
+
+/** The type named by a typed UUID's prefix, or undefined when the value is not a UUID or the prefix is unknown. */
+export function uuidTypeOf(value: unknown): TypedUuidType | undefined {
+  if (typeof value !== 'string' || !UUID_SHAPE.test(value)) return undefined;
+  return TYPE_BY_PREFIX.get(value.slice(0, 3));
+}
+
+/**
+ * Whether `value` is a typed UUID: exactly 8-4-4-4-12 hex (case-insensitive, nothing before or after) with a
+ * known prefix, and, when `type` is given, that type's prefix.
+ */
+export function isTypedUuid(value: unknown, type?: TypedUuidType): value is string {
+  const found = uuidTypeOf(value);
+  return found !== undefined && (type === undefined || found === type);
+}

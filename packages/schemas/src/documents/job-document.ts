@@ -1,0 +1,31 @@
+import type { EventName, State } from '@pipelinejobs/core';
+import type { ArchivePattern, ProductPattern } from './index-requests.js';
+import type { JsonObject } from './json-object.js';
+
+/** schemas/job.json: a job as the API returns it. Timestamps are UTC ISO strings with milliseconds. */
+export interface JobDocument {
+  uuid: string;
+  pipeline_uuid: string;
+  state: State;
+  last_event: EventName;
+  /** Only in the response to the job's creator. */
+  token?: string;
+  archive_path: string | null;
+  archive_system: string | null;
+  archive_patterns: ArchivePattern[];
+  product_patterns: ProductPattern[];
+  session: string | null;
+  agent: string | null;
+  task: string | null;
+  child_of: string[];
+  generated_by?: string[];
+  acted_on?: string[];
+  acted_using?: string[];
+  data: JsonObject;
+  visible: boolean;
+  /** From 1, up by one on every change. */
+  version: number;
+  created: string;
+  updated: string;
+  state_since: string;
+}

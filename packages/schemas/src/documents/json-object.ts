@@ -1,0 +1,2 @@
+/** A JSON object of unknown shape (event data, job parameters). */
+export type JsonObject = { [key: string]: unknown };

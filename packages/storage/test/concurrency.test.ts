@@ -1,0 +1,115 @@
+import { transition } from '@pipelinejobs/core';
+import { applyEvent, type Database, StorageError } from '@pipelinejobs/storage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestDatabase } from '../../../test/database.js';
+import { allow, jobNumber, tacobot } from './helpers.js';
+
+let db: Database;
+let cleanup: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ db, cleanup } = await openTestDatabase({ poolSize: 20 }));
+  await tacobot(db);
+});
+afterAll(() => cleanup());
+
+interface Row {
+  seq: number;
+  name: string;
+  from_state: string | null;
+  to_state: string;
+}
+
+/** Checks a job's history against its row: seq 1..N gapless, version N, every move legal. */
+async function checkJob(uuid: string, acceptedEvents: number) {
+  const events = await db.sql<Row[]>`
+    select seq, name, from_state, to_state from job_events where job_uuid = ${uuid} order by seq`;
+  const [job] = await db.sql<
+    { version: number; state: string }[]
+  >`select version, state from jobs where uuid = ${uuid}`;
+  expect(events.map((e) => e.seq)).toEqual(Array.from({ length: acceptedEvents + 1 }, (_, i) => i + 1));
+  expect(job?.version).toBe(acceptedEvents + 1);
+  expect(job?.state).toBe(events.at(-1)?.to_state);
+  for (const [i, e] of events.entries()) {
+    if (i === 0) continue;
+    expect(e.from_state).toBe(events[i - 1]?.to_state);
+    expect(transition(e.from_state ?? '', e.name)).toMatchObject({ ok: true, to: e.to_state });
+  }
+}
+
+async function settle(promises: Promise<unknown>[]) {
+  const results = await Promise.allSettled(promises);
+  const accepted = results.filter((r) => r.status === 'fulfilled').length;
+  const refused = results.filter((r) => r.status === 'rejected');
+  for (const r of refused) {
+    // The only acceptable refusal is the FSM's; anything else (deadlock, lost connection) fails.
+    expect((r as PromiseRejectedResult).reason).toBeInstanceOf(StorageError);
+    expect(((r as PromiseRejectedResult).reason as StorageError).code).toBe('not_allowed');
+  }
+  return { accepted, refused: refused.length };
+}
+
+const MIX = ['update', 'run', 'resource'] as const;
+
+describe('applyEvent under contention (real PostgreSQL row locks)', () => {
+  it('loses nothing with 500 concurrent events on one job', async () => {
+    const job = await jobNumber(db, 1000);
+    const calls = Array.from({ length: 500 }, (_, i) =>
+      applyEvent(db, { jobUuid: job.uuid, name: MIX[i % 3] ?? 'update', source: 'json' }, allow),
+    );
+    const { accepted, refused } = await settle(calls);
+    expect(accepted).toBe(500); // every event of the mix is legal in CREATED and RUNNING
+    expect(refused).toBe(0);
+    await checkJob(job.uuid, accepted);
+  });
+
+  it('loses nothing with 200 jobs x 20 concurrent events', async () => {
+    const jobs = await Promise.all(Array.from({ length: 200 }, (_, i) => jobNumber(db, 2000 + i)));
+    const calls = jobs.flatMap((job) =>
+      Array.from({ length: 20 }, (_, i) =>
+        applyEvent(db, { jobUuid: job.uuid, name: MIX[i % 3] ?? 'update', source: 'json' }, allow),
+      ),
+    );
+    const { accepted } = await settle(calls);
+    expect(accepted).toBe(4000);
+    for (const job of jobs) await checkJob(job.uuid, 20);
+  });
+
+  it('keeps the history legal when racing events are refused by the FSM', async () => {
+    const job = await jobNumber(db, 3000);
+    // run/finish/fail/update race: once FAILED or FINISHED, the rest must be refused, not lost.
+    const names = Array.from({ length: 200 }, (_, i) => ['run', 'update', 'finish', 'fail'][i % 4] ?? 'run');
+    const { accepted } = await settle(
+      names.map((name) => applyEvent(db, { jobUuid: job.uuid, name, source: 'json' }, allow)),
+    );
+    await checkJob(job.uuid, accepted);
+  });
+
+  it('applies one idempotency key once when sent 50 times concurrently, and every caller gets the same result', async () => {
+    const job = await jobNumber(db, 4000);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        applyEvent(db, { jobUuid: job.uuid, name: 'run', source: 'tapis', idempotencyKey: 'evt-1' }, allow),
+      ),
+    );
+    expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+    for (const r of results) expect(r.outcome).toEqual(results[0]?.outcome);
+    await checkJob(job.uuid, 1);
+  });
+
+  it('would lose updates without the row lock (the same workload, unlocked)', async () => {
+    // What the original did: read, decide, write back with no lock or version check.
+    const job = await jobNumber(db, 5000);
+    const unlocked = async () => {
+      await db.sql.begin(async (tx) => {
+        const [row] = await tx<{ version: number; state: string }[]>`
+          select version, state from jobs where uuid = ${job.uuid}`;
+        if (!row) return;
+        await tx`update jobs set version = ${row.version + 1} where uuid = ${job.uuid}`;
+      });
+    };
+    await Promise.all(Array.from({ length: 200 }, unlocked));
+    const [after] = await db.sql<{ version: number }[]>`select version from jobs where uuid = ${job.uuid}`;
+    expect(after?.version).toBeLessThan(201);
+  });
+});

@@ -1,0 +1,105 @@
+import {
+  consumeNonce,
+  type Database,
+  findApiKeyByHash,
+  insertApiKey,
+  insertNonce,
+  listApiKeys,
+  listNonces,
+  revokeApiKey,
+  revokeNonce,
+} from '@pipelinejobs/storage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestDatabase } from '../../../test/database.js';
+
+let db: Database;
+let cleanup: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ db, cleanup } = await openTestDatabase({ poolSize: 20 }));
+});
+afterAll(() => cleanup());
+
+const JOB = '107b93f3-1eae-5e79-8a18-0a480f8aa3a5';
+const OTHER_JOB = '10766b61-49f0-524d-a17f-f4bd42bdfce7';
+const hour = 3_600_000;
+
+async function nonce(hash: string, fields: Partial<Parameters<typeof insertNonce>[1]> = {}) {
+  return insertNonce(db, {
+    hash,
+    prefix: hash.slice(0, 8),
+    role: 'reporter',
+    maxUses: null,
+    expiresAt: null,
+    jobUuid: null,
+    ...fields,
+  });
+}
+
+describe('nonces', () => {
+  it('spends exactly max_uses under 100 concurrent uses', async () => {
+    await nonce('limited', { maxUses: 7 });
+    const results = await Promise.all(
+      Array.from({ length: 100 }, () => consumeNonce(db, 'limited', JOB, new Date())),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(7);
+    expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.reason === 'exhausted')).toBe(true);
+    const [row] = await db.sql<{ uses: number }[]>`select uses::int from nonces where hash = 'limited'`;
+    expect(row?.uses).toBe(7);
+  });
+
+  it('counts down the remaining uses, and unlimited nonces report none', async () => {
+    await nonce('two', { maxUses: 2 });
+    expect(await consumeNonce(db, 'two', undefined, new Date())).toMatchObject({
+      ok: true,
+      remainingUses: 1,
+    });
+    expect(await consumeNonce(db, 'two', undefined, new Date())).toMatchObject({
+      ok: true,
+      remainingUses: 0,
+    });
+    await nonce('unlimited');
+    expect(await consumeNonce(db, 'unlimited', undefined, new Date())).toMatchObject({
+      ok: true,
+      remainingUses: null,
+    });
+  });
+
+  it('refuses expired, revoked, unknown and out-of-scope nonces without spending them', async () => {
+    const now = new Date();
+    await nonce('expired', { expiresAt: new Date(now.getTime() - hour) });
+    expect(await consumeNonce(db, 'expired', undefined, now)).toEqual({ ok: false, reason: 'expired' });
+    const revoked = await nonce('revoked');
+    await revokeNonce(db, revoked.id);
+    expect(await consumeNonce(db, 'revoked', undefined, now)).toEqual({ ok: false, reason: 'revoked' });
+    expect(await consumeNonce(db, 'nope', undefined, now)).toEqual({ ok: false, reason: 'unknown' });
+    await nonce('scoped', { jobUuid: JOB });
+    expect(await consumeNonce(db, 'scoped', OTHER_JOB, now)).toEqual({ ok: false, reason: 'out_of_scope' });
+    expect(await consumeNonce(db, 'scoped', undefined, now)).toEqual({ ok: false, reason: 'out_of_scope' });
+    expect(await consumeNonce(db, 'scoped', JOB, now)).toMatchObject({ ok: true, jobUuid: JOB });
+    const listed = await listNonces(db);
+    expect(listed.find((n) => n.prefix === 'expired')?.uses).toBe(0);
+    expect(listed.some((n) => 'hash' in n)).toBe(false);
+  });
+});
+
+describe('API keys', () => {
+  it('finds a key by its hash, records its use, and lists it without the hash', async () => {
+    const stored = await insertApiKey(db, { hash: 'h1', prefix: 'pjm_abcd', role: 'agent', label: 'ci' });
+    const found = await findApiKeyByHash(db, 'h1');
+    expect(found).toMatchObject({ id: stored.id, role: 'agent', label: 'ci', revokedAt: null });
+    const [row] = await db.sql<
+      { used: boolean }[]
+    >`select last_used_at is not null as used from api_keys where hash = 'h1'`;
+    expect(row?.used).toBe(true);
+    expect(await findApiKeyByHash(db, 'unknown')).toBeUndefined();
+    expect((await listApiKeys(db)).some((k) => 'hash' in k)).toBe(false);
+  });
+
+  it('revokes by prefix, and a revoked key is still found (the caller refuses it)', async () => {
+    await insertApiKey(db, { hash: 'h2', prefix: 'pjm_efgh', role: 'reader', label: 'old' });
+    await revokeApiKey(db, 'pjm_efgh');
+    expect((await findApiKeyByHash(db, 'h2'))?.revokedAt).toBeInstanceOf(Date);
+    await expect(revokeApiKey(db, 'pjm_efgh')).rejects.toMatchObject({ code: 'not_found' });
+  });
+});

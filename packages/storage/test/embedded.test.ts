@@ -1,0 +1,75 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { releaseEmbeddedServer } from '@pipelinejobs/storage';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const child = new URL('./embedded-child.mjs', import.meta.url).pathname;
+const root = mkdtempSync(join(tmpdir(), 'pipelinejobs-embedded-'));
+chmodSync(root, 0o755);
+
+afterAll(async () => {
+  for (const dir of ['a', 'b']) await releaseEmbeddedServer(join(root, dir)).catch(() => false);
+  rmSync(root, { recursive: true, force: true });
+});
+
+function start(dataDir: string, mode: string, n = 0): { proc: ChildProcess; output: Promise<string> } {
+  const proc = spawn(process.execPath, [child, dataDir, mode, String(n)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  proc.stdout?.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr?.on('data', (d) => {
+    err += d;
+  });
+  const output = new Promise<string>((resolve, reject) => {
+    const check = setInterval(() => {
+      if (mode === 'write-and-hang' && out.includes('ready')) {
+        clearInterval(check);
+        resolve(out);
+      }
+    }, 20);
+    proc.on('exit', (code) => {
+      clearInterval(check);
+      if (code === 0) resolve(out);
+      else if (mode !== 'write-and-hang' || !out.includes('ready')) reject(new Error(`exit ${code}: ${err}`));
+    });
+  });
+  return { proc, output };
+}
+
+const count = async (dataDir: string) => JSON.parse(await start(dataDir, 'count').output).jobs as number;
+const postmasterPid = (dataDir: string) =>
+  Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+
+describe('the embedded default', () => {
+  it('keeps the data when the process is killed with -9, and reuses or restarts the server', async () => {
+    const dataDir = join(root, 'a');
+    const writer = start(dataDir, 'write-and-hang', 1);
+    await writer.output;
+    writer.proc.kill('SIGKILL');
+    await new Promise((r) => writer.proc.once('exit', r));
+
+    // The server outlived its starter: the next process reuses it.
+    expect(await count(dataDir)).toBe(1);
+
+    // Kill the server itself with -9: the next open restarts it and WAL recovery keeps the data.
+    const second = start(dataDir, 'write-and-hang', 2);
+    await second.output;
+    second.proc.kill('SIGKILL');
+    process.kill(postmasterPid(dataDir), 'SIGKILL');
+    expect(await count(dataDir)).toBe(2);
+    const log = readFileSync(join(dataDir, 'postgres.log'), 'utf8');
+    expect(log).toContain('automatic recovery in progress');
+  });
+
+  it('lets two processes open the same new data directory at once', async () => {
+    const dataDir = join(root, 'b');
+    const [one, two] = await Promise.all([count(dataDir), count(dataDir)]);
+    expect([one, two]).toEqual([0, 0]);
+  });
+});
