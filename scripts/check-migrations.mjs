@@ -14,7 +14,17 @@ try {
   const before = readdirSync(scratch).sort().join(',');
   const output = execFileSync(
     'pnpm',
-    ['exec', 'drizzle-kit', 'generate', '--dialect', 'postgresql', '--schema', './src/schema.ts', '--out', relative],
+    [
+      'exec',
+      'drizzle-kit',
+      'generate',
+      '--dialect',
+      'postgresql',
+      '--schema',
+      './src/schema.ts',
+      '--out',
+      relative,
+    ],
     { cwd: storage, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const after = readdirSync(scratch).sort().join(',');
@@ -23,7 +33,9 @@ try {
     process.exit(1);
   }
   if (before !== after) {
-    console.error('Migrations are out of date: run `pnpm --filter @pipelinejobs/storage db:generate` and commit drizzle/.');
+    console.error(
+      'Migrations are out of date: run `pnpm --filter @pipelinejobs/storage db:generate` and commit drizzle/.',
+    );
     process.exit(1);
   }
   console.log('Migrations match the schema.');

@@ -4,9 +4,10 @@ import { hashNonce, looksLikeNonce } from './nonce.js';
 import type { ApiKeyPort, NonceConsumption, NoncePort } from './ports.js';
 import type { Role } from './roles.js';
 
-/** Who is calling, as established by request authentication. */
+/** Who is calling, as established by request authentication (or the CLI's local operator). */
 export interface Principal {
-  kind: 'api_key' | 'jwt' | 'nonce';
+  /** `local`: the operator of the CLI, who holds the database credentials themselves. */
+  kind: 'api_key' | 'jwt' | 'nonce' | 'local';
   role: Role;
   /** A nonce may be limited to one job; API keys and JWTs are not (jobUuid null). */
   scope: { jobUuid: string | null };
@@ -141,3 +142,14 @@ export async function authenticate(
   }
   return refuse('unauthenticated', `no credentials: ${HOW_TO_AUTHENTICATE}`);
 }
+
+/**
+ * The CLI's operator: whoever can reach the database directly is an admin. Events still need a job
+ * token or an admin token, exactly as over HTTP.
+ */
+export const LOCAL_OPERATOR: Principal = Object.freeze({
+  kind: 'local',
+  role: 'admin',
+  scope: Object.freeze({ jobUuid: null }),
+  id: 'local',
+});
