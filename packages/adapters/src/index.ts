@@ -1,2 +1,13 @@
-// Filled in by its issue; see README.
-export {};
+export * from './agave-callback-form.js';
+export * from './command.js';
+export * from './delete-action-form.js';
+export { MAX_IDEMPOTENCY_KEY_LENGTH } from './idempotency-key.js';
+export * from './inbound-form.js';
+export * from './inbound-forms.js';
+export * from './json-event-form.js';
+export * from './parse-inbound.js';
+export { REDACTED, redactUrlSecrets } from './redact-url-secrets.js';
+export { isRefusal } from './refusal.js';
+export * from './tapis-notification-form.js';
+export type { UrlParameters } from './url-parameters.js';
+export * from './url-parameters-form.js';

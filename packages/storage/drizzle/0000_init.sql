@@ -16,7 +16,7 @@ CREATE TABLE "job_events" (
 	"seq" integer NOT NULL,
 	"uuid" text NOT NULL,
 	"name" text NOT NULL,
-	"from_state" text,
+	"from_state" text NOT NULL,
 	"to_state" text NOT NULL,
 	"data" jsonb,
 	"source" text NOT NULL,

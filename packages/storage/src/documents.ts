@@ -1,10 +1,16 @@
 import type { EventName, State } from '@pipelinejobs/core';
+import type {
+  EventSource,
+  HistoryEvent,
+  JobDocument,
+  JsonObject,
+  MessageResponse,
+} from '@pipelinejobs/schemas';
 
-/** Where an event came from: the inbound form, the CLI, or job creation. */
-export type EventSource = 'json' | 'params' | 'agave' | 'tapis' | 'cli' | 'create';
+export type { EventSource, HistoryEvent, JobDocument };
 
-/** A pipeline as the API returns it. */
-export interface PipelineDocument {
+/** A pipeline as stored: the registered document plus its identity and timestamps. */
+export interface PipelineRecord {
   uuid: string;
   id: string;
   name: string;
@@ -14,49 +20,8 @@ export interface PipelineDocument {
   updated: string;
 }
 
-/** A job as the API returns it (schemas/job.json). The token is added by the app for its creator. */
-export interface JobDocument {
-  uuid: string;
-  pipeline_uuid: string;
-  state: State;
-  last_event: EventName;
-  token_version: number;
-  archive_path: string | null;
-  archive_system: string | null;
-  archive_patterns: unknown[];
-  product_patterns: unknown[];
-  session: string | null;
-  agent: string | null;
-  task: string | null;
-  child_of: string[];
-  generated_by: string[];
-  acted_on: string[];
-  acted_using: string[];
-  data: Record<string, unknown>;
-  visible: boolean;
-  version: number;
-  created: string;
-  updated: string;
-  state_since: string;
-}
-
-/** One history entry (schemas/history-event.json). */
-export interface HistoryEvent {
-  uuid: string;
-  seq: number;
-  name: EventName;
-  from: State | null;
-  to: State;
-  data: unknown;
-  source: EventSource;
-  date: string;
-}
-
 /** What applying an event returns, and what a replay of its idempotency key returns again. */
-export interface EventOutcome {
-  job: { uuid: string; state: State; last_event: EventName; updated: string };
-  event: { uuid: string; seq: number; name: EventName; from: State; to: State; date: string };
-}
+export type EventOutcome = MessageResponse;
 
 export const iso = (value: Date | string): string => new Date(value).toISOString();
 
@@ -95,8 +60,8 @@ export function jobDocument(row: JobRow): JobDocument {
     token_version: row.token_version,
     archive_path: row.archive_path,
     archive_system: row.archive_system,
-    archive_patterns: row.archive_patterns,
-    product_patterns: row.product_patterns,
+    archive_patterns: row.archive_patterns as JobDocument['archive_patterns'],
+    product_patterns: row.product_patterns as JobDocument['product_patterns'],
     session: row.session,
     agent: row.agent,
     task: row.task,
@@ -104,7 +69,7 @@ export function jobDocument(row: JobRow): JobDocument {
     generated_by: row.generated_by,
     acted_on: row.acted_on,
     acted_using: row.acted_using,
-    data: row.data,
+    data: row.data as JsonObject,
     visible: row.visible,
     version: row.version,
     created: iso(row.created_at),
@@ -117,7 +82,7 @@ export interface HistoryRow {
   uuid: string;
   seq: number;
   name: string;
-  from_state: string | null;
+  from_state: string;
   to_state: string;
   data: unknown;
   source: string;
@@ -129,9 +94,9 @@ export function historyEvent(row: HistoryRow): HistoryEvent {
     uuid: row.uuid,
     seq: row.seq,
     name: row.name as EventName,
-    from: row.from_state as State | null,
+    from: row.from_state as State,
     to: row.to_state as State,
-    data: row.data,
+    data: row.data as JsonObject | null,
     source: row.source as EventSource,
     date: iso(row.created_at),
   };

@@ -83,7 +83,7 @@ export async function createJob(
         returning *
       ), event as (
         insert into job_events (job_uuid, seq, uuid, name, from_state, to_state, data, source, created_at)
-        select uuid, 1, ${eventUuid}, 'create', null, state, data, 'create', created_at from job
+        select uuid, 1, ${eventUuid}, 'create', state, state, data, 'create', created_at from job
       )
       select ${sql.unsafe(JOB_COLUMNS)} from job`;
     const [created] = rows;

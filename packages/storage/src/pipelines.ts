@@ -1,13 +1,13 @@
 import { pipelineUuid } from '@pipelinejobs/core';
 import { and, desc, eq, lt } from 'drizzle-orm';
-import { iso, type PipelineDocument } from './documents.js';
+import { iso, type PipelineRecord } from './documents.js';
 import { StorageError, translated } from './errors.js';
 import type { Database } from './open-database.js';
 import { pipelines } from './schema.js';
 
 type PipelineRow = typeof pipelines.$inferSelect;
 
-function pipelineDocument(row: PipelineRow): PipelineDocument {
+function pipelineDocument(row: PipelineRow): PipelineRecord {
   return {
     uuid: row.uuid,
     id: row.id,
@@ -33,7 +33,7 @@ export interface PipelineInput {
 export async function registerPipeline(
   db: Database,
   input: PipelineInput,
-): Promise<{ pipeline: PipelineDocument; created: boolean }> {
+): Promise<{ pipeline: PipelineRecord; created: boolean }> {
   const uuid = pipelineUuid(input);
   return translated(async () => {
     const [inserted] = await db.orm
@@ -46,7 +46,7 @@ export async function registerPipeline(
   });
 }
 
-export async function getPipeline(db: Database, uuid: string): Promise<PipelineDocument> {
+export async function getPipeline(db: Database, uuid: string): Promise<PipelineRecord> {
   const [row] = await translated(() => db.orm.select().from(pipelines).where(eq(pipelines.uuid, uuid)));
   if (!row) throw new StorageError('not_found', `No pipeline ${uuid} is registered`, { uuid });
   if (!row.visible) throw new StorageError('gone', `Pipeline ${uuid} was deleted`, { uuid });
@@ -57,7 +57,7 @@ export async function getPipeline(db: Database, uuid: string): Promise<PipelineD
 export async function listPipelines(
   db: Database,
   options: { limit?: number; before?: string } = {},
-): Promise<{ items: PipelineDocument[]; next: string | null }> {
+): Promise<{ items: PipelineRecord[]; next: string | null }> {
   const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
   const rows = await translated(() =>
     db.orm

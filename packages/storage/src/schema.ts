@@ -79,7 +79,7 @@ export const jobEvents = pgTable(
     seq: integer('seq').notNull(),
     uuid: text('uuid').notNull(),
     name: text('name').notNull(),
-    fromState: text('from_state'),
+    fromState: text('from_state').notNull(),
     toState: text('to_state').notNull(),
     data: jsonb('data'),
     source: text('source').notNull(),

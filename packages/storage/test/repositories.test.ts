@@ -78,7 +78,7 @@ describe('the tacobot job (SD2E fixtures)', () => {
     expect(finished).toMatchObject({ state: 'FINISHED', last_event: 'finish', version: 5 });
     const history = await listHistory(db, TACOBOT_JOB);
     expect(history.items.map((e) => [e.seq, e.name, e.from, e.to])).toEqual([
-      [1, 'create', null, 'CREATED'],
+      [1, 'create', 'CREATED', 'CREATED'],
       [2, 'run', 'CREATED', 'RUNNING'],
       [3, 'update', 'RUNNING', 'RUNNING'],
       [4, 'resource', 'RUNNING', 'RUNNING'],

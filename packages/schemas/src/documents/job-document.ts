@@ -8,6 +8,8 @@ export interface JobDocument {
   pipeline_uuid: string;
   state: State;
   last_event: EventName;
+  /** Version of the job token; rotation increments it. */
+  token_version: number;
   /** Only in the response to the job's creator. */
   token?: string;
   archive_path: string | null;

@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { REDACT_PATHS, REDACTED, redactSecrets } from '@pipelinejobs/auth';
+import type { NextFunction, Request, Response } from 'express';
+import pino, { type Logger } from 'pino';
+import type { Metrics } from './metrics.js';
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      redact: { paths: [...REDACT_PATHS], censor: REDACTED },
+      // Error messages and stacks may quote URLs or bodies: redact them too.
+      serializers: {
+        err: (err: Error) => {
+          const serialized = pino.stdSerializers.err(err);
+          return {
+            ...serialized,
+            message: redactSecrets(serialized.message),
+            stack: redactSecrets(serialized.stack ?? ''),
+          };
+        },
+      },
+    },
+    destination,
+  );
+}
+
+/**
+ * One log line per request (id, method, redacted URL, status, duration) and the request metrics.
+ * The request id is taken from `X-Request-Id` when the caller sends a sane one.
+ */
+export function requestLogging(logger: Logger, metrics: Metrics) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const start = process.hrtime.bigint();
+    const incoming = req.headers['x-request-id'];
+    const requestId =
+      typeof incoming === 'string' && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
+    res.locals.requestId = requestId;
+    res.set('X-Request-Id', requestId);
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const route = (req.route?.path as string | undefined) ?? 'unmatched';
+      metrics.requests.inc({ method: req.method, route, status: String(res.statusCode) });
+      metrics.latency.observe({ route }, seconds);
+      const level = res.statusCode >= 500 ? 'error' : 'info';
+      logger[level](
+        {
+          requestId,
+          method: req.method,
+          url: redactSecrets(req.originalUrl),
+          status: res.statusCode,
+          ms: Math.round(seconds * 10_000) / 10,
+        },
+        'request',
+      );
+    });
+    next();
+  };
+}

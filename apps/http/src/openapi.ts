@@ -1,0 +1,323 @@
+import { type SchemaName, schemaNames, schemas } from '@pipelinejobs/schemas';
+
+/** Component name of a schema file: `create-job` -> `CreateJob`. */
+export const componentName = (name: SchemaName) =>
+  name.replace(/(^|-)([a-z])/g, (_, _dash: string, c: string) => c.toUpperCase());
+
+const ref = (name: SchemaName) => ({ $ref: `#/components/schemas/${componentName(name)}` });
+const json = (name: SchemaName) => ({ 'application/json': { schema: ref(name) } });
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ref('problem') } },
+});
+const errors = {
+  '400': problem('The request is not valid; `detail` and `errors` say what to fix'),
+  '401': problem('No valid credential: send `Authorization: Bearer <API key or JWT>` or `?x-nonce=`'),
+  '403': problem('The credential, job token or admin token does not allow this'),
+  '429': problem('Rate limited; see Retry-After'),
+  '503': problem('The database is unavailable; retry'),
+};
+const uuidParam = {
+  name: 'uuid',
+  in: 'path',
+  required: true,
+  description: 'Job UUID (107...)',
+  schema: { type: 'string' },
+};
+const tokenQuery = (description: string) => ({
+  name: 'token',
+  in: 'query',
+  required: false,
+  description,
+  schema: { type: 'string' },
+});
+const messageParams = [
+  {
+    name: 'uuid',
+    in: 'query',
+    description: 'Job UUID, for URL-parameter events and callbacks',
+    schema: { type: 'string' },
+  },
+  { name: 'event', in: 'query', description: 'Event name (alias: name)', schema: { type: 'string' } },
+  {
+    name: 'status',
+    in: 'query',
+    description: 'Agave/Tapis status (alias: state), mapped to an event',
+    schema: { type: 'string' },
+  },
+  tokenQuery('Job token or admin token'),
+  { name: 'note', in: 'query', description: 'Added to the event data as `note`', schema: { type: 'string' } },
+  {
+    name: 'x-nonce',
+    in: 'query',
+    description: 'Nonce credential, instead of a bearer token',
+    schema: { type: 'string' },
+  },
+];
+const messages = {
+  summary:
+    'Update a job: JSON event, URL parameters, Agave v2 callback, Tapis v3 notification, or delete action',
+  parameters: messageParams,
+  requestBody: {
+    required: false,
+    content: {
+      'application/json': {
+        schema: {
+          oneOf: [
+            ref('event'),
+            ref('agave-job-callback'),
+            ref('tapis-job-notification'),
+            ref('delete-job'),
+            { type: 'object' },
+          ],
+        },
+      },
+    },
+  },
+  responses: {
+    '200': {
+      description: 'The event was applied (or replayed: header Idempotent-Replayed: true)',
+      content: json('message-response'),
+    },
+    ...errors,
+    '404': problem('No such job'),
+    '409': problem('The job state does not allow the event; `state` and `allowed` say which events would be'),
+    '410': problem('The job was deleted'),
+    '413': problem('Body over 1 MiB'),
+    '415': problem('Body is not JSON'),
+  },
+};
+const list = (name: SchemaName, description: string) => ({
+  description,
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        required: ['items', 'next'],
+        properties: {
+          items: { type: 'array', items: ref(name) },
+          next: { type: ['string', 'integer', 'null'] },
+        },
+      },
+    },
+  },
+});
+
+/** OpenAPI 3.1, built from the same schema files the validators use. */
+export function openApiDocument(serverUrl?: string) {
+  const components = Object.fromEntries(schemaNames.map((name) => [componentName(name), schemas[name]]));
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'PipelineJobs Manager',
+      version: '0.1.0',
+      description:
+        'Tracks the lifecycle of computational pipeline jobs: a finite state machine, token-authorised events, ' +
+        'and an append-only history per job.',
+    },
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
+    security: [{ bearer: [] }, { nonce: [] }],
+    components: {
+      schemas: components,
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'API key (pjm_...) or JWT' },
+        nonce: { type: 'apiKey', in: 'query', name: 'x-nonce' },
+      },
+    },
+    paths: {
+      '/messages': { post: { ...messages, operationId: 'postMessage' } },
+      '/actors/v2/{actorId}/messages': {
+        post: {
+          ...messages,
+          operationId: 'postActorMessage',
+          description:
+            'Alias of POST /messages, so callback URLs of the original work by changing only the host',
+          parameters: [
+            ...messageParams,
+            { name: 'actorId', in: 'path', required: true, schema: { type: 'string' } },
+          ],
+        },
+      },
+      '/jobs': {
+        post: {
+          operationId: 'createJob',
+          summary: 'Create a job (or return the existing job with the same identity), with its job token',
+          requestBody: { required: true, content: json('create-job') },
+          responses: {
+            '201': { description: 'Created', content: json('job') },
+            '200': { description: 'The job already existed', content: json('job') },
+            ...errors,
+            '404': problem('The pipeline is not registered'),
+          },
+        },
+        get: {
+          operationId: 'listJobs',
+          summary: 'List jobs, most recently updated first',
+          parameters: [
+            { name: 'state', in: 'query', schema: { type: 'string' } },
+            { name: 'pipeline_uuid', in: 'query', schema: { type: 'string' } },
+            { name: 'updated_since', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 } },
+            { name: 'cursor', in: 'query', schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': list('job', 'A page of jobs; pass `next` as `cursor` for the next'),
+            ...errors,
+          },
+        },
+      },
+      '/jobs/{uuid}': {
+        get: {
+          operationId: 'getJob',
+          parameters: [uuidParam],
+          responses: {
+            '200': { description: 'The job', content: json('job') },
+            ...errors,
+            '404': problem('No such job'),
+            '410': problem('Deleted'),
+          },
+        },
+        delete: {
+          operationId: 'deleteJob',
+          summary: 'Delete a job (admin token); force=true removes it and its history',
+          parameters: [
+            uuidParam,
+            tokenQuery('Admin token'),
+            { name: 'force', in: 'query', schema: { type: 'boolean' } },
+          ],
+          responses: {
+            '200': { description: 'Deleted' },
+            ...errors,
+            '404': problem('No such job'),
+            '410': problem('Already deleted'),
+          },
+        },
+      },
+      '/jobs/{uuid}/history': {
+        get: {
+          operationId: 'getJobHistory',
+          summary: 'The job history, oldest first, by seq',
+          parameters: [
+            uuidParam,
+            { name: 'after', in: 'query', schema: { type: 'integer', minimum: 0 } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+          ],
+          responses: {
+            '200': list('history-event', 'A page of history events'),
+            ...errors,
+            '404': problem('No such job'),
+          },
+        },
+      },
+      '/jobs/{uuid}/events/dry-run': {
+        post: {
+          operationId: 'dryRunEvent',
+          summary: 'Would this event be accepted now, and to which state? Writes nothing',
+          parameters: [uuidParam],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
+              },
+            },
+          },
+          responses: { '200': { description: 'The verdict' }, ...errors, '404': problem('No such job') },
+        },
+      },
+      '/jobs/{uuid}/token': {
+        post: {
+          operationId: 'rotateJobToken',
+          summary: 'Rotate the job token (admin token); the old one stops working',
+          parameters: [uuidParam, tokenQuery('Admin token')],
+          responses: {
+            '200': { description: 'The job with its new token', content: json('job') },
+            ...errors,
+          },
+        },
+      },
+      '/jobs/{uuid}/fsm.svg': {
+        get: {
+          operationId: 'getJobFsmSvg',
+          parameters: [uuidParam],
+          responses: { '200': { description: 'SVG', content: { 'image/svg+xml': {} } }, ...errors },
+        },
+      },
+      '/pipelines': {
+        post: {
+          operationId: 'registerPipeline',
+          requestBody: { required: true, content: json('pipeline') },
+          responses: {
+            '201': { description: 'Registered' },
+            '200': { description: 'Already registered' },
+            ...errors,
+          },
+        },
+        get: {
+          operationId: 'listPipelines',
+          responses: { '200': { description: 'A page of pipelines' }, ...errors },
+        },
+      },
+      '/pipelines/{uuid}': {
+        get: {
+          operationId: 'getPipeline',
+          parameters: [{ ...uuidParam, description: 'Pipeline UUID (106...)' }],
+          responses: {
+            '200': { description: 'The pipeline' },
+            ...errors,
+            '404': problem('No such pipeline'),
+          },
+        },
+      },
+      '/fsm': {
+        get: {
+          operationId: 'getFsm',
+          responses: { '200': { description: 'The state machine table' }, ...errors },
+        },
+      },
+      '/fsm.svg': {
+        get: {
+          operationId: 'getFsmSvg',
+          responses: { '200': { description: 'SVG', content: { 'image/svg+xml': {} } }, ...errors },
+        },
+      },
+      '/schemas/{name}': {
+        get: {
+          operationId: 'getSchema',
+          parameters: [
+            { name: 'name', in: 'path', required: true, schema: { type: 'string', enum: [...schemaNames] } },
+          ],
+          responses: { '200': { description: 'The JSON Schema' }, '404': problem('No such schema') },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          operationId: 'getOpenApi',
+          security: [],
+          responses: { '200': { description: 'This document' } },
+        },
+      },
+      '/healthz': {
+        get: {
+          operationId: 'health',
+          security: [],
+          responses: { '200': { description: 'The process is up' } },
+        },
+      },
+      '/readyz': {
+        get: {
+          operationId: 'ready',
+          security: [],
+          responses: {
+            '200': { description: 'The database answers' },
+            '503': problem('The database does not answer'),
+          },
+        },
+      },
+      '/metrics': {
+        get: { operationId: 'metrics', responses: { '200': { description: 'Prometheus metrics' } } },
+      },
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { asServiceError, type ServiceErrorCode } from '@pipelinejobs/service';
+import type { ErrorRequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+
+/** HTTP status and title for every error code; the compiler checks the table is total. */
+const STATUS: Record<ServiceErrorCode, { status: number; title: string }> = {
+  invalid: { status: 400, title: 'Invalid request' },
+  unauthenticated: { status: 401, title: 'Authentication required' },
+  expired: { status: 401, title: 'Credential expired' },
+  forbidden: { status: 403, title: 'Forbidden' },
+  exhausted: { status: 403, title: 'Nonce used up' },
+  not_found: { status: 404, title: 'Not found' },
+  not_allowed: { status: 409, title: 'Event not allowed in the current state' },
+  conflict: { status: 409, title: 'Conflict' },
+  gone: { status: 410, title: 'Deleted' },
+  too_large: { status: 413, title: 'Request body too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  internal: { status: 500, title: 'Internal error' },
+  unavailable: { status: 503, title: 'Service unavailable' },
+};
+
+export const PROBLEM_BASE = 'https://schemas.pipelinejobs.dev/problems/';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  request_id?: string;
+  [extension: string]: unknown;
+}
+
+export function problemOf(
+  code: ServiceErrorCode,
+  detail: string,
+  extra: Record<string, unknown> = {},
+): Problem {
+  const { status, title } = STATUS[code];
+  return { type: `${PROBLEM_BASE}${code.replaceAll('_', '-')}`, title, status, detail, ...extra };
+}
+
+export function sendProblem(res: Response, problem: Problem): void {
+  const requestId = res.locals.requestId as string | undefined;
+  res
+    .status(problem.status)
+    .type('application/problem+json')
+    .json({
+      ...problem,
+      instance: res.req.originalUrl.split('?')[0],
+      ...(requestId ? { request_id: requestId } : {}),
+    });
+}
+
+/** The one error handler: every error becomes an RFC 9457 problem document. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    const failure = asServiceError(error);
+    const problem = problemOf(failure.code, failure.message, failure.details);
+    if (problem.status >= 500) {
+      logger.error({ err: failure.cause ?? failure, requestId: res.locals.requestId }, 'request failed');
+    }
+    if (failure.code === 'unavailable') res.set('Retry-After', '5');
+    sendProblem(res, problem);
+  };
+}

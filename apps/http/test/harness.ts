@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { adminToken } from '@pipelinejobs/auth';
+import { createApiKey, type Services } from '@pipelinejobs/service';
+import { openTestDatabase } from '../../../test/database.js';
+import { createApp } from '../src/app.js';
+import { createLogger } from '../src/logging.js';
+import { createMetrics } from '../src/metrics.js';
+
+export const SECRET = 'test-secret-for-the-http-suite-0123456789';
+export const TACOBOT_PIPELINE = '10650844-1baa-55c5-a481-5e945b19c065';
+export const TACOBOT_JOB = '107b93f3-1eae-5e79-8a18-0a480f8aa3a5';
+
+export function fixture<T = Record<string, unknown>>(path: string): T {
+  return JSON.parse(readFileSync(new URL(`./fixtures/${path}`, import.meta.url), 'utf8')) as T;
+}
+
+/** The real app over a real socket on a real database; logs are captured for the secret checks. */
+export async function startManager(options: { rateLimitPerMinute?: number } = {}) {
+  const { db, cleanup } = await openTestDatabase();
+  const admin = { secret: SECRET, adminKey: 'admin', lifetimeSeconds: 3600 };
+  const services: Services = { db, secret: SECRET, admin, jwt: undefined, clock: () => new Date() };
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  });
+  const logger = createLogger('info', sink);
+  const app = createApp({
+    services,
+    logger,
+    metrics: createMetrics(),
+    rateLimitPerMinute: options.rateLimitPerMinute ?? 1_000_000,
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const keys = {
+    admin: (await createApiKey(services, { role: 'admin', label: 'test admin' })).key,
+    agent: (await createApiKey(services, { role: 'agent', label: 'test agent' })).key,
+    reporter: (await createApiKey(services, { role: 'reporter', label: 'test reporter' })).key,
+    reader: (await createApiKey(services, { role: 'reader', label: 'test reader' })).key,
+  };
+  return {
+    base,
+    services,
+    keys,
+    logLines,
+    adminToken: () => adminToken({ ...admin, now: new Date() }),
+    async request(
+      method: string,
+      path: string,
+      init: { body?: unknown; raw?: string; key?: string | null; headers?: Record<string, string> } = {},
+    ) {
+      const headers: Record<string, string> = { ...init.headers };
+      const key = init.key === undefined ? keys.admin : init.key;
+      if (key) headers.authorization = `Bearer ${key}`;
+      let body: string | undefined = init.raw;
+      if (init.body !== undefined) {
+        body = JSON.stringify(init.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const res = await fetch(`${base}${path}`, { method, headers, body });
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      return { status: res.status, headers: res.headers, text, json: json as Record<string, unknown> };
+    },
+    async stop() {
+      await new Promise((resolve) => server.close(resolve));
+      await cleanup();
+    },
+  };
+}
+
+export type Manager = Awaited<ReturnType<typeof startManager>>;

@@ -1,0 +1,20 @@
+import { type EventName, eventForStatus, UNKNOWN_STATUS_EVENT } from '@pipelinejobs/core';
+import type { Refusal } from './command.js';
+import { resolveUrlEvent } from './event-name.js';
+
+/** Platform statuses are stored upper-case, the way the platforms spell them. */
+export function normalStatus(status: string): string {
+  return status.trim().toUpperCase();
+}
+
+/**
+ * The event of a status report: the URL `event` when given (checked), else the status mapped by
+ * core's table (an unknown status is an update).
+ */
+export function eventForReport(
+  urlEvent: string | undefined,
+  status: string | undefined,
+): EventName | Refusal {
+  if (urlEvent !== undefined) return resolveUrlEvent(urlEvent);
+  return status === undefined ? UNKNOWN_STATUS_EVENT : eventForStatus(status);
+}

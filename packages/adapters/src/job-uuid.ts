@@ -1,0 +1,22 @@
+import { isTypedUuid } from '@pipelinejobs/core';
+import type { Refusal } from './command.js';
+import { refusal } from './refusal.js';
+
+/** The `uuid` URL parameter, required by the forms that take the job from the URL. */
+export function urlJobUuid(uuid: string | undefined, form: string): string | Refusal {
+  if (uuid === undefined) {
+    return refusal(
+      'Missing job UUID',
+      `${form} names no job: add the job's UUID and token to the URL, ?uuid=<107...>&token=<job token>.`,
+      [{ path: '/uuid', message: '/uuid is required' }],
+    );
+  }
+  if (!isTypedUuid(uuid, 'pipelinejob')) {
+    return refusal(
+      'Invalid job UUID',
+      "The URL parameter uuid must be a job UUID (107...): send ?uuid=<the job's UUID>, as POST /jobs returned it.",
+      [{ path: '/uuid', message: '/uuid must be a job UUID (107...)' }],
+    );
+  }
+  return uuid;
+}

@@ -1,0 +1,122 @@
+import { isPlainObject } from '@pipelinejobs/core';
+import {
+  issuesSummary,
+  type TapisJobNotification,
+  validateTapisJobNotification,
+} from '@pipelinejobs/schemas';
+import type { EventCommand, Refusal } from './command.js';
+import { eventForReport, normalStatus } from './event-status.js';
+import type { FormInput, InboundForm } from './inbound-form.js';
+import { urlJobUuid } from './job-uuid.js';
+import { redactedData } from './redact-url-secrets.js';
+import { refusal } from './refusal.js';
+
+/** Only this category reports a status in the last segment of `event.type` (jobs.JOB_NEW_STATUS.RUNNING). */
+const STATUS_CATEGORY = 'JOB_NEW_STATUS';
+
+/**
+ * A Tapis v3 job notification (TAPIS.md): the body Tapis Notifications posts to a webhook. The job
+ * and token come from the delivery URL the subscription was given (?uuid=&token=), never from the
+ * body's `deliveryTarget`, which repeats that URL and is not kept.
+ */
+export const tapisNotificationForm: InboundForm = {
+  name: 'tapis',
+  summary: 'a Tapis v3 job notification, with ?uuid=&token= in its delivery URL',
+
+  // The shape alone, so a notification of another Tapis service is refused by the schema with a
+  // readable issue (/event/type must be a Tapis job event type) instead of read as a JSON event.
+  recognises({ body }) {
+    return (
+      isPlainObject(body) &&
+      Object.hasOwn(body, 'eventUuid') &&
+      Object.hasOwn(body, 'deliveryTarget') &&
+      isPlainObject(body.event)
+    );
+  },
+
+  parse(input: FormInput): EventCommand | Refusal {
+    const checked = validateTapisJobNotification(input.body);
+    if (!checked.ok) {
+      return refusal(
+        'Invalid Tapis notification',
+        `The body looks like a Tapis v3 job notification but does not match its schema: ${issuesSummary(checked.issues)}. Point the subscription's WEBHOOK delivery at this URL unchanged.`,
+        checked.issues,
+      );
+    }
+    const notification = checked.value;
+    const jobUuid = urlJobUuid(input.url.uuid, 'A Tapis notification');
+    if (typeof jobUuid !== 'string') return jobUuid;
+    const parsed = parseEventData(notification.event.data);
+    if (!parsed.ok) return parsed.refusal;
+    const details = parsed.value;
+    const status = statusOf(notification, details);
+    const event = eventForReport(input.url.event, status);
+    if (typeof event !== 'string') return event;
+
+    // { status, ...event data, tapis }, with the effective status even if the data had its own.
+    const data: Record<string, unknown> = { ...(status === undefined ? {} : { status }), ...details };
+    if (status !== undefined) data.status = status;
+    if (input.url.note !== undefined) data.note = input.url.note;
+    data.tapis = tapisFields(notification);
+    const command: EventCommand = {
+      kind: 'event',
+      form: 'tapis',
+      jobUuid,
+      event,
+      data: redactedData(data),
+      // eventUuid, not the notification uuid: two subscriptions deliver one event with two uuids.
+      idempotencyKey: input.idempotencyKey ?? notification.eventUuid,
+    };
+    if (input.url.token !== undefined) command.token = input.url.token;
+    return command;
+  },
+};
+
+/** `event.data` is a JSON text (TAPIS.md §4): parse it a second time. */
+function parseEventData(
+  text: string | null,
+): { ok: true; value: Record<string, unknown> } | { ok: false; refusal: Refusal } {
+  if (text === null) return { ok: true, value: {} };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!isPlainObject(parsed)) {
+    return {
+      ok: false,
+      refusal: refusal(
+        'Invalid Tapis notification',
+        '/event/data is not JSON text of an object: Tapis job events carry a JSON object as a string (or null). Send event.data as the JSON-encoded object.',
+        [{ path: '/event/data', message: '/event/data must be JSON text of an object, or null' }],
+      ),
+    };
+  }
+  return { ok: true, value: parsed };
+}
+
+/** `newJobStatus` from the event data, else the status a JOB_NEW_STATUS type names. */
+function statusOf(notification: TapisJobNotification, details: Record<string, unknown>): string | undefined {
+  const reported = details.newJobStatus;
+  if (typeof reported === 'string' && reported.trim() !== '') return normalStatus(reported);
+  const [, category, ...rest] = notification.event.type.split('.');
+  const last = rest.at(-1);
+  if (category === STATUS_CATEGORY && last !== undefined && last.trim() !== '') return normalStatus(last);
+  return undefined;
+}
+
+/** Where the event came from, for the history: never the deliveryTarget (it holds the token). */
+function tapisFields(notification: TapisJobNotification): Record<string, unknown> {
+  const { event } = notification;
+  const fields: Record<string, unknown> = {
+    subject: event.subject,
+    type: event.type,
+    seriesId: event.seriesId,
+    seriesSeqCount: event.seriesSeqCount,
+    timestamp: event.timestamp,
+    tenant: event.tenant ?? notification.tenant,
+    eventUuid: notification.eventUuid,
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { type EventCommand, parseInbound } from '../src/index.js';
+import { loadFixture, MANAGER_JOB, MANAGER_TOKEN, TACOBOT_JOB } from './load-fixture.js';
+
+const running = loadFixture('sd2e/manager/2-local-event-tacobot-agave-running.json') as Record<
+  string,
+  unknown
+>;
+const finished = loadFixture('sd2e/manager/2-local-event-tacobot-agave-finished.json');
+
+function event(body: unknown, query: Record<string, string>): EventCommand {
+  const command = parseInbound({ body, query, headers: {} });
+  if (command.kind !== 'event') throw new Error(`expected an event, got ${JSON.stringify(command)}`);
+  return command;
+}
+
+describe('Agave v2 job callback', () => {
+  it('turns a RUNNING record into run, keeping the record without _links, retries and localId', () => {
+    const command = event(running, { uuid: MANAGER_JOB, token: MANAGER_TOKEN });
+    expect(command).toMatchObject({ kind: 'event', form: 'agave', jobUuid: MANAGER_JOB, event: 'run' });
+    expect(command.token).toBe(MANAGER_TOKEN);
+    expect(command.idempotencyKey).toBeUndefined();
+    const { _links, retries, localId, ...kept } = running;
+    expect(command.data).toEqual({ ...kept, status: 'RUNNING' });
+    expect(command.data).not.toHaveProperty('_links');
+    expect(command.data).not.toHaveProperty('retries');
+    expect(command.data).not.toHaveProperty('localId');
+  });
+
+  it('turns a FINISHED record into finish', () => {
+    const command = event(finished, { uuid: MANAGER_JOB, token: MANAGER_TOKEN });
+    expect(command.event).toBe('finish');
+    expect(command.data?.status).toBe('FINISHED');
+  });
+
+  it('lets the URL status win over the body status', () => {
+    const command = event(running, { uuid: MANAGER_JOB, token: MANAGER_TOKEN, status: 'FINISHED' });
+    expect(command.event).toBe('finish');
+    expect(command.data?.status).toBe('FINISHED');
+  });
+
+  it('reads the URL state as a synonym of status', () => {
+    expect(event(running, { uuid: MANAGER_JOB, state: 'failed' })).toMatchObject({
+      event: 'fail',
+      data: expect.objectContaining({ status: 'FAILED' }),
+    });
+  });
+
+  it('lets a URL event win over the mapped status', () => {
+    const command = event(running, { uuid: MANAGER_JOB, token: MANAGER_TOKEN, event: 'UPDATE' });
+    expect(command.event).toBe('update');
+    expect(command.data?.status).toBe('RUNNING');
+  });
+
+  it('maps the status through core: KILLED fails the job, an unknown status is an update', () => {
+    expect(event(running, { uuid: MANAGER_JOB, status: 'KILLED' }).event).toBe('fail');
+    expect(event(running, { uuid: MANAGER_JOB, status: 'SOMETHING_NEW' }).event).toBe('update');
+  });
+
+  it('keeps the note URL parameter as data.note', () => {
+    const command = event(running, { uuid: MANAGER_JOB, status: 'FAILED', note: 'out of memory' });
+    expect(command.data?.note).toBe('out of memory');
+  });
+
+  it('recognises the full Agave record of the jobs fixtures', () => {
+    const body = loadFixture('sd2e/jobs/tacobot-agave-run.json');
+    expect(event(body, { uuid: TACOBOT_JOB }).event).toBe('finish');
+  });
+
+  it('refuses a callback without ?uuid=, saying where the job UUID goes', () => {
+    const result = parseInbound({ body: running, query: { token: MANAGER_TOKEN }, headers: {} });
+    expect(result).toMatchObject({ kind: 'refusal', status: 400, title: 'Missing job UUID' });
+    expect(result.kind === 'refusal' && result.detail).toContain('?uuid=');
+  });
+
+  it('refuses an Agave-looking record that misses required fields, naming them', () => {
+    const { owner, ...body } = running;
+    const result = parseInbound({ body, query: { uuid: MANAGER_JOB }, headers: {} });
+    expect(result).toMatchObject({ kind: 'refusal', title: 'Invalid Agave job callback' });
+    expect(result.kind === 'refusal' && result.errors).toContainEqual({
+      path: '/owner',
+      message: '/owner is required',
+    });
+  });
+
+  it('takes an Agave-looking body that is not a valid record as data when the URL names the event', () => {
+    const body = { appId: 'my-app', status: 'custom' };
+    const command = event(body, { uuid: MANAGER_JOB, event: 'update' });
+    expect(command).toMatchObject({ form: 'params', event: 'update', data: body });
+  });
+
+  it('redacts a token found in the record', () => {
+    const body = { ...running, callbackUrl: `https://h/messages?uuid=${MANAGER_JOB}&token=${MANAGER_TOKEN}` };
+    const command = event(body, { uuid: MANAGER_JOB, token: MANAGER_TOKEN });
+    expect(JSON.stringify(command.data)).not.toContain(MANAGER_TOKEN);
+  });
+});

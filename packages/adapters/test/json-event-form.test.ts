@@ -1,0 +1,120 @@
+import { EVENT_NAMES } from '@pipelinejobs/core';
+import { describe, expect, it } from 'vitest';
+import { type EventCommand, parseInbound } from '../src/index.js';
+import { FIXTURE_TOKEN, loadFixture, MANAGER_JOB, TACOBOT_JOB } from './load-fixture.js';
+
+function parse(body: unknown, query: Record<string, string> = {}, headers: Record<string, string> = {}) {
+  return parseInbound({ body, query, headers });
+}
+
+function event(body: unknown, query: Record<string, string> = {}, headers: Record<string, string> = {}) {
+  const command = parse(body, query, headers);
+  if (command.kind !== 'event') throw new Error(`expected an event, got ${JSON.stringify(command)}`);
+  return command as EventCommand;
+}
+
+describe('JSON event message', () => {
+  it('turns tacobot-run.json into run with its data and token', () => {
+    expect(event(loadFixture('sd2e/jobs/tacobot-run.json'))).toEqual({
+      kind: 'event',
+      form: 'json',
+      jobUuid: TACOBOT_JOB,
+      event: 'run',
+      token: FIXTURE_TOKEN,
+      data: { 'key-from-run': 'key value data' },
+    });
+  });
+
+  it.each([
+    ['sd2e/jobs/tacobot-update.json', 'update'],
+    ['sd2e/jobs/tacobot-resource.json', 'resource'],
+    ['sd2e/jobs/tacobot-finish.json', 'finish'],
+    ['sd2e/jobs/tacobot-fail.json', 'fail'],
+    ['sd2e/manager/2-local-event-tacobot-run.json', 'run'],
+    ['sd2e/manager/3-local-event-tacobot-fail.json', 'fail'],
+    ['sd2e/manager/3-local-event-tacobot-finish.json', 'finish'],
+  ])('turns %s into %s', (fixture, name) => {
+    const body = loadFixture(fixture) as { uuid: string; data: unknown };
+    expect(event(body)).toMatchObject({ form: 'json', event: name, jobUuid: body.uuid, data: body.data });
+  });
+
+  it('accepts the wrong-uuid fixture: it is a well-formed job UUID, unknown only to the store', () => {
+    expect(event(loadFixture('sd2e/jobs/tacobot-run-wrong-uuid.json')).jobUuid).toBe(
+      '10797ce0-d130-a738-60d5-9e854adc67dd',
+    );
+  });
+
+  it('lower-cases the event name', () => {
+    expect(event({ uuid: MANAGER_JOB, name: 'FINISH' }).event).toBe('finish');
+  });
+
+  it('lets body values win over URL parameters', () => {
+    const body = { uuid: MANAGER_JOB, name: 'run', token: FIXTURE_TOKEN };
+    const command = event(body, { uuid: TACOBOT_JOB, event: 'finish', token: 'ffffffffffffffff' });
+    expect(command).toMatchObject({ jobUuid: MANAGER_JOB, event: 'run', token: FIXTURE_TOKEN });
+  });
+
+  it('fills the token, uuid and name from the URL when the body leaves them out', () => {
+    expect(event({ name: 'run' }, { uuid: MANAGER_JOB, token: 'Not-Hex-Format' })).toMatchObject({
+      jobUuid: MANAGER_JOB,
+      event: 'run',
+      token: 'Not-Hex-Format',
+    });
+    expect(event({ uuid: MANAGER_JOB }, { event: 'finish' }).event).toBe('finish');
+  });
+
+  it('uses event_id as the idempotency key, and the header over it', () => {
+    const body = { uuid: MANAGER_JOB, name: 'finish', event_id: 'agave-687-finished' };
+    expect(event(body).idempotencyKey).toBe('agave-687-finished');
+    expect(event(body, {}, { 'idempotency-key': 'header-key' }).idempotencyKey).toBe('header-key');
+  });
+
+  it('uses the URL note as data only when the body has no data', () => {
+    expect(event({ uuid: MANAGER_JOB, name: 'update' }, { note: 'hello' }).data).toEqual({ note: 'hello' });
+    expect(event({ uuid: MANAGER_JOB, name: 'update', data: { a: 1 } }, { note: 'hello' }).data).toEqual({
+      a: 1,
+    });
+    expect(event({ uuid: MANAGER_JOB, name: 'update' }).data).toBeUndefined();
+  });
+
+  it('refuses create with a pointer to POST /jobs', () => {
+    const result = parse({ uuid: MANAGER_JOB, name: 'Create', token: FIXTURE_TOKEN });
+    expect(result).toMatchObject({ kind: 'refusal', status: 400, title: 'Reserved event' });
+    expect(result.kind === 'refusal' && result.detail).toContain('POST /jobs');
+  });
+
+  it('refuses an unknown event, listing every event a message may carry', () => {
+    const result = parse({ uuid: MANAGER_JOB, name: 'finnish', token: FIXTURE_TOKEN });
+    expect(result).toMatchObject({ kind: 'refusal', status: 400, title: 'Invalid event' });
+    const listing = result.kind === 'refusal' ? result.errors?.find((e) => e.path === '/name')?.message : '';
+    for (const name of EVENT_NAMES.filter((n) => n !== 'create')) expect(listing).toContain(name);
+    expect(listing).not.toMatch(/\bcreate\b/);
+  });
+
+  it('refuses a body token that is not 16 lower-case hex, without echoing it', () => {
+    const result = parse({ uuid: MANAGER_JOB, name: 'run', token: 'SECRET-TOKEN-VALUE' });
+    expect(result).toMatchObject({ kind: 'refusal', title: 'Invalid event' });
+    expect(result.kind === 'refusal' && result.errors).toContainEqual({
+      path: '/token',
+      message: '/token must be a token: 16 lower-case hexadecimal characters',
+    });
+    expect(JSON.stringify(result)).not.toContain('SECRET-TOKEN-VALUE');
+  });
+
+  it('refuses a uuid that is not a job UUID', () => {
+    const result = parse({ uuid: '10650844-1baa-55c5-a481-5e945b19c065', name: 'run' });
+    expect(result.kind === 'refusal' && result.errors).toContainEqual({
+      path: '/uuid',
+      message: '/uuid must be a job UUID (107...)',
+    });
+  });
+
+  it('takes a body with a name that is not an event message as data when the URL names the event', () => {
+    const body = { name: 'sample-1', reading: 0.4 };
+    expect(event(body, { uuid: MANAGER_JOB, event: 'update' })).toMatchObject({
+      form: 'params',
+      event: 'update',
+      data: body,
+    });
+  });
+});

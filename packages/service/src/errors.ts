@@ -1,0 +1,52 @@
+import { isAuthError } from '@pipelinejobs/auth';
+import { StorageError, type StorageErrorCode } from '@pipelinejobs/storage';
+
+/**
+ * Every error code an app has to answer. The HTTP app maps each to a status and the CLI to an
+ * exit code, in tables the compiler checks are total (`Record<ServiceErrorCode, ...>`).
+ */
+export type ServiceErrorCode =
+  | Exclude<StorageErrorCode, 'embedded_failed'>
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'expired'
+  | 'exhausted'
+  | 'rate_limited'
+  | 'too_large'
+  | 'unsupported_media_type';
+
+export class ServiceError extends Error {
+  override readonly name = 'ServiceError';
+  constructor(
+    readonly code: ServiceErrorCode,
+    message: string,
+    /** Extra members for the problem document (state, allowed, errors, ...); never secrets. */
+    readonly details: Readonly<Record<string, unknown>> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The one place where package errors become ServiceErrors. */
+export function asServiceError(error: unknown): ServiceError {
+  if (error instanceof ServiceError) return error;
+  if (error instanceof StorageError) {
+    const code = error.code === 'embedded_failed' ? 'unavailable' : error.code;
+    return new ServiceError(code, error.message, error.details, { cause: error });
+  }
+  if (isAuthError(error)) {
+    if (error.code === 'jwks_unavailable') {
+      return new ServiceError(
+        'unavailable',
+        'The token issuer cannot be reached; try again shortly',
+        {},
+        {
+          cause: error,
+        },
+      );
+    }
+    return new ServiceError('internal', 'Authentication is misconfigured', {}, { cause: error });
+  }
+  return new ServiceError('internal', 'Unexpected error', {}, { cause: error });
+}

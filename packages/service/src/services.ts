@@ -1,0 +1,34 @@
+import type { AdminTokenConfig, JwtVerifier } from '@pipelinejobs/auth';
+import { createJwtVerifier } from '@pipelinejobs/auth';
+import { type Database, openDatabase } from '@pipelinejobs/storage';
+import type { Config } from './config.js';
+import { loadOrCreateSecret } from './secret.js';
+
+/** What every use case needs: the database, the secrets, and a clock (injected in tests). */
+export interface Services {
+  readonly db: Database;
+  readonly secret: string;
+  readonly admin: AdminTokenConfig;
+  readonly jwt: JwtVerifier | undefined;
+  readonly clock: () => Date;
+}
+
+/** Opens the configured database (migrating it) and resolves the secret. */
+export async function openServices(
+  config: Config,
+  options: { log?: (line: string) => void; clock?: () => Date } = {},
+): Promise<Services> {
+  const secret = config.secret ?? loadOrCreateSecret(config.dataDir);
+  const db = await openDatabase(
+    'url' in config.database
+      ? { url: config.database.url, poolSize: config.poolSize }
+      : { dataDir: config.database.dataDir, poolSize: config.poolSize, log: options.log },
+  );
+  return {
+    db,
+    secret,
+    admin: { secret, adminKey: config.adminKey, lifetimeSeconds: config.adminTokenLifetimeSeconds },
+    jwt: config.jwt ? createJwtVerifier(config.jwt) : undefined,
+    clock: options.clock ?? (() => new Date()),
+  };
+}

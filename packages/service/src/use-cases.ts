@@ -1,0 +1,249 @@
+import type { InboundCommand } from '@pipelinejobs/adapters';
+import {
+  type Action,
+  adminToken,
+  authenticate,
+  authorizeAdminAction,
+  authorizeEvent,
+  generateApiKey,
+  generateNonce,
+  isRole,
+  jobToken,
+  type Principal,
+  type Role,
+  roleAllows,
+  rolesAllowing,
+} from '@pipelinejobs/auth';
+import { isPlainObject, jobUuid, normalizeEventName, parseJsonExact, transition } from '@pipelinejobs/core';
+import { validateCreateJob, validatePipeline } from '@pipelinejobs/schemas';
+import * as storage from '@pipelinejobs/storage';
+import { asServiceError, ServiceError } from './errors.js';
+import type { Services } from './services.js';
+
+/** Request credentials → principal, or a ServiceError saying what to send instead. */
+export async function authenticateRequest(
+  s: Services,
+  request: { authorization?: string | undefined; nonce?: string | undefined; jobUuid?: string | undefined },
+): Promise<Principal> {
+  const result = await authenticate(request, {
+    apiKeys: {
+      findApiKeyByHash: async (hash) => {
+        const record = await storage.findApiKeyByHash(s.db, hash);
+        return record && isRole(record.role) ? { ...record, role: record.role } : undefined;
+      },
+    },
+    nonces: {
+      consumeNonce: async (hash, job, now) => {
+        const used = await storage.consumeNonce(s.db, hash, job, now);
+        return used.ok ? { ...used, role: isRole(used.role) ? used.role : 'reader' } : used;
+      },
+    },
+    jwt: s.jwt,
+    now: s.clock(),
+  }).catch((error: unknown) => {
+    throw asServiceError(error);
+  });
+  if (!result.ok) throw new ServiceError(result.refusal, result.message);
+  return result.principal;
+}
+
+export function requireRole(principal: Principal, action: Action, doing: string): void {
+  if (!roleAllows(principal.role, action)) {
+    throw new ServiceError(
+      'forbidden',
+      `Role '${principal.role}' cannot ${doing}; use a credential with role ${rolesAllowing(action).join(', ')}`,
+    );
+  }
+}
+
+function invalid(title: string, issues: { path: string; message: string }[]): never {
+  throw new ServiceError('invalid', `${title}: ${issues.map((i) => i.message).join('; ')}`, {
+    errors: issues,
+  });
+}
+
+export async function registerPipeline(s: Services, principal: Principal, body: unknown) {
+  requireRole(principal, 'create', 'register pipelines');
+  const checked = validatePipeline(body);
+  if (!checked.ok) invalid('The pipeline is not valid', checked.issues);
+  return storage.registerPipeline(s.db, checked.value as unknown as storage.PipelineInput);
+}
+
+/** The job token of a job: what its creator passes to the platforms that report on it. */
+export function tokenOf(s: Services, job: { uuid: string; token_version: number }): string {
+  return jobToken(s.secret, job.uuid, job.token_version);
+}
+
+/**
+ * Creates a job, or returns the existing one with the same identity. `rawBody`, when the caller
+ * has it, makes the identity exact for numbers JSON.parse cannot tell apart (1.0 vs 1).
+ */
+export async function createJob(
+  s: Services,
+  principal: Principal,
+  body: unknown,
+  options: { rawBody?: string } = {},
+) {
+  requireRole(principal, 'create', 'create jobs');
+  const checked = validateCreateJob(body);
+  if (!checked.ok) invalid('The job is not valid', checked.issues);
+  const input = checked.value;
+  let uuid: string | undefined;
+  if (options.rawBody !== undefined) {
+    const exact = parseJsonExact(options.rawBody);
+    if (isPlainObject(exact)) {
+      uuid = jobUuid({ pipeline_uuid: exact.pipeline_uuid, child_of: exact.child_of, data: exact.data });
+    }
+  }
+  const { job, created } = await storage.createJob(s.db, input as storage.CreateJobInput, { uuid });
+  return { job, created, token: tokenOf(s, job) };
+}
+
+/** An event from any caller: an inbound HTTP form, or the CLI. */
+export interface EventRequest {
+  jobUuid: string;
+  event: string;
+  token?: string | undefined;
+  data?: Record<string, unknown> | null | undefined;
+  idempotencyKey?: string | undefined;
+  source: storage.EventSource;
+}
+
+/** Applies an event with the same locked transition and authorisation for every caller. */
+export async function sendEvent(s: Services, principal: Principal, command: EventRequest) {
+  return storage.applyEvent(
+    s.db,
+    {
+      jobUuid: command.jobUuid,
+      name: command.event,
+      data: command.data,
+      source: command.source,
+      idempotencyKey: command.idempotencyKey,
+    },
+    (job) => {
+      const decision = authorizeEvent({
+        principal,
+        event: command.event,
+        jobUuid: job.uuid,
+        tokenVersion: job.tokenVersion,
+        token: command.token,
+        secret: s.secret,
+        admin: s.admin,
+        now: s.clock(),
+      });
+      if (!decision.ok) throw new ServiceError('forbidden', decision.message, { uuid: job.uuid });
+    },
+  );
+}
+
+/** Would the event be accepted now, and to which state? Writes nothing. */
+export async function dryRunEvent(s: Services, principal: Principal, uuid: string, event: string) {
+  requireRole(principal, 'read', 'read jobs');
+  const job = await storage.getJob(s.db, uuid);
+  const result = transition(job.state, event);
+  return result.ok
+    ? { accepted: true, event: result.event, from: result.from, to: result.to }
+    : {
+        accepted: false,
+        event: normalizeEventName(event),
+        from: job.state,
+        reason: result.message,
+        allowed: result.allowed,
+      };
+}
+
+function requireAdminToken(
+  s: Services,
+  principal: Principal,
+  action: 'delete' | 'rotate_token',
+  uuid: string,
+  token: unknown,
+) {
+  const decision = authorizeAdminAction({
+    principal,
+    action,
+    jobUuid: uuid,
+    token,
+    admin: s.admin,
+    now: s.clock(),
+  });
+  if (!decision.ok) throw new ServiceError('forbidden', decision.message, { uuid });
+}
+
+export async function deleteJob(
+  s: Services,
+  principal: Principal,
+  command: { jobUuid: string; force: boolean; token?: string | undefined },
+) {
+  requireAdminToken(s, principal, 'delete', command.jobUuid, command.token);
+  return storage.deleteJob(s.db, command.jobUuid, { force: command.force });
+}
+
+export async function rotateJobToken(s: Services, principal: Principal, uuid: string, token: unknown) {
+  requireAdminToken(s, principal, 'rotate_token', uuid, token);
+  const job = await storage.rotateJobToken(s.db, uuid);
+  return { job, token: tokenOf(s, job) };
+}
+
+/** What an inbound message asks for: an event or a delete action. */
+export async function handleInbound(s: Services, principal: Principal, command: InboundCommand) {
+  if (command.kind === 'delete')
+    return { kind: 'delete' as const, result: await deleteJob(s, principal, command) };
+  requireRole(principal, 'report', 'report events');
+  return {
+    kind: 'event' as const,
+    result: await sendEvent(s, principal, { ...command, source: command.form }),
+  };
+}
+
+export function currentAdminToken(s: Services): { token: string } {
+  return { token: adminToken({ ...s.admin, now: s.clock() }) };
+}
+
+export async function createApiKey(s: Services, options: { role: string; label: string }) {
+  if (!isRole(options.role)) {
+    throw new ServiceError(
+      'invalid',
+      `Unknown role '${options.role}'; roles are: reader, reporter, agent, admin`,
+    );
+  }
+  const generated = generateApiKey();
+  const record = await storage.insertApiKey(s.db, {
+    hash: generated.hash,
+    prefix: generated.prefix,
+    role: options.role,
+    label: options.label,
+  });
+  return { key: generated.key, record };
+}
+
+/** On a database with no active API key, creates the first admin key (printed once by the caller). */
+export async function ensureFirstAdminKey(s: Services): Promise<string | undefined> {
+  if ((await storage.countActiveApiKeys(s.db)) > 0) return undefined;
+  const { key } = await createApiKey(s, { role: 'admin', label: 'first admin key' });
+  return key;
+}
+
+export async function createNonce(
+  s: Services,
+  options: {
+    role?: Role;
+    maxUses?: number | null;
+    expiresInSeconds?: number | null;
+    jobUuid?: string | null;
+    label?: string;
+  },
+) {
+  const generated = generateNonce();
+  const now = s.clock();
+  const record = await storage.insertNonce(s.db, {
+    hash: generated.hash,
+    prefix: generated.prefix,
+    role: options.role ?? 'reporter',
+    label: options.label ?? '',
+    maxUses: options.maxUses ?? null,
+    expiresAt: options.expiresInSeconds ? new Date(now.getTime() + options.expiresInSeconds * 1000) : null,
+    jobUuid: options.jobUuid ?? null,
+  });
+  return { nonce: generated.nonce, record };
+}
