@@ -53,6 +53,10 @@ export interface EmbeddedOptions {
   readonly log?: (line: string) => void;
   /** How long to wait for the server and for the start lock (ms). */
   readonly timeoutMs?: number;
+  /** Start on this port instead of a free one (so clients keep their URL across a restart). */
+  readonly port?: number;
+  /** Stop the server even while other clients are connected (tests of database restarts). */
+  readonly force?: boolean;
 }
 
 interface Paths {
@@ -292,8 +296,8 @@ function initialise(paths: Paths, bin: string, runAs: RunAs | undefined): void {
   }
 }
 
-async function startServer(paths: Paths, bin: string, runAs: RunAs | undefined) {
-  const port = await freePort();
+async function startServer(paths: Paths, bin: string, runAs: RunAs | undefined, wanted?: number) {
+  const port = wanted ?? (await freePort());
   const logFd = openSync(paths.log, 'a', 0o644);
   if (runAs) chownSync(paths.log, runAs.uid, runAs.gid);
   const child = spawn(
@@ -352,9 +356,15 @@ function startFailed(paths: Paths): never {
  * backends may hold the old shared memory for a moment, and PostgreSQL refuses to start until
  * they are gone.
  */
-async function startAndWait(paths: Paths, bin: string, runAs: RunAs | undefined, timeoutMs: number) {
+async function startAndWait(
+  paths: Paths,
+  bin: string,
+  runAs: RunAs | undefined,
+  timeoutMs: number,
+  wanted?: number,
+) {
   for (let attempt = 1; ; attempt += 1) {
-    const { port, child } = await startServer(paths, bin, runAs);
+    const { port, child } = await startServer(paths, bin, runAs, wanted);
     if (await waitReady(paths, port, timeoutMs, child)) return port;
     if (child.exitCode === null) child.kill('SIGKILL');
     if (attempt === 5) startFailed(paths);
@@ -396,7 +406,7 @@ export async function acquireEmbeddedServer(
       log(`embedded PostgreSQL: creating a new cluster in ${paths.pgdata}`);
       initialise(paths, bin, runAs);
     }
-    const port = await startAndWait(paths, bin, runAs, timeoutMs);
+    const port = await startAndWait(paths, bin, runAs, timeoutMs, options.port);
     const admin = postgres(urlFor(paths, port, 'postgres'), { max: 1, onnotice: () => {} });
     try {
       const [exists] = await admin`select 1 from pg_database where datname = ${EMBEDDED_DATABASE}`;
@@ -434,7 +444,7 @@ export async function releaseEmbeddedServer(
     } finally {
       await sql.end({ timeout: 1 });
     }
-    if (others > 0) return false;
+    if (others > 0 && !options.force) return false;
     process.kill(running.pid, 'SIGINT'); // "fast" shutdown: roll back open transactions, checkpoint
     const deadline = Date.now() + timeoutMs;
     while (alive(running.pid) && Date.now() < deadline) await sleep(50);
