@@ -1,3 +1,4 @@
+import { jobUuid, parseJsonExact } from '@pipelinejobs/core';
 import {
   schemaNames,
   schemas,
@@ -5,6 +6,7 @@ import {
   validateMessageResponse,
   validateProblem,
 } from '@pipelinejobs/schemas';
+import { createNonce } from '@pipelinejobs/service';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, type Manager, startManager, TACOBOT_JOB, TACOBOT_PIPELINE } from './harness.js';
@@ -341,6 +343,44 @@ describe('inbound forms and refusals', () => {
     const ok = await call('POST', `/jobs/${j.uuid}/events/dry-run`, { body: { name: 'run' } });
     expect(ok.json).toMatchObject({ accepted: true, to: 'RUNNING' });
     expect((await job(j.uuid)).version).toBe(1);
+  });
+});
+
+describe('nonces and exact identity', () => {
+  it('authenticates with an x-nonce until its uses run out, and only for its job', async () => {
+    const j = await createJob({ form: 'nonce' });
+    const other = await createJob({ form: 'nonce-other' });
+    const { nonce } = await createNonce(m.services, { maxUses: 2, jobUuid: j.uuid });
+    tokens.push(nonce);
+    const send = (uuid: string, token: string) =>
+      call('POST', `/messages?x-nonce=${nonce}&uuid=${uuid}&event=update&token=${token}`, { key: null });
+    expect((await send(j.uuid, j.token)).status).toBe(200);
+    expect((await send(other.uuid, other.token)).status).toBe(403);
+    expect((await send(j.uuid, j.token)).status).toBe(200);
+    const exhausted = await send(j.uuid, j.token);
+    expect(exhausted.status).toBe(403);
+    expect(exhausted.json.title).toBe('Nonce used up');
+    expect(exhausted.text).not.toContain(nonce);
+  });
+
+  it('tells 1.0 from 1 in job data, as the original Python identity did', async () => {
+    const send = (raw: string) =>
+      call('POST', '/jobs', { key: m.keys.agent, raw, headers: { 'content-type': 'application/json' } });
+    const body = (x: string) =>
+      `{"pipeline_uuid": "${TACOBOT_PIPELINE}", "child_of": [], "data": {"x": ${x}}}`;
+    const asInt = await send(body('1'));
+    const asFloat = await send(body('1.0'));
+    expect(asInt.status).toBe(201);
+    expect(asFloat.status).toBe(201);
+    expect(asFloat.json.uuid).not.toBe(asInt.json.uuid);
+    expect(asInt.json.uuid).toBe(jobUuid({ pipeline_uuid: TACOBOT_PIPELINE, child_of: [], data: { x: 1 } }));
+    expect(asFloat.json.uuid).toBe(
+      jobUuid({
+        pipeline_uuid: TACOBOT_PIPELINE,
+        child_of: [],
+        data: parseJsonExact('{"x": 1.0}') as object,
+      }),
+    );
   });
 });
 
