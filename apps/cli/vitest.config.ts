@@ -4,7 +4,8 @@ export default defineProject({
   test: {
     name: 'cli',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 60_000,
+    globalSetup: ['../../test/postgres-setup.ts'],
+    testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
   },

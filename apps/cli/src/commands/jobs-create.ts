@@ -1,0 +1,30 @@
+import { LOCAL_OPERATOR } from '@pipelinejobs/auth';
+import { createJob } from '@pipelinejobs/service';
+import type { Command } from 'commander';
+import { readJsonFile } from '../json-input.js';
+import { withServices } from '../session.js';
+import { jobDetails } from '../views/job-view.js';
+
+export function registerJobsCreate(jobs: Command): void {
+  jobs
+    .command('create')
+    .description(
+      'create a job from a JSON document and print it with its job token (creating the same job again returns it)',
+    )
+    .argument('<file.json>', "the job document (schemas/create-job-request.json); '-' reads stdin")
+    .action(async (file: string, _options: unknown, command: Command) => {
+      const { value, text } = readJsonFile(file);
+      await withServices(command, async ({ services, out }) => {
+        // The exact text decides the job's identity, as over HTTP (1.0 and 1 are different jobs).
+        const { job, created, token } = await createJob(services, LOCAL_OPERATOR, value, { rawBody: text });
+        out.result({ ...job, token, created }, () => {
+          out.line(created ? 'Created job:' : 'The job already exists:');
+          out.line(jobDetails({ ...job, token }, out.style));
+          out.note(
+            `\nReport on it with: pipelinejobs send ${job.uuid} run --token ${token}\n` +
+              'Give the token only to the platforms that report on this job.',
+          );
+        });
+      });
+    });
+}

@@ -1,0 +1,33 @@
+import { LOCAL_OPERATOR } from '@pipelinejobs/auth';
+import { deleteJob } from '@pipelinejobs/service';
+import type { Command } from 'commander';
+import { withServices } from '../session.js';
+import { jobUuidArgument } from '../typed-uuids.js';
+
+export function registerJobsDelete(jobs: Command): void {
+  jobs
+    .command('delete')
+    .description(
+      'delete a job: hidden (refuses events, left out of lists) or, with --force, removed with its history',
+    )
+    .argument('<uuid>', 'the job UUID (107...)')
+    .option('--force', 'remove the job and its history for good instead of hiding it')
+    .option('--token <token>', 'an admin token, required as over HTTP: --token "$(pipelinejobs admin-token)"')
+    .action(async (uuid: string, options: { force?: boolean; token?: string }, command: Command) => {
+      const id = jobUuidArgument(uuid);
+      await withServices(command, async ({ services, out }) => {
+        const result = await deleteJob(services, LOCAL_OPERATOR, {
+          jobUuid: id,
+          force: options.force === true,
+          token: options.token,
+        });
+        out.result(result, () => {
+          out.line(
+            result.deleted === 'hard'
+              ? `Removed job ${result.uuid} and its history.`
+              : `Deleted job ${result.uuid} (hidden; --force removes it for good).`,
+          );
+        });
+      });
+    });
+}

@@ -1,0 +1,26 @@
+import { LOCAL_OPERATOR } from '@pipelinejobs/auth';
+import { rotateJobToken } from '@pipelinejobs/service';
+import type { Command } from 'commander';
+import { withServices } from '../session.js';
+import { jobUuidArgument } from '../typed-uuids.js';
+
+export function registerJobsRotateToken(jobs: Command): void {
+  jobs
+    .command('rotate-token')
+    .description("replace a job's token: the old one stops working at once; prints the new one")
+    .argument('<uuid>', 'the job UUID (107...)')
+    .option('--token <token>', 'an admin token, required as over HTTP: --token "$(pipelinejobs admin-token)"')
+    .action(async (uuid: string, options: { token?: string }, command: Command) => {
+      const id = jobUuidArgument(uuid);
+      await withServices(command, async ({ services, out }) => {
+        const { job, token } = await rotateJobToken(services, LOCAL_OPERATOR, id, options.token);
+        out.result({ ...job, token }, () => {
+          // Only the token on stdout, so `NEW=$(pipelinejobs jobs rotate-token ...)` works.
+          out.line(token);
+          out.note(
+            `Job ${job.uuid}: token version ${job.token_version}; the previous token no longer works.`,
+          );
+        });
+      });
+    });
+}

@@ -1,0 +1,19 @@
+import { getJob } from '@pipelinejobs/storage';
+import type { Command } from 'commander';
+import { withServices } from '../session.js';
+import { jobUuidArgument } from '../typed-uuids.js';
+import { jobDetails } from '../views/job-view.js';
+
+export function registerJobsShow(jobs: Command): void {
+  jobs
+    .command('show')
+    .description('show one job: state, allowed events, archive, data')
+    .argument('<uuid>', 'the job UUID (107...)')
+    .action(async (uuid: string, _options: unknown, command: Command) => {
+      const id = jobUuidArgument(uuid);
+      await withServices(command, async ({ services, out }) => {
+        const job = await getJob(services.db, id);
+        out.result(job, () => out.line(jobDetails(job, out.style)));
+      });
+    });
+}

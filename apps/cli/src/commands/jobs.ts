@@ -1,0 +1,20 @@
+import type { Command } from 'commander';
+import { registerJobsCreate } from './jobs-create.js';
+import { registerJobsDelete } from './jobs-delete.js';
+import { registerJobsDryRun } from './jobs-dry-run.js';
+import { registerJobsHistory } from './jobs-history.js';
+import { registerJobsList } from './jobs-list.js';
+import { registerJobsRotateToken } from './jobs-rotate-token.js';
+import { registerJobsShow } from './jobs-show.js';
+
+/** `jobs create|list|show|history|delete|rotate-token|dry-run`. */
+export function registerJobs(program: Command): void {
+  const jobs = program.command('jobs').description('create, inspect, delete jobs; rotate their tokens');
+  registerJobsCreate(jobs);
+  registerJobsList(jobs);
+  registerJobsShow(jobs);
+  registerJobsHistory(jobs);
+  registerJobsDelete(jobs);
+  registerJobsRotateToken(jobs);
+  registerJobsDryRun(jobs);
+}

@@ -1,0 +1,78 @@
+import { ROLES, type Role } from '@pipelinejobs/auth';
+import { createNonce } from '@pipelinejobs/service';
+import { listNonces, revokeNonce } from '@pipelinejobs/storage';
+import { type Command, Option } from 'commander';
+import { duration, wholeNumber } from '../option-parsers.js';
+import { withServices } from '../session.js';
+import { jobUuidArgument } from '../typed-uuids.js';
+import { nonceDocument, nonceTable } from '../views/credential-view.js';
+
+interface CreateOptions {
+  role: Role;
+  maxUses?: number;
+  expiresIn?: number;
+  job?: string;
+  label: string;
+}
+
+/** `nonces create|list|revoke`: single-purpose credentials passed as `?x-nonce=` (stored hashed). */
+export function registerNonces(program: Command): void {
+  const nonces = program
+    .command('nonces')
+    .description('manage nonces: limited credentials passed as the x-nonce URL parameter');
+
+  nonces
+    .command('create')
+    .description('create a nonce and print it (only this once: it is stored hashed)')
+    .addOption(new Option('--role <role>', 'what the nonce may do').choices(ROLES).default('reporter'))
+    .option(
+      '--max-uses <n>',
+      'how many requests it may authenticate (default: unlimited)',
+      wholeNumber(1, 2 ** 31 - 1),
+    )
+    .option('--expires-in <duration>', 'lifetime, e.g. 30s, 15m, 12h, 7d (default: never expires)', duration)
+    .option('--job <uuid>', 'limit it to one job (107...)')
+    .option('--label <label>', 'a note saying who or what uses the nonce', '')
+    .action(async (options: CreateOptions, command: Command) => {
+      const jobUuid = options.job === undefined ? null : jobUuidArgument(options.job);
+      await withServices(command, async ({ services, out }) => {
+        const { nonce, record } = await createNonce(services, {
+          role: options.role,
+          maxUses: options.maxUses ?? null,
+          expiresInSeconds: options.expiresIn ?? null,
+          jobUuid,
+          label: options.label,
+        });
+        out.result({ nonce, ...nonceDocument(record) }, () => {
+          out.line(nonce);
+          out.note(
+            `Nonce ${record.prefix} (role ${record.role}) created. It is shown only this once; ` +
+              'pass it as the URL parameter  ?x-nonce=<nonce>',
+          );
+        });
+      });
+    });
+
+  nonces
+    .command('list')
+    .description('list nonces (prefix, role, uses, expiry, job; never the nonces themselves)')
+    .action(async (_options: unknown, command: Command) => {
+      await withServices(command, async ({ services, out }) => {
+        const items = (await listNonces(services.db)).map(nonceDocument);
+        out.result({ items }, () =>
+          out.line(items.length === 0 ? 'No nonces.' : nonceTable(items, out.style)),
+        );
+      });
+    });
+
+  nonces
+    .command('revoke')
+    .description('revoke a nonce at once')
+    .argument('<id-or-prefix>', 'the nonce id, or the prefix shown by `nonces list`')
+    .action(async (idOrPrefix: string, _options: unknown, command: Command) => {
+      await withServices(command, async ({ services, out }) => {
+        const nonce = nonceDocument(await revokeNonce(services.db, idOrPrefix));
+        out.result(nonce, () => out.line(`Revoked nonce ${nonce.prefix} (role ${nonce.role}).`));
+      });
+    });
+}

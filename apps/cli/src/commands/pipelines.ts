@@ -1,0 +1,59 @@
+import { LOCAL_OPERATOR } from '@pipelinejobs/auth';
+import { registerPipeline } from '@pipelinejobs/service';
+import { getPipeline, listPipelines, type PipelineRecord } from '@pipelinejobs/storage';
+import type { Command } from 'commander';
+import { readJsonFile } from '../json-input.js';
+import { withServices } from '../session.js';
+import { pipelineUuidArgument } from '../typed-uuids.js';
+import { pipelineDetails, pipelineTable } from '../views/pipeline-view.js';
+
+/** `pipelines add|list|show`. */
+export function registerPipelines(program: Command): void {
+  const pipelines = program.command('pipelines').description('register and inspect pipelines');
+
+  pipelines
+    .command('add')
+    .description('register a pipeline from a JSON document (registering the same pipeline again is a no-op)')
+    .argument('<file.json>', "the pipeline document (schemas/pipeline.json); '-' reads stdin")
+    .action(async (file: string, _options: unknown, command: Command) => {
+      const document = readJsonFile(file).value;
+      await withServices(command, async ({ services, out }) => {
+        const { pipeline, created } = await registerPipeline(services, LOCAL_OPERATOR, document);
+        out.result({ ...pipeline, created }, () => {
+          const verb = created ? 'Registered pipeline' : 'Pipeline already registered:';
+          out.line(`${verb} ${out.style.bold(pipeline.uuid)} (${pipeline.id}, ${pipeline.name})`);
+        });
+      });
+    });
+
+  pipelines
+    .command('list')
+    .description('list the registered pipelines')
+    .action(async (_options: unknown, command: Command) => {
+      await withServices(command, async ({ services, out }) => {
+        // Pipelines are few; every page is read so the list is complete.
+        const items: PipelineRecord[] = [];
+        let before: string | undefined;
+        do {
+          const page = await listPipelines(services.db, { limit: 500, before });
+          items.push(...page.items);
+          before = page.next ?? undefined;
+        } while (before !== undefined);
+        out.result({ items, next: null }, () => {
+          out.line(items.length === 0 ? 'No pipelines.' : pipelineTable(items, out.style));
+        });
+      });
+    });
+
+  pipelines
+    .command('show')
+    .description('show one pipeline and its document')
+    .argument('<uuid>', 'the pipeline UUID (106...)')
+    .action(async (uuid: string, _options: unknown, command: Command) => {
+      const id = pipelineUuidArgument(uuid);
+      await withServices(command, async ({ services, out }) => {
+        const pipeline = await getPipeline(services.db, id);
+        out.result(pipeline, () => out.line(pipelineDetails(pipeline, out.style)));
+      });
+    });
+}

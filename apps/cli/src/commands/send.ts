@@ -1,0 +1,67 @@
+import { LOCAL_OPERATOR } from '@pipelinejobs/auth';
+import { EVENT_NAMES, isEventName, normalizeEventName } from '@pipelinejobs/core';
+import { ServiceError, sendEvent } from '@pipelinejobs/service';
+import type { Command } from 'commander';
+import { eventData } from '../json-input.js';
+import { withServices } from '../session.js';
+import { STATE_COLORS } from '../state-colors.js';
+import { jobUuidArgument } from '../typed-uuids.js';
+
+interface SendOptions {
+  data?: string;
+  token?: string;
+  idempotencyKey?: string;
+}
+
+function eventArgument(event: string): string {
+  const name = normalizeEventName(event);
+  if (!isEventName(name)) {
+    throw new ServiceError(
+      'invalid',
+      `Unknown event '${event.slice(0, 64)}'; events are: ${EVENT_NAMES.join(', ')}`,
+    );
+  }
+  return name;
+}
+
+/**
+ * `send`: the same locked transition and authorisation as the Manager (service `sendEvent`), so a
+ * job token or an admin token is required here too; the history records the source `cli`.
+ */
+export function registerSend(program: Command): void {
+  program
+    .command('send')
+    .description('send an event to a job: checks its token, moves it through the state machine, records it')
+    .argument('<uuid>', 'the job UUID (107...)')
+    .argument('<event>', 'the event name, e.g. run, update, finish (see `pipelinejobs fsm`)')
+    .option('--data <json>', "the event's data: a JSON object, or @file.json (@- reads stdin)")
+    .option(
+      '--token <token>',
+      'the job token (printed by `jobs create`) or an admin token: --token "$(pipelinejobs admin-token)"',
+    )
+    .option(
+      '--idempotency-key <key>',
+      'the same key on the same job returns the first result and writes nothing',
+    )
+    .action(async (uuid: string, event: string, options: SendOptions, command: Command) => {
+      const jobUuid = jobUuidArgument(uuid);
+      const name = eventArgument(event);
+      const data = eventData(options.data);
+      await withServices(command, async ({ services, out }) => {
+        const { outcome, replayed } = await sendEvent(services, LOCAL_OPERATOR, {
+          jobUuid,
+          event: name,
+          token: options.token,
+          data,
+          idempotencyKey: options.idempotencyKey,
+          source: 'cli',
+        });
+        out.result({ ...outcome, replayed }, () => {
+          const { event: e, job } = outcome;
+          const to = out.style[STATE_COLORS[e.to]](e.to);
+          out.line(`${job.uuid}: ${e.name} #${e.seq} ${e.from} -> ${to}`);
+          if (replayed) out.note('Replayed: this idempotency key was used before; nothing was written.');
+        });
+      });
+    });
+}

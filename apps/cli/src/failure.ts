@@ -1,0 +1,47 @@
+import { redactSecrets } from '@pipelinejobs/auth';
+import { asServiceError, ConfigError } from '@pipelinejobs/service';
+import { cliWording } from './cli-wording.js';
+import { EXIT, EXIT_CODES, type ExitCode } from './exit-codes.js';
+
+/** What the process prints and returns for an error: one `error: ...` line and an exit code. */
+export interface Failure {
+  line: string;
+  exitCode: ExitCode;
+}
+
+function causeMessage(error: Error): string | undefined {
+  const cause = error.cause;
+  return cause instanceof Error && cause.message ? cause.message : undefined;
+}
+
+/** The refused transition's state and allowed events, when the message does not say them yet. */
+function refusalSuffix(message: string, details: Readonly<Record<string, unknown>>): string {
+  const state = typeof details.state === 'string' ? details.state : undefined;
+  const allowed = Array.isArray(details.allowed) ? details.allowed.map(String) : undefined;
+  const parts: string[] = [];
+  if (state && !message.includes(state)) parts.push(`job is ${state}`);
+  if (allowed && !message.includes('allowed')) parts.push(`allowed: ${allowed.join(', ')}`);
+  return parts.length > 0 ? ` (${parts.join('; ')})` : '';
+}
+
+/**
+ * Any error as one line, never a stack, with credentials redacted (an error could quote a
+ * database URL or a token); unexpected errors name their cause so an operator can act on it.
+ */
+export function failureOf(error: unknown): Failure {
+  if (error instanceof ConfigError) {
+    return { line: `error: ${oneLine(error.message)}`, exitCode: EXIT.usage };
+  }
+  const failure = asServiceError(error);
+  let message = failure.message;
+  if (failure.code === 'not_allowed') message += refusalSuffix(message, failure.details);
+  if (failure.code === 'internal') {
+    const cause = causeMessage(failure) ?? (error instanceof Error ? error.message : undefined);
+    if (cause && cause !== message) message += `: ${cause}`;
+  }
+  return { line: `error: ${oneLine(message)}`, exitCode: EXIT_CODES[failure.code] };
+}
+
+function oneLine(text: string): string {
+  return redactSecrets(cliWording(text.replace(/\s*\n\s*/g, ' ').trim()));
+}

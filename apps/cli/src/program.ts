@@ -1,0 +1,58 @@
+import { createRequire } from 'node:module';
+import { Command } from 'commander';
+import { registerAdminToken } from './commands/admin-token.js';
+import { registerFsm } from './commands/fsm.js';
+import { registerJobs } from './commands/jobs.js';
+import { registerKeys } from './commands/keys.js';
+import { registerMigrate } from './commands/migrate.js';
+import { registerNonces } from './commands/nonces.js';
+import { registerPipelines } from './commands/pipelines.js';
+import { registerSend } from './commands/send.js';
+import { exitCodesHelp } from './exit-codes.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+const ENVIRONMENT_HELP = `
+Environment:
+  DATABASE_URL                 PostgreSQL URL (--database-url wins); without it, the embedded
+                               PostgreSQL in PIPELINEJOBS_DATA_DIR (default ./.pipelinejobs),
+                               shared with a Manager running on the same directory
+  PIPELINEJOBS_SECRET          server secret, required with DATABASE_URL (job and admin tokens
+                               derive from it); the embedded default keeps one in its data directory
+  PIPELINEJOBS_ADMIN_KEY       admin token key; PIPELINEJOBS_ADMIN_TOKEN_LIFETIME its window (s)
+  NO_COLOR                     no colour (as --no-color)
+`;
+
+/**
+ * The `pipelinejobs` command tree. Options declared here are global: accepted before or after
+ * the subcommand and listed in every subcommand's --help.
+ */
+export function createProgram(): Command {
+  const program = new Command('pipelinejobs')
+    .description(
+      'PipelineJobs Manager command line: pipelines, jobs, events, keys and nonces on the database',
+    )
+    .version(version, '-V, --version', 'print the version')
+    .option('--database-url <url>', 'PostgreSQL URL (default: DATABASE_URL, else the embedded PostgreSQL)')
+    .option('--json', 'machine output: exactly one JSON document on stdout')
+    .option('--no-color', 'no colour in human output (also NO_COLOR)')
+    .helpOption('-h, --help', 'show help for the command')
+    .helpCommand('help [command]', 'show help for a command')
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    // Usage errors become exceptions, so main decides the exit code (2) in one place.
+    .exitOverride()
+    .configureOutput({
+      outputError: (message, write) => write(`${message.trimEnd()} (see --help)\n`),
+    })
+    .addHelpText('after', `${ENVIRONMENT_HELP}${exitCodesHelp()}`);
+
+  registerMigrate(program);
+  registerPipelines(program);
+  registerJobs(program);
+  registerSend(program);
+  registerAdminToken(program);
+  registerKeys(program);
+  registerNonces(program);
+  registerFsm(program);
+  return program;
+}

@@ -1,0 +1,113 @@
+import {
+  asServiceError,
+  type Config,
+  openServices,
+  readConfig,
+  ServiceError,
+  type Services,
+} from '@pipelinejobs/service';
+import { type Database, openDatabase } from '@pipelinejobs/storage';
+import type { Command } from 'commander';
+import { globalOptions } from './global-options.js';
+import { createOutput, type Output } from './output.js';
+
+export interface Session {
+  readonly services: Services;
+  readonly config: Config;
+  readonly out: Output;
+}
+
+/** The configuration, read once: `--database-url` wins over DATABASE_URL. */
+export function configOf(command: Command): Config {
+  const { databaseUrl } = globalOptions(command);
+  return readConfig({ ...process.env, DATABASE_URL: databaseUrl ?? process.env.DATABASE_URL }, process.cwd());
+}
+
+/** Where the data is, for messages: the URL without credentials, or the embedded data directory. */
+function describeDatabase(config: Config): string {
+  if ('dataDir' in config.database) return `embedded PostgreSQL in ${config.database.dataDir}`;
+  try {
+    const url = new URL(config.database.url);
+    return `${url.protocol}//${url.host}${url.pathname}`;
+  } catch {
+    return 'DATABASE_URL';
+  }
+}
+
+/** Progress of the embedded server (starting, reusing) is worth a line only for a person watching. */
+function embeddedLog(): ((line: string) => void) | undefined {
+  return process.stderr.isTTY ? (line) => process.stderr.write(`${line}\n`) : undefined;
+}
+
+/** "Database unavailable" says which database, since the CLI may be pointed at several. */
+function withDatabaseName(error: unknown, config: Config): unknown {
+  const failure = asServiceError(error);
+  if (failure.code !== 'unavailable') return error;
+  return new ServiceError(
+    'unavailable',
+    `${failure.message} (${describeDatabase(config)})`,
+    failure.details,
+    { cause: error },
+  );
+}
+
+/**
+ * Runs `work` with an open database and closes it afterwards whatever happens (for the embedded
+ * default, closing stops the server when no other process uses it). Ctrl-C closes it too.
+ */
+async function withClosing<T extends { close(): Promise<void> }>(
+  resource: T,
+  work: () => Promise<void>,
+): Promise<void> {
+  const interrupt = () => {
+    void resource.close().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupt);
+  try {
+    await work();
+  } finally {
+    process.off('SIGINT', interrupt);
+    await resource.close();
+  }
+}
+
+/** Runs a command that needs the services (database, secret); the common case. */
+export async function withServices(
+  command: Command,
+  work: (session: Session) => Promise<void>,
+): Promise<void> {
+  const out = createOutput(globalOptions(command));
+  const config = configOf(command);
+  let services: Services;
+  try {
+    services = await openServices(config, { log: embeddedLog() });
+  } catch (error) {
+    throw withDatabaseName(error, config);
+  }
+  try {
+    await withClosing(services.db, () => work({ services, config, out }));
+  } catch (error) {
+    throw withDatabaseName(error, config);
+  }
+}
+
+/** Runs a command on the database alone, without migrating on open (the `migrate` command). */
+export async function withDatabase(
+  command: Command,
+  work: (db: Database, out: Output) => Promise<void>,
+): Promise<void> {
+  const out = createOutput(globalOptions(command));
+  const config = configOf(command);
+  const { poolSize } = config;
+  try {
+    const db = await openDatabase(
+      'url' in config.database
+        ? { url: config.database.url, poolSize }
+        : { dataDir: config.database.dataDir, poolSize, log: embeddedLog() },
+      { migrate: false },
+    );
+    await withClosing(db, () => work(db, out));
+  } catch (error) {
+    throw withDatabaseName(error, config);
+  }
+}

@@ -1,0 +1,52 @@
+import { allowedEvents } from '@pipelinejobs/core';
+import type { JobDocument } from '@pipelinejobs/storage';
+import type { Style } from '../ansi.js';
+import { renderDetails } from '../details.js';
+import { relativeTime } from '../relative-time.js';
+import { STATE_COLORS } from '../state-colors.js';
+import { type Column, renderTable } from '../table.js';
+
+const COLUMNS: Column<JobDocument>[] = [
+  { header: 'UUID', cell: (j) => j.uuid },
+  { header: 'STATE', cell: (j) => j.state, color: (j) => STATE_COLORS[j.state] },
+  { header: 'LAST EVENT', cell: (j) => j.last_event },
+  { header: 'PIPELINE', cell: (j) => j.pipeline_uuid },
+  { header: 'UPDATED', cell: (j) => relativeTime(j.updated) },
+];
+
+export function jobTable(jobs: readonly JobDocument[], style: Style): string {
+  return renderTable(jobs, COLUMNS, style);
+}
+
+const when = (iso: string) => `${iso} (${relativeTime(iso)})`;
+const orNone = (value: string | null) => value ?? '-';
+
+/** A job as `key  value` lines, then its data; `token` only where the caller just obtained it. */
+export function jobDetails(job: JobDocument & { token?: string }, style: Style): string {
+  const state = style[STATE_COLORS[job.state]](style.bold(job.state));
+  return [
+    renderDetails(
+      [
+        ['uuid', job.uuid],
+        ['pipeline', job.pipeline_uuid],
+        ['state', `${state} since ${relativeTime(job.state_since)}`],
+        ['last event', job.last_event],
+        ['allowed', allowedEvents(job.state).join(', ')],
+        ['token', job.token === undefined ? undefined : style.bold(job.token)],
+        ['token version', String(job.token_version)],
+        ['archive', `${orNone(job.archive_system)}:${orNone(job.archive_path)}`],
+        ['session', orNone(job.session)],
+        ['agent', orNone(job.agent)],
+        ['task', orNone(job.task)],
+        ['child of', job.child_of.length > 0 ? job.child_of.join(', ') : '-'],
+        ['events', String(job.version)],
+        ['created', when(job.created)],
+        ['updated', when(job.updated)],
+      ],
+      style,
+    ),
+    '',
+    style.dim('data:'),
+    JSON.stringify(job.data, null, 2),
+  ].join('\n');
+}

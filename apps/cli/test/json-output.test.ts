@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestDatabase } from '../../../test/database.js';
+import { cliFor, fixturePath, json, TACOBOT_JOB, TACOBOT_PIPELINE } from './run-cli.js';
+
+let cli: ReturnType<typeof cliFor>;
+let cleanup: () => Promise<void>;
+
+beforeAll(async () => {
+  const database = await openTestDatabase({ poolSize: 2 });
+  cli = cliFor(database.url);
+  cleanup = database.cleanup;
+});
+afterAll(() => cleanup());
+
+describe('--json', () => {
+  it('makes every command print exactly one JSON document on stdout', async () => {
+    const admin = json<{ token: string; valid_until: string }>(await cli(['admin-token', '--json']));
+    expect(admin.token).toMatch(/^[0-9a-f]{16}$/);
+    expect(new Date(admin.valid_until).getTime()).toBeGreaterThan(Date.now());
+
+    const pipeline = fixturePath('pipelines/tacobot.json');
+    const job = fixturePath('jobs/tacobot.json');
+    // Run in order: later commands use what earlier ones created.
+    const commands: string[][] = [
+      ['migrate'],
+      ['pipelines', 'add', pipeline],
+      ['pipelines', 'list'],
+      ['pipelines', 'show', TACOBOT_PIPELINE],
+      ['jobs', 'create', job],
+      ['jobs', 'list'],
+      ['jobs', 'list', '--all', '--limit', '1'],
+      [
+        'jobs',
+        'list',
+        '--state',
+        'CREATED',
+        '--pipeline',
+        TACOBOT_PIPELINE,
+        '--since',
+        '2020-01-01T00:00:00Z',
+      ],
+      ['jobs', 'show', TACOBOT_JOB],
+      ['jobs', 'dry-run', TACOBOT_JOB, 'run'],
+      ['send', TACOBOT_JOB, 'run', '--token', admin.token, '--data', '{"progress": "10%"}'],
+      ['jobs', 'history', TACOBOT_JOB],
+      ['jobs', 'history', TACOBOT_JOB, '--all', '--limit', '1'],
+      ['jobs', 'rotate-token', TACOBOT_JOB, '--token', admin.token],
+      ['admin-token'],
+      ['keys', 'create', '--role', 'reader', '--label', 'json test'],
+      ['keys', 'list'],
+      ['nonces', 'create', '--max-uses', '2', '--expires-in', '15m', '--job', TACOBOT_JOB],
+      ['nonces', 'list'],
+      ['fsm'],
+      ['fsm', '--format', 'mermaid'],
+      ['fsm', '--format', 'dot'],
+      ['fsm', '--format', 'svg'],
+      ['fsm', '--format', 'json'],
+      ['jobs', 'delete', TACOBOT_JOB, '--force', '--token', admin.token],
+    ];
+    const outputs = new Map<string, Record<string, unknown>>();
+    for (const args of commands) {
+      const result = await cli([...args, '--json']);
+      expect({ args, code: result.code, stderr: result.stderr }).toEqual({ args, code: 0, stderr: '' });
+      outputs.set(args.slice(0, 2).join(' '), json(result));
+    }
+    for (const group of ['keys', 'nonces']) {
+      const created = outputs.get(`${group} create`);
+      const revoked = await cli([group, 'revoke', String(created?.prefix), '--json']);
+      expect(revoked.code).toBe(0);
+      expect(json(revoked)).toMatchObject({ id: created?.id, revoked: expect.any(String) });
+    }
+    expect(outputs.get('jobs list')?.items).toEqual(expect.any(Array));
+    expect(outputs.get('fsm --format')?.initial).toBe('CREATED');
+  });
+
+  it('is accepted before the subcommand as well', async () => {
+    const result = await cli(['--json', 'fsm']);
+    expect(json(result).initial).toBe('CREATED');
+  });
+
+  it('wraps a drawing so the output is still one JSON document', async () => {
+    const drawn = json<{ format: string; text: string }>(await cli(['fsm', '--format', 'dot', '--json']));
+    expect(drawn.format).toBe('dot');
+    expect(drawn.text).toMatch(/^digraph /);
+  });
+
+  it('keeps stdout empty on an error; the error is one line on stderr', async () => {
+    const result = await cli(['jobs', 'show', TACOBOT_JOB, '--json']);
+    expect(result.code).toBe(4);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^error: [^\n]+\n$/);
+  });
+});

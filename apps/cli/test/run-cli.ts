@@ -1,0 +1,76 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const SECRET = 'test-secret-for-the-cli-suite-0123456789';
+export const TACOBOT_PIPELINE = '10650844-1baa-55c5-a481-5e945b19c065';
+export const TACOBOT_JOB = '107b93f3-1eae-5e79-8a18-0a480f8aa3a5';
+
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+/** A fixture's path (for commands that take a file) or its parsed content. */
+export const fixturePath = (path: string) => fileURLToPath(new URL(`./fixtures/${path}`, import.meta.url));
+export function fixture<T = Record<string, unknown>>(path: string): T {
+  return JSON.parse(readFileSync(fixturePath(path), 'utf8')) as T;
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the built `pipelinejobs` as a real process. The environment is built from scratch so the
+ * machine's DATABASE_URL or secret never leak in; the working and data directories are fresh
+ * temporary ones, so nothing can touch an embedded database of the developer's.
+ */
+export function runCli(
+  args: readonly string[],
+  options: { env?: Record<string, string | undefined>; input?: string } = {},
+): Promise<CliResult> {
+  const cwd = mkdtempSync(join(tmpdir(), 'pipelinejobs-cli-'));
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? cwd,
+    PIPELINEJOBS_SECRET: SECRET,
+    PIPELINEJOBS_DATA_DIR: join(cwd, 'data'),
+  };
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { cwd, env, stdio: 'pipe' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** A CLI bound to one database URL, for the suites that share a database per file. */
+export function cliFor(url: string) {
+  return (args: readonly string[], options: Parameters<typeof runCli>[1] = {}) =>
+    runCli([...args, '--database-url', url], options);
+}
+
+/** Parses stdout as exactly one JSON document, with the output in the message when it is not. */
+export function json<T = Record<string, unknown>>(result: CliResult): T {
+  try {
+    return JSON.parse(result.stdout) as T;
+  } catch {
+    throw new Error(
+      `stdout is not one JSON document (exit ${result.code}):\n${result.stdout}\n${result.stderr}`,
+    );
+  }
+}
