@@ -1,3 +1,4 @@
+import { parseInstant } from '@pipelinejobs/core';
 import { InvalidArgumentError } from 'commander';
 import { parseDuration } from './duration.js';
 
@@ -16,9 +17,11 @@ export function wholeNumber(min: number, max: number) {
 }
 
 export function isoDate(text: string): Date {
-  const date = new Date(text);
-  if (text.trim() === '' || Number.isNaN(date.getTime())) {
-    throw new InvalidArgumentError('expected an ISO 8601 date-time, e.g. 2026-11-28T00:00:00Z.');
+  const date = parseInstant(text);
+  if (!date) {
+    throw new InvalidArgumentError(
+      'expected an ISO 8601 date-time with a time zone, or a date, e.g. 2026-11-28T00:00:00Z or 2026-11-28.',
+    );
   }
   return date;
 }

@@ -1,6 +1,6 @@
 import { type InboundRequest, parseInbound } from '@pipelinejobs/adapters';
 import type { Principal } from '@pipelinejobs/auth';
-import { fsmToJson, isState, isTypedUuid, type TypedUuidType } from '@pipelinejobs/core';
+import { fsmToJson, isState, isTypedUuid, parseInstant, type TypedUuidType } from '@pipelinejobs/core';
 import { isSchemaName, schemas } from '@pipelinejobs/schemas';
 import {
   authenticateRequest,
@@ -18,7 +18,7 @@ import {
 import * as storage from '@pipelinejobs/storage';
 import express, { type Express, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { bodyErrors, jsonBody, rawBodyOf } from './body.js';
+import { jsonBody, rawBodyOf, requestErrors } from './body.js';
 import { requestLogging } from './logging.js';
 import type { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
@@ -111,7 +111,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(rateLimit(deps.rateLimitPerMinute));
-  app.use(jsonBody(), bodyErrors);
+  app.use(jsonBody(), requestErrors);
 
   const postMessage = async (req: Request, res: Response) => {
     const command = parseInbound({
@@ -188,11 +188,11 @@ export function createApp(deps: AppDeps): Express {
       );
     }
     const since = single(req, 'updated_since');
-    const updatedSince = since === undefined ? undefined : new Date(since);
-    if (updatedSince && Number.isNaN(updatedSince.getTime())) {
+    const updatedSince = since === undefined ? undefined : parseInstant(since);
+    if (since !== undefined && !updatedSince) {
       throw new ServiceError(
         'invalid',
-        "'updated_since' must be an ISO 8601 date-time, e.g. 2026-11-28T00:00:00Z",
+        "'updated_since' must be an ISO 8601 date-time with a time zone, or a date: e.g. 2026-11-28T00:00:00Z or 2026-11-28",
       );
     }
     const pipeline = single(req, 'pipeline_uuid');
@@ -275,6 +275,6 @@ export function createApp(deps: AppDeps): Express {
       new ServiceError('not_found', `No route ${req.method} ${req.path.slice(0, 200)}; see /openapi.json`),
     );
   });
-  app.use(errorHandler(logger));
+  app.use(requestErrors, errorHandler(logger));
   return app;
 }

@@ -77,17 +77,46 @@ export function jsonBody() {
   ];
 }
 
-/** Turns body-parser's own errors (size, encoding) into problems. */
-export function bodyErrors(error: unknown, _req: Request, _res: Response, next: NextFunction) {
-  const type = (error as { type?: string } | null)?.type;
-  if (type === 'entity.too.large') {
+/**
+ * Turns the framework's own errors into problems: the router's malformed percent-escapes in a
+ * path, and body-parser's size, charset, Content-Encoding (unknown, or a body that does not
+ * inflate) and bodies cut short. Any other 4xx they raise is a 400; none of them is a 5xx.
+ */
+export function requestErrors(error: unknown, req: Request, _res: Response, next: NextFunction) {
+  const { type, status } = (error ?? {}) as { type?: string; status?: unknown };
+  if (error instanceof URIError) {
+    return next(
+      new ServiceError('invalid', 'The URL path holds a malformed percent-escape; write a literal % as %25'),
+    );
+  }
+  if (type === 'entity.too.large' || status === 413) {
     return next(new ServiceError('too_large', `The body is larger than ${BODY_LIMIT_BYTES} bytes (1 MiB)`));
   }
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+  if (type === 'charset.unsupported') {
     return next(new ServiceError('unsupported_media_type', 'Send the body as UTF-8 JSON'));
+  }
+  if (type === 'encoding.unsupported' || status === 415) {
+    const encoding = String(req.headers['content-encoding'] ?? '').slice(0, 40);
+    return next(
+      new ServiceError(
+        'unsupported_media_type',
+        `Content-Encoding ${encoding} is not supported; send the body uncompressed, or gzip, deflate or br`,
+      ),
+    );
   }
   if (type === 'request.aborted' || type === 'request.size.invalid') {
     return next(new ServiceError('invalid', 'The request body was incomplete'));
+  }
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const encoding = req.headers['content-encoding'];
+    return next(
+      new ServiceError(
+        'invalid',
+        encoding
+          ? 'The body could not be decoded with its Content-Encoding; check that it is compressed as declared'
+          : 'The request body could not be read',
+      ),
+    );
   }
   next(error);
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { REDACT_PATHS, REDACTED, redactSecrets } from '@pipelinejobs/auth';
+import { REDACT_PATHS, REDACTED, redactSecrets, redactUrl } from '@pipelinejobs/auth';
 import type { NextFunction, Request, Response } from 'express';
 import pino, { type Logger } from 'pino';
 import type { Metrics } from './metrics.js';
@@ -47,7 +47,7 @@ export function requestLogging(logger: Logger, metrics: Metrics) {
         {
           requestId,
           method: req.method,
-          url: redactSecrets(req.originalUrl),
+          url: redactUrl(req.originalUrl),
           status: res.statusCode,
           ms: Math.round(seconds * 10_000) / 10,
         },

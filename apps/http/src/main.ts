@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-import type { Server } from 'node:http';
 import { ConfigError, ensureFirstAdminKey, openServices, readConfig } from '@pipelinejobs/service';
 import { createApp } from './app.js';
 import { createLogger } from './logging.js';
 import { createMetrics } from './metrics.js';
+import { listen } from './server.js';
 
 /** The Manager's composition root: configuration, database, app, and graceful shutdown. */
 async function main(): Promise<void> {
@@ -37,10 +37,7 @@ async function main(): Promise<void> {
     rateLimitPerMinute: config.rateLimitPerMinute,
     accepting: () => accepting,
   });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
-  });
+  const server = await listen(app, config.port, config.host);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ port, host: config.host, database: services.db.kind }, 'PipelineJobs Manager listening');

@@ -41,6 +41,20 @@ export function problemOf(
   return { type: `${PROBLEM_BASE}${code.replaceAll('_', '-')}`, title, status, detail, ...extra };
 }
 
+/**
+ * The request path as a valid URI reference for `instance`: the HTTP parser lets through bytes
+ * that a URI may not hold (quotes, braces, non-ASCII, a `%` without two hex digits); those are
+ * percent-encoded, the rest kept as sent.
+ */
+export function instanceOf(url: string): string {
+  const path = url.split('?')[0] ?? '';
+  return path
+    .replace(/%(?![0-9A-Fa-f]{2})/g, '%25')
+    .replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/gu, (c) =>
+      [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+    );
+}
+
 export function sendProblem(res: Response, problem: Problem): void {
   const requestId = res.locals.requestId as string | undefined;
   res
@@ -48,7 +62,7 @@ export function sendProblem(res: Response, problem: Problem): void {
     .type('application/problem+json')
     .json({
       ...problem,
-      instance: res.req.originalUrl.split('?')[0],
+      instance: instanceOf(res.req.originalUrl),
       ...(requestId ? { request_id: requestId } : {}),
     });
 }

@@ -7,6 +7,7 @@ import { openTestDatabase } from '../../../test/database.js';
 import { createApp } from '../src/app.js';
 import { createLogger } from '../src/logging.js';
 import { createMetrics } from '../src/metrics.js';
+import { listen } from '../src/server.js';
 
 export const SECRET = 'test-secret-for-the-http-suite-0123456789';
 export const TACOBOT_PIPELINE = '10650844-1baa-55c5-a481-5e945b19c065';
@@ -35,8 +36,7 @@ export async function startManager(options: { rateLimitPerMinute?: number } = {}
     metrics: createMetrics(),
     rateLimitPerMinute: options.rateLimitPerMinute ?? 1_000_000,
   });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
+  const server = await listen(app, 0, '127.0.0.1');
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const keys = {
     admin: (await createApiKey(services, { role: 'admin', label: 'test admin' })).key,

@@ -336,6 +336,52 @@ describe('inbound forms and refusals', () => {
     expect((await call('GET', '/jobs?state=BOGUS')).status).toBe(400);
   });
 
+  it('refuses malformed list parameters and cursors with 400, never 500', async () => {
+    const forged = Buffer.from(JSON.stringify(['not a time', TACOBOT_JOB])).toString('base64url');
+    for (const query of [
+      `cursor=${forged}`,
+      'cursor=%%%',
+      'updated_since=yesterday',
+      'updated_since=2026-02-30',
+      'updated_since=2026-11-28T09:30:00',
+      'updated_since=99999-01-01',
+    ]) {
+      const res = await call('GET', `/jobs?${query}`);
+      expect(res.status, query).toBe(400);
+    }
+    expect((await call('GET', '/pipelines?cursor=nope')).status).toBe(400);
+    const since = await call('GET', '/jobs?updated_since=2000-01-01');
+    expect(since.status).toBe(200);
+    expect((since.json.items as unknown[]).length).toBeGreaterThan(0);
+  });
+
+  it('refuses a body that does not inflate as its Content-Encoding says (400) or an unknown encoding (415)', async () => {
+    const garbage = await call('POST', '/messages', {
+      key: m.keys.reporter,
+      raw: 'this is not gzip',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    });
+    expect(garbage.status).toBe(400);
+    const unknown = await call('POST', '/messages', {
+      key: m.keys.reporter,
+      raw: '{}',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'snappy' },
+    });
+    expect(unknown.status).toBe(415);
+  });
+
+  it('answers requests the HTTP parser refuses with problem+json (431 for huge headers)', async () => {
+    const res = await call('GET', '/healthz', { key: null, headers: { 'x-padding': 'a'.repeat(20_000) } });
+    expect(res.status).toBe(431);
+    expect(res.json).toMatchObject({ status: 431 });
+  });
+
+  it('gives a valid URI reference as the problem instance, whatever the path holds', async () => {
+    const res = await call('GET', '/jobs/%zz%E2%9C%93"{}|');
+    expect(res.status).toBe(400);
+    expect(res.json.instance).toBe('/jobs/%25zz%E2%9C%93%22%7B%7D%7C');
+  });
+
   it('answers a dry run without writing', async () => {
     const j = await createJob({ form: 'dry' });
     const res = await call('POST', `/jobs/${j.uuid}/events/dry-run`, { body: { name: 'finish' } });

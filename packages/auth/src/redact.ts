@@ -60,3 +60,33 @@ export const REDACT_PATHS: readonly string[] = [
   '*.*.token',
   '*.*["x-nonce"]',
 ];
+
+const SECRET_PARAMETER = new RegExp(`^\\s*(?:${SECRET_NAMES})\\s*(?:\\[.*)?$`, 'i');
+
+function decodeComponent(text: string): string {
+  try {
+    return decodeURIComponent(text.replaceAll('+', ' '));
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * A request URL fit for a log line: the value of every query parameter whose name, once
+ * percent-decoded (`t%6Fken=` is `token=` to the server), is a credential is replaced with
+ * `[REDACTED]`, and the rest goes through `redactSecrets` (a callback URL inside a parameter, an
+ * API key in the path).
+ */
+export function redactUrl(url: string): string {
+  const queryAt = url.indexOf('?');
+  if (queryAt === -1) return redactSecrets(url);
+  const pairs = url
+    .slice(queryAt + 1)
+    .split('&')
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      const name = equals === -1 ? pair : pair.slice(0, equals);
+      return SECRET_PARAMETER.test(decodeComponent(name)) ? `${name}=${REDACTED}` : pair;
+    });
+  return redactSecrets(`${url.slice(0, queryAt)}?${pairs.join('&')}`);
+}

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { generateApiKey, generateNonce, REDACT_PATHS, REDACTED, redactSecrets } from '../src/index.js';
+import {
+  generateApiKey,
+  generateNonce,
+  REDACT_PATHS,
+  REDACTED,
+  redactSecrets,
+  redactUrl,
+} from '../src/index.js';
 
 describe('redactSecrets', () => {
   it('redacts token and x-nonce values in a callback URL and keeps the rest', () => {
@@ -69,5 +76,29 @@ describe('REDACT_PATHS', () => {
         'req.body.token',
       ]),
     );
+  });
+});
+
+describe('redactUrl', () => {
+  const token = '0123456789abcdef';
+  it.each([
+    [`/messages?uuid=107&token=${token}`, '/messages?uuid=107&token=[REDACTED]'],
+    [`/messages?t%6Fken=${token}&event=run`, '/messages?t%6Fken=[REDACTED]&event=run'],
+    [`/messages?TOKEN=${token}`, '/messages?TOKEN=[REDACTED]'],
+    [`/messages?token%5B%5D=${token}`, '/messages?token%5B%5D=[REDACTED]'],
+    [`/messages?x%2Dnonce=${token}`, '/messages?x%2Dnonce=[REDACTED]'],
+    [`/messages?+token=${token}`, '/messages?+token=[REDACTED]'],
+    [
+      `/jobs?cb=${encodeURIComponent(`https://x.org/?token=${token}`)}`,
+      '/jobs?cb=https%3A%2F%2Fx.org%2F%3Ftoken%3D[REDACTED]',
+    ],
+  ])('%s', (url, expected) => {
+    expect(redactUrl(url)).toBe(expected);
+    expect(redactUrl(url)).not.toContain(token);
+  });
+
+  it('keeps other parameters and malformed escapes as they are', () => {
+    expect(redactUrl('/jobs?state=RUNNING&q=%E0%A4%A')).toBe('/jobs?state=RUNNING&q=%E0%A4%A');
+    expect(redactUrl('/healthz')).toBe('/healthz');
   });
 });

@@ -1,6 +1,7 @@
 export * from './fsm-export.js';
 export * from './fsm-table.js';
 export * from './identity.js';
+export * from './instant.js';
 export * from './json-exact.js';
 export * from './python-forms.js';
 export * from './status-map.js';

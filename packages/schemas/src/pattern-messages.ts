@@ -22,7 +22,7 @@ const BY_DEFINITION: Readonly<Record<string, (value: unknown) => string>> = {
   referenceUuid: () => 'must be a reference UUID (109...)',
   fileOrReferenceUuid: () => 'must be a file (105...) or reference (109...) UUID',
   jobOrProcessUuid: () => 'must be a job (107...) or process (117...) UUID',
-  token: () => 'must be a token: 16 lower-case hexadecimal characters',
+  issuedToken: () => 'must be a token: 16 lower-case hexadecimal characters',
   timestamp: () => 'must be a UTC timestamp with milliseconds, e.g. 2026-11-20T15:02:41.297Z',
   archivePath: () => 'must be an absolute path (starting with /)',
   jobsEventType: () => 'must be a Tapis job event type: jobs.<category>.<detail>',

@@ -60,13 +60,14 @@ describe('issues a person can read', () => {
     expect(validateEvent({ ...run, uuid: '107B93F3-1EAE-5E79-8A18-0A480F8AA3A5' }).ok).toBe(true);
   });
 
-  it('refuses a token that is not 16 lower-case hex characters', () => {
+  it('leaves the shape of a token to authorisation (a malformed one is refused like a wrong one)', () => {
     for (const token of ['0dc73dc3ff39b49a0', '0DC73DC3FF39B49A', '0dc73dc3', 'null']) {
-      expect(validateEvent({ ...run, token })).toEqual({
-        ok: false,
-        issues: [{ path: '/token', message: '/token must be a token: 16 lower-case hexadecimal characters' }],
-      });
+      expect(validateEvent({ ...run, token }).ok).toBe(true);
     }
+    expect(validateEvent({ ...run, token: '' })).toEqual({
+      ok: false,
+      issues: [{ path: '/token', message: '/token must not be empty' }],
+    });
   });
 
   it('names the expected type', () => {
@@ -96,11 +97,11 @@ describe('issues a person can read', () => {
   });
 
   it('reports every problem of a document at once, one per value', () => {
-    expect(issuesOf('event', { name: 'finnish', token: 'x', data: 1, extra: true, event_id: '' })).toEqual([
+    expect(issuesOf('event', { name: 'finnish', token: 7, data: 1, extra: true, event_id: '' })).toEqual([
       { path: '/uuid', message: '/uuid is required' },
       { path: '/extra', message: '/extra is not allowed here (additional property)' },
       { path: '/name', message: `/name must be one of: ${messageEvents}` },
-      { path: '/token', message: '/token must be a token: 16 lower-case hexadecimal characters' },
+      { path: '/token', message: '/token must be a string' },
       { path: '/data', message: '/data must be an object' },
       { path: '/event_id', message: '/event_id must not be empty' },
     ]);

@@ -30,17 +30,30 @@ export class StorageError extends Error {
   }
 }
 
-/** An error raised by PostgreSQL or by the driver's connection handling. */
-export function isDriverError(error: unknown): boolean {
-  if (error instanceof postgres.PostgresError) return true;
+/**
+ * The error the driver raised. drizzle wraps driver errors in a DrizzleQueryError (message
+ * "Failed query: ...") with the driver's error as `cause`; the cause is what says what happened.
+ */
+function driverCause(error: unknown): unknown {
+  let current = error;
+  for (let depth = 0; depth < 4; depth++) {
+    if (current instanceof postgres.PostgresError || hasDriverCode(current)) return current;
+    const cause = (current as { cause?: unknown } | null)?.cause;
+    if (cause === undefined || cause === null) break;
+    current = cause;
+  }
+  return error;
+}
+
+function hasDriverCode(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^(E[A-Z]+|CONNECT_TIMEOUT|CONNECTION_[A-Z]+)$/.test(code);
 }
 
-interface DriverError {
-  code?: string;
-  errno?: string;
-  message?: string;
+/** An error raised by PostgreSQL or by the driver's connection handling, wrapped or not. */
+export function isDriverError(error: unknown): boolean {
+  const cause = driverCause(error);
+  return cause instanceof postgres.PostgresError || hasDriverCode(cause);
 }
 
 /** SQLSTATE classes and codes that mean "try again later" rather than "your input is wrong". */
@@ -57,60 +70,40 @@ const CONNECTION_CODES = new Set([
   'CONNECT_TIMEOUT',
 ]);
 
-/** The one place where PostgreSQL and driver errors become StorageErrors. */
+const BY_SQLSTATE: Readonly<Record<string, readonly [StorageErrorCode, string]>> = {
+  '23505': ['conflict', 'The record already exists'],
+  '23503': ['not_found', 'A referenced record does not exist'],
+  '40001': ['conflict', 'A concurrent write conflicted; retry the request'],
+  '40P01': ['conflict', 'A concurrent write conflicted; retry the request'],
+  // Data exceptions: a value the database cannot take (bad text encoding, out of range numbers
+  // or dates, malformed date/time, JSON it cannot store) and limits on sizes.
+  '22P02': ['invalid', 'The value cannot be stored as given'],
+  '22P05': ['invalid', 'The value cannot be stored as given'],
+  '22021': ['invalid', 'The value cannot be stored as given'],
+  '22003': ['invalid', 'The value cannot be stored as given'],
+  '22007': ['invalid', 'The date or time is not valid'],
+  '22008': ['invalid', 'The date or time is out of range'],
+  '22009': ['invalid', 'The time zone is not valid'],
+  '54000': ['invalid', 'The value cannot be stored as given'],
+  '54001': ['invalid', 'The value cannot be stored as given'],
+};
+
+/** The one place where PostgreSQL and driver errors become StorageErrors (the cause is kept). */
 export function translateError(error: unknown): StorageError {
   if (error instanceof StorageError) return error;
-  const e = (typeof error === 'object' && error !== null ? error : {}) as DriverError;
+  const cause = driverCause(error);
+  const e = (typeof cause === 'object' && cause !== null ? cause : {}) as { code?: string; errno?: string };
   const code = e.code ?? e.errno ?? '';
   if (CONNECTION_CODES.has(code) || UNAVAILABLE.test(code)) {
     return new StorageError(
       'unavailable',
       'The database is unavailable; try again shortly',
       { sqlstate: code },
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
-  switch (code) {
-    case '23505':
-      return new StorageError('conflict', 'The record already exists', { sqlstate: code }, { cause: error });
-    case '23503':
-      return new StorageError(
-        'not_found',
-        'A referenced record does not exist',
-        { sqlstate: code },
-        {
-          cause: error,
-        },
-      );
-    case '40001':
-    case '40P01':
-      return new StorageError(
-        'conflict',
-        'A concurrent write conflicted; retry the request',
-        { sqlstate: code },
-        {
-          cause: error,
-        },
-      );
-    case '22P02':
-    case '22P05':
-    case '22021':
-    case '22003':
-    case '54000':
-    case '54001':
-      return new StorageError(
-        'invalid',
-        'The value cannot be stored as given',
-        { sqlstate: code },
-        {
-          cause: error,
-        },
-      );
-    default:
-      return new StorageError('internal', 'Unexpected database error', { sqlstate: code }, { cause: error });
-  }
+  const [kind, message] = BY_SQLSTATE[code] ?? ['internal', 'Unexpected database error'];
+  return new StorageError(kind, message, { sqlstate: code }, { cause: error });
 }
 
 /** Runs a database call and translates whatever it throws. */

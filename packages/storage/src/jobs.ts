@@ -1,4 +1,12 @@
-import { INITIAL_STATE, isState, jobUuid, randomTypedUuid, type State } from '@pipelinejobs/core';
+import {
+  INITIAL_STATE,
+  isState,
+  isTypedUuid,
+  jobUuid,
+  parseInstant,
+  randomTypedUuid,
+  type State,
+} from '@pipelinejobs/core';
 import {
   decodeCursor,
   encodeCursor,
@@ -119,7 +127,12 @@ export interface ListJobsOptions {
 
 type JobCursor = [string, string];
 const isJobCursor = (v: unknown): v is JobCursor =>
-  Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string';
+  Array.isArray(v) &&
+  v.length === 2 &&
+  typeof v[0] === 'string' &&
+  parseInstant(v[0]) !== undefined &&
+  typeof v[1] === 'string' &&
+  isTypedUuid(v[1], 'pipelinejob');
 
 /** Visible jobs, most recently updated first, with keyset pagination. */
 export async function listJobs(
@@ -133,7 +146,10 @@ export async function listJobs(
   }
   const cursor = options.cursor ? decodeCursor(options.cursor, isJobCursor) : undefined;
   if (options.cursor && !cursor)
-    throw new StorageError('invalid', 'The cursor is not one this server issued');
+    throw new StorageError(
+      'invalid',
+      'The cursor is not one this server issued; pass the `next` of the previous page',
+    );
   const rows = await translated(
     () => sql<JobRow[]>`
       select ${sql.unsafe(JOB_COLUMNS)} from jobs
@@ -142,7 +158,8 @@ export async function listJobs(
         ${options.pipeline_uuid ? sql`and pipeline_uuid = ${options.pipeline_uuid}` : sql``}
         ${options.updated_since ? sql`and updated_at >= ${options.updated_since.toISOString()}::timestamptz` : sql``}
         ${cursor ? sql`and (updated_at, uuid) < (${cursor[0]}::timestamptz, ${cursor[1]})` : sql``}
-      order by updated_at desc, uuid desc
+      -- NULLS LAST as in the indexes (drizzle writes them so), or the planner sorts instead.
+      order by updated_at desc nulls last, uuid desc nulls last
       limit ${limit + 1}`,
   );
   const items = rows.slice(0, limit).map(jobDocument);

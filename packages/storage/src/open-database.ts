@@ -23,8 +23,8 @@ export interface Database {
    */
   readonly orm: PostgresJsDatabase<typeof schema>;
   readonly kind: 'external' | 'embedded';
-  /** True when the database answers a trivial query. */
-  ping(): Promise<boolean>;
+  /** True when the database answers a trivial query within `timeoutMs` (default 2000). */
+  ping(timeoutMs?: number): Promise<boolean>;
   /** Ends the pool; for the embedded default, stops the server when nobody else uses it. */
   close(): Promise<void>;
 }
@@ -43,6 +43,11 @@ export function connect(
     // Fail fast while the database is down, so callers can answer 503 instead of hanging.
     connect_timeout: config.connectTimeoutSeconds ?? 3,
     idle_timeout: 60,
+    // After a lost connection the driver waits `backoff` seconds before reconnecting, while
+    // queries queue behind it. Its default grows to 20 s, which holds requests long after the
+    // database is back; a short fixed wait keeps an outage's requests failing fast (503) and
+    // recovery within a second of the database's return.
+    backoff: () => 0.5,
     onnotice: () => {},
     connection: { application_name: 'pipelinejobs' },
   });
@@ -60,12 +65,19 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     sql,
     orm: drizzle({ client: sql, schema }),
     kind: embedded ? 'embedded' : 'external',
-    async ping() {
+    async ping(timeoutMs = 2000) {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      });
+      const answered = sql`select 1`.then(
+        () => true,
+        () => false,
+      );
       try {
-        await sql`select 1`;
-        return true;
-      } catch {
-        return false;
+        return await Promise.race([answered, deadline]);
+      } finally {
+        clearTimeout(timer);
       }
     },
     async close() {

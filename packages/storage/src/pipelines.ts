@@ -1,4 +1,4 @@
-import { pipelineUuid } from '@pipelinejobs/core';
+import { isTypedUuid, pipelineUuid } from '@pipelinejobs/core';
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { iso, type PipelineRecord } from './documents.js';
 import { StorageError, translated } from './errors.js';
@@ -59,6 +59,12 @@ export async function listPipelines(
   options: { limit?: number; before?: string } = {},
 ): Promise<{ items: PipelineRecord[]; next: string | null }> {
   const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
+  if (options.before !== undefined && !isTypedUuid(options.before, 'pipeline')) {
+    throw new StorageError(
+      'invalid',
+      'The cursor is not one this server issued; pass the `next` of the previous page',
+    );
+  }
   const rows = await translated(() =>
     db.orm
       .select()

@@ -1,0 +1,97 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { adminToken } from '@pipelinejobs/auth';
+import { createApiKey, createNonce, type Services } from '@pipelinejobs/service';
+import { acquireEmbeddedServer, openDatabase, releaseEmbeddedServer } from '@pipelinejobs/storage';
+import { rememberSecrets, runDir } from './run-dir.js';
+
+/** What every Manager of a test file is started with (its job and admin tokens derive from it). */
+export const ADMIN = { adminKey: 'admin', lifetimeSeconds: 3600 };
+
+export interface EmbeddedDb {
+  /** The database URL for Managers (password included: it is remembered as a secret). */
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly secret: string;
+  /** The test's own connection (migrated schema), for service functions, checks and snapshots. */
+  readonly services: Services;
+  /** Stops PostgreSQL even while clients are connected (a database outage). */
+  stopServer(): Promise<void>;
+  /** Starts it again on the same port, so clients keep their URL. */
+  startServer(): Promise<void>;
+  /** The current admin token (as the Managers compute it). */
+  adminToken(): string;
+  /** API keys of each role, created directly in the database; remembered as secrets. */
+  createKeys(label: string): Promise<Keys>;
+  createNonce(options: Parameters<typeof createNonce>[1]): Promise<string>;
+  /** Closes the test's connection, stops the server, removes the folder. */
+  close(): Promise<void>;
+}
+
+export interface Keys {
+  admin: string;
+  agent: string;
+  reporter: string;
+  reader: string;
+}
+
+/**
+ * A PostgreSQL server of the test file's own: the embedded server in a fresh folder of the run
+ * directory (mode 0755, so the postgres user can reach it when the tests run as root), with the
+ * schema created by openDatabase (which migrates).
+ */
+export async function startEmbeddedDb(name: string): Promise<EmbeddedDb> {
+  const dir = mkdtempSync(join(runDir(), `${name}-`));
+  chmodSync(dir, 0o755);
+  const dataDir = join(dir, 'data');
+  const server = await acquireEmbeddedServer(dataDir);
+  const secret = `reliability-${name}-${Math.random().toString(36).slice(2)}-secret`;
+  const password = decodeURIComponent(new URL(server.url).password);
+  rememberSecrets(secret, password);
+  const db = await openDatabase({ url: server.url, poolSize: 5 });
+  const admin = { secret, ...ADMIN };
+  const services: Services = { db, secret, admin, jwt: undefined, clock: () => new Date() };
+  // A server left running by a failed file is stopped by global-setup.ts (it scans the run dir).
+  let closed = false;
+  return {
+    url: server.url,
+    port: server.port,
+    dataDir,
+    secret,
+    services,
+    async stopServer() {
+      await releaseEmbeddedServer(dataDir, { force: true });
+    },
+    async startServer() {
+      await acquireEmbeddedServer(dataDir, { port: server.port });
+    },
+    adminToken() {
+      const token = adminToken({ ...admin, now: new Date() });
+      rememberSecrets(token);
+      return token;
+    },
+    async createKeys(label: string) {
+      const keys: Keys = {
+        admin: (await createApiKey(services, { role: 'admin', label: `${label} admin` })).key,
+        agent: (await createApiKey(services, { role: 'agent', label: `${label} agent` })).key,
+        reporter: (await createApiKey(services, { role: 'reporter', label: `${label} reporter` })).key,
+        reader: (await createApiKey(services, { role: 'reader', label: `${label} reader` })).key,
+      };
+      rememberSecrets(...Object.values(keys));
+      return keys;
+    },
+    async createNonce(options) {
+      const { nonce } = await createNonce(services, options);
+      rememberSecrets(nonce);
+      return nonce;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.close().catch(() => {});
+      await releaseEmbeddedServer(dataDir, { force: true }).catch(() => false);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
