@@ -16,3 +16,29 @@ export function createProgress(label: string, enabled: boolean) {
     },
   };
 }
+
+/**
+ * Reads one page from `start`, or with `all` every page by following `next`, counting on stderr
+ * (on a terminal) as it goes. Returns the items and the `next` of the last page read.
+ */
+export async function readPages<T, C>(
+  read: (cursor: C | undefined) => Promise<{ items: T[]; next: C | null }>,
+  options: { start: C | undefined; all: boolean; label: string; interactive: boolean },
+): Promise<{ items: T[]; next: C | null }> {
+  const items: T[] = [];
+  const progress = createProgress(options.label, options.interactive && options.all);
+  let cursor = options.start;
+  let next: C | null;
+  try {
+    do {
+      const page = await read(cursor);
+      items.push(...page.items);
+      next = page.next;
+      cursor = next ?? undefined;
+      progress.update(items.length);
+    } while (options.all && next !== null);
+  } finally {
+    progress.done();
+  }
+  return { items, next };
+}

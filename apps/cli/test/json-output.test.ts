@@ -1,16 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDatabase } from '../../../test/database.js';
-import { cliFor, fixturePath, json, TACOBOT_JOB, TACOBOT_PIPELINE } from './run-cli.js';
+import { describe, expect, it } from 'vitest';
+import { fixturePath, json, TACOBOT_JOB, TACOBOT_PIPELINE, useTestDatabaseCli } from './run-cli.js';
 
-let cli: ReturnType<typeof cliFor>;
-let cleanup: () => Promise<void>;
-
-beforeAll(async () => {
-  const database = await openTestDatabase({ poolSize: 2 });
-  cli = cliFor(database.url);
-  cleanup = database.cleanup;
-});
-afterAll(() => cleanup());
+const cli = useTestDatabaseCli();
 
 describe('--json', () => {
   it('makes every command print exactly one JSON document on stdout', async () => {

@@ -1,16 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDatabase } from '../../../test/database.js';
-import { cliFor, json, TACOBOT_JOB } from './run-cli.js';
+import { describe, expect, it } from 'vitest';
+import { json, TACOBOT_JOB, useTestDatabaseCli } from './run-cli.js';
 
-let cli: ReturnType<typeof cliFor>;
-let cleanup: () => Promise<void>;
-
-beforeAll(async () => {
-  const database = await openTestDatabase({ poolSize: 2 });
-  cli = cliFor(database.url);
-  cleanup = database.cleanup;
-});
-afterAll(() => cleanup());
+const cli = useTestDatabaseCli();
 
 interface KeyDocument {
   id: string;

@@ -1,17 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDatabase } from '../../../test/database.js';
+import { describe, expect, it } from 'vitest';
 import {
   type CliResult,
-  cliFor,
   fixture,
   fixturePath,
   json,
   TACOBOT_JOB,
   TACOBOT_PIPELINE,
+  useTestDatabaseCli,
 } from './run-cli.js';
 
-let cli: ReturnType<typeof cliFor>;
-let cleanup: () => Promise<void>;
+const cli = useTestDatabaseCli();
 let token: string;
 
 const eventData = (name: string) =>
@@ -22,13 +20,6 @@ function ok(result: CliResult): CliResult {
   expect(result.code).toBe(0);
   return result;
 }
-
-beforeAll(async () => {
-  const database = await openTestDatabase({ poolSize: 2 });
-  cli = cliFor(database.url);
-  cleanup = database.cleanup;
-});
-afterAll(() => cleanup());
 
 describe('the tacobot lifecycle through the CLI', () => {
   it('registers the tacobot pipeline under its catalog UUID', async () => {

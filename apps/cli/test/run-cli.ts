@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
+import { openTestDatabase } from '../../../test/database.js';
 
 export const SECRET = 'test-secret-for-the-cli-suite-0123456789';
 export const TACOBOT_PIPELINE = '10650844-1baa-55c5-a481-5e945b19c065';
@@ -62,6 +64,27 @@ export function runCli(
 export function cliFor(url: string) {
   return (args: readonly string[], options: Parameters<typeof runCli>[1] = {}) =>
     runCli([...args, '--database-url', url], options);
+}
+
+/**
+ * A CLI bound to a database of this test file's own, opened before its tests and dropped after
+ * them; `cli.url()` is that database's URL (for a Manager process on the same data).
+ */
+export function useTestDatabaseCli() {
+  let bound: ReturnType<typeof cliFor> | undefined;
+  let url = '';
+  let cleanup: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const database = await openTestDatabase({ poolSize: 2 });
+    ({ url, cleanup } = database);
+    bound = cliFor(url);
+  });
+  afterAll(() => cleanup?.());
+  const cli = (args: readonly string[], options: Parameters<typeof runCli>[1] = {}) => {
+    if (!bound) throw new Error('the test database is not open yet (use cli inside a test)');
+    return bound(args, options);
+  };
+  return Object.assign(cli, { url: () => url });
 }
 
 /** Parses stdout as exactly one JSON document, with the output in the message when it is not. */

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,15 +7,13 @@ import { jobToken } from '@pipelinejobs/auth';
 import { createApiKey, type Services } from '@pipelinejobs/service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase } from '../../../test/database.js';
+import { type ManagerChild, startManagerProcess } from '../../../test/manager-process.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
-const main = join(root, 'apps/http/dist/main.js');
 const SECRET = 'quickstart-secret-0123456789abcdef';
 
-let manager: ChildProcess;
-let base: string;
+let manager: ManagerChild;
 let key: string;
-let output = '';
 let cleanup: () => Promise<void>;
 
 /** The README's quickstart block, exactly as a user would paste it. */
@@ -37,39 +35,13 @@ beforeAll(async () => {
     clock: () => new Date(),
   };
   key = (await createApiKey(services, { role: 'admin', label: 'quickstart' })).key;
-  manager = spawn(process.execPath, [main], {
-    env: {
-      ...process.env,
-      DATABASE_URL: opened.url,
-      PIPELINEJOBS_SECRET: SECRET,
-      PORT: '0',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  manager.stdout?.on('data', (d) => {
-    output += d;
-  });
-  manager.stderr?.on('data', (d) => {
-    output += d;
-  });
-  base = await new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) {
-        clearInterval(timer);
-        resolve(match[1]);
-      }
-    }, 20);
-    manager.once('exit', (code) => reject(new Error(`the Manager exited (${code}): ${output}`)));
+  manager = await startManagerProcess({
+    env: { DATABASE_URL: opened.url, PIPELINEJOBS_SECRET: SECRET, LOG_LEVEL: 'warn' },
   });
 });
 
 afterAll(async () => {
-  if (manager.exitCode === null) {
-    manager.kill('SIGKILL');
-    await new Promise((resolve) => manager.once('exit', resolve));
-  }
+  await manager.kill9();
   await cleanup();
 });
 
@@ -80,7 +52,7 @@ describe('the README quickstart', () => {
     try {
       const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', quickstart()], {
         cwd: dir,
-        env: { ...process.env, PJM: base, KEY: key },
+        env: { ...process.env, PJM: manager.url, KEY: key },
       });
       const uuid = '107b93f3-1eae-5e79-8a18-0a480f8aa3a5';
       expect(stdout).toContain(`"uuid":"10650844-1baa-55c5-a481-5e945b19c065"`);
@@ -96,16 +68,14 @@ describe('the README quickstart', () => {
       const svg = readFileSync(join(dir, 'tacobot-fsm.svg'), 'utf8');
       expect(svg).toContain('<svg');
       expect(svg.replaceAll('&#45;', '-')).toContain(`job:${uuid}`);
-      expect(output).not.toContain(jobToken(SECRET, uuid, 1));
+      expect(manager.output()).not.toContain(jobToken(SECRET, uuid, 1));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('drains and exits 0 on SIGTERM', async () => {
-    expect((await fetch(`${base}/healthz`)).status).toBe(200);
-    const exited = new Promise<number | null>((resolve) => manager.once('exit', resolve));
-    manager.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect((await fetch(`${manager.url}/healthz`)).status).toBe(200);
+    expect(await manager.stop()).toBe(0);
   });
 });

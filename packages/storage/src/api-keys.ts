@@ -36,19 +36,44 @@ export async function insertApiKey(
 /** How stale last_used_at may get before a use writes it again (one write per key per minute). */
 const TOUCH_INTERVAL_MS = 60_000;
 
-/** The key with this hash (revoked ones included: the caller decides), recording its use. */
+interface ApiKeyRow {
+  id: string;
+  prefix: string;
+  role: string;
+  label: string;
+  /** Strings: drizzle turns off the driver's date parsing on the shared client. */
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+const dateOrNull = (text: string | null): Date | null => (text === null ? null : new Date(text));
+
+/**
+ * The key with this hash (revoked ones included: the caller decides), recording its use. On every
+ * authenticated request, so plain SQL (a prepared statement) rather than the query builder.
+ */
 export async function findApiKeyByHash(db: Database, hash: string): Promise<ApiKeyRecord | undefined> {
-  const [row] = await translated(() => db.orm.select(columns).from(apiKeys).where(eq(apiKeys.hash, hash)));
-  if (
-    row &&
-    !row.revokedAt &&
-    (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > TOUCH_INTERVAL_MS)
-  ) {
+  const [row] = await translated(
+    () => db.sql<ApiKeyRow[]>`
+      select id, prefix, role, label, created_at, last_used_at, revoked_at from api_keys where hash = ${hash}`,
+  );
+  if (!row) return undefined;
+  const key: ApiKeyRecord = {
+    id: row.id,
+    prefix: row.prefix,
+    role: row.role,
+    label: row.label,
+    createdAt: new Date(row.created_at),
+    lastUsedAt: dateOrNull(row.last_used_at),
+    revokedAt: dateOrNull(row.revoked_at),
+  };
+  if (!key.revokedAt && (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > TOUCH_INTERVAL_MS)) {
     await translated(
-      () => db.sql`update api_keys set last_used_at = date_trunc('milliseconds', now()) where id = ${row.id}`,
+      () => db.sql`update api_keys set last_used_at = date_trunc('milliseconds', now()) where id = ${key.id}`,
     );
   }
-  return row;
+  return key;
 }
 
 export async function listApiKeys(db: Database): Promise<ApiKeyRecord[]> {

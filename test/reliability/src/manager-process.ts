@@ -1,9 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { baseEnv, MANAGER_MAIN, type ManagerChild, startManagerProcess } from '../../manager-process.js';
 import { REPO_ROOT } from './config.js';
 import { rememberPid, runDir } from './run-dir.js';
 import { writeLog } from './run-files.js';
-
-export const MANAGER_MAIN = 'apps/http/dist/main.js';
 
 export interface ManagerOptions {
   /** Names the log file: `<name>-<pid>.log` in the run directory. */
@@ -15,67 +14,42 @@ export interface ManagerOptions {
   poolSize?: number;
 }
 
-/** Only what the Manager needs: nothing of the test runner's environment leaks in. */
-function baseEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ']) {
-    const value = process.env[name];
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
-}
-
 /**
- * A Manager as operators run it: `node apps/http/dist/main.js` from the repository root, with
- * its configuration in the environment, stdout and stderr captured (for the secret leak check).
+ * A Manager as operators run it (test/manager-process.ts), logging at info, with its output
+ * written to the run directory when it exits (for the secret leak check).
  */
 export class ManagerProcess {
-  readonly logs: string[] = [];
-  base = '';
-  private exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private flushed = false;
-
   private constructor(
     readonly name: string,
-    readonly child: ChildProcess,
+    private readonly managed: ManagerChild,
   ) {
-    this.exit = new Promise((resolve) => {
-      child.once('close', (code, signal) => {
-        this.flush();
-        resolve({ code, signal });
-      });
-    });
-    child.stdout?.on('data', (chunk: Buffer) => this.logs.push(chunk.toString('utf8')));
-    child.stderr?.on('data', (chunk: Buffer) => this.logs.push(chunk.toString('utf8')));
+    void managed.exited.then(() => writeLog(runDir(), this.logName, this.logText()));
   }
 
   static async start(options: ManagerOptions): Promise<ManagerProcess> {
-    const child = spawn(process.execPath, [MANAGER_MAIN], {
-      cwd: REPO_ROOT,
+    const managed = await startManagerProcess({
       env: {
-        ...baseEnv(),
         DATABASE_URL: options.databaseUrl,
         PIPELINEJOBS_SECRET: options.secret,
-        PORT: '0',
         LOG_LEVEL: 'info',
         PIPELINEJOBS_RATE_LIMIT: String(options.rateLimit ?? 10_000_000),
         PIPELINEJOBS_POOL_SIZE: String(options.poolSize ?? 10),
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    if (child.pid === undefined) throw new Error(`could not start ${MANAGER_MAIN}`);
-    rememberPid(child.pid, `manager ${options.name}`);
-    const manager = new ManagerProcess(options.name, child);
-    manager.base = await manager.listening(30_000);
-    return manager;
+    rememberPid(managed.pid, `manager ${options.name}`);
+    return new ManagerProcess(options.name, managed);
+  }
+
+  get base(): string {
+    return this.managed.url;
   }
 
   get pid(): number {
-    return this.child.pid as number;
+    return this.managed.pid;
   }
 
   get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return this.managed.running;
   }
 
   /** The log file's name in the run directory. */
@@ -84,62 +58,17 @@ export class ManagerProcess {
   }
 
   logText(): string {
-    return this.logs.join('');
-  }
-
-  /** Waits for `PipelineJobs Manager listening on http://HOST:PORT` on stdout. */
-  private listening(timeoutMs: number): Promise<string> {
-    return new Promise((resolve, reject) => {
-      let seen = '';
-      const timer = setTimeout(() => {
-        cleanup();
-        this.child.kill('SIGKILL');
-        reject(new Error(`Manager ${this.name} did not start in ${timeoutMs} ms:\n${this.logText()}`));
-      }, timeoutMs);
-      const onData = (chunk: Buffer) => {
-        seen += chunk.toString('utf8');
-        const match = /PipelineJobs Manager listening on (http:\/\/\S+)/.exec(seen);
-        if (match?.[1]) {
-          cleanup();
-          resolve(match[1]);
-        }
-      };
-      const onClose = (code: number | null) => {
-        cleanup();
-        reject(new Error(`Manager ${this.name} exited with ${code} before listening:\n${this.logText()}`));
-      };
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.child.stdout?.off('data', onData);
-        this.child.off('close', onClose);
-      };
-      this.child.stdout?.on('data', onData);
-      this.child.once('close', onClose);
-    });
+    return this.managed.output();
   }
 
   /** kill -9: no shutdown, no flush, in-flight requests get no answer. */
-  async kill9(): Promise<void> {
-    if (this.running) this.child.kill('SIGKILL');
-    await this.exit;
+  kill9(): Promise<void> {
+    return this.managed.kill9();
   }
 
   /** A graceful stop (SIGTERM), then SIGKILL after 15 s; resolves with the exit code. */
-  async stop(): Promise<number | null> {
-    if (this.running) {
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
-      const { code } = await this.exit;
-      clearTimeout(timer);
-      return code;
-    }
-    return (await this.exit).code;
-  }
-
-  private flush(): void {
-    if (this.flushed) return;
-    this.flushed = true;
-    writeLog(runDir(), this.logName, this.logText());
+  stop(): Promise<number | null> {
+    return this.managed.stop(15_000);
   }
 }
 

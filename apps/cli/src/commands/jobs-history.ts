@@ -1,7 +1,7 @@
-import { type HistoryEvent, listHistory } from '@pipelinejobs/storage';
+import { listHistory } from '@pipelinejobs/storage';
 import type { Command } from 'commander';
 import { wholeNumber } from '../option-parsers.js';
-import { createProgress } from '../progress.js';
+import { readPages } from '../progress.js';
 import { withServices } from '../session.js';
 import { jobUuidArgument } from '../typed-uuids.js';
 import { historyTable } from '../views/history-view.js';
@@ -23,24 +23,16 @@ export function registerJobsHistory(jobs: Command): void {
     .action(async (uuid: string, options: HistoryOptions, command: Command) => {
       const id = jobUuidArgument(uuid);
       await withServices(command, async ({ services, out }) => {
-        const items: HistoryEvent[] = [];
-        const progress = createProgress('Fetching history', out.interactive && options.all === true);
-        let after = options.after;
-        let next: number | null;
-        try {
-          do {
-            const page = await listHistory(services.db, id, {
-              after,
-              limit: options.limit ?? (options.all ? 1000 : 100),
-            });
-            items.push(...page.items);
-            next = page.next;
-            after = next ?? undefined;
-            progress.update(items.length);
-          } while (options.all && next !== null);
-        } finally {
-          progress.done();
-        }
+        const { items, next } = await readPages(
+          (after) =>
+            listHistory(services.db, id, { after, limit: options.limit ?? (options.all ? 1000 : 100) }),
+          {
+            start: options.after,
+            all: options.all === true,
+            label: 'Fetching history',
+            interactive: out.interactive,
+          },
+        );
         out.result({ items, next }, () => {
           out.line(items.length === 0 ? 'No events.' : historyTable(items, out.style));
           if (next !== null) out.note(`More events: add --after ${next} (or --all)`);

@@ -1,8 +1,8 @@
 import { STATE_NAMES, type State } from '@pipelinejobs/core';
-import { type JobDocument, listJobs } from '@pipelinejobs/storage';
+import { listJobs } from '@pipelinejobs/storage';
 import { type Command, Option } from 'commander';
 import { isoDate, wholeNumber } from '../option-parsers.js';
-import { createProgress } from '../progress.js';
+import { readPages } from '../progress.js';
 import { withServices } from '../session.js';
 import { pipelineUuidArgument } from '../typed-uuids.js';
 import { jobTable } from '../views/job-view.js';
@@ -29,27 +29,22 @@ export function registerJobsList(jobs: Command): void {
     .action(async (options: ListOptions, command: Command) => {
       const pipeline = options.pipeline === undefined ? undefined : pipelineUuidArgument(options.pipeline);
       await withServices(command, async ({ services, out }) => {
-        const items: JobDocument[] = [];
-        const progress = createProgress('Fetching jobs', out.interactive && options.all === true);
-        let cursor = options.cursor;
-        let next: string | null;
-        try {
-          do {
-            const page = await listJobs(services.db, {
+        const { items, next } = await readPages(
+          (cursor) =>
+            listJobs(services.db, {
               state: options.state,
               pipeline_uuid: pipeline,
               updated_since: options.since,
               limit: options.limit ?? (options.all ? 500 : 50),
               cursor,
-            });
-            items.push(...page.items);
-            next = page.next;
-            cursor = next ?? undefined;
-            progress.update(items.length);
-          } while (options.all && next !== null);
-        } finally {
-          progress.done();
-        }
+            }),
+          {
+            start: options.cursor,
+            all: options.all === true,
+            label: 'Fetching jobs',
+            interactive: out.interactive,
+          },
+        );
         out.result({ items, next }, () => {
           out.line(items.length === 0 ? 'No jobs.' : jobTable(items, out.style));
           if (next !== null) out.note(`More jobs: add --cursor ${next} (or --all)`);
