@@ -78,7 +78,7 @@ describe('the tacobot job over HTTP', () => {
   it('moves with a JSON event message', async () => {
     const res = await call('POST', '/messages', {
       key: m.keys.reporter,
-      body: { ...fixture('jobs/tacobot-run.json'), token },
+      body: { ...fixture<Record<string, unknown>>('jobs/tacobot-run.json'), token },
     });
     expect(res.status).toBe(200);
     expect(validateMessageResponse(res.json).ok).toBe(true);
@@ -258,7 +258,7 @@ describe('inbound forms and refusals', () => {
   it('answers 404 for an unknown job and 410 for a deleted one', async () => {
     const unknown = await call('POST', '/messages', {
       key: m.keys.reporter,
-      body: { ...fixture('jobs/tacobot-run-wrong-uuid.json') },
+      body: fixture('jobs/tacobot-run-wrong-uuid.json'),
     });
     expect(unknown.status).toBe(404);
     const j = await createJob({ form: 'deleted' });
@@ -433,12 +433,12 @@ describe('nonces and exact identity', () => {
 describe('documents', () => {
   it('serves OpenAPI 3.1 that validates, whose schema examples pass their schemas', async () => {
     const res = await call('GET', '/openapi.json', { key: null });
-    const result = await new Validator().validate(res.json as object);
+    const result = await new Validator().validate(res.json as Parameters<Validator['validate']>[0]);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(res.json.openapi).toBe('3.1.0');
     for (const name of schemaNames) {
-      for (const example of (schemas[name] as { examples?: unknown[] }).examples ?? []) {
+      for (const example of (schemas[name] as unknown as { examples?: unknown[] }).examples ?? []) {
         expect(validate(name, example).ok).toBe(true);
       }
     }

@@ -59,7 +59,13 @@ describe('jobUuid', () => {
 
   it('ignores every field but pipeline_uuid, child_of and data', () => {
     const job = fixture('jobs/tacobot.json');
-    const changed = { ...job, archive_path: '/elsewhere', session: 'other-name', agent: 'x', uuid: 'y' };
+    const changed: Record<string, unknown> = {
+      ...job,
+      archive_path: '/elsewhere',
+      session: 'other-name',
+      agent: 'x',
+      uuid: 'y',
+    };
     expect(jobUuid(changed)).toBe(jobUuid(job));
     expect(jobUuid({ ...job, data: { ...TACOBOT_DATA, param2: 2 } })).not.toBe(jobUuid(job));
   });
@@ -116,7 +122,7 @@ describe('pipelineUuid', () => {
 
   it('ignores name, description, file types and processing levels', () => {
     const pipeline = fixture('pipelines/tacobot.json');
-    const renamed = {
+    const renamed: Record<string, unknown> = {
       ...pipeline,
       name: 'x',
       description: 'y',
