@@ -38,14 +38,4 @@ describe('failureOf', () => {
     expect(failure.line).not.toContain('\n');
     expect(failure.line).toMatch(/^error: Unexpected error: connect to postgres:/);
   });
-
-  it('rewords HTTP hints for the command line', () => {
-    const failure = failureOf(
-      new ServiceError(
-        'forbidden',
-        'a job token is required: pass `token` in the JSON body or as the `token` URL parameter',
-      ),
-    );
-    expect(failure.line).toBe('error: a job token is required: pass it with --token');
-  });
 });

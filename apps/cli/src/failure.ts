@@ -1,6 +1,5 @@
 import { redactSecrets } from '@pipelinejobs/auth';
 import { asServiceError, ConfigError } from '@pipelinejobs/service';
-import { cliWording } from './cli-wording.js';
 import { EXIT, EXIT_CODES, type ExitCode } from './exit-codes.js';
 
 /** What the process prints and returns for an error: one `error: ...` line and an exit code. */
@@ -43,5 +42,5 @@ export function failureOf(error: unknown): Failure {
 }
 
 function oneLine(text: string): string {
-  return redactSecrets(cliWording(text.replace(/\s*\n\s*/g, ' ').trim()));
+  return redactSecrets(text.replace(/\s*\n\s*/g, ' ').trim());
 }

@@ -34,7 +34,8 @@ export interface AuthorizeAdminActionInput {
   now: Date;
 }
 
-const TOKEN_WHERE = 'pass `token` in the JSON body or as the `token` URL parameter';
+/** Said for both ways in: the HTTP Manager and the CLI (whose option is --token). */
+const TOKEN_WHERE = 'pass `token` in the JSON body or the URL (`--token` on the command line)';
 const MINT_ADMIN = 'mint one with `pipelinejobs admin-token`';
 
 function forbid(message: string): Authorization {

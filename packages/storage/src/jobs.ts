@@ -71,7 +71,7 @@ export async function createJob(
     if (!pipeline?.visible) {
       throw new StorageError(
         'not_found',
-        `Pipeline ${input.pipeline_uuid} is not registered: register it first (POST /pipelines)`,
+        `Pipeline ${input.pipeline_uuid} is not registered: register it first (POST /pipelines, or \`pipelinejobs pipelines add\`)`,
         { pipeline_uuid: input.pipeline_uuid },
       );
     }
