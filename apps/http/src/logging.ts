@@ -26,7 +26,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 }
 
 /**
- * One log line per request (id, method, redacted URL, status, duration) and the request metrics.
+ * One log line per request (id, method, redacted URL, status, duration) when its level is
+ * enabled (info, or error for a 5xx), and the request metrics always.
  * The request id is taken from `X-Request-Id` when the caller sends a sane one.
  */
 export function requestLogging(logger: Logger, metrics: Metrics) {
@@ -43,6 +44,8 @@ export function requestLogging(logger: Logger, metrics: Metrics) {
       metrics.requests.inc({ method: req.method, route, status: String(res.statusCode) });
       metrics.latency.observe({ route }, seconds);
       const level = res.statusCode >= 500 ? 'error' : 'info';
+      // Build the line only when it will be written: at LOG_LEVEL=warn most requests log nothing.
+      if (!logger.isLevelEnabled(level)) return;
       logger[level](
         {
           requestId,

@@ -6,6 +6,7 @@ import {
   type State,
   transition,
 } from '@pipelinejobs/core';
+import postgres from 'postgres';
 import type { EventOutcome, EventSource } from './documents.js';
 import { isDriverError, StorageError, translateError } from './errors.js';
 import type { Database } from './open-database.js';
@@ -20,7 +21,7 @@ export interface EventInput {
   idempotencyKey?: string;
 }
 
-/** What the authorisation callback sees of the locked job. */
+/** What the authorisation callback sees of the job. */
 export interface LockedJob {
   uuid: string;
   state: State;
@@ -28,9 +29,10 @@ export interface LockedJob {
 }
 
 /**
- * Decides, under the row lock, whether the caller may apply the event; throws to refuse (the
- * transaction rolls back and the error reaches the caller unchanged). Storage knows nothing of
- * tokens: the apps pass a callback built from @pipelinejobs/auth.
+ * Decides whether the caller may apply the event to the job as read; throws to refuse (nothing is
+ * written and the error reaches the caller unchanged). It may be called twice for one event: on
+ * the job read without a lock, then again on the locked row when the optimistic write lost a race.
+ * Storage knows nothing of tokens: the apps pass a callback built from @pipelinejobs/auth.
  */
 export type Authorize = (job: LockedJob) => void | Promise<void>;
 
@@ -40,7 +42,7 @@ export interface AppliedEvent {
   replayed: boolean;
 }
 
-interface LockedRow {
+interface JobRow {
   state: string;
   token_version: number;
   visible: boolean;
@@ -49,15 +51,32 @@ interface LockedRow {
   now: string | Date;
 }
 
+/** The event, normalised, and what the caller asked. */
+interface EventCall {
+  input: EventInput;
+  name: string;
+  key: string | null;
+  authorize: Authorize;
+}
+
+/** What the FSM decided for the job as read: the outcome to write, or the refusal. */
+type Decision = { ok: true; row: JobRow; outcome: EventOutcome } | { ok: false; refusal: StorageError };
+
 /**
- * Applies one event in one transaction: lock the job row (SELECT ... FOR UPDATE), authorise, run
- * the FSM, then insert the history row and update the job in a single statement. Four round
- * trips: BEGIN, lock, write, COMMIT; a replayed idempotency key costs one more (the read of the
- * stored result). A refused event writes nothing.
+ * Applies one event. The fast path takes two round trips and no explicit transaction: read the
+ * job without a lock, authorise and run the FSM, then one statement that locks the row, checks
+ * it is still as read (version, state, token version, visible) and inserts the history row and
+ * updates the job. When anything changed in between (a competing event, a token rotation, a
+ * deletion), when the idempotency key was already used, or when the FSM refuses an event that
+ * carries a key, nothing has been written and the event goes through the locked path (as does
+ * an event whose job already has one in flight in this process, see `inFlight`): one
+ * transaction that locks the row (SELECT ... FOR UPDATE), authorises, runs the FSM and writes
+ * with the same statement; four round trips (BEGIN, lock, write, COMMIT), one more to read the
+ * stored result of a replayed key, after the fast path's two. A refused event writes nothing.
  *
  * Idempotency keys are checked by the write itself (ON CONFLICT on (job_uuid, key)) rather than
- * joined into the locking SELECT: under READ COMMITTED a statement that waited for the lock still
- * sees the snapshot taken before it waited, so it could miss a key committed meanwhile.
+ * by a read before it: under READ COMMITTED a statement that waited for the lock still sees the
+ * snapshot taken before it waited, so it could miss a key committed meanwhile.
  */
 export async function applyEvent(
   db: Database,
@@ -66,89 +85,180 @@ export async function applyEvent(
 ): Promise<AppliedEvent> {
   const name = normalizeEventName(input.name);
   if (isReservedEvent(name)) {
-    throw new StorageError('invalid', `The '${name}' event is written when a job is created (POST /jobs)`, {
-      event: name,
-    });
+    throw new StorageError(
+      'invalid',
+      `The '${name}' event is written when a job is created (POST /jobs, or \`pipelinejobs jobs create\`)`,
+      { event: name },
+    );
   }
-  const key = input.idempotencyKey ?? null;
+  const call: EventCall = { input, name, key: input.idempotencyKey ?? null, authorize };
   try {
-    return await db.sql.begin(async (tx) => {
-      const [row] = await tx<LockedRow[]>`
-        select state, token_version, visible, version, date_trunc('milliseconds', now()) as now
-        from jobs where uuid = ${input.jobUuid}
-        for update`;
-      if (!row)
-        throw new StorageError('not_found', `No job ${input.jobUuid} exists`, { uuid: input.jobUuid });
-      if (!row.visible)
-        throw new StorageError('gone', `Job ${input.jobUuid} was deleted`, { uuid: input.jobUuid });
-      const state = row.state as State;
-      await authorize({ uuid: input.jobUuid, state, tokenVersion: row.token_version });
-
-      /** The stored first result for this key, if the key was used on this job. */
-      const replay = async (): Promise<AppliedEvent | undefined> => {
-        if (key === null) return undefined;
-        const [stored] = await tx<{ name: string; response: EventOutcome }[]>`
-          select name, response from job_events where job_uuid = ${input.jobUuid} and idempotency_key = ${key}`;
-        if (!stored) return undefined;
-        if (stored.name !== name) {
-          throw new StorageError(
-            'conflict',
-            `Idempotency key already used on this job for a '${stored.name}' event; use a new key`,
-            { uuid: input.jobUuid },
-          );
-        }
-        return { outcome: stored.response, replayed: true };
-      };
-
-      const result = transition(state, name);
-      if (!result.ok) {
-        const replayed = await replay();
-        if (replayed) return replayed;
-        throw new StorageError('not_allowed', result.message, {
-          uuid: input.jobUuid,
-          state,
-          event: name,
-          allowed: result.allowed,
-        });
-      }
-      const seq = row.version + 1;
-      const date = new Date(row.now).toISOString();
-      const outcome: EventOutcome = {
-        job: { uuid: input.jobUuid, state: result.to, last_event: result.event as EventName, updated: date },
-        event: {
-          uuid: randomTypedUuid('pipelinejob_event'),
-          seq,
-          name: result.event,
-          from: state,
-          to: result.to,
-          date,
-        },
-      };
-      const data = input.data === undefined ? null : JSON.stringify(input.data);
-      const [written] = await tx<{ n: number }[]>`
-        with event as (
-          insert into job_events (job_uuid, seq, uuid, name, from_state, to_state, data, source,
-            idempotency_key, response, created_at)
-          values (${input.jobUuid}, ${seq}, ${outcome.event.uuid}, ${result.event}, ${state}, ${result.to},
-            ${data}::jsonb, ${input.source}, ${key}, ${key === null ? null : JSON.stringify(outcome)}::jsonb,
-            ${date})
-          on conflict (job_uuid, idempotency_key) do nothing
-          returning 1
-        ), job as (
-          update jobs set state = ${result.to}, last_event = ${result.event}, version = ${seq},
-            updated_at = ${date},
-            state_since = case when state = ${result.to} then state_since else ${date}::timestamptz end
-          where uuid = ${input.jobUuid} and exists (select 1 from event)
-          returning 1
-        )
-        select count(*)::int as n from job`;
-      if (written?.n === 1) return { outcome, replayed: false };
-      const replayed = await replay();
-      if (!replayed) throw new StorageError('internal', 'The event was neither written nor found');
-      return replayed;
-    });
+    const busy = enter(input.jobUuid);
+    try {
+      const fast = busy ? undefined : await applyOptimistically(db, call);
+      return fast ?? (await db.sql.begin((tx) => applyLocked(tx, call)));
+    } finally {
+      leave(input.jobUuid);
+    }
   } catch (error) {
     // The authorisation callback's own refusals pass through unchanged; driver errors are translated.
     throw isDriverError(error) ? translateError(error) : error;
   }
+}
+
+/**
+ * Events being applied by this process, per job. An event whose job already has one in flight
+ * takes the locked path straight away: on a hot job nearly every optimistic write would lose
+ * the race, having cost two round trips and a wait in the row's lock queue before the locked
+ * path waits there again; on distinct jobs this almost never happens. Only the choice of path
+ * depends on it, never the result.
+ */
+const inFlight = new Map<string, number>();
+
+/** Counts one more event in flight on the job; true when there already was one. */
+function enter(jobUuid: string): boolean {
+  const before = inFlight.get(jobUuid) ?? 0;
+  inFlight.set(jobUuid, before + 1);
+  return before > 0;
+}
+
+function leave(jobUuid: string): void {
+  const left = (inFlight.get(jobUuid) ?? 1) - 1;
+  if (left > 0) inFlight.set(jobUuid, left);
+  else inFlight.delete(jobUuid);
+}
+
+/**
+ * The fast path: the applied event, or undefined when nothing was written and the locked path
+ * must decide.
+ */
+async function applyOptimistically(db: Database, call: EventCall): Promise<AppliedEvent | undefined> {
+  const [row] = await db.sql<JobRow[]>`
+    select state, token_version, visible, version, date_trunc('milliseconds', now()) as now
+    from jobs where uuid = ${call.input.jobUuid}`;
+  const decision = await decide(row, call);
+  if (!decision.ok) {
+    // Without a key the refusal stands as read; with one, the locked path looks for a replay.
+    if (call.key === null) throw decision.refusal;
+    return undefined;
+  }
+  try {
+    if (await write(db.sql, call, decision)) return { outcome: decision.outcome, replayed: false };
+  } catch (error) {
+    // A unique violation here means a race the locked path settles (it cannot happen while the
+    // version check holds, but costs nothing to handle).
+    if (!(error instanceof postgres.PostgresError && error.code === '23505')) throw error;
+  }
+  return undefined;
+}
+
+/** The locked path, inside a transaction: every case, including replays and refusals. */
+async function applyLocked(tx: postgres.TransactionSql, call: EventCall): Promise<AppliedEvent> {
+  const { input, name, key } = call;
+  const [row] = await tx<JobRow[]>`
+    select state, token_version, visible, version, date_trunc('milliseconds', now()) as now
+    from jobs where uuid = ${input.jobUuid}
+    for update`;
+  const decision = await decide(row, call);
+
+  /** The stored first result for this key, if the key was used on this job. */
+  const replay = async (): Promise<AppliedEvent | undefined> => {
+    if (key === null) return undefined;
+    const [stored] = await tx<{ name: string; response: EventOutcome }[]>`
+      select name, response from job_events where job_uuid = ${input.jobUuid} and idempotency_key = ${key}`;
+    if (!stored) return undefined;
+    if (stored.name !== name) {
+      throw new StorageError(
+        'conflict',
+        `Idempotency key already used on this job for a '${stored.name}' event; use a new key`,
+        { uuid: input.jobUuid },
+      );
+    }
+    return { outcome: stored.response, replayed: true };
+  };
+
+  if (!decision.ok) {
+    const replayed = await replay();
+    if (replayed) return replayed;
+    throw decision.refusal;
+  }
+  if (await write(tx, call, decision)) return { outcome: decision.outcome, replayed: false };
+  const replayed = await replay();
+  if (!replayed) throw new StorageError('internal', 'The event was neither written nor found');
+  return replayed;
+}
+
+/**
+ * Checks the job exists and is visible, authorises, and runs the FSM. Throws for a missing or
+ * deleted job and for the callback's refusals; returns the FSM's refusal for the caller to decide.
+ */
+async function decide(row: JobRow | undefined, call: EventCall): Promise<Decision> {
+  const { jobUuid } = call.input;
+  if (!row) throw new StorageError('not_found', `No job ${jobUuid} exists`, { uuid: jobUuid });
+  if (!row.visible) throw new StorageError('gone', `Job ${jobUuid} was deleted`, { uuid: jobUuid });
+  const state = row.state as State;
+  await call.authorize({ uuid: jobUuid, state, tokenVersion: row.token_version });
+  const result = transition(state, call.name);
+  if (!result.ok) {
+    const refusal = new StorageError('not_allowed', result.message, {
+      uuid: jobUuid,
+      state,
+      event: call.name,
+      allowed: result.allowed,
+    });
+    return { ok: false, refusal };
+  }
+  const date = new Date(row.now).toISOString();
+  const outcome: EventOutcome = {
+    job: { uuid: jobUuid, state: result.to, last_event: result.event as EventName, updated: date },
+    event: {
+      uuid: randomTypedUuid('pipelinejob_event'),
+      seq: row.version + 1,
+      name: result.event,
+      from: state,
+      to: result.to,
+      date,
+    },
+  };
+  return { ok: true, row, outcome };
+}
+
+/**
+ * One statement: locks the job row if it is still as read (version, state, token version,
+ * visible; under READ COMMITTED, FOR UPDATE waits for a concurrent writer and re-checks these on
+ * the row it left), then inserts the history row unless the idempotency key was used, then
+ * updates the job if the history row was written. True when both were written; false when
+ * nothing was (the row changed, or the key was used).
+ */
+async function write(
+  sql: postgres.ISql,
+  { input, key }: EventCall,
+  { row, outcome }: { row: JobRow; outcome: EventOutcome },
+): Promise<boolean> {
+  const { event } = outcome;
+  const data = input.data === undefined ? null : JSON.stringify(input.data);
+  const [written] = await sql<{ n: number }[]>`
+    with locked as (
+      select 1 from jobs
+      where uuid = ${input.jobUuid} and version = ${row.version} and state = ${row.state}
+        and token_version = ${row.token_version} and visible
+      for update
+    ), event as (
+      insert into job_events (job_uuid, seq, uuid, name, from_state, to_state, data, source,
+        idempotency_key, response, created_at)
+      select ${input.jobUuid}, ${event.seq}, ${event.uuid}, ${event.name}, ${event.from}, ${event.to},
+        ${data}::jsonb, ${input.source}, ${key}, ${key === null ? null : JSON.stringify(outcome)}::jsonb,
+        ${event.date}::timestamptz
+      from locked
+      on conflict (job_uuid, idempotency_key) do nothing
+      returning 1
+    ), job as (
+      update jobs set state = ${event.to}, last_event = ${event.name}, version = ${event.seq},
+        updated_at = ${event.date}::timestamptz,
+        state_since = case when state = ${event.to} then state_since else ${event.date}::timestamptz end
+      where uuid = ${input.jobUuid} and exists (select 1 from event)
+      returning 1
+    )
+    select count(*)::int as n from job`;
+  return written?.n === 1;
 }

@@ -323,6 +323,11 @@ export function fuzzRequest(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
         '{x}',
         '<x>',
         'a|b',
+        // Malformed percent-escapes: the router cannot decode these.
+        '%',
+        '%zz',
+        '%E0%A4%A',
+        '%C0%AF',
         `${'1'.repeat(5000)}`,
       ),
     },

@@ -1,0 +1,233 @@
+import {
+  applyEvent,
+  type Database,
+  deleteJob,
+  type EventInput,
+  type LockedJob,
+  rotateJobToken,
+  StorageError,
+} from '@pipelinejobs/storage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestDatabase } from '../../../test/database.js';
+import { allow, jobNumber, tacobot } from './helpers.js';
+
+let db: Database;
+let cleanup: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ db, cleanup } = await openTestDatabase({ poolSize: 20 }));
+  await tacobot(db);
+});
+afterAll(() => cleanup());
+
+/**
+ * The authorisation callback runs between the fast path's unlocked read and its write, so a
+ * callback that does something the first time it is called races the write deterministically.
+ * It records every job it is shown: one call means the fast path wrote, two mean it fell back
+ * to the locked path.
+ */
+function racing(first: (job: LockedJob) => Promise<unknown>, check: (job: LockedJob) => void = () => {}) {
+  const seen: LockedJob[] = [];
+  const authorize = async (job: LockedJob) => {
+    seen.push(job);
+    if (seen.length === 1) await first(job);
+    check(job);
+  };
+  return { seen, authorize };
+}
+
+/** Whether another transaction holds the job's row lock: true under the locked path's callback. */
+async function rowLocked(uuid: string): Promise<boolean> {
+  const rows = await db.sql`select 1 from jobs where uuid = ${uuid} for update skip locked`;
+  return rows.length === 0;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e,
+  );
+}
+
+/** The job row and its history agree: seq 1..version gapless, the newest entry's state. */
+async function history(uuid: string) {
+  const events = await db.sql<
+    { seq: number; name: string; to_state: string; idempotency_key: string | null }[]
+  >`
+    select seq, name, to_state, idempotency_key from job_events where job_uuid = ${uuid} order by seq`;
+  const [job] = await db.sql<{ version: number; state: string }[]>`
+    select version, state from jobs where uuid = ${uuid}`;
+  expect(events.map((e) => e.seq)).toEqual(Array.from({ length: events.length }, (_, i) => i + 1));
+  expect(job?.version).toBe(events.length);
+  expect(job?.state).toBe(events.at(-1)?.to_state);
+  return { events, job };
+}
+
+const event = (jobUuid: string, name: string, more: Partial<EventInput> = {}): EventInput => ({
+  jobUuid,
+  name,
+  source: 'json',
+  ...more,
+});
+
+describe('applyEvent fast path (unlocked read, then one conditional write)', () => {
+  it('writes on the fast path when nothing races it: the callback runs once', async () => {
+    const job = await jobNumber(db, 1);
+    const locked: boolean[] = [];
+    const { seen, authorize } = racing(async () => locked.push(await rowLocked(job.uuid)));
+    const { outcome, replayed } = await applyEvent(db, event(job.uuid, 'run'), authorize);
+    expect(replayed).toBe(false);
+    expect(seen).toEqual([{ uuid: job.uuid, state: 'CREATED', tokenVersion: 1 }]);
+    expect(locked).toEqual([false]);
+    expect(outcome.event).toMatchObject({ seq: 2, name: 'run', from: 'CREATED', to: 'RUNNING' });
+    const { events } = await history(job.uuid);
+    expect(events.map((e) => e.name)).toEqual(['create', 'run']);
+  });
+
+  it('falls back when a competing event lands between the read and the write, and writes after it', async () => {
+    const job = await jobNumber(db, 2);
+    const { seen, authorize } = racing(() => applyEvent(db, event(job.uuid, 'run'), allow));
+    const { outcome } = await applyEvent(db, event(job.uuid, 'update'), authorize);
+    expect(seen.map((j) => j.state)).toEqual(['CREATED', 'RUNNING']);
+    expect(outcome.event).toMatchObject({ seq: 3, name: 'update', from: 'RUNNING', to: 'RUNNING' });
+    const { events } = await history(job.uuid);
+    expect(events.map((e) => e.name)).toEqual(['create', 'run', 'update']);
+  });
+
+  it('refuses on the locked row when a competing event made the event illegal', async () => {
+    const job = await jobNumber(db, 3);
+    const { authorize } = racing(() => applyEvent(db, event(job.uuid, 'fail'), allow));
+    const error = await rejection(applyEvent(db, event(job.uuid, 'run'), authorize));
+    expect(error).toBeInstanceOf(StorageError);
+    expect(error).toMatchObject({ code: 'not_allowed', details: { state: 'FAILED' } });
+    const { events } = await history(job.uuid);
+    expect(events.map((e) => e.name)).toEqual(['create', 'fail']);
+  });
+
+  it('re-authorises with the new token version after a rotation between the read and the write', async () => {
+    const job = await jobNumber(db, 4);
+    const refusal = new Error('token of an older version');
+    const { seen, authorize } = racing(
+      () => rotateJobToken(db, job.uuid),
+      (locked) => {
+        if (locked.tokenVersion !== 1) throw refusal;
+      },
+    );
+    expect(await rejection(applyEvent(db, event(job.uuid, 'run'), authorize))).toBe(refusal);
+    expect(seen.map((j) => j.tokenVersion)).toEqual([1, 2]);
+    const { events, job: row } = await history(job.uuid);
+    expect(events.map((e) => e.name)).toEqual(['create']);
+    expect(row?.state).toBe('CREATED');
+  });
+
+  it('answers gone when the job is deleted between the read and the write, and writes nothing', async () => {
+    const job = await jobNumber(db, 5);
+    const { authorize } = racing(() => deleteJob(db, job.uuid));
+    expect(await rejection(applyEvent(db, event(job.uuid, 'run'), authorize))).toMatchObject({
+      code: 'gone',
+    });
+    const { events } = await history(job.uuid);
+    expect(events.map((e) => e.name)).toEqual(['create']);
+  });
+
+  it('answers not_found when the job is removed between the read and the write', async () => {
+    const job = await jobNumber(db, 6);
+    const { authorize } = racing(() => deleteJob(db, job.uuid, { force: true }));
+    expect(await rejection(applyEvent(db, event(job.uuid, 'run'), authorize))).toMatchObject({
+      code: 'not_found',
+    });
+    const [{ n } = { n: -1 }] = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from job_events where job_uuid = ${job.uuid}`;
+    expect(n).toBe(0);
+  });
+
+  it('replays a key used between the read and the write, with the first caller’s outcome', async () => {
+    const job = await jobNumber(db, 7);
+    let first: Awaited<ReturnType<typeof applyEvent>> | undefined;
+    const { seen, authorize } = racing(async () => {
+      first = await applyEvent(db, event(job.uuid, 'run', { idempotencyKey: 'k-race' }), allow);
+    });
+    const second = await applyEvent(db, event(job.uuid, 'run', { idempotencyKey: 'k-race' }), authorize);
+    expect(seen).toHaveLength(2);
+    expect(first?.replayed).toBe(false);
+    expect(second).toEqual({ outcome: first?.outcome, replayed: true });
+    const { events } = await history(job.uuid);
+    expect(events.map((e) => [e.name, e.idempotency_key])).toEqual([
+      ['create', null],
+      ['run', 'k-race'],
+    ]);
+  });
+
+  it('replays a used key even when the FSM now refuses the event', async () => {
+    const job = await jobNumber(db, 8);
+    const run = await applyEvent(db, event(job.uuid, 'run', { idempotencyKey: 'k-run' }), allow);
+    await applyEvent(db, event(job.uuid, 'finish'), allow);
+    // run is illegal in FINISHED: the stored first result still comes back.
+    const again = await applyEvent(db, event(job.uuid, 'RUN', { idempotencyKey: 'k-run' }), allow);
+    expect(again).toEqual({ outcome: run.outcome, replayed: true });
+    const other = await rejection(
+      applyEvent(db, event(job.uuid, 'finish', { idempotencyKey: 'k-run' }), allow),
+    );
+    expect(other).toMatchObject({ code: 'conflict' });
+    const { events } = await history(job.uuid);
+    expect(events.map((e) => e.name)).toEqual(['create', 'run', 'finish']);
+  });
+
+  it('sends an event straight to the locked path while another one of its job is in flight', async () => {
+    const job = await jobNumber(db, 10);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let started = () => {};
+    const reading = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    // The first event stops between its unlocked read and its write.
+    const { seen, authorize } = racing(async () => {
+      started();
+      await held;
+    });
+    const first = applyEvent(db, event(job.uuid, 'run'), authorize);
+    await reading;
+    const locked: boolean[] = [];
+    const probe = (uuid: string) => async () => {
+      locked.push(await rowLocked(uuid));
+    };
+    const second = await applyEvent(db, event(job.uuid, 'update'), probe(job.uuid));
+    const other = await jobNumber(db, 11);
+    await applyEvent(db, event(other.uuid, 'update'), probe(other.uuid));
+    expect(locked).toEqual([true, false]);
+    release();
+    // The first event's write then finds the version it read gone and goes the locked way too.
+    expect((await first).outcome.event).toMatchObject({ seq: 3, from: 'CREATED', to: 'RUNNING' });
+    expect(second.outcome.event.seq).toBe(2);
+    expect(seen).toHaveLength(2);
+    const { events } = await history(job.uuid);
+    expect(events.map((e) => e.name)).toEqual(['create', 'update', 'run']);
+  });
+
+  it('keeps history and job in step with events, rotations and replays racing on one job', async () => {
+    const job = await jobNumber(db, 9);
+    await applyEvent(db, event(job.uuid, 'run'), allow);
+    const calls: Promise<unknown>[] = [];
+    for (let i = 0; i < 200; i += 1) {
+      calls.push(applyEvent(db, event(job.uuid, 'update', { idempotencyKey: `k-${i % 50}` }), allow));
+      if (i % 20 === 0) calls.push(rotateJobToken(db, job.uuid));
+    }
+    const results = await Promise.all(calls);
+    const applied = results.filter(
+      (r): r is Awaited<ReturnType<typeof applyEvent>> =>
+        typeof r === 'object' && r !== null && 'replayed' in r,
+    );
+    expect(applied.filter((r) => !r.replayed)).toHaveLength(50);
+    const { events, job: row } = await history(job.uuid);
+    expect(events).toHaveLength(2 + 50);
+    expect(row?.version).toBe(52);
+    const [{ tv } = { tv: -1 }] = await db.sql<{ tv: number }[]>`
+      select token_version as tv from jobs where uuid = ${job.uuid}`;
+    expect(tv).toBe(11);
+  });
+});
