@@ -7,18 +7,14 @@ import {
   rotateJobToken,
   StorageError,
 } from '@pipelinejobs/storage';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDatabase } from '../../../test/database.js';
-import { allow, jobNumber, tacobot } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { allow, jobNumber, tacobot, withTestDatabase } from './helpers.js';
 
 let db: Database;
-let cleanup: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ db, cleanup } = await openTestDatabase({ poolSize: 20 }));
+withTestDatabase({ poolSize: 20 }, async (opened) => {
+  db = opened;
   await tacobot(db);
 });
-afterAll(() => cleanup());
 
 /**
  * The authorisation callback runs between the fast path's unlocked read and its write, so a

@@ -1,17 +1,13 @@
 import { transition } from '@pipelinejobs/core';
 import { applyEvent, type Database, StorageError } from '@pipelinejobs/storage';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDatabase } from '../../../test/database.js';
-import { allow, jobNumber, tacobot } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { allow, jobNumber, tacobot, withTestDatabase } from './helpers.js';
 
 let db: Database;
-let cleanup: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ db, cleanup } = await openTestDatabase({ poolSize: 20 }));
+withTestDatabase({ poolSize: 20 }, async (opened) => {
+  db = opened;
   await tacobot(db);
 });
-afterAll(() => cleanup());
 
 interface Row {
   seq: number;

@@ -9,16 +9,13 @@ import {
   revokeApiKey,
   revokeNonce,
 } from '@pipelinejobs/storage';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDatabase } from '../../../test/database.js';
+import { describe, expect, it } from 'vitest';
+import { withTestDatabase } from './helpers.js';
 
 let db: Database;
-let cleanup: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ db, cleanup } = await openTestDatabase({ poolSize: 20 }));
+withTestDatabase({ poolSize: 20 }, (opened) => {
+  db = opened;
 });
-afterAll(() => cleanup());
 
 const JOB = '107b93f3-1eae-5e79-8a18-0a480f8aa3a5';
 const OTHER_JOB = '10766b61-49f0-524d-a17f-f4bd42bdfce7';

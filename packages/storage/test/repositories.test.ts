@@ -13,17 +13,21 @@ import {
   rotateJobToken,
   StorageError,
 } from '@pipelinejobs/storage';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDatabase } from '../../../test/database.js';
-import { allow, fixture, jobNumber, TACOBOT_JOB, TACOBOT_PIPELINE, tacobot } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import {
+  allow,
+  fixture,
+  jobNumber,
+  TACOBOT_JOB,
+  TACOBOT_PIPELINE,
+  tacobot,
+  withTestDatabase,
+} from './helpers.js';
 
 let db: Database;
-let cleanup: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ db, cleanup } = await openTestDatabase());
+withTestDatabase({}, (opened) => {
+  db = opened;
 });
-afterAll(() => cleanup());
 
 async function rejection(promise: Promise<unknown>): Promise<StorageError> {
   const error = await promise.then(
