@@ -6,7 +6,7 @@ import {
   type State,
   transition,
 } from '@pipelinejobs/core';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import type { EventOutcome, EventSource } from './documents.js';
 import { isDriverError, StorageError, translateError } from './errors.js';
 import type { Database } from './open-database.js';
@@ -47,8 +47,12 @@ interface JobRow {
   token_version: number;
   visible: boolean;
   version: number;
-  /** A string: drizzle turns off the driver's date parsing on the shared client. */
-  now: string | Date;
+  /**
+   * The event's time: now, but never before the job's last change, so that a job's history is in
+   * time order and its `updated` never goes back (an event that read the clock first may commit
+   * second). A string: drizzle turns off the driver's date parsing on the shared client.
+   */
+  at: string | Date;
 }
 
 /** The event, normalised, and what the caller asked. */
@@ -133,32 +137,30 @@ function leave(jobUuid: string): void {
  * must decide.
  */
 async function applyOptimistically(db: Database, call: EventCall): Promise<AppliedEvent | undefined> {
-  const [row] = await db.sql<JobRow[]>`
-    select state, token_version, visible, version, date_trunc('milliseconds', now()) as now
-    from jobs where uuid = ${call.input.jobUuid}`;
+  const [row] = await readJob(db.sql, call.input.jobUuid, false);
   const decision = await decide(row, call);
   if (!decision.ok) {
     // Without a key the refusal stands as read; with one, the locked path looks for a replay.
     if (call.key === null) throw decision.refusal;
     return undefined;
   }
-  try {
-    if (await write(db.sql, call, decision)) return { outcome: decision.outcome, replayed: false };
-  } catch (error) {
-    // A unique violation here means a race the locked path settles (it cannot happen while the
-    // version check holds, but costs nothing to handle).
-    if (!(error instanceof postgres.PostgresError && error.code === '23505')) throw error;
-  }
+  if (await write(db.sql, call, decision)) return { outcome: decision.outcome, replayed: false };
   return undefined;
+}
+
+/** The job row as an event needs it; `lock` takes the row lock (inside a transaction). */
+function readJob(sql: postgres.ISql, jobUuid: string, lock: boolean) {
+  return sql<JobRow[]>`
+    select state, token_version, visible, version,
+      greatest(date_trunc('milliseconds', now()), updated_at) as at
+    from jobs where uuid = ${jobUuid}
+    ${lock ? sql`for update` : sql``}`;
 }
 
 /** The locked path, inside a transaction: every case, including replays and refusals. */
 async function applyLocked(tx: postgres.TransactionSql, call: EventCall): Promise<AppliedEvent> {
   const { input, name, key } = call;
-  const [row] = await tx<JobRow[]>`
-    select state, token_version, visible, version, date_trunc('milliseconds', now()) as now
-    from jobs where uuid = ${input.jobUuid}
-    for update`;
+  const [row] = await readJob(tx, input.jobUuid, true);
   const decision = await decide(row, call);
 
   /** The stored first result for this key, if the key was used on this job. */
@@ -208,7 +210,7 @@ async function decide(row: JobRow | undefined, call: EventCall): Promise<Decisio
     });
     return { ok: false, refusal };
   }
-  const date = new Date(row.now).toISOString();
+  const date = new Date(row.at).toISOString();
   const outcome: EventOutcome = {
     job: { uuid: jobUuid, state: result.to, last_event: result.event as EventName, updated: date },
     event: {

@@ -38,6 +38,22 @@ async function rowLocked(uuid: string): Promise<boolean> {
   return rows.length === 0;
 }
 
+/** Backends of this database waiting for a lock. */
+async function lockWaiters(): Promise<number> {
+  const [{ n } = { n: 0 }] = await db.sql<{ n: number }[]>`
+    select count(*)::int as n from pg_stat_activity
+    where datname = current_database() and wait_event_type = 'Lock'`;
+  return n;
+}
+
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => {
@@ -90,6 +106,49 @@ describe('applyEvent fast path (unlocked read, then one conditional write)', () 
     expect(outcome.event).toMatchObject({ seq: 3, name: 'update', from: 'RUNNING', to: 'RUNNING' });
     const { events } = await history(job.uuid);
     expect(events.map((e) => e.name)).toEqual(['create', 'run', 'update']);
+  });
+
+  it('falls back when a competing event leaves the state as it was: the version tells', async () => {
+    const job = await jobNumber(db, 12);
+    const { seen, authorize } = racing(() => applyEvent(db, event(job.uuid, 'update'), allow));
+    const { outcome } = await applyEvent(db, event(job.uuid, 'update'), authorize);
+    expect(seen.map((j) => j.state)).toEqual(['CREATED', 'CREATED']);
+    expect(outcome.event).toMatchObject({ seq: 3, from: 'CREATED', to: 'CREATED' });
+    const { events } = await history(job.uuid);
+    expect(events.map((e) => e.name)).toEqual(['create', 'update', 'update']);
+  });
+
+  it.each([
+    ['commits a change: the write re-checks the row it waited for and falls back', true],
+    ['commits no change: the write goes on after the wait', false],
+  ])('waits for a transaction holding the row lock that %s', async (_, change) => {
+    const job = await jobNumber(db, change ? 13 : 14);
+    const holder = await db.sql.reserve();
+    try {
+      const { seen, authorize } = racing(async () => {
+        await holder`begin`;
+        await holder`select 1 from jobs where uuid = ${job.uuid} for update`;
+        if (change) await holder`update jobs set token_version = token_version + 1 where uuid = ${job.uuid}`;
+      });
+      const applying = applyEvent(db, event(job.uuid, 'run'), authorize);
+      await waitUntil(async () => (await lockWaiters()) > 0);
+      await holder`commit`;
+      const { outcome } = await applying;
+      expect(seen.map((j) => j.tokenVersion)).toEqual(change ? [1, 2] : [1]);
+      expect(outcome.event).toMatchObject({ seq: 2, from: 'CREATED', to: 'RUNNING' });
+      await history(job.uuid);
+    } finally {
+      holder.release();
+    }
+  });
+
+  it('never dates an event before the job’s last change', async () => {
+    const job = await jobNumber(db, 15);
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    await db.sql`update jobs set updated_at = ${later}::timestamptz where uuid = ${job.uuid}`;
+    const { outcome } = await applyEvent(db, event(job.uuid, 'run'), allow);
+    expect(outcome.event.date).toBe(later);
+    expect(outcome.job.updated).toBe(later);
   });
 
   it('refuses on the locked row when a competing event made the event illegal', async () => {
