@@ -8,7 +8,7 @@ import {
   StorageError,
 } from '@pipelinejobs/storage';
 import { describe, expect, it } from 'vitest';
-import { allow, jobNumber, tacobot, withTestDatabase } from './helpers.js';
+import { allow, historyInStep, jobNumber, rejection, tacobot, withTestDatabase } from './helpers.js';
 
 let db: Database;
 withTestDatabase({ poolSize: 20 }, async (opened) => {
@@ -54,28 +54,7 @@ async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 5000): P
   }
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-}
-
-/** The job row and its history agree: seq 1..version gapless, the newest entry's state. */
-async function history(uuid: string) {
-  const events = await db.sql<
-    { seq: number; name: string; to_state: string; idempotency_key: string | null }[]
-  >`
-    select seq, name, to_state, idempotency_key from job_events where job_uuid = ${uuid} order by seq`;
-  const [job] = await db.sql<{ version: number; state: string }[]>`
-    select version, state from jobs where uuid = ${uuid}`;
-  expect(events.map((e) => e.seq)).toEqual(Array.from({ length: events.length }, (_, i) => i + 1));
-  expect(job?.version).toBe(events.length);
-  expect(job?.state).toBe(events.at(-1)?.to_state);
-  return { events, job };
-}
+const history = (uuid: string) => historyInStep(db, uuid);
 
 const event = (jobUuid: string, name: string, more: Partial<EventInput> = {}): EventInput => ({
   jobUuid,

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { transition } from '@pipelinejobs/core';
 import type { Database, LockedJob, PipelineInput } from '@pipelinejobs/storage';
 import { createJob, registerPipeline } from '@pipelinejobs/storage';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { openTestDatabase } from '../../../test/database.js';
 
 export function fixture<T = Record<string, unknown>>(path: string): T {
@@ -42,4 +43,37 @@ export const allow = (_job: LockedJob) => {};
 export async function jobNumber(db: Database, n: number) {
   const { job } = await createJob(db, { pipeline_uuid: TACOBOT_PIPELINE, child_of: [], data: { n } });
   return job;
+}
+
+/** What the promise rejected with; fails the test when it resolved. */
+export async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e,
+  );
+}
+
+/**
+ * Checks a job's history against its row: seq 1..version gapless, the row in the newest entry's
+ * state, every move legal per core's table. Returns both.
+ */
+export async function historyInStep(db: Database, uuid: string) {
+  const events = await db.sql<
+    { seq: number; name: string; from_state: string; to_state: string; idempotency_key: string | null }[]
+  >`
+    select seq, name, from_state, to_state, idempotency_key from job_events
+    where job_uuid = ${uuid} order by seq`;
+  const [job] = await db.sql<{ version: number; state: string }[]>`
+    select version, state from jobs where uuid = ${uuid}`;
+  expect(events.map((e) => e.seq)).toEqual(Array.from({ length: events.length }, (_, i) => i + 1));
+  expect(job?.version).toBe(events.length);
+  expect(job?.state).toBe(events.at(-1)?.to_state);
+  for (const [i, e] of events.entries()) {
+    if (i === 0) continue;
+    expect(e.from_state).toBe(events[i - 1]?.to_state);
+    expect(transition(e.from_state, e.name)).toMatchObject({ ok: true, to: e.to_state });
+  }
+  return { events, job };
 }

@@ -18,6 +18,7 @@ import {
   allow,
   fixture,
   jobNumber,
+  rejection,
   TACOBOT_JOB,
   TACOBOT_PIPELINE,
   tacobot,
@@ -29,11 +30,9 @@ withTestDatabase({}, (opened) => {
   db = opened;
 });
 
-async function rejection(promise: Promise<unknown>): Promise<StorageError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+/** The StorageError the promise rejected with. */
+async function storageRejection(promise: Promise<unknown>): Promise<StorageError> {
+  const error = await rejection(promise);
   expect(error).toBeInstanceOf(StorageError);
   return error as StorageError;
 }
@@ -61,7 +60,9 @@ describe('pipelines', () => {
   });
 
   it('reports an unknown pipeline as not_found', async () => {
-    expect((await rejection(getPipeline(db, '106aaaaa-0000-5000-8000-000000000000'))).code).toBe('not_found');
+    expect((await storageRejection(getPipeline(db, '106aaaaa-0000-5000-8000-000000000000'))).code).toBe(
+      'not_found',
+    );
   });
 });
 
@@ -102,7 +103,7 @@ describe('the tacobot job (SD2E fixtures)', () => {
 
   it('refuses the wrong-uuid event as not_found', async () => {
     const event = fixture<{ uuid: string; name: string }>('jobs/tacobot-run-wrong-uuid.json');
-    const error = await rejection(
+    const error = await storageRejection(
       applyEvent(db, { jobUuid: event.uuid, name: event.name, source: 'json' }, allow),
     );
     expect(error.code).toBe('not_found');
@@ -110,7 +111,7 @@ describe('the tacobot job (SD2E fixtures)', () => {
 
   it('refuses an event the state does not allow, names the allowed events, and writes nothing', async () => {
     const before = await getJob(db, TACOBOT_JOB);
-    const error = await rejection(
+    const error = await storageRejection(
       applyEvent(db, { jobUuid: TACOBOT_JOB, name: 'run', source: 'json' }, allow),
     );
     expect(error.code).toBe('not_allowed');
@@ -123,7 +124,7 @@ describe('the tacobot job (SD2E fixtures)', () => {
   });
 
   it('refuses create as an event', async () => {
-    const error = await rejection(
+    const error = await storageRejection(
       applyEvent(db, { jobUuid: TACOBOT_JOB, name: 'CREATE', source: 'json' }, allow),
     );
     expect(error.code).toBe('invalid');
@@ -132,7 +133,7 @@ describe('the tacobot job (SD2E fixtures)', () => {
 
 describe('jobs', () => {
   it('refuses to create a job for an unregistered pipeline', async () => {
-    const error = await rejection(
+    const error = await storageRejection(
       createJob(db, { pipeline_uuid: '106aaaaa-0000-5000-8000-000000000000', data: {}, child_of: [] }),
     );
     expect(error.code).toBe('not_found');
@@ -169,7 +170,7 @@ describe('jobs', () => {
     expect(first.replayed).toBe(false);
     expect(second).toEqual({ outcome: first.outcome, replayed: true });
     expect(await eventCount(job.uuid)).toBe(2);
-    const conflict = await rejection(applyEvent(db, { ...input, name: 'run' }, allow));
+    const conflict = await storageRejection(applyEvent(db, { ...input, name: 'run' }, allow));
     expect(conflict.code).toBe('conflict');
   });
 
@@ -185,15 +186,16 @@ describe('jobs', () => {
   it('hides a soft-deleted job: gone for reads and events, left out of listings', async () => {
     const job = await jobNumber(db, 5);
     expect(await deleteJob(db, job.uuid)).toEqual({ uuid: job.uuid, deleted: 'soft' });
-    expect((await rejection(getJob(db, job.uuid))).code).toBe('gone');
+    expect((await storageRejection(getJob(db, job.uuid))).code).toBe('gone');
     expect(
-      (await rejection(applyEvent(db, { jobUuid: job.uuid, name: 'run', source: 'json' }, allow))).code,
+      (await storageRejection(applyEvent(db, { jobUuid: job.uuid, name: 'run', source: 'json' }, allow)))
+        .code,
     ).toBe('gone');
     expect((await listJobs(db, { limit: 500 })).items.map((j) => j.uuid)).not.toContain(job.uuid);
-    expect((await rejection(deleteJob(db, job.uuid))).code).toBe('gone');
+    expect((await storageRejection(deleteJob(db, job.uuid))).code).toBe('gone');
     expect(await deleteJob(db, job.uuid, { force: true })).toEqual({ uuid: job.uuid, deleted: 'hard' });
     expect(await eventCount(job.uuid)).toBe(0);
-    expect((await rejection(getJob(db, job.uuid))).code).toBe('not_found');
+    expect((await storageRejection(getJob(db, job.uuid))).code).toBe('not_found');
   });
 
   it('rotates the token version', async () => {
@@ -224,7 +226,7 @@ describe('jobs', () => {
 
     const since = new Date(Date.parse(all.items[0]?.updated ?? '') + 1);
     expect((await listJobs(db, { updated_since: since })).items).toEqual([]);
-    expect((await rejection(listJobs(db, { cursor: 'garbage' }))).code).toBe('invalid');
+    expect((await storageRejection(listJobs(db, { cursor: 'garbage' }))).code).toBe('invalid');
   });
 
   it('pages history oldest first by seq', async () => {
