@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { releaseEmbeddedServer } from '@pipelinejobs/storage';
+import { acquireEmbeddedServer, releaseEmbeddedServer } from '@pipelinejobs/storage';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const child = new URL('./embedded-child.mjs', import.meta.url).pathname;
@@ -10,7 +10,7 @@ const root = mkdtempSync(join(tmpdir(), 'pipelinejobs-embedded-'));
 chmodSync(root, 0o755);
 
 afterAll(async () => {
-  for (const dir of ['a', 'b']) await releaseEmbeddedServer(join(root, dir)).catch(() => false);
+  for (const dir of ['a', 'b', 'c']) await releaseEmbeddedServer(join(root, dir)).catch(() => false);
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -65,6 +65,21 @@ describe('the embedded default', () => {
     expect(await count(dataDir)).toBe(2);
     const log = readFileSync(join(dataDir, 'postgres.log'), 'utf8');
     expect(log).toContain('automatic recovery in progress');
+  });
+
+  it('waits for a start lock whose owner has not written its pid yet, and breaks a dead owner’s', async () => {
+    const dataDir = join(root, 'c');
+    mkdirSync(dataDir);
+    const lock = join(dataDir, 'start.lock');
+    writeFileSync(lock, ''); // created, not yet filled: another process is taking it
+    await expect(acquireEmbeddedServer(dataDir, { timeoutMs: 300 })).rejects.toThrow(
+      'Timed out waiting for another process',
+    );
+    const gone = spawn(process.execPath, ['-e', '']);
+    await new Promise((r) => gone.once('exit', r));
+    writeFileSync(lock, String(gone.pid)); // left by a process that died
+    const server = await acquireEmbeddedServer(dataDir, { timeoutMs: 30_000 });
+    expect(server.started).toBe(true);
   });
 
   it('lets two processes open the same new data directory at once', async () => {
