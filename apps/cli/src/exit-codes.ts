@@ -24,6 +24,7 @@ export const EXIT_CODES: Record<ServiceErrorCode, ExitCode> = {
   gone: EXIT.notFound,
   not_allowed: EXIT.refused,
   conflict: EXIT.refused,
+  key_reused: EXIT.refused,
   unauthenticated: EXIT.unauthorised,
   forbidden: EXIT.unauthorised,
   expired: EXIT.unauthorised,

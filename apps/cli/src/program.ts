@@ -8,6 +8,7 @@ import { registerMigrate } from './commands/migrate.js';
 import { registerNonces } from './commands/nonces.js';
 import { registerPipelines } from './commands/pipelines.js';
 import { registerSend } from './commands/send.js';
+import { registerSettings } from './commands/settings.js';
 import { exitCodesHelp } from './exit-codes.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -53,6 +54,7 @@ export function createProgram(): Command {
   registerAdminToken(program);
   registerKeys(program);
   registerNonces(program);
+  registerSettings(program);
   registerFsm(program);
   return program;
 }

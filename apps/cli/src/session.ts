@@ -1,6 +1,9 @@
+import { userInfo } from 'node:os';
+import { cliOperator, type Principal } from '@pipelinejobs/auth';
 import {
   asServiceError,
   type Config,
+  type OpenServicesOptions,
   openServices,
   readConfig,
   ServiceError,
@@ -15,6 +18,19 @@ export interface Session {
   readonly services: Services;
   readonly config: Config;
   readonly out: Output;
+  /** Who runs the command: recorded with what it does (history rows, audit records). */
+  readonly operator: Principal;
+}
+
+/** The operator's user name on this machine (an admin: they hold the database credentials). */
+function operator(): Principal {
+  let name = process.env.USER ?? process.env.LOGNAME ?? '';
+  try {
+    name = userInfo().username;
+  } catch {
+    // no passwd entry (some containers): the environment's name, or unknown
+  }
+  return cliOperator(name);
 }
 
 /** The configuration, read once: `--database-url` wins over DATABASE_URL. */
@@ -75,17 +91,18 @@ async function withClosing<T extends { close(): Promise<void> }>(
 export async function withServices(
   command: Command,
   work: (session: Session) => Promise<void>,
+  options: Pick<OpenServicesOptions, 'adoptSettings'> = {},
 ): Promise<void> {
   const out = createOutput(globalOptions(command));
   const config = configOf(command);
   let services: Services;
   try {
-    services = await openServices(config, { log: embeddedLog() });
+    services = await openServices(config, { log: embeddedLog(), ...options });
   } catch (error) {
     throw withDatabaseName(error, config);
   }
   try {
-    await withClosing(services.db, () => work({ services, config, out }));
+    await withClosing(services.db, () => work({ services, config, out, operator: operator() }));
   } catch (error) {
     throw withDatabaseName(error, config);
   }

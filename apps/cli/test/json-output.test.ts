@@ -31,7 +31,7 @@ describe('--json', () => {
         '2020-01-01T00:00:00Z',
       ],
       ['jobs', 'show', TACOBOT_JOB],
-      ['jobs', 'dry-run', TACOBOT_JOB, 'run'],
+      ['jobs', 'dry-run', TACOBOT_JOB, 'run', '--token', admin.token],
       ['send', TACOBOT_JOB, 'run', '--token', admin.token, '--data', '{"progress": "10%"}'],
       ['jobs', 'history', TACOBOT_JOB],
       ['jobs', 'history', TACOBOT_JOB, '--all', '--limit', '1'],

@@ -22,7 +22,7 @@ import { jsonBody, rawBodyOf, requestErrors } from './body.js';
 import { requestLogging } from './logging.js';
 import type { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
-import { errorHandler, PROBLEM_BASE, sendProblem } from './problem.js';
+import { errorHandler, PROBLEM_BASE, problemOf, sendProblem } from './problem.js';
 import { rateLimit } from './rate-limit.js';
 
 export interface AppDeps {
@@ -68,6 +68,11 @@ function integerParam(req: Request, name: string, min: number, max: number): num
 function tokenOf(req: Request): string | undefined {
   const body = req.body as { token?: unknown } | undefined;
   return single(req, 'token') ?? (typeof body?.token === 'string' ? body.token : undefined);
+}
+
+/** `{ [name]: value }` when the object has that member, else `{}`. */
+function pick(object: Record<string, unknown>, name: string): Record<string, unknown> {
+  return object[name] === undefined ? {} : { [name]: object[name] };
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -117,7 +122,8 @@ export function createApp(deps: AppDeps): Express {
     const command = parseInbound({
       query: req.query,
       body: req.body,
-      headers: req.headers,
+      // Distinct, so that two Idempotency-Key headers are refused rather than joined.
+      headers: { ...req.headers, 'idempotency-key': req.headersDistinct['idempotency-key'] },
     } as InboundRequest);
     const jobUuid = command.kind === 'refusal' ? single(req, 'uuid') : command.jobUuid;
     const principal = await authenticate(req, jobUuid);
@@ -171,10 +177,12 @@ export function createApp(deps: AppDeps): Express {
 
   app.post('/jobs', async (req, res) => {
     const principal = await authenticate(req);
-    const { job, created, token } = await createJob(services, principal, req.body, {
+    const { job, created, token, tokenWithheld } = await createJob(services, principal, req.body, {
       rawBody: rawBodyOf(req),
     });
-    res.status(created ? 201 : 200).json({ ...job, token });
+    res
+      .status(created ? 201 : 200)
+      .json(token === undefined ? { ...job, token_withheld: tokenWithheld } : { ...job, token });
   });
   app.get('/jobs', async (req, res) => {
     await reader(req);
@@ -195,7 +203,7 @@ export function createApp(deps: AppDeps): Express {
         "'updated_since' must be an ISO 8601 date-time with a time zone, or a date: e.g. 2026-11-28T00:00:00Z or 2026-11-28",
       );
     }
-    const pipeline = single(req, 'pipeline_uuid');
+    const pipeline = single(req, 'pipeline_uuid')?.toLowerCase();
     if (pipeline !== undefined && !isTypedUuid(pipeline, 'pipeline')) {
       throw new ServiceError('invalid', "'pipeline_uuid' must be a pipeline UUID (106...)");
     }
@@ -248,7 +256,22 @@ export function createApp(deps: AppDeps): Express {
     if (typeof name !== 'string' || name === '') {
       throw new ServiceError('invalid', 'Send the event to try as {"name": "run"} (or ?event=run)');
     }
-    res.json(await dryRunEvent(services, principal, uuid, name));
+    const result = await dryRunEvent(services, principal, {
+      jobUuid: uuid,
+      event: name,
+      token: tokenOf(req),
+    });
+    if (result.accepted) return res.json(result);
+    // What sending it would have answered: the same status and problem, inside a 200.
+    const { refusal, ...rest } = result;
+    const problem = problemOf(refusal.code, refusal.message, refusal.details);
+    res.json({
+      ...rest,
+      status: problem.status,
+      reason: problem.detail,
+      ...pick(problem, 'allowed'),
+      problem,
+    });
   });
 
   app.get('/fsm', async (req, res) => {

@@ -8,10 +8,11 @@ const STATUS: Record<ServiceErrorCode, { status: number; title: string }> = {
   unauthenticated: { status: 401, title: 'Authentication required' },
   expired: { status: 401, title: 'Credential expired' },
   forbidden: { status: 403, title: 'Forbidden' },
-  exhausted: { status: 403, title: 'Nonce used up' },
+  exhausted: { status: 401, title: 'Nonce used up' },
   not_found: { status: 404, title: 'Not found' },
   not_allowed: { status: 409, title: 'Event not allowed in the current state' },
   conflict: { status: 409, title: 'Conflict' },
+  key_reused: { status: 422, title: 'Idempotency key reused' },
   gone: { status: 410, title: 'Deleted' },
   too_large: { status: 413, title: 'Request body too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
@@ -69,7 +70,7 @@ export function sendProblem(res: Response, problem: Problem): void {
 
 /** The one error handler: every error becomes an RFC 9457 problem document. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error, _req, res, next) => {
+  return (error, req, res, next) => {
     if (res.headersSent) return next(error);
     const failure = asServiceError(error);
     const problem = problemOf(failure.code, failure.message, failure.details);
@@ -77,6 +78,15 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       logger.error({ err: failure.cause ?? failure, requestId: res.locals.requestId }, 'request failed');
     }
     if (failure.code === 'unavailable') res.set('Retry-After', '5');
+    // RFC 9110: a 401 says how to authenticate; a credential that was sent and refused is an
+    // invalid token in RFC 6750's terms.
+    if (problem.status === 401) {
+      const sent = req.headers.authorization !== undefined || req.query['x-nonce'] !== undefined;
+      res.set(
+        'WWW-Authenticate',
+        `Bearer realm="pipelinejobs"${sent ? `, error="invalid_token", error_description="${problem.title}"` : ''}`,
+      );
+    }
     sendProblem(res, problem);
   };
 }

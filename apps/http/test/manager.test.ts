@@ -384,9 +384,13 @@ describe('inbound forms and refusals', () => {
 
   it('answers a dry run without writing', async () => {
     const j = await createJob({ form: 'dry' });
-    const res = await call('POST', `/jobs/${j.uuid}/events/dry-run`, { body: { name: 'finish' } });
-    expect(res.json).toMatchObject({ accepted: false, from: 'CREATED' });
-    const ok = await call('POST', `/jobs/${j.uuid}/events/dry-run`, { body: { name: 'run' } });
+    const res = await call('POST', `/jobs/${j.uuid}/events/dry-run`, {
+      body: { name: 'finish', token: j.token },
+    });
+    expect(res.json).toMatchObject({ accepted: false, from: 'CREATED', status: 409 });
+    const ok = await call('POST', `/jobs/${j.uuid}/events/dry-run`, {
+      body: { name: 'run', token: j.token },
+    });
     expect(ok.json).toMatchObject({ accepted: true, to: 'RUNNING' });
     expect((await job(j.uuid)).version).toBe(1);
   });
@@ -404,7 +408,10 @@ describe('nonces and exact identity', () => {
     expect((await send(other.uuid, other.token)).status).toBe(403);
     expect((await send(j.uuid, j.token)).status).toBe(200);
     const exhausted = await send(j.uuid, j.token);
-    expect(exhausted.status).toBe(403);
+    expect(exhausted.status).toBe(401);
+    expect(exhausted.headers.get('www-authenticate')).toMatch(
+      /^Bearer realm="pipelinejobs", error="invalid_token"/,
+    );
     expect(exhausted.json.title).toBe('Nonce used up');
     expect(exhausted.text).not.toContain(nonce);
   });

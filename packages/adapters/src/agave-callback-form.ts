@@ -5,7 +5,8 @@ import { eventForReport, normalStatus } from './event-status.js';
 import type { FormInput, InboundForm } from './inbound-form.js';
 import { urlJobUuid } from './job-uuid.js';
 import { redactedData } from './redact-url-secrets.js';
-import { refusal } from './refusal.js';
+import { isRefusal, refusal } from './refusal.js';
+import { withUrlFields } from './url-conflict.js';
 import { urlNamesEvent } from './url-parameters.js';
 
 /** Agave bookkeeping the original dropped before storing the record (REFERENCE §3.3). */
@@ -37,15 +38,18 @@ export const agaveCallbackForm: InboundForm = {
     }
     const jobUuid = urlJobUuid(input.url.uuid, 'An Agave job callback');
     if (typeof jobUuid !== 'string') return jobUuid;
-    const status = normalStatus(input.url.status ?? checked.value.status);
+    const status = normalStatus(checked.value.status);
     const event = eventForReport(input.url.event, status);
     if (typeof event !== 'string') return event;
 
-    const data: Record<string, unknown> = Object.fromEntries(
+    const record: Record<string, unknown> = Object.fromEntries(
       Object.entries(checked.value).filter(([key]) => !DROPPED_KEYS.has(key)),
     );
+    // The URL's status (Agave fills ${JOB_STATUS} with the record's) and note must agree with
+    // the record's own fields when both are given.
+    const data = withUrlFields(record, { status: input.url.status, note: input.url.note }, '');
+    if (isRefusal(data)) return data;
     data.status = status;
-    if (input.url.note !== undefined) data.note = input.url.note;
     const command: EventCommand = { kind: 'event', form: 'agave', jobUuid, event, data: redactedData(data) };
     if (input.url.token !== undefined) command.token = input.url.token;
     if (input.idempotencyKey !== undefined) command.idempotencyKey = input.idempotencyKey;

@@ -2,7 +2,8 @@ import { isPlainObject } from '@pipelinejobs/core';
 import { issuesSummary, validateDeleteJob } from '@pipelinejobs/schemas';
 import type { DeleteCommand, Refusal } from './command.js';
 import type { FormInput, InboundForm } from './inbound-form.js';
-import { refusal } from './refusal.js';
+import { isRefusal, refusal } from './refusal.js';
+import { agreeing } from './url-conflict.js';
 
 /** The delete action `{uuid, action: "delete", force?, token?}`: hide a job, or remove it with force. */
 export const deleteActionForm: InboundForm = {
@@ -23,8 +24,11 @@ export const deleteActionForm: InboundForm = {
       );
     }
     const { uuid, force, token } = checked.value;
-    const command: DeleteCommand = { kind: 'delete', jobUuid: uuid, force: force ?? false };
-    const effectiveToken = token ?? input.url.token;
+    const jobUuid = agreeing(uuid, input.url.uuid, '/uuid', 'uuid', (v) => v.toLowerCase());
+    if (isRefusal(jobUuid)) return jobUuid;
+    const effectiveToken = agreeing(token, input.url.token, '/token', 'token');
+    if (isRefusal(effectiveToken)) return effectiveToken;
+    const command: DeleteCommand = { kind: 'delete', jobUuid: uuid.toLowerCase(), force: force ?? false };
     if (effectiveToken !== undefined) command.token = effectiveToken;
     return command;
   },

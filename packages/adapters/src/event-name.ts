@@ -16,17 +16,20 @@ export function reservedEventRefusal(where: string): Refusal {
 }
 
 /**
- * The `event` (or `name`) URL parameter, checked: known (any letter case) and not reserved. The
- * value is not echoed back (a token pasted into the wrong parameter must not reach a response or a log).
+ * An event name as a message may carry it, checked once: known (any letter case) and not
+ * reserved. `where` is where it was sent (`/event` for the URL parameter, `/name` for a body
+ * field). The value is not echoed back (a token pasted into the wrong field must not reach a
+ * response or a log).
  */
-export function resolveUrlEvent(name: string): EventName | Refusal {
-  if (isReservedEvent(name)) return reservedEventRefusal('/event');
+export function parseEventName(name: string, where = '/event'): EventName | Refusal {
+  if (isReservedEvent(name)) return reservedEventRefusal(where);
   const normal = normalizeEventName(name);
   if (!isEventName(normal)) {
+    const how = where === '/event' ? '?event=' : '{"name": ...}';
     return refusal(
       'Unknown event',
-      `The URL parameter event is not a known event: send ?event=<one of ${MESSAGE_EVENTS_TEXT}> (any letter case).`,
-      [{ path: '/event', message: `/event must be one of: ${MESSAGE_EVENTS_TEXT}` }],
+      `The ${where === '/event' ? 'URL parameter event' : `field ${where.slice(1)}`} is not a known event: send ${how}<one of ${MESSAGE_EVENTS_TEXT}> (any letter case).`,
+      [{ path: where, message: `${where} must be one of: ${MESSAGE_EVENTS_TEXT}` }],
     );
   }
   return normal;

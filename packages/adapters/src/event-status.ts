@@ -1,6 +1,6 @@
 import { type EventName, eventForStatus, UNKNOWN_STATUS_EVENT } from '@pipelinejobs/core';
 import type { Refusal } from './command.js';
-import { resolveUrlEvent } from './event-name.js';
+import { parseEventName } from './event-name.js';
 
 /** Platform statuses are stored upper-case, the way the platforms spell them. */
 export function normalStatus(status: string): string {
@@ -15,6 +15,6 @@ export function eventForReport(
   urlEvent: string | undefined,
   status: string | undefined,
 ): EventName | Refusal {
-  if (urlEvent !== undefined) return resolveUrlEvent(urlEvent);
+  if (urlEvent !== undefined) return parseEventName(urlEvent);
   return status === undefined ? UNKNOWN_STATUS_EVENT : eventForStatus(status);
 }

@@ -12,8 +12,20 @@ export function readIdempotencyKey(headers: unknown): string | undefined | Refus
   if (typeof headers !== 'object' || headers === null || !Object.hasOwn(headers, 'idempotency-key')) {
     return undefined;
   }
-  const value: unknown = (headers as Record<string, unknown>)['idempotency-key'];
+  let value: unknown = (headers as Record<string, unknown>)['idempotency-key'];
   if (value === undefined) return undefined;
+  // Repeated headers arrive as a list (Node's headersDistinct); two keys for one request are
+  // ambiguous, so they are refused rather than joined or one chosen.
+  if (Array.isArray(value)) {
+    if (value.length > 1) {
+      return refusal(
+        'Repeated Idempotency-Key',
+        `The Idempotency-Key header was given ${value.length} times: send it once, with one key per event.`,
+        [{ path: '/idempotency-key', message: '/idempotency-key must be given once' }],
+      );
+    }
+    value = value[0];
+  }
   if (typeof value !== 'string' || value.length < 1 || value.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
     return refusal(
       'Invalid Idempotency-Key',

@@ -4,7 +4,8 @@ import type { EventCommand, Refusal } from './command.js';
 import { MESSAGE_EVENTS_TEXT, reservedEventRefusal } from './event-name.js';
 import type { FormInput, InboundForm } from './inbound-form.js';
 import { redactedData } from './redact-url-secrets.js';
-import { refusal } from './refusal.js';
+import { isRefusal, refusal } from './refusal.js';
+import { agreeing, withUrlFields } from './url-conflict.js';
 import { type UrlParameters, urlNamesEvent } from './url-parameters.js';
 
 /**
@@ -23,7 +24,10 @@ export const jsonEventForm: InboundForm = {
   },
 
   parse(input: FormInput): EventCommand | Refusal {
-    const message = withUrlDefaults(input.body as Record<string, unknown>, input.url);
+    const body = input.body as Record<string, unknown>;
+    const conflict = urlConflict(body, input.url);
+    if (conflict !== undefined) return conflict;
+    const message = withUrlDefaults(body, input.url);
     if (typeof message.name === 'string' && isReservedEvent(message.name))
       return reservedEventRefusal('/name');
     const checked = validateEvent(message);
@@ -38,18 +42,39 @@ export const jsonEventForm: InboundForm = {
     const command: EventCommand = {
       kind: 'event',
       form: 'json',
-      jobUuid: uuid,
+      jobUuid: uuid.toLowerCase(),
       event: normalizeEventName(name),
     };
     const effectiveToken = token ?? input.url.token;
     if (effectiveToken !== undefined) command.token = effectiveToken;
-    if (data !== undefined) command.data = redactedData(data);
-    else if (input.url.note !== undefined) command.data = redactedData({ note: input.url.note });
+    if (data !== undefined || input.url.note !== undefined) {
+      const withNote = withUrlFields(data ?? {}, { note: input.url.note }, '/data');
+      if (isRefusal(withNote)) return withNote;
+      command.data = redactedData(withNote);
+    }
     const key = input.idempotencyKey ?? event_id;
     if (key !== undefined) command.idempotencyKey = key;
     return command;
   },
 };
+
+/**
+ * A field the body and the URL both give with different values (the job, the event, the token):
+ * refused rather than resolved silently. UUIDs and event names compare in any letter case.
+ */
+function urlConflict(body: Record<string, unknown>, url: UrlParameters): Refusal | undefined {
+  const pairs = [
+    [body.uuid, url.uuid, '/uuid', 'uuid', (v: string) => v.toLowerCase()],
+    [body.name, url.event, '/name', 'event', normalizeEventName],
+    [body.token, url.token, '/token', 'token', (v: string) => v],
+  ] as const;
+  for (const [fromBody, fromUrl, path, name, normal] of pairs) {
+    if (typeof fromBody !== 'string') continue;
+    const agreed = agreeing(fromBody, fromUrl, path, name, normal);
+    if (isRefusal(agreed)) return agreed;
+  }
+  return undefined;
+}
 
 /** The body, with `uuid` and `name` taken from the URL when the body has none. */
 function withUrlDefaults(body: Record<string, unknown>, url: UrlParameters): Record<string, unknown> {

@@ -9,7 +9,8 @@ import { eventForReport, normalStatus } from './event-status.js';
 import type { FormInput, InboundForm } from './inbound-form.js';
 import { urlJobUuid } from './job-uuid.js';
 import { redactedData } from './redact-url-secrets.js';
-import { refusal } from './refusal.js';
+import { isRefusal, refusal } from './refusal.js';
+import { withUrlFields } from './url-conflict.js';
 
 /** Only this category reports a status in the last segment of `event.type` (jobs.JOB_NEW_STATUS.RUNNING). */
 const STATUS_CATEGORY = 'JOB_NEW_STATUS';
@@ -53,10 +54,11 @@ export const tapisNotificationForm: InboundForm = {
     const event = eventForReport(input.url.event, status);
     if (typeof event !== 'string') return event;
 
-    // { status, ...event data, tapis }, with the effective status even if the data had its own.
-    const data: Record<string, unknown> = { ...(status === undefined ? {} : { status }), ...details };
+    // { status, ...event data, note, tapis }, with the effective status even if the data had its own.
+    const withNote = withUrlFields(details, { note: input.url.note }, '/event/data');
+    if (isRefusal(withNote)) return withNote;
+    const data: Record<string, unknown> = { ...(status === undefined ? {} : { status }), ...withNote };
     if (status !== undefined) data.status = status;
-    if (input.url.note !== undefined) data.note = input.url.note;
     data.tapis = tapisFields(notification);
     const command: EventCommand = {
       kind: 'event',

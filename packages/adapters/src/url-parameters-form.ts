@@ -4,6 +4,8 @@ import { eventForReport, normalStatus } from './event-status.js';
 import type { FormInput, InboundForm } from './inbound-form.js';
 import { urlJobUuid } from './job-uuid.js';
 import { redactedData } from './redact-url-secrets.js';
+import { isRefusal } from './refusal.js';
+import { withUrlFields } from './url-conflict.js';
 import { urlNamesEvent } from './url-parameters.js';
 
 /**
@@ -28,6 +30,7 @@ export const urlParametersForm: InboundForm = {
 
     const command: EventCommand = { kind: 'event', form: 'params', jobUuid, event };
     const data = dataOf(input, status);
+    if (isRefusal(data)) return data;
     if (data !== undefined) command.data = redactedData(data);
     if (input.url.token !== undefined) command.token = input.url.token;
     if (input.idempotencyKey !== undefined) command.idempotencyKey = input.idempotencyKey;
@@ -35,14 +38,14 @@ export const urlParametersForm: InboundForm = {
   },
 };
 
-/** The body, the note and the reported status; undefined when there is none of them. */
-function dataOf(input: FormInput, status: string | undefined): Record<string, unknown> | undefined {
+/**
+ * The body, the note and the reported status (kept, so an unknown status recorded as an update
+ * is not lost); undefined when there is none of them. A body key `status` or `note` that
+ * differs from the URL's is a conflict.
+ */
+function dataOf(input: FormInput, status: string | undefined): Record<string, unknown> | Refusal | undefined {
   const { body, url } = input;
   if (body === undefined && url.note === undefined && status === undefined) return undefined;
-  const data: Record<string, unknown> =
-    body === undefined ? {} : isPlainObject(body) ? { ...body } : { body };
-  // The status the platform reported, so an unknown status (recorded as an update) is not lost.
-  if (status !== undefined) data.status = status;
-  if (url.note !== undefined) data.note = url.note;
-  return data;
+  const data: Record<string, unknown> = body === undefined ? {} : isPlainObject(body) ? body : { body };
+  return withUrlFields(data, { status, note: url.note }, '');
 }

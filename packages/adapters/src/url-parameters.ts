@@ -51,7 +51,8 @@ export function readUrlParameters(query: unknown): UrlParameters | Refusal {
   const status = synonym(values, 'status', 'state', (v) => v.trim().toUpperCase());
   if (typeof status === 'object') return status;
   const parameters: UrlParameters = {};
-  if (values.uuid !== undefined) parameters.uuid = values.uuid;
+  // UUIDs are case-insensitive: lower case from here on.
+  if (values.uuid !== undefined) parameters.uuid = values.uuid.toLowerCase();
   if (values.token !== undefined) parameters.token = values.token;
   if (event !== undefined) parameters.event = event;
   if (status !== undefined) parameters.status = status;

@@ -33,14 +33,27 @@ describe('Agave v2 job callback', () => {
     expect(command.data?.status).toBe('FINISHED');
   });
 
-  it('lets the URL status win over the body status', () => {
-    const command = event(running, { uuid: MANAGER_JOB, token: MANAGER_TOKEN, status: 'FINISHED' });
+  it('accepts a URL status that agrees with the record (any letter case), as Agave fills JOB_STATUS', () => {
+    const command = event(finished, { uuid: MANAGER_JOB, token: MANAGER_TOKEN, status: 'finished' });
     expect(command.event).toBe('finish');
     expect(command.data?.status).toBe('FINISHED');
   });
 
+  it('refuses a URL status that differs from the record, naming both, instead of choosing one', () => {
+    const result = parseInbound({
+      body: running,
+      query: { uuid: MANAGER_JOB, token: MANAGER_TOKEN, status: 'FINISHED' },
+      headers: {},
+    });
+    expect(result).toMatchObject({ kind: 'refusal', status: 400, title: 'Body and URL disagree' });
+    expect(result.kind === 'refusal' && result.errors?.map((e) => e.path)).toEqual([
+      '/status',
+      '/url/status',
+    ]);
+  });
+
   it('reads the URL state as a synonym of status', () => {
-    expect(event(running, { uuid: MANAGER_JOB, state: 'failed' })).toMatchObject({
+    expect(event({ ...running, status: 'FAILED' }, { uuid: MANAGER_JOB, state: 'failed' })).toMatchObject({
       event: 'fail',
       data: expect.objectContaining({ status: 'FAILED' }),
     });
@@ -53,12 +66,14 @@ describe('Agave v2 job callback', () => {
   });
 
   it('maps the status through core: KILLED fails the job, an unknown status is an update', () => {
-    expect(event(running, { uuid: MANAGER_JOB, status: 'KILLED' }).event).toBe('fail');
-    expect(event(running, { uuid: MANAGER_JOB, status: 'SOMETHING_NEW' }).event).toBe('update');
+    expect(event({ ...running, status: 'KILLED' }, { uuid: MANAGER_JOB, status: 'KILLED' }).event).toBe(
+      'fail',
+    );
+    expect(event({ ...running, status: 'SOMETHING_NEW' }, { uuid: MANAGER_JOB }).event).toBe('update');
   });
 
   it('keeps the note URL parameter as data.note', () => {
-    const command = event(running, { uuid: MANAGER_JOB, status: 'FAILED', note: 'out of memory' });
+    const command = event(running, { uuid: MANAGER_JOB, status: 'RUNNING', note: 'out of memory' });
     expect(command.data?.note).toBe('out of memory');
   });
 

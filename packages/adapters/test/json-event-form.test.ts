@@ -48,9 +48,26 @@ describe('JSON event message', () => {
     expect(event({ uuid: MANAGER_JOB, name: 'FINISH' }).event).toBe('finish');
   });
 
-  it('lets body values win over URL parameters', () => {
+  it('refuses a body and URL that name different jobs, events or tokens, naming both', () => {
     const body = { uuid: MANAGER_JOB, name: 'run', token: FIXTURE_TOKEN };
-    const command = event(body, { uuid: TACOBOT_JOB, event: 'finish', token: 'ffffffffffffffff' });
+    for (const [query, path] of [
+      [{ uuid: TACOBOT_JOB }, '/uuid'],
+      [{ event: 'finish' }, '/name'],
+      [{ token: 'ffffffffffffffff' }, '/token'],
+    ] as const) {
+      const result = parseInbound({ body, query, headers: {} });
+      expect(result).toMatchObject({ kind: 'refusal', status: 400, title: 'Body and URL disagree' });
+      expect(result.kind === 'refusal' && result.errors?.map((e) => e.path)).toEqual([
+        path,
+        `/url/${Object.keys(query)[0]}`,
+      ]);
+      expect(JSON.stringify(result)).not.toContain(FIXTURE_TOKEN);
+    }
+  });
+
+  it('accepts a body and URL that agree, comparing UUIDs and event names in any letter case', () => {
+    const body = { uuid: MANAGER_JOB.toUpperCase(), name: 'RUN', token: FIXTURE_TOKEN };
+    const command = event(body, { uuid: MANAGER_JOB, event: 'run', token: FIXTURE_TOKEN });
     expect(command).toMatchObject({ jobUuid: MANAGER_JOB, event: 'run', token: FIXTURE_TOKEN });
   });
 
@@ -69,12 +86,23 @@ describe('JSON event message', () => {
     expect(event(body, {}, { 'idempotency-key': 'header-key' }).idempotencyKey).toBe('header-key');
   });
 
-  it('uses the URL note as data only when the body has no data', () => {
+  it('keeps the URL note as data.note, beside the body data, never dropping it', () => {
     expect(event({ uuid: MANAGER_JOB, name: 'update' }, { note: 'hello' }).data).toEqual({ note: 'hello' });
     expect(event({ uuid: MANAGER_JOB, name: 'update', data: { a: 1 } }, { note: 'hello' }).data).toEqual({
       a: 1,
+      note: 'hello',
     });
     expect(event({ uuid: MANAGER_JOB, name: 'update' }).data).toBeUndefined();
+  });
+
+  it('refuses a URL note that differs from the note in the body data', () => {
+    const result = parseInbound({
+      body: { uuid: MANAGER_JOB, name: 'update', data: { note: 'from the body' } },
+      query: { note: 'from the URL' },
+      headers: {},
+    });
+    expect(result).toMatchObject({ kind: 'refusal', title: 'Body and URL disagree' });
+    expect(result.kind === 'refusal' && result.errors?.[0]?.path).toBe('/data/note');
   });
 
   it('refuses create with a pointer to POST /jobs', () => {

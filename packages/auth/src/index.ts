@@ -9,3 +9,4 @@ export * from './ports.js';
 export * from './principal.js';
 export * from './redact.js';
 export * from './roles.js';
+export * from './secret-fingerprint.js';

@@ -6,12 +6,15 @@ import type { Role } from './roles.js';
 
 /** Who is calling, as established by request authentication (or the CLI's local operator). */
 export interface Principal {
-  /** `local`: the operator of the CLI, who holds the database credentials themselves. */
-  kind: 'api_key' | 'jwt' | 'nonce' | 'local';
+  /**
+   * `cli`: the operator of the CLI, who holds the database credentials themselves; `system`: the
+   * Manager acting on its own (a deadline, for instance).
+   */
+  kind: 'api_key' | 'jwt' | 'nonce' | 'cli' | 'system';
   role: Role;
   /** A nonce may be limited to one job; API keys and JWTs are not (jobUuid null). */
   scope: { jobUuid: string | null };
-  /** API key id, JWT subject, or nonce id: safe to log, never the credential. */
+  /** API key id, JWT subject, nonce id, the CLI operator's user name: safe to log, never the credential. */
   id: string;
 }
 
@@ -144,12 +147,14 @@ export async function authenticate(
 }
 
 /**
- * The CLI's operator: whoever can reach the database directly is an admin. Events still need a job
- * token or an admin token, exactly as over HTTP.
+ * The CLI's operator, named by their user name on the machine: whoever can reach the database
+ * directly is an admin. Events still need a job token or an admin token, exactly as over HTTP.
  */
-export const LOCAL_OPERATOR: Principal = Object.freeze({
-  kind: 'local',
-  role: 'admin',
-  scope: Object.freeze({ jobUuid: null }),
-  id: 'local',
-});
+export function cliOperator(user: string): Principal {
+  return Object.freeze({
+    kind: 'cli',
+    role: 'admin',
+    scope: Object.freeze({ jobUuid: null }),
+    id: user.trim() === '' ? 'unknown' : user.trim().slice(0, 256),
+  });
+}

@@ -179,6 +179,7 @@ describe('issues a person can read', () => {
       to: 'RUNNING',
       data: null,
       source: 'json',
+      principal: { kind: 'api_key', id: '3f1c2a9e-7b64-4d0e-9a51-8c2d7e6f4b10' },
       date: '2026-11-20T15:02:41Z',
     };
     expect(issuesOf('history-event', event)).toEqual([

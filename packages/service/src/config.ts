@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { secretWeakness } from '@pipelinejobs/auth';
 
 /** Configuration of both apps (DESIGN.md §7), read once from the environment and validated. */
 export interface Config {
@@ -54,17 +55,19 @@ export function readConfig(env: Env, cwd: string): Config {
   }
   const dataDirRaw = env.PIPELINEJOBS_DATA_DIR || '.pipelinejobs';
   const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
-  const secret = env.PIPELINEJOBS_SECRET || undefined;
+  // Empty counts as unset only when the variable is absent: `PIPELINEJOBS_SECRET=` is refused.
+  const secret = env.PIPELINEJOBS_SECRET;
   if (url !== undefined && secret === undefined) {
     throw new ConfigError(
       'PIPELINEJOBS_SECRET',
       'is required with DATABASE_URL (job tokens derive from it); generate one with `openssl rand -base64 32`',
     );
   }
-  if (secret !== undefined && secret.length < 16) {
+  const weakness = secret === undefined ? undefined : secretWeakness(secret);
+  if (weakness !== undefined) {
     throw new ConfigError(
       'PIPELINEJOBS_SECRET',
-      'must be at least 16 characters; use `openssl rand -base64 32`',
+      `${weakness}; generate one with \`openssl rand -base64 32\``,
     );
   }
   const jwksUrl = env.PIPELINEJOBS_JWKS_URL || undefined;

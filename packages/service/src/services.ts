@@ -2,7 +2,7 @@ import type { AdminTokenConfig, JwtVerifier } from '@pipelinejobs/auth';
 import { createJwtVerifier } from '@pipelinejobs/auth';
 import { type Database, openDatabase } from '@pipelinejobs/storage';
 import type { Config } from './config.js';
-import { loadOrCreateSecret } from './secret.js';
+import { agreeOnSettings, embeddedSecret } from './secret.js';
 
 /** What every use case needs: the database, the secrets, and a clock (injected in tests). */
 export interface Services {
@@ -13,22 +13,44 @@ export interface Services {
   readonly clock: () => Date;
 }
 
-/** Opens the configured database (migrating it) and resolves the secret. */
-export async function openServices(
-  config: Config,
-  options: { log?: (line: string) => void; clock?: () => Date } = {},
-): Promise<Services> {
-  const secret = config.secret ?? loadOrCreateSecret(config.dataDir);
+export interface OpenServicesOptions {
+  log?: (line: string) => void;
+  clock?: () => Date;
+  /**
+   * Record this process's secret, admin key and admin token lifetime as the database's, instead
+   * of refusing to start when they differ from what it holds (`pipelinejobs settings adopt`).
+   */
+  adoptSettings?: boolean;
+}
+
+/**
+ * Opens the configured database (migrating it), resolves the secret and checks that this
+ * process's shared settings are the ones the database was set up with; nothing is served or
+ * written by a caller before that check has passed.
+ */
+export async function openServices(config: Config, options: OpenServicesOptions = {}): Promise<Services> {
   const db = await openDatabase(
     'url' in config.database
       ? { url: config.database.url, poolSize: config.poolSize }
       : { dataDir: config.database.dataDir, poolSize: config.poolSize, log: options.log },
   );
-  return {
-    db,
-    secret,
-    admin: { secret, adminKey: config.adminKey, lifetimeSeconds: config.adminTokenLifetimeSeconds },
-    jwt: config.jwt ? createJwtVerifier(config.jwt) : undefined,
-    clock: options.clock ?? (() => new Date()),
-  };
+  try {
+    const secret = config.secret ?? (await embeddedSecret(config.dataDir, db));
+    const admin = { secret, adminKey: config.adminKey, lifetimeSeconds: config.adminTokenLifetimeSeconds };
+    await agreeOnSettings(
+      db,
+      { secret, adminKey: admin.adminKey, adminTokenLifetimeSeconds: admin.lifetimeSeconds },
+      { adopt: options.adoptSettings },
+    );
+    return {
+      db,
+      secret,
+      admin,
+      jwt: config.jwt ? createJwtVerifier(config.jwt) : undefined,
+      clock: options.clock ?? (() => new Date()),
+    };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
 }

@@ -14,11 +14,22 @@ import {
   roleAllows,
   rolesAllowing,
 } from '@pipelinejobs/auth';
-import { isPlainObject, jobUuid, normalizeEventName, parseJsonExact, transition } from '@pipelinejobs/core';
+import {
+  type EventName,
+  isEventName,
+  isPlainObject,
+  isReservedEvent,
+  jobUuid,
+  normalizeEventName,
+  parseJsonExact,
+  transition,
+} from '@pipelinejobs/core';
 import { validateCreateJob, validatePipeline } from '@pipelinejobs/schemas';
 import * as storage from '@pipelinejobs/storage';
 import { asServiceError, ServiceError } from './errors.js';
+import { requestFingerprint } from './request-fingerprint.js';
 import type { Services } from './services.js';
+import { lowerCaseJobUuids } from './uuid-case.js';
 
 /** Request credentials → principal, or a ServiceError saying what to send instead. */
 export async function authenticateRequest(
@@ -74,9 +85,24 @@ export function tokenOf(s: Services, job: { uuid: string; token_version: number 
   return jobToken(s.secret, job.uuid, job.token_version);
 }
 
+/** The actor recorded for a principal: its kind and id, never its credential. */
+export function actorOf(principal: Principal): storage.Actor {
+  return { kind: principal.kind, id: principal.id };
+}
+
+/** Whether the principal created the job (same kind and id), for who may see its token again. */
+function isCreator(principal: Principal, job: storage.JobDocument): boolean {
+  return job.created_by?.kind === principal.kind && job.created_by.id === principal.id;
+}
+
+const TOKEN_WITHHELD =
+  "This job already exists and was created by another principal: its token is returned only to its creator or an admin. Ask the job's creator for it, or an admin (who gets it by creating the same job again, or a new one by rotating it: POST /jobs/<uuid>/token, `pipelinejobs jobs rotate-token`)";
+
 /**
- * Creates a job, or returns the existing one with the same identity. `rawBody`, when the caller
- * has it, makes the identity exact for numbers JSON.parse cannot tell apart (1.0 vs 1).
+ * Creates a job, or returns the existing one with the same identity. Its token goes to whoever
+ * created it (201), and again on a re-create (200) only to that same principal or an admin;
+ * anyone else gets the job with `token_withheld` saying how to obtain the token. `rawBody`, when
+ * the caller has it, makes the identity exact for numbers JSON.parse cannot tell apart (1.0 vs 1).
  */
 export async function createJob(
   s: Services,
@@ -87,16 +113,23 @@ export async function createJob(
   requireRole(principal, 'create', 'create jobs');
   const checked = validateCreateJob(body);
   if (!checked.ok) invalid('The job is not valid', checked.issues);
-  const input = checked.value;
+  const input = lowerCaseJobUuids(checked.value);
   let uuid: string | undefined;
   if (options.rawBody !== undefined) {
     const exact = parseJsonExact(options.rawBody);
     if (isPlainObject(exact)) {
-      uuid = jobUuid({ pipeline_uuid: exact.pipeline_uuid, child_of: exact.child_of, data: exact.data });
+      const fields = lowerCaseJobUuids(exact);
+      uuid = jobUuid({ pipeline_uuid: fields.pipeline_uuid, child_of: fields.child_of, data: fields.data });
     }
   }
-  const { job, created } = await storage.createJob(s.db, input as storage.CreateJobInput, { uuid });
-  return { job, created, token: tokenOf(s, job) };
+  const { job, created } = await storage.createJob(s.db, input as storage.CreateJobInput, {
+    uuid,
+    creator: actorOf(principal),
+  });
+  if (created || principal.role === 'admin' || isCreator(principal, job)) {
+    return { job, created, token: tokenOf(s, job) };
+  }
+  return { job, created, token: undefined, tokenWithheld: TOKEN_WITHHELD };
 }
 
 /** An event from any caller: an inbound HTTP form, or the CLI. */
@@ -109,8 +142,33 @@ export interface EventRequest {
   source: storage.EventSource;
 }
 
+/**
+ * The check of an event against the job as read: the same for sending it and for a dry run, so
+ * the two cannot disagree. Throws the refusal.
+ */
+function eventAuthorizer(
+  s: Services,
+  principal: Principal,
+  command: { event: string; token?: string | undefined },
+) {
+  return (job: { uuid: string; tokenVersion: number }): void => {
+    const decision = authorizeEvent({
+      principal,
+      event: command.event,
+      jobUuid: job.uuid,
+      tokenVersion: job.tokenVersion,
+      token: command.token,
+      secret: s.secret,
+      admin: s.admin,
+      now: s.clock(),
+    });
+    if (!decision.ok) throw new ServiceError('forbidden', decision.message, { uuid: job.uuid });
+  };
+}
+
 /** Applies an event with the same locked transition and authorisation for every caller. */
 export async function sendEvent(s: Services, principal: Principal, command: EventRequest) {
+  requireRole(principal, 'report', 'report events');
   return storage.applyEvent(
     s.db,
     {
@@ -118,38 +176,78 @@ export async function sendEvent(s: Services, principal: Principal, command: Even
       name: command.event,
       data: command.data,
       source: command.source,
+      actor: actorOf(principal),
       idempotencyKey: command.idempotencyKey,
+      // Only a keyed request is ever compared with another, so only it is fingerprinted.
+      fingerprint:
+        command.idempotencyKey === undefined
+          ? undefined
+          : requestFingerprint({ form: command.source, event: command.event, data: command.data ?? null }),
     },
-    (job) => {
-      const decision = authorizeEvent({
-        principal,
-        event: command.event,
-        jobUuid: job.uuid,
-        tokenVersion: job.tokenVersion,
-        token: command.token,
-        secret: s.secret,
-        admin: s.admin,
-        now: s.clock(),
-      });
-      if (!decision.ok) throw new ServiceError('forbidden', decision.message, { uuid: job.uuid });
-    },
+    eventAuthorizer(s, principal, command),
   );
 }
 
-/** Would the event be accepted now, and to which state? Writes nothing. */
-export async function dryRunEvent(s: Services, principal: Principal, uuid: string, event: string) {
-  requireRole(principal, 'read', 'read jobs');
-  const job = await storage.getJob(s.db, uuid);
-  const result = transition(job.state, event);
-  return result.ok
-    ? { accepted: true, event: result.event, from: result.from, to: result.to }
-    : {
-        accepted: false,
-        event: normalizeEventName(event),
-        from: job.state,
-        reason: result.message,
+/** The event a dry run asks about: the same fields an event request has, less its data. */
+export interface DryRunRequest {
+  jobUuid: string;
+  event: string;
+  token?: string | undefined;
+}
+
+export type DryRunResult =
+  | { accepted: true; event: EventName; from: string; to: string }
+  | { accepted: false; event: string; from: string | null; refusal: ServiceError };
+
+/**
+ * Would sending the event with these credentials be accepted now, and to which state? Runs the
+ * same checks in the same order as sending (reserved and unknown names, the role, the job, the
+ * token, the state machine) and writes nothing; a refusal carries the very error sending would
+ * raise, so an app can answer it with the same status and detail.
+ */
+export async function dryRunEvent(
+  s: Services,
+  principal: Principal,
+  request: DryRunRequest,
+): Promise<DryRunResult> {
+  const event = normalizeEventName(request.event);
+  let from: string | null = null;
+  try {
+    if (isReservedEvent(event)) {
+      throw new ServiceError(
+        'invalid',
+        `The '${event}' event is written when a job is created (POST /jobs, or \`pipelinejobs jobs create\`)`,
+        { event },
+      );
+    }
+    if (!isEventName(event)) {
+      throw new ServiceError(
+        'invalid',
+        `Unknown event '${event.slice(0, 64)}'; see GET /fsm for the events`,
+        {
+          event: event.slice(0, 64),
+        },
+      );
+    }
+    requireRole(principal, 'report', 'report events');
+    const job = await storage.getJob(s.db, request.jobUuid);
+    from = job.state;
+    eventAuthorizer(s, principal, request)({ uuid: job.uuid, tokenVersion: job.token_version });
+    const result = transition(job.state, event);
+    if (!result.ok) {
+      throw new ServiceError('not_allowed', result.message, {
+        uuid: job.uuid,
+        state: job.state,
+        event,
         allowed: result.allowed,
-      };
+      });
+    }
+    return { accepted: true, event: result.event, from: result.from, to: result.to };
+  } catch (error) {
+    const refusal = asServiceError(error);
+    if (refusal.code === 'unavailable' || refusal.code === 'internal') throw refusal;
+    return { accepted: false, event, from, refusal };
+  }
 }
 
 function requireAdminToken(
@@ -176,12 +274,12 @@ export async function deleteJob(
   command: { jobUuid: string; force: boolean; token?: string | undefined },
 ) {
   requireAdminToken(s, principal, 'delete', command.jobUuid, command.token);
-  return storage.deleteJob(s.db, command.jobUuid, { force: command.force });
+  return storage.deleteJob(s.db, command.jobUuid, { force: command.force, actor: actorOf(principal) });
 }
 
 export async function rotateJobToken(s: Services, principal: Principal, uuid: string, token: unknown) {
   requireAdminToken(s, principal, 'rotate_token', uuid, token);
-  const job = await storage.rotateJobToken(s.db, uuid);
+  const job = await storage.rotateJobToken(s.db, uuid, actorOf(principal));
   return { job, token: tokenOf(s, job) };
 }
 
@@ -189,7 +287,6 @@ export async function rotateJobToken(s: Services, principal: Principal, uuid: st
 export async function handleInbound(s: Services, principal: Principal, command: InboundCommand) {
   if (command.kind === 'delete')
     return { kind: 'delete' as const, result: await deleteJob(s, principal, command) };
-  requireRole(principal, 'report', 'report events');
   return {
     kind: 'event' as const,
     result: await sendEvent(s, principal, { ...command, source: command.form }),

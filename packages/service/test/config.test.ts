@@ -1,7 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ConfigError, loadOrCreateSecret, readConfig } from '@pipelinejobs/service';
+import { ConfigError, readConfig } from '@pipelinejobs/service';
 import { describe, expect, it } from 'vitest';
 
 const error = (env: Record<string, string>): ConfigError => {
@@ -40,6 +37,10 @@ describe('readConfig', () => {
     [{ PIPELINEJOBS_ADMIN_TOKEN_LIFETIME: '5' }, 'PIPELINEJOBS_ADMIN_TOKEN_LIFETIME'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ PIPELINEJOBS_SECRET: 'short' }, 'PIPELINEJOBS_SECRET'],
+    [{ PIPELINEJOBS_SECRET: '' }, 'PIPELINEJOBS_SECRET'],
+    [{ PIPELINEJOBS_SECRET: ' '.repeat(40) }, 'PIPELINEJOBS_SECRET'],
+    [{ PIPELINEJOBS_SECRET: 'ab'.repeat(30) }, 'PIPELINEJOBS_SECRET'],
+    [{ PIPELINEJOBS_SECRET: ' padded-secret-0123456789abcdefghijkl' }, 'PIPELINEJOBS_SECRET'],
     [{ PIPELINEJOBS_JWKS_URL: 'https://issuer/jwks' }, 'PIPELINEJOBS_JWT_ISSUER'],
   ])('refuses %o naming %s', (env, variable) => {
     expect(error(env as Record<string, string>).variable).toBe(variable);
@@ -49,7 +50,7 @@ describe('readConfig', () => {
     const config = readConfig(
       {
         DATABASE_URL: 'postgresql://db/pj',
-        PIPELINEJOBS_SECRET: 'a-long-enough-secret',
+        PIPELINEJOBS_SECRET: 'a-long-enough-secret-0123456789abcdef',
         PIPELINEJOBS_JWKS_URL: 'https://issuer/jwks',
         PIPELINEJOBS_JWT_ISSUER: 'https://issuer',
         PIPELINEJOBS_JWT_AUDIENCE: 'pipelinejobs',
@@ -64,20 +65,5 @@ describe('readConfig', () => {
       audience: 'pipelinejobs',
     });
     expect(config.port).toBe(9000);
-  });
-});
-
-describe('loadOrCreateSecret', () => {
-  it('generates the secret once, keeps it private, and returns the same one after', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pj-secret-'));
-    try {
-      const first = loadOrCreateSecret(join(dir, 'data'));
-      expect(first).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      expect(loadOrCreateSecret(join(dir, 'data'))).toBe(first);
-      expect(readFileSync(join(dir, 'data', 'secret'), 'utf8').trim()).toBe(first);
-      expect(statSync(join(dir, 'data', 'secret')).mode & 0o777).toBe(0o600);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });

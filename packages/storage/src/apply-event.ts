@@ -7,7 +7,7 @@ import {
   transition,
 } from '@pipelinejobs/core';
 import type postgres from 'postgres';
-import type { EventOutcome, EventSource } from './documents.js';
+import type { Actor, EventOutcome, EventSource } from './documents.js';
 import { isDriverError, StorageError, translateError } from './errors.js';
 import type { Database } from './open-database.js';
 
@@ -17,8 +17,15 @@ export interface EventInput {
   name: string;
   data?: unknown;
   source: EventSource;
+  /** Who sends it: recorded with the history entry. */
+  actor: Actor;
   /** The same key on the same job returns the first result and writes nothing. */
   idempotencyKey?: string;
+  /**
+   * What the request asked, hashed by the caller (form, event, data): stored with the key, so
+   * that the same key with another request is refused (`key_reused`) instead of replayed.
+   */
+  fingerprint?: string;
 }
 
 /** What the authorisation callback sees of the job. */
@@ -166,13 +173,19 @@ async function applyLocked(tx: postgres.TransactionSql, call: EventCall): Promis
   /** The stored first result for this key, if the key was used on this job. */
   const replay = async (): Promise<AppliedEvent | undefined> => {
     if (key === null) return undefined;
-    const [stored] = await tx<{ name: string; response: EventOutcome }[]>`
-      select name, response from job_events where job_uuid = ${input.jobUuid} and idempotency_key = ${key}`;
+    const [stored] = await tx<{ name: string; response: EventOutcome; request_fingerprint: string | null }[]>`
+      select name, response, request_fingerprint from job_events
+      where job_uuid = ${input.jobUuid} and idempotency_key = ${key}`;
     if (!stored) return undefined;
-    if (stored.name !== name) {
+    // Entries written before fingerprints were kept are compared by event name alone.
+    const same =
+      stored.request_fingerprint === null || input.fingerprint === undefined
+        ? stored.name === name
+        : stored.request_fingerprint === input.fingerprint;
+    if (!same) {
       throw new StorageError(
-        'conflict',
-        `Idempotency key already used on this job for a '${stored.name}' event; use a new key`,
+        'key_reused',
+        `The Idempotency-Key was already used on this job for another request (a '${stored.name}' event${stored.name === name ? ' with other data, note or form' : ''}); send each distinct request with a new key, and repeat a key only to retry exactly the same request`,
         { uuid: input.jobUuid },
       );
     }
@@ -247,9 +260,10 @@ async function write(
       for update
     ), event as (
       insert into job_events (job_uuid, seq, uuid, name, from_state, to_state, data, source,
-        idempotency_key, response, created_at)
+        idempotency_key, request_fingerprint, response, principal_kind, principal_id, created_at)
       select ${input.jobUuid}, ${event.seq}, ${event.uuid}, ${event.name}, ${event.from}, ${event.to},
-        ${data}::jsonb, ${input.source}, ${key}, ${key === null ? null : JSON.stringify(outcome)}::jsonb,
+        ${data}::jsonb, ${input.source}, ${key}, ${key === null ? null : (input.fingerprint ?? null)},
+        ${key === null ? null : JSON.stringify(outcome)}::jsonb, ${input.actor.kind}, ${input.actor.id},
         ${event.date}::timestamptz
       from locked
       on conflict (job_uuid, idempotency_key) do nothing

@@ -25,6 +25,20 @@ export type EventOutcome = MessageResponse;
 
 export const iso = (value: Date | string): string => new Date(value).toISOString();
 
+/**
+ * Who did something, as recorded with it: the principal's kind (api_key, jwt, nonce, cli,
+ * system) and id (API key id, JWT subject, nonce id, the operator's user name). Never a credential.
+ */
+export interface Actor {
+  readonly kind: string;
+  readonly id: string;
+}
+
+/** The recorded actor of a row, or null for rows written before actors were kept. */
+function actorOf(kind: string | null, id: string | null): Actor | null {
+  return kind === null || id === null ? null : { kind, id };
+}
+
 export interface JobRow {
   uuid: string;
   pipeline_uuid: string;
@@ -43,6 +57,8 @@ export interface JobRow {
   acted_on: string[];
   acted_using: string[];
   data: Record<string, unknown>;
+  creator_kind: string | null;
+  creator_id: string | null;
   visible: boolean;
   version: number;
   // Strings: drizzle turns off the driver's date parsing on the shared client.
@@ -70,6 +86,7 @@ export function jobDocument(row: JobRow): JobDocument {
     acted_on: row.acted_on,
     acted_using: row.acted_using,
     data: row.data as JsonObject,
+    created_by: actorOf(row.creator_kind, row.creator_id),
     visible: row.visible,
     version: row.version,
     created: iso(row.created_at),
@@ -86,6 +103,8 @@ export interface HistoryRow {
   to_state: string;
   data: unknown;
   source: string;
+  principal_kind: string | null;
+  principal_id: string | null;
   created_at: Date | string;
 }
 
@@ -98,6 +117,7 @@ export function historyEvent(row: HistoryRow): HistoryEvent {
     to: row.to_state as State,
     data: row.data as JsonObject | null,
     source: row.source as EventSource,
+    principal: actorOf(row.principal_kind, row.principal_id),
     date: iso(row.created_at),
   };
 }

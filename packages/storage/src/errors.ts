@@ -7,6 +7,8 @@ export type StorageErrorCode =
   | 'gone'
   /** The write conflicts with the current data (idempotency key reused for another event, ...). */
   | 'conflict'
+  /** The idempotency key was already used on this job for a different request. */
+  | 'key_reused'
   /** The state machine refuses the event in the job's current state. */
   | 'not_allowed'
   /** The input cannot be stored as given. */

@@ -8,6 +8,7 @@ import {
   type State,
 } from '@pipelinejobs/core';
 import {
+  type Actor,
   decodeCursor,
   encodeCursor,
   type HistoryEvent,
@@ -38,6 +39,8 @@ export interface CreateJobInput {
 }
 
 export interface CreateJobOptions {
+  /** Who creates the job: recorded on the job and its `create` history entry. */
+  creator: Actor;
   /**
    * The identity computed by the caller from the exact request text (core's parseJsonExact keeps
    * 1.0 apart from 1); by default it is computed from `input`.
@@ -47,19 +50,21 @@ export interface CreateJobOptions {
 
 const JOB_COLUMNS = `uuid, pipeline_uuid, state, last_event, token_version, archive_path, archive_system,
   archive_patterns, product_patterns, session, agent, task, child_of, generated_by, acted_on, acted_using,
-  data, visible, version,
+  data, creator_kind, creator_id, visible, version,
   created_at, updated_at, state_since`;
 
 /**
  * Creates a job, or returns the existing job with the same identity (`created: false`) without
  * writing a second `create` history entry. One statement: the job row and its first history
- * entry are inserted together or not at all.
+ * entry are inserted together or not at all. A job re-created after a force delete starts at the
+ * token version after the deleted one's, so no token of the deleted job is ever valid again.
  */
 export async function createJob(
   db: Database,
   input: CreateJobInput,
-  options: CreateJobOptions = {},
+  options: CreateJobOptions,
 ): Promise<{ job: JobDocument; created: boolean }> {
+  const { creator } = options;
   const uuid =
     options.uuid ??
     jobUuid({ pipeline_uuid: input.pipeline_uuid, child_of: input.child_of, data: input.data });
@@ -77,21 +82,27 @@ export async function createJob(
     }
     const rows = await sql<JobRow[]>`
       with job as (
-        insert into jobs (uuid, pipeline_uuid, state, last_event, archive_path, archive_system,
-          archive_patterns, product_patterns, session, agent, task, child_of, generated_by, acted_on,
-          acted_using, data)
-        values (${uuid}, ${input.pipeline_uuid}, ${INITIAL_STATE}, 'create', ${input.archive_path ?? null},
+        insert into jobs (uuid, pipeline_uuid, state, last_event, token_version, archive_path,
+          archive_system, archive_patterns, product_patterns, session, agent, task, child_of,
+          generated_by, acted_on, acted_using, data, creator_kind, creator_id)
+        values (${uuid}, ${input.pipeline_uuid}, ${INITIAL_STATE}, 'create',
+          (select coalesce(max(token_version), 0) + 1 from job_audit
+            where job_uuid = ${uuid} and action = 'force_delete'),
+          ${input.archive_path ?? null},
           ${input.archive_system ?? null}, ${JSON.stringify(input.archive_patterns ?? [])}::jsonb,
           ${JSON.stringify(input.product_patterns ?? [])}::jsonb, ${input.session ?? null}, ${input.agent ?? null},
           ${input.task ?? null}, ${JSON.stringify(input.child_of ?? [])}::jsonb,
           ${JSON.stringify(input.generated_by ?? [input.pipeline_uuid])}::jsonb,
           ${JSON.stringify(input.acted_on ?? [])}::jsonb, ${JSON.stringify(input.acted_using ?? [])}::jsonb,
-          ${JSON.stringify(input.data)}::jsonb)
+          ${JSON.stringify(input.data)}::jsonb, ${creator.kind}, ${creator.id})
         on conflict (uuid) do nothing
         returning *
       ), event as (
-        insert into job_events (job_uuid, seq, uuid, name, from_state, to_state, data, source, created_at)
-        select uuid, 1, ${eventUuid}, 'create', state, state, data, 'create', created_at from job
+        insert into job_events (job_uuid, seq, uuid, name, from_state, to_state, data, source,
+          principal_kind, principal_id, created_at)
+        select uuid, 1, ${eventUuid}, 'create', state, state, data, 'create', creator_kind, creator_id,
+          created_at
+        from job
       )
       select ${sql.unsafe(JOB_COLUMNS)} from job`;
     const [created] = rows;
@@ -177,7 +188,8 @@ export async function listHistory(
   const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
   const rows = await translated(
     () => db.sql<HistoryRow[]>`
-      select uuid, seq, name, from_state, to_state, data, source, created_at from job_events
+      select uuid, seq, name, from_state, to_state, data, source, principal_kind, principal_id, created_at
+      from job_events
       where job_uuid = ${uuid} and seq > ${options.after ?? 0}
       order by seq
       limit ${limit + 1}`,
@@ -186,17 +198,36 @@ export async function listHistory(
   return { items, next: rows.length > limit ? (items.at(-1)?.seq ?? null) : null };
 }
 
+/** The admin actions on a job that are not events, as recorded in job_audit. */
+export type JobAuditAction = 'delete' | 'force_delete' | 'rotate_token';
+
 /**
  * Deletes a job: soft (hidden: refused by events with `gone`, left out of listings) or, with
- * `force`, hard (the job and its history are removed).
+ * `force`, hard (the job and its history are removed). Either way one statement also records who
+ * did it in job_audit, which has no foreign key and outlives a force-deleted job.
  */
-export async function deleteJob(db: Database, uuid: string, options: { force?: boolean } = {}) {
+export async function deleteJob(db: Database, uuid: string, options: { force?: boolean; actor: Actor }) {
   const { sql } = db;
+  const { actor } = options;
+  const action: JobAuditAction = options.force ? 'force_delete' : 'delete';
   const rows = await translated(() =>
     options.force
-      ? sql`delete from jobs where uuid = ${uuid} returning uuid`
-      : sql`update jobs set visible = false, updated_at = date_trunc('milliseconds', now())
-            where uuid = ${uuid} and visible returning uuid`,
+      ? sql`
+        with deleted as (delete from jobs where uuid = ${uuid} returning uuid, token_version),
+        audit as (
+          insert into job_audit (job_uuid, action, principal_kind, principal_id, token_version)
+          select uuid, ${action}, ${actor.kind}, ${actor.id}, token_version from deleted
+        )
+        select uuid from deleted`
+      : sql`
+        with hidden as (
+          update jobs set visible = false, updated_at = date_trunc('milliseconds', now())
+          where uuid = ${uuid} and visible returning uuid, token_version
+        ), audit as (
+          insert into job_audit (job_uuid, action, principal_kind, principal_id, token_version)
+          select uuid, ${action}, ${actor.kind}, ${actor.id}, token_version from hidden
+        )
+        select uuid from hidden`,
   );
   if (rows.length === 0) {
     const row = await jobRow(db, uuid);
@@ -206,14 +237,57 @@ export async function deleteJob(db: Database, uuid: string, options: { force?: b
   return { uuid, deleted: options.force ? ('hard' as const) : ('soft' as const) };
 }
 
-/** Bumps the job's token version, which invalidates its current job token. */
-export async function rotateJobToken(db: Database, uuid: string): Promise<JobDocument> {
+/**
+ * Bumps the job's token version, which invalidates its current job token, and records who did
+ * it, in one statement.
+ */
+export async function rotateJobToken(db: Database, uuid: string, actor: Actor): Promise<JobDocument> {
+  const { sql } = db;
   const [row] = await translated(
-    () => db.sql<JobRow[]>`
-      update jobs set token_version = token_version + 1 where uuid = ${uuid} and visible
-      returning ${db.sql.unsafe(JOB_COLUMNS)}`,
+    () => sql<JobRow[]>`
+      with rotated as (
+        update jobs set token_version = token_version + 1 where uuid = ${uuid} and visible
+        returning ${sql.unsafe(JOB_COLUMNS)}
+      ), audit as (
+        insert into job_audit (job_uuid, action, principal_kind, principal_id, token_version)
+        select uuid, 'rotate_token', ${actor.kind}, ${actor.id}, token_version from rotated
+      )
+      select * from rotated`,
   );
   if (row) return jobDocument(row);
   await getJob(db, uuid);
   throw new StorageError('not_found', `No job ${uuid} exists`, { uuid });
+}
+
+export interface JobAuditEntry {
+  job_uuid: string;
+  action: JobAuditAction;
+  principal: Actor;
+  token_version: number;
+  date: string;
+}
+
+/** A job's admin actions, oldest first; kept after a force delete. */
+export async function listJobAudit(db: Database, uuid: string): Promise<JobAuditEntry[]> {
+  const rows = await translated(
+    () => db.sql<
+      {
+        job_uuid: string;
+        action: JobAuditAction;
+        principal_kind: string;
+        principal_id: string;
+        token_version: number;
+        created_at: string;
+      }[]
+    >`
+      select job_uuid, action, principal_kind, principal_id, token_version, created_at
+      from job_audit where job_uuid = ${uuid} order by id`,
+  );
+  return rows.map((row) => ({
+    job_uuid: row.job_uuid,
+    action: row.action,
+    principal: { kind: row.principal_kind, id: row.principal_id },
+    token_version: row.token_version,
+    date: new Date(row.created_at).toISOString(),
+  }));
 }

@@ -7,6 +7,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -54,6 +55,10 @@ export const jobs = pgTable(
     actedOn: jsonb('acted_on').notNull().default([]),
     actedUsing: jsonb('acted_using').notNull().default([]),
     data: jsonb('data').notNull(),
+    // Who created the job (principal kind and id; null for jobs created before this was kept):
+    // a re-create returns the token only to this principal or an admin.
+    creatorKind: text('creator_kind'),
+    creatorId: text('creator_id'),
     visible: boolean('visible').notNull().default(true),
     /** Number of history entries; the seq of the newest one. */
     version: integer('version').notNull().default(1),
@@ -84,8 +89,13 @@ export const jobEvents = pgTable(
     data: jsonb('data'),
     source: text('source').notNull(),
     idempotencyKey: text('idempotency_key'),
+    /** What the keyed request asked (form, event, data), hashed: the same key with another request is refused. */
+    requestFingerprint: text('request_fingerprint'),
     /** The response given to the first caller, returned again on a replay. */
     response: jsonb('response'),
+    // Who sent the event (principal kind and id, never a credential); null for older rows.
+    principalKind: text('principal_kind'),
+    principalId: text('principal_id'),
     createdAt: at('created_at').notNull().default(nowMs),
   },
   (t) => [
@@ -120,4 +130,35 @@ export const nonces = pgTable('nonces', {
   jobUuid: text('job_uuid'),
   createdAt: at('created_at').notNull().default(nowMs),
   revokedAt: at('revoked_at'),
+});
+
+/**
+ * Admin actions on jobs that are not events (delete, force delete, token rotation): who, when,
+ * and what. No foreign key, so a force-deleted job's record outlives it; the last token version
+ * of a force-deleted job is kept here so that a job re-created with the same identity never
+ * makes an old token valid again.
+ */
+export const jobAudit = pgTable(
+  'job_audit',
+  {
+    jobUuid: text('job_uuid').notNull(),
+    id: bigserial('id', { mode: 'number' }).notNull(),
+    action: text('action').notNull(),
+    principalKind: text('principal_kind').notNull(),
+    principalId: text('principal_id').notNull(),
+    /** The job's token version when the action ran. */
+    tokenVersion: integer('token_version').notNull(),
+    createdAt: at('created_at').notNull().default(nowMs),
+  },
+  (t) => [primaryKey({ columns: [t.jobUuid, t.id] })],
+);
+
+/**
+ * Settings every process on the database must agree on, recorded by the first one to start:
+ * fingerprints of the server secret and the admin token key, and the admin token lifetime.
+ */
+export const serverSettings = pgTable('server_settings', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+  createdAt: at('created_at').notNull().default(nowMs),
 });

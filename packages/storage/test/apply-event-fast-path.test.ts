@@ -8,7 +8,7 @@ import {
   StorageError,
 } from '@pipelinejobs/storage';
 import { describe, expect, it } from 'vitest';
-import { allow, historyInStep, jobNumber, rejection, tacobot, withTestDatabase } from './helpers.js';
+import { ACTOR, allow, historyInStep, jobNumber, rejection, tacobot, withTestDatabase } from './helpers.js';
 
 let db: Database;
 withTestDatabase({ poolSize: 20 }, async (opened) => {
@@ -60,6 +60,7 @@ const event = (jobUuid: string, name: string, more: Partial<EventInput> = {}): E
   jobUuid,
   name,
   source: 'json',
+  actor: ACTOR,
   ...more,
 });
 
@@ -144,7 +145,7 @@ describe('applyEvent fast path (unlocked read, then one conditional write)', () 
     const job = await jobNumber(db, 4);
     const refusal = new Error('token of an older version');
     const { seen, authorize } = racing(
-      () => rotateJobToken(db, job.uuid),
+      () => rotateJobToken(db, job.uuid, ACTOR),
       (locked) => {
         if (locked.tokenVersion !== 1) throw refusal;
       },
@@ -158,7 +159,7 @@ describe('applyEvent fast path (unlocked read, then one conditional write)', () 
 
   it('answers gone when the job is deleted between the read and the write, and writes nothing', async () => {
     const job = await jobNumber(db, 5);
-    const { authorize } = racing(() => deleteJob(db, job.uuid));
+    const { authorize } = racing(() => deleteJob(db, job.uuid, { actor: ACTOR }));
     expect(await rejection(applyEvent(db, event(job.uuid, 'run'), authorize))).toMatchObject({
       code: 'gone',
     });
@@ -168,7 +169,7 @@ describe('applyEvent fast path (unlocked read, then one conditional write)', () 
 
   it('answers not_found when the job is removed between the read and the write', async () => {
     const job = await jobNumber(db, 6);
-    const { authorize } = racing(() => deleteJob(db, job.uuid, { force: true }));
+    const { authorize } = racing(() => deleteJob(db, job.uuid, { force: true, actor: ACTOR }));
     expect(await rejection(applyEvent(db, event(job.uuid, 'run'), authorize))).toMatchObject({
       code: 'not_found',
     });
@@ -204,7 +205,7 @@ describe('applyEvent fast path (unlocked read, then one conditional write)', () 
     const other = await rejection(
       applyEvent(db, event(job.uuid, 'finish', { idempotencyKey: 'k-run' }), allow),
     );
-    expect(other).toMatchObject({ code: 'conflict' });
+    expect(other).toMatchObject({ code: 'key_reused' });
     const { events } = await history(job.uuid);
     expect(events.map((e) => e.name)).toEqual(['create', 'run', 'finish']);
   });
@@ -249,7 +250,7 @@ describe('applyEvent fast path (unlocked read, then one conditional write)', () 
     const calls: Promise<unknown>[] = [];
     for (let i = 0; i < 200; i += 1) {
       calls.push(applyEvent(db, event(job.uuid, 'update', { idempotencyKey: `k-${i % 50}` }), allow));
-      if (i % 20 === 0) calls.push(rotateJobToken(db, job.uuid));
+      if (i % 20 === 0) calls.push(rotateJobToken(db, job.uuid, ACTOR));
     }
     const results = await Promise.all(calls);
     const applied = results.filter(

@@ -1,6 +1,6 @@
 import { applyEvent, type Database, StorageError } from '@pipelinejobs/storage';
 import { describe, expect, it } from 'vitest';
-import { allow, historyInStep, jobNumber, tacobot, withTestDatabase } from './helpers.js';
+import { ACTOR, allow, historyInStep, jobNumber, tacobot, withTestDatabase } from './helpers.js';
 
 let db: Database;
 withTestDatabase({ poolSize: 20 }, async (opened) => {
@@ -32,7 +32,11 @@ describe('applyEvent under contention (real PostgreSQL row locks)', () => {
   it('loses nothing with 500 concurrent events on one job', async () => {
     const job = await jobNumber(db, 1000);
     const calls = Array.from({ length: 500 }, (_, i) =>
-      applyEvent(db, { jobUuid: job.uuid, name: MIX[i % 3] ?? 'update', source: 'json' }, allow),
+      applyEvent(
+        db,
+        { actor: ACTOR, jobUuid: job.uuid, name: MIX[i % 3] ?? 'update', source: 'json' },
+        allow,
+      ),
     );
     const { accepted, refused } = await settle(calls);
     expect(accepted).toBe(500); // every event of the mix is legal in CREATED and RUNNING
@@ -44,7 +48,11 @@ describe('applyEvent under contention (real PostgreSQL row locks)', () => {
     const jobs = await Promise.all(Array.from({ length: 200 }, (_, i) => jobNumber(db, 2000 + i)));
     const calls = jobs.flatMap((job) =>
       Array.from({ length: 20 }, (_, i) =>
-        applyEvent(db, { jobUuid: job.uuid, name: MIX[i % 3] ?? 'update', source: 'json' }, allow),
+        applyEvent(
+          db,
+          { actor: ACTOR, jobUuid: job.uuid, name: MIX[i % 3] ?? 'update', source: 'json' },
+          allow,
+        ),
       ),
     );
     const { accepted } = await settle(calls);
@@ -57,7 +65,7 @@ describe('applyEvent under contention (real PostgreSQL row locks)', () => {
     // run/finish/fail/update race: once FAILED or FINISHED, the rest must be refused, not lost.
     const names = Array.from({ length: 200 }, (_, i) => ['run', 'update', 'finish', 'fail'][i % 4] ?? 'run');
     const { accepted } = await settle(
-      names.map((name) => applyEvent(db, { jobUuid: job.uuid, name, source: 'json' }, allow)),
+      names.map((name) => applyEvent(db, { actor: ACTOR, jobUuid: job.uuid, name, source: 'json' }, allow)),
     );
     await checkJob(job.uuid, accepted);
   });
@@ -66,7 +74,11 @@ describe('applyEvent under contention (real PostgreSQL row locks)', () => {
     const job = await jobNumber(db, 4000);
     const results = await Promise.all(
       Array.from({ length: 50 }, () =>
-        applyEvent(db, { jobUuid: job.uuid, name: 'run', source: 'tapis', idempotencyKey: 'evt-1' }, allow),
+        applyEvent(
+          db,
+          { actor: ACTOR, jobUuid: job.uuid, name: 'run', source: 'tapis', idempotencyKey: 'evt-1' },
+          allow,
+        ),
       ),
     );
     expect(results.filter((r) => !r.replayed)).toHaveLength(1);

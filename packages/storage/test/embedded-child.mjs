@@ -10,7 +10,11 @@ const pipeline = {
 };
 const { pipeline: registered } = await registerPipeline(db, pipeline);
 if (mode === 'write-and-hang') {
-  await createJob(db, { pipeline_uuid: registered.uuid, child_of: [], data: { n: Number(n) } });
+  await createJob(
+    db,
+    { pipeline_uuid: registered.uuid, child_of: [], data: { n: Number(n) } },
+    { creator: { kind: 'cli', id: 'embedded-child' } },
+  );
   process.stdout.write('ready\n');
   setInterval(() => {}, 1000); // stays until killed
 } else {

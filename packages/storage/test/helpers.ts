@@ -32,16 +32,23 @@ export function withTestDatabase(
 /** Registers the tacobot pipeline and creates the tacobot job from the SD2E fixtures. */
 export async function tacobot(db: Database) {
   await registerPipeline(db, fixture<PipelineInput>('pipelines/tacobot.json'));
-  const { job } = await createJob(db, fixture('jobs/tacobot.json'));
+  const { job } = await createJob(db, fixture('jobs/tacobot.json'), { creator: ACTOR });
   return job;
 }
+
+/** Who the tests act as: recorded on every row they write. */
+export const ACTOR = { kind: 'cli', id: 'storage-tests' } as const;
 
 /** An authorisation callback that lets everything through (tests of the locking, not of auth). */
 export const allow = (_job: LockedJob) => {};
 
 /** A job with its own data, for tests that need many jobs of the tacobot pipeline. */
 export async function jobNumber(db: Database, n: number) {
-  const { job } = await createJob(db, { pipeline_uuid: TACOBOT_PIPELINE, child_of: [], data: { n } });
+  const { job } = await createJob(
+    db,
+    { pipeline_uuid: TACOBOT_PIPELINE, child_of: [], data: { n } },
+    { creator: ACTOR },
+  );
   return job;
 }
 

@@ -6,6 +6,7 @@ import {
   getJob,
   getPipeline,
   listHistory,
+  listJobAudit,
   listJobs,
   listPipelines,
   type PipelineInput,
@@ -15,6 +16,7 @@ import {
 } from '@pipelinejobs/storage';
 import { describe, expect, it } from 'vitest';
 import {
+  ACTOR,
   allow,
   fixture,
   jobNumber,
@@ -74,7 +76,7 @@ describe('the tacobot job (SD2E fixtures)', () => {
       const event = fixture<{ uuid: string; name: string; data?: unknown }>(`jobs/${file}.json`);
       const { outcome } = await applyEvent(
         db,
-        { jobUuid: event.uuid, name: event.name, data: event.data, source: 'json' },
+        { actor: ACTOR, jobUuid: event.uuid, name: event.name, data: event.data, source: 'json' },
         allow,
       );
       expect(outcome.job.uuid).toBe(TACOBOT_JOB);
@@ -95,7 +97,7 @@ describe('the tacobot job (SD2E fixtures)', () => {
   });
 
   it('returns the existing job when created again, without a second create entry', async () => {
-    const again = await createJob(db, fixture('jobs/tacobot.json'));
+    const again = await createJob(db, fixture('jobs/tacobot.json'), { creator: ACTOR });
     expect(again.created).toBe(false);
     expect(again.job.uuid).toBe(TACOBOT_JOB);
     expect(await eventCount(TACOBOT_JOB)).toBe(5);
@@ -104,7 +106,7 @@ describe('the tacobot job (SD2E fixtures)', () => {
   it('refuses the wrong-uuid event as not_found', async () => {
     const event = fixture<{ uuid: string; name: string }>('jobs/tacobot-run-wrong-uuid.json');
     const error = await storageRejection(
-      applyEvent(db, { jobUuid: event.uuid, name: event.name, source: 'json' }, allow),
+      applyEvent(db, { actor: ACTOR, jobUuid: event.uuid, name: event.name, source: 'json' }, allow),
     );
     expect(error.code).toBe('not_found');
   });
@@ -112,7 +114,7 @@ describe('the tacobot job (SD2E fixtures)', () => {
   it('refuses an event the state does not allow, names the allowed events, and writes nothing', async () => {
     const before = await getJob(db, TACOBOT_JOB);
     const error = await storageRejection(
-      applyEvent(db, { jobUuid: TACOBOT_JOB, name: 'run', source: 'json' }, allow),
+      applyEvent(db, { actor: ACTOR, jobUuid: TACOBOT_JOB, name: 'run', source: 'json' }, allow),
     );
     expect(error.code).toBe('not_allowed');
     expect(error.details).toMatchObject({
@@ -125,7 +127,7 @@ describe('the tacobot job (SD2E fixtures)', () => {
 
   it('refuses create as an event', async () => {
     const error = await storageRejection(
-      applyEvent(db, { jobUuid: TACOBOT_JOB, name: 'CREATE', source: 'json' }, allow),
+      applyEvent(db, { actor: ACTOR, jobUuid: TACOBOT_JOB, name: 'CREATE', source: 'json' }, allow),
     );
     expect(error.code).toBe('invalid');
   });
@@ -134,7 +136,11 @@ describe('the tacobot job (SD2E fixtures)', () => {
 describe('jobs', () => {
   it('refuses to create a job for an unregistered pipeline', async () => {
     const error = await storageRejection(
-      createJob(db, { pipeline_uuid: '106aaaaa-0000-5000-8000-000000000000', data: {}, child_of: [] }),
+      createJob(
+        db,
+        { pipeline_uuid: '106aaaaa-0000-5000-8000-000000000000', data: {}, child_of: [] },
+        { creator: ACTOR },
+      ),
     );
     expect(error.code).toBe('not_found');
     expect(error.message).toContain('register it first');
@@ -144,7 +150,7 @@ describe('jobs', () => {
     const job = await jobNumber(db, 1);
     const refusal = new Error('no token');
     await expect(
-      applyEvent(db, { jobUuid: job.uuid, name: 'run', source: 'json' }, () => {
+      applyEvent(db, { actor: ACTOR, jobUuid: job.uuid, name: 'run', source: 'json' }, () => {
         throw refusal;
       }),
     ).rejects.toBe(refusal);
@@ -155,7 +161,7 @@ describe('jobs', () => {
   it('passes the locked state and token version to the authorisation callback', async () => {
     const job = await jobNumber(db, 2);
     const seen: unknown[] = [];
-    await applyEvent(db, { jobUuid: job.uuid, name: 'RUN', source: 'params' }, (locked) => {
+    await applyEvent(db, { actor: ACTOR, jobUuid: job.uuid, name: 'RUN', source: 'params' }, (locked) => {
       seen.push(locked);
     });
     expect(seen).toEqual([{ uuid: job.uuid, state: 'CREATED', tokenVersion: 1 }]);
@@ -165,19 +171,48 @@ describe('jobs', () => {
   it('returns the first result for a reused idempotency key and writes nothing', async () => {
     const job = await jobNumber(db, 3);
     const input = { jobUuid: job.uuid, name: 'update', source: 'json' as const, idempotencyKey: 'k-1' };
-    const first = await applyEvent(db, { ...input, data: { n: 1 } }, allow);
-    const second = await applyEvent(db, { ...input, data: { n: 2 } }, allow);
+    const first = await applyEvent(db, { actor: ACTOR, ...input, data: { n: 1 } }, allow);
+    const second = await applyEvent(db, { actor: ACTOR, ...input, data: { n: 2 } }, allow);
     expect(first.replayed).toBe(false);
     expect(second).toEqual({ outcome: first.outcome, replayed: true });
     expect(await eventCount(job.uuid)).toBe(2);
-    const conflict = await storageRejection(applyEvent(db, { ...input, name: 'run' }, allow));
-    expect(conflict.code).toBe('conflict');
+    const conflict = await storageRejection(applyEvent(db, { actor: ACTOR, ...input, name: 'run' }, allow));
+    expect(conflict.code).toBe('key_reused');
+  });
+
+  it('refuses a reused key whose request fingerprint differs, writing nothing, and replays the same one', async () => {
+    const job = await jobNumber(db, 31);
+    const input = {
+      actor: ACTOR,
+      jobUuid: job.uuid,
+      name: 'update',
+      source: 'json' as const,
+      idempotencyKey: 'k-f',
+    };
+    const first = await applyEvent(db, { ...input, data: { n: 1 }, fingerprint: 'fp-1' }, allow);
+    const again = await applyEvent(db, { ...input, data: { n: 1 }, fingerprint: 'fp-1' }, allow);
+    expect(again).toEqual({ outcome: first.outcome, replayed: true });
+    const other = await storageRejection(
+      applyEvent(db, { ...input, data: { n: 2 }, fingerprint: 'fp-2' }, allow),
+    );
+    expect(other.code).toBe('key_reused');
+    expect(other.message).toContain('another request');
+    expect(await eventCount(job.uuid)).toBe(2);
+  });
+
+  it('records who sent each event and who created the job', async () => {
+    const job = await jobNumber(db, 32);
+    expect(job.created_by).toEqual(ACTOR);
+    const reporter = { kind: 'api_key', id: 'a2b1c3d4-0000-4000-8000-000000000001' };
+    await applyEvent(db, { actor: reporter, jobUuid: job.uuid, name: 'run', source: 'json' }, allow);
+    const { items } = await listHistory(db, job.uuid);
+    expect(items.map((e) => e.principal)).toEqual([ACTOR, reporter]);
   });
 
   it('moves state_since only when the state changes', async () => {
     const job = await jobNumber(db, 4);
-    const run = await applyEvent(db, { jobUuid: job.uuid, name: 'run', source: 'json' }, allow);
-    await applyEvent(db, { jobUuid: job.uuid, name: 'update', source: 'json' }, allow);
+    const run = await applyEvent(db, { actor: ACTOR, jobUuid: job.uuid, name: 'run', source: 'json' }, allow);
+    await applyEvent(db, { actor: ACTOR, jobUuid: job.uuid, name: 'update', source: 'json' }, allow);
     const after = await getJob(db, job.uuid);
     expect(after.state_since).toBe(run.outcome.event.date);
     expect(after.version).toBe(3);
@@ -185,29 +220,55 @@ describe('jobs', () => {
 
   it('hides a soft-deleted job: gone for reads and events, left out of listings', async () => {
     const job = await jobNumber(db, 5);
-    expect(await deleteJob(db, job.uuid)).toEqual({ uuid: job.uuid, deleted: 'soft' });
+    expect(await deleteJob(db, job.uuid, { actor: ACTOR })).toEqual({ uuid: job.uuid, deleted: 'soft' });
     expect((await storageRejection(getJob(db, job.uuid))).code).toBe('gone');
     expect(
-      (await storageRejection(applyEvent(db, { jobUuid: job.uuid, name: 'run', source: 'json' }, allow)))
-        .code,
+      (
+        await storageRejection(
+          applyEvent(db, { actor: ACTOR, jobUuid: job.uuid, name: 'run', source: 'json' }, allow),
+        )
+      ).code,
     ).toBe('gone');
     expect((await listJobs(db, { limit: 500 })).items.map((j) => j.uuid)).not.toContain(job.uuid);
-    expect((await storageRejection(deleteJob(db, job.uuid))).code).toBe('gone');
-    expect(await deleteJob(db, job.uuid, { force: true })).toEqual({ uuid: job.uuid, deleted: 'hard' });
+    expect((await storageRejection(deleteJob(db, job.uuid, { actor: ACTOR }))).code).toBe('gone');
+    expect(await deleteJob(db, job.uuid, { force: true, actor: ACTOR })).toEqual({
+      uuid: job.uuid,
+      deleted: 'hard',
+    });
+    // The audit outlives the job: who hid it, who removed it.
+    expect((await listJobAudit(db, job.uuid)).map((a) => [a.action, a.principal])).toEqual([
+      ['delete', ACTOR],
+      ['force_delete', ACTOR],
+    ]);
     expect(await eventCount(job.uuid)).toBe(0);
     expect((await storageRejection(getJob(db, job.uuid))).code).toBe('not_found');
   });
 
-  it('rotates the token version', async () => {
+  it('rotates the token version, recording who did it', async () => {
     const job = await jobNumber(db, 6);
-    expect((await rotateJobToken(db, job.uuid)).token_version).toBe(2);
+    expect((await rotateJobToken(db, job.uuid, ACTOR)).token_version).toBe(2);
+    expect(await listJobAudit(db, job.uuid)).toMatchObject([
+      { action: 'rotate_token', principal: ACTOR, token_version: 2 },
+    ]);
+  });
+
+  it('re-creates a force-deleted job past its last token version, so no old token comes back', async () => {
+    const job = await jobNumber(db, 7);
+    await rotateJobToken(db, job.uuid, ACTOR);
+    await rotateJobToken(db, job.uuid, ACTOR);
+    await deleteJob(db, job.uuid, { force: true, actor: ACTOR });
+    const again = await jobNumber(db, 7);
+    expect(again.uuid).toBe(job.uuid);
+    expect(again.token_version).toBe(4);
+    await deleteJob(db, job.uuid, { force: true, actor: ACTOR });
+    expect((await jobNumber(db, 7)).token_version).toBe(5);
   });
 
   it('lists jobs with filters and keyset pagination', async () => {
     const made = [];
     for (let n = 100; n < 107; n += 1) made.push(await jobNumber(db, n));
     for (const job of made.slice(0, 3)) {
-      await applyEvent(db, { jobUuid: job.uuid, name: 'run', source: 'json' }, allow);
+      await applyEvent(db, { actor: ACTOR, jobUuid: job.uuid, name: 'run', source: 'json' }, allow);
     }
     const running = await listJobs(db, { state: 'RUNNING', limit: 500 });
     for (const job of made.slice(0, 3)) expect(running.items.map((j) => j.uuid)).toContain(job.uuid);
@@ -232,7 +293,7 @@ describe('jobs', () => {
   it('pages history oldest first by seq', async () => {
     const job = await jobNumber(db, 7);
     for (let i = 0; i < 4; i += 1)
-      await applyEvent(db, { jobUuid: job.uuid, name: 'update', source: 'json' }, allow);
+      await applyEvent(db, { actor: ACTOR, jobUuid: job.uuid, name: 'update', source: 'json' }, allow);
     const first = await listHistory(db, job.uuid, { limit: 2 });
     expect(first.items.map((e) => e.seq)).toEqual([1, 2]);
     expect(first.next).toBe(2);

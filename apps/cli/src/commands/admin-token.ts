@@ -1,13 +1,11 @@
-import { adminToken, adminTokenValidUntil } from '@pipelinejobs/auth';
-import { loadOrCreateSecret } from '@pipelinejobs/service';
+import { adminTokenValidUntil } from '@pipelinejobs/auth';
+import { currentAdminToken } from '@pipelinejobs/service';
 import type { Command } from 'commander';
-import { globalOptions } from '../global-options.js';
-import { createOutput } from '../output.js';
-import { configOf } from '../session.js';
+import { withServices } from '../session.js';
 
 /**
- * `admin-token`: derived from the server secret and the clock alone, so no database is opened
- * (with the embedded default the secret is read from the data directory).
+ * `admin-token`: opens the database like every command, so the secret, admin key and lifetime it
+ * mints with are checked against the ones the Managers on that database use.
  */
 export function registerAdminToken(program: Command): void {
   program
@@ -16,21 +14,16 @@ export function registerAdminToken(program: Command): void {
       'print the current admin token (valid for the current and the next window, 1 h each by default); ' +
         'use it as --token "$(pipelinejobs admin-token)"',
     )
-    .action((_options: unknown, command: Command) => {
-      const out = createOutput(globalOptions(command));
-      const config = configOf(command);
-      const admin = {
-        secret: config.secret ?? loadOrCreateSecret(config.dataDir),
-        adminKey: config.adminKey,
-        lifetimeSeconds: config.adminTokenLifetimeSeconds,
-      };
-      const now = new Date();
-      const token = adminToken({ ...admin, now });
-      const validUntil = adminTokenValidUntil(admin, now).toISOString();
-      out.result({ token, valid_until: validUntil }, () => {
-        // Only the token on stdout, for $(...).
-        out.line(token);
-        if (out.interactive) out.note(`valid until ${validUntil}`);
+    .action(async (_options: unknown, command: Command) => {
+      await withServices(command, async ({ services, out }) => {
+        const now = services.clock();
+        const { token } = currentAdminToken(services);
+        const validUntil = adminTokenValidUntil(services.admin, now).toISOString();
+        out.result({ token, valid_until: validUntil }, () => {
+          // Only the token on stdout, for $(...).
+          out.line(token);
+          if (out.interactive) out.note(`valid until ${validUntil}`);
+        });
       });
     });
 }

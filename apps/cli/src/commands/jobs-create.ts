@@ -1,4 +1,3 @@
-import { LOCAL_OPERATOR } from '@pipelinejobs/auth';
 import { createJob } from '@pipelinejobs/service';
 import type { Command } from 'commander';
 import { readJsonFile } from '../json-input.js';
@@ -14,9 +13,9 @@ export function registerJobsCreate(jobs: Command): void {
     .argument('<file.json>', "the job document (schemas/create-job-request.json); '-' reads stdin")
     .action(async (file: string, _options: unknown, command: Command) => {
       const { value, text } = readJsonFile(file);
-      await withServices(command, async ({ services, out }) => {
+      await withServices(command, async ({ services, out, operator }) => {
         // The exact text decides the job's identity, as over HTTP (1.0 and 1 are different jobs).
-        const { job, created, token } = await createJob(services, LOCAL_OPERATOR, value, { rawBody: text });
+        const { job, created, token } = await createJob(services, operator, value, { rawBody: text });
         out.result({ ...job, token, created }, () => {
           out.line(created ? 'Created job:' : 'The job already exists:');
           out.line(jobDetails({ ...job, token }, out.style));

@@ -1,4 +1,3 @@
-import { LOCAL_OPERATOR } from '@pipelinejobs/auth';
 import { deleteJob } from '@pipelinejobs/service';
 import type { Command } from 'commander';
 import { withServices } from '../session.js';
@@ -15,8 +14,8 @@ export function registerJobsDelete(jobs: Command): void {
     .option('--token <token>', 'an admin token, required as over HTTP: --token "$(pipelinejobs admin-token)"')
     .action(async (uuid: string, options: { force?: boolean; token?: string }, command: Command) => {
       const id = jobUuidArgument(uuid);
-      await withServices(command, async ({ services, out }) => {
-        const result = await deleteJob(services, LOCAL_OPERATOR, {
+      await withServices(command, async ({ services, out, operator }) => {
+        const result = await deleteJob(services, operator, {
           jobUuid: id,
           force: options.force === true,
           token: options.token,

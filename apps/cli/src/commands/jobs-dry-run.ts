@@ -1,7 +1,6 @@
-import { LOCAL_OPERATOR } from '@pipelinejobs/auth';
 import { dryRunEvent } from '@pipelinejobs/service';
 import type { Command } from 'commander';
-import { EXIT } from '../exit-codes.js';
+import { EXIT_CODES } from '../exit-codes.js';
 import { withServices } from '../session.js';
 import { jobUuidArgument } from '../typed-uuids.js';
 
@@ -9,23 +8,31 @@ export function registerJobsDryRun(jobs: Command): void {
   jobs
     .command('dry-run')
     .description(
-      'would the job accept this event now, and to which state? Writes nothing; exits 5 when it would be refused',
+      'would sending this event with this token be accepted now, and to which state? Writes nothing; ' +
+        'when it would be refused, exits with the code sending would (5 refused by the state machine, 6 token, ...)',
     )
     .argument('<uuid>', 'the job UUID (107...)')
     .argument('<event>', 'the event name (see `pipelinejobs fsm`)')
-    .action(async (uuid: string, event: string, _options: unknown, command: Command) => {
+    .option(
+      '--token <token>',
+      'the job token or an admin token, as `send` would take it: --token "$(pipelinejobs admin-token)"',
+    )
+    .action(async (uuid: string, event: string, options: { token?: string }, command: Command) => {
       const id = jobUuidArgument(uuid);
-      await withServices(command, async ({ services, out }) => {
-        const result = await dryRunEvent(services, LOCAL_OPERATOR, id, event);
-        out.result(result, () => {
-          if (result.accepted) {
-            out.line(`${result.event}: accepted, ${result.from} -> ${out.style.bold(result.to ?? '')}`);
-          } else {
-            out.line(`${result.event}: ${out.style.red('refused')}: ${result.reason}`);
-          }
+      await withServices(command, async ({ services, out, operator }) => {
+        const result = await dryRunEvent(services, operator, { jobUuid: id, event, token: options.token });
+        if (result.accepted) {
+          out.result(result, () => {
+            out.line(`${result.event}: accepted, ${result.from} -> ${out.style.bold(result.to)}`);
+          });
+          return;
+        }
+        const { refusal, ...rest } = result;
+        out.result({ ...rest, code: refusal.code, reason: refusal.message, ...refusal.details }, () => {
+          out.line(`${result.event}: ${out.style.red('refused')}: ${refusal.message}`);
         });
         // Scripts can test the answer with `if pipelinejobs jobs dry-run ...; then`.
-        if (!result.accepted) process.exitCode = EXIT.refused;
+        process.exitCode = EXIT_CODES[refusal.code];
       });
     });
 }

@@ -1,4 +1,3 @@
-import { LOCAL_OPERATOR } from '@pipelinejobs/auth';
 import { rotateJobToken } from '@pipelinejobs/service';
 import type { Command } from 'commander';
 import { withServices } from '../session.js';
@@ -12,8 +11,8 @@ export function registerJobsRotateToken(jobs: Command): void {
     .option('--token <token>', 'an admin token, required as over HTTP: --token "$(pipelinejobs admin-token)"')
     .action(async (uuid: string, options: { token?: string }, command: Command) => {
       const id = jobUuidArgument(uuid);
-      await withServices(command, async ({ services, out }) => {
-        const { job, token } = await rotateJobToken(services, LOCAL_OPERATOR, id, options.token);
+      await withServices(command, async ({ services, out, operator }) => {
+        const { job, token } = await rotateJobToken(services, operator, id, options.token);
         out.result({ ...job, token }, () => {
           // Only the token on stdout, so `NEW=$(pipelinejobs jobs rotate-token ...)` works.
           out.line(token);

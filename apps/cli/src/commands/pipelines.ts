@@ -1,4 +1,3 @@
-import { LOCAL_OPERATOR } from '@pipelinejobs/auth';
 import { registerPipeline } from '@pipelinejobs/service';
 import { getPipeline, listPipelines, type PipelineRecord } from '@pipelinejobs/storage';
 import type { Command } from 'commander';
@@ -17,8 +16,8 @@ export function registerPipelines(program: Command): void {
     .argument('<file.json>', "the pipeline document (schemas/pipeline.json); '-' reads stdin")
     .action(async (file: string, _options: unknown, command: Command) => {
       const document = readJsonFile(file).value;
-      await withServices(command, async ({ services, out }) => {
-        const { pipeline, created } = await registerPipeline(services, LOCAL_OPERATOR, document);
+      await withServices(command, async ({ services, out, operator }) => {
+        const { pipeline, created } = await registerPipeline(services, operator, document);
         out.result({ ...pipeline, created }, () => {
           const verb = created ? 'Registered pipeline' : 'Pipeline already registered:';
           out.line(`${verb} ${out.style.bold(pipeline.uuid)} (${pipeline.id}, ${pipeline.name})`);

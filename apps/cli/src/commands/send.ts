@@ -1,4 +1,3 @@
-import { LOCAL_OPERATOR } from '@pipelinejobs/auth';
 import { EVENT_NAMES, isEventName, normalizeEventName } from '@pipelinejobs/core';
 import { ServiceError, sendEvent } from '@pipelinejobs/service';
 import type { Command } from 'commander';
@@ -47,8 +46,8 @@ export function registerSend(program: Command): void {
       const jobUuid = jobUuidArgument(uuid);
       const name = eventArgument(event);
       const data = eventData(options.data);
-      await withServices(command, async ({ services, out }) => {
-        const { outcome, replayed } = await sendEvent(services, LOCAL_OPERATOR, {
+      await withServices(command, async ({ services, out, operator }) => {
+        const { outcome, replayed } = await sendEvent(services, operator, {
           jobUuid,
           event: name,
           token: options.token,

@@ -6,6 +6,12 @@ export const EVENT_SOURCES = ['json', 'params', 'agave', 'tapis', 'cli', 'create
 
 export type EventSource = (typeof EVENT_SOURCES)[number];
 
+/** Who did something (schemas: `principal`): the principal's kind and id, never a credential. */
+export interface ActorDocument {
+  kind: string;
+  id: string;
+}
+
 /** schemas/history-event.json: one entry of GET /jobs/:uuid/history. */
 export interface HistoryEvent {
   /** Event UUID (108...). */
@@ -17,5 +23,7 @@ export interface HistoryEvent {
   to: State;
   data: JsonObject | null;
   source: EventSource;
+  /** Who sent it; null for entries recorded before senders were kept. */
+  principal: ActorDocument | null;
   date: string;
 }

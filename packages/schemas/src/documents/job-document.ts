@@ -1,4 +1,5 @@
 import type { EventName, State } from '@pipelinejobs/core';
+import type { ActorDocument } from './history-event.js';
 import type { ArchivePattern, ProductPattern } from './index-requests.js';
 import type { JsonObject } from './json-object.js';
 
@@ -10,8 +11,10 @@ export interface JobDocument {
   last_event: EventName;
   /** Version of the job token; rotation increments it. */
   token_version: number;
-  /** Only in the response to the job's creator. */
+  /** Only in the response to the job's creator (or an admin). */
   token?: string;
+  /** Instead of `token`, to another principal re-creating the job: how to obtain it. */
+  token_withheld?: string;
   archive_path: string | null;
   archive_system: string | null;
   archive_patterns: ArchivePattern[];
@@ -24,6 +27,8 @@ export interface JobDocument {
   acted_on?: string[];
   acted_using?: string[];
   data: JsonObject;
+  /** Who created the job; null for jobs created before creators were kept. */
+  created_by: ActorDocument | null;
   visible: boolean;
   /** From 1, up by one on every change. */
   version: number;

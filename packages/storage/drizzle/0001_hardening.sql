@@ -1,0 +1,22 @@
+CREATE TABLE "job_audit" (
+	"job_uuid" text NOT NULL,
+	"id" bigserial NOT NULL,
+	"action" text NOT NULL,
+	"principal_kind" text NOT NULL,
+	"principal_id" text NOT NULL,
+	"token_version" integer NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT date_trunc('milliseconds', now()) NOT NULL,
+	CONSTRAINT "job_audit_job_uuid_id_pk" PRIMARY KEY("job_uuid","id")
+);
+--> statement-breakpoint
+CREATE TABLE "server_settings" (
+	"name" text PRIMARY KEY NOT NULL,
+	"value" text NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT date_trunc('milliseconds', now()) NOT NULL
+);
+--> statement-breakpoint
+ALTER TABLE "job_events" ADD COLUMN "request_fingerprint" text;--> statement-breakpoint
+ALTER TABLE "job_events" ADD COLUMN "principal_kind" text;--> statement-breakpoint
+ALTER TABLE "job_events" ADD COLUMN "principal_id" text;--> statement-breakpoint
+ALTER TABLE "jobs" ADD COLUMN "creator_kind" text;--> statement-breakpoint
+ALTER TABLE "jobs" ADD COLUMN "creator_id" text;
