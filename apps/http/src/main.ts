@@ -65,5 +65,6 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+  // A setting the database refuses (another secret, ...) is a configuration error, as at start.
+  process.exit(error instanceof ConfigError ? 2 : 1);
 });

@@ -38,16 +38,26 @@ export async function startManager(options: { rateLimitPerMinute?: number } = {}
   });
   const server = await listen(app, 0, '127.0.0.1');
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const keys = {
-    admin: (await createApiKey(services, { role: 'admin', label: 'test admin' })).key,
-    agent: (await createApiKey(services, { role: 'agent', label: 'test agent' })).key,
-    reporter: (await createApiKey(services, { role: 'reporter', label: 'test reporter' })).key,
-    reader: (await createApiKey(services, { role: 'reader', label: 'test reader' })).key,
+  const made = {
+    admin: await createApiKey(services, { role: 'admin', label: 'test admin' }),
+    agent: await createApiKey(services, { role: 'agent', label: 'test agent' }),
+    otherAgent: await createApiKey(services, { role: 'agent', label: 'another agent' }),
+    reporter: await createApiKey(services, { role: 'reporter', label: 'test reporter' }),
+    reader: await createApiKey(services, { role: 'reader', label: 'test reader' }),
   };
+  const keys = Object.fromEntries(Object.entries(made).map(([role, { key }]) => [role, key])) as Record<
+    keyof typeof made,
+    string
+  >;
+  /** Each key's id: what the Manager records as the principal of what the key did. */
+  const keyIds = Object.fromEntries(
+    Object.entries(made).map(([role, { record }]) => [role, record.id]),
+  ) as Record<keyof typeof made, string>;
   return {
     base,
     services,
     keys,
+    keyIds,
     logLines,
     adminToken: () => adminToken({ ...admin, now: new Date() }),
     async request(

@@ -1,0 +1,304 @@
+import { connect } from 'node:net';
+import { createNonce } from '@pipelinejobs/service';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixture, type Manager, startManager, TACOBOT_PIPELINE } from './harness.js';
+
+/**
+ * Regression tests of the adversarial probe's authorisation and data-integrity findings, each
+ * through the real app on a real socket and a real database.
+ */
+let m: Manager;
+
+beforeAll(async () => {
+  m = await startManager();
+  await m.request('POST', '/pipelines', { body: fixture('pipelines/tacobot.json') });
+});
+afterAll(() => m.stop());
+
+let serial = 0;
+/** A new job created by `key` (the agent's by default). */
+async function created(key = m.keys.agent) {
+  serial += 1;
+  const body = { pipeline_uuid: TACOBOT_PIPELINE, child_of: [], data: { hardening: serial } };
+  const res = await m.request('POST', '/jobs', { key, body });
+  expect(res.status).toBe(201);
+  return { body, uuid: res.json.uuid as string, token: res.json.token as string };
+}
+
+async function history(uuid: string) {
+  const res = await m.request('GET', `/jobs/${uuid}/history`);
+  expect(res.status).toBe(200);
+  return res.json.items as { name: string; data: unknown; principal: { kind: string; id: string } | null }[];
+}
+
+/** A raw HTTP/1.1 request, for what fetch cannot send (two headers of one name). */
+function rawRequest(request: string): Promise<string> {
+  const { hostname, port } = new URL(m.base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(request));
+    let answer = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      answer += chunk;
+    });
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+describe('authorisation', () => {
+  it("gives a job's token on a re-create only to its creator or an admin", async () => {
+    const job = await created();
+    const again = (key: string) => m.request('POST', '/jobs', { key, body: job.body });
+
+    const byCreator = await again(m.keys.agent);
+    expect(byCreator.status).toBe(200);
+    expect(byCreator.json.token).toBe(job.token);
+
+    const byOther = await again(m.keys.otherAgent);
+    expect(byOther.status).toBe(200);
+    expect(byOther.json.uuid).toBe(job.uuid);
+    expect(byOther.json).not.toHaveProperty('token');
+    expect(byOther.json.token_withheld).toMatch(/creator or an admin/);
+    expect(byOther.text).not.toContain(job.token);
+
+    const byAdmin = await again(m.keys.admin);
+    expect(byAdmin.json.token).toBe(job.token);
+
+    // After a rotation the creator gets the new token, the other agent still none.
+    const rotated = await m.request('POST', `/jobs/${job.uuid}/token`, {
+      key: m.keys.admin,
+      body: { token: m.adminToken() },
+    });
+    expect(rotated.status).toBe(200);
+    expect((await again(m.keys.agent)).json.token).toBe(rotated.json.token);
+    expect((await again(m.keys.otherAgent)).text).not.toContain(rotated.json.token as string);
+  });
+
+  it('records who created the job and who sent each event, and audits admin actions', async () => {
+    const job = await created();
+    expect((await m.request('GET', `/jobs/${job.uuid}`)).json.created_by).toEqual({
+      kind: 'api_key',
+      id: m.keyIds.agent,
+    });
+    const sent = await m.request('POST', '/messages', {
+      key: m.keys.reporter,
+      body: { uuid: job.uuid, name: 'run', token: job.token },
+    });
+    expect(sent.status).toBe(200);
+    const reset = await m.request('POST', '/messages', {
+      key: m.keys.admin,
+      body: { uuid: job.uuid, name: 'reset', token: m.adminToken() },
+    });
+    expect(reset.status).toBe(200);
+    expect((await history(job.uuid)).map((e) => [e.name, e.principal])).toEqual([
+      ['create', { kind: 'api_key', id: m.keyIds.agent }],
+      ['run', { kind: 'api_key', id: m.keyIds.reporter }],
+      ['reset', { kind: 'api_key', id: m.keyIds.admin }],
+    ]);
+
+    const { nonce, record } = await createNonce(m.services, { role: 'admin', jobUuid: job.uuid });
+    const rotated = await m.request('POST', `/jobs/${job.uuid}/token?x-nonce=${nonce}`, {
+      key: null,
+      body: { token: m.adminToken() },
+    });
+    expect(rotated.status).toBe(200);
+    const deleted = await m.request('DELETE', `/jobs/${job.uuid}?force=true&token=${m.adminToken()}`, {
+      key: m.keys.admin,
+    });
+    expect(deleted.status).toBe(200);
+    // The audit record outlives the force-deleted job.
+    const audit = await m.services.db.sql<{ action: string; principal_kind: string; principal_id: string }[]>`
+      select action, principal_kind, principal_id from job_audit where job_uuid = ${job.uuid} order by id`;
+    expect(audit.map((a) => [a.action, a.principal_kind, a.principal_id])).toEqual([
+      ['rotate_token', 'nonce', record.id],
+      ['force_delete', 'api_key', m.keyIds.admin],
+    ]);
+  });
+
+  it('never makes a force-deleted job’s old tokens valid again when it is re-created', async () => {
+    const job = await created();
+    const beforeRotation = job.token;
+    const rotated = await m.request('POST', `/jobs/${job.uuid}/token`, { body: { token: m.adminToken() } });
+    const afterRotation = rotated.json.token as string;
+    await m.request('DELETE', `/jobs/${job.uuid}?force=true&token=${m.adminToken()}`);
+    const again = await m.request('POST', '/jobs', { key: m.keys.agent, body: job.body });
+    expect(again.status).toBe(201);
+    expect(again.json.uuid).toBe(job.uuid);
+    for (const old of [beforeRotation, afterRotation]) {
+      expect(again.json.token).not.toBe(old);
+      const refused = await m.request('POST', '/messages', {
+        key: m.keys.reporter,
+        body: { uuid: job.uuid, name: 'run', token: old },
+      });
+      expect(refused.status).toBe(403);
+    }
+    const accepted = await m.request('POST', '/messages', {
+      key: m.keys.reporter,
+      body: { uuid: job.uuid, name: 'run', token: again.json.token },
+    });
+    expect(accepted.status).toBe(200);
+  });
+
+  it('answers an expired or used-up nonce with 401 and WWW-Authenticate, like an expired token', async () => {
+    const job = await created();
+    const used = await createNonce(m.services, { maxUses: 1, jobUuid: job.uuid });
+    const expiring = await createNonce(m.services, { expiresInSeconds: 1, jobUuid: job.uuid });
+    const send = (nonce: string) =>
+      m.request('POST', `/messages?x-nonce=${nonce}&uuid=${job.uuid}&event=update&token=${job.token}`, {
+        key: null,
+      });
+    expect((await send(used.nonce)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    for (const nonce of [used.nonce, expiring.nonce]) {
+      const res = await send(nonce);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(
+        /^Bearer realm="pipelinejobs", error="invalid_token"/,
+      );
+    }
+    // A valid credential lacking the right stays 403.
+    const reader = await m.request('POST', '/messages', {
+      key: m.keys.reader,
+      body: { uuid: job.uuid, name: 'update', token: job.token },
+    });
+    expect(reader.status).toBe(403);
+    expect(reader.headers.get('www-authenticate')).toBeNull();
+    // No credential at all: 401 with a challenge and no error.
+    const anonymous = await m.request('GET', `/jobs/${job.uuid}`, { key: null });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="pipelinejobs"');
+  });
+});
+
+describe('idempotency keys bound to their request', () => {
+  it('refuses a key reused with other data, another note or another form (422), and writes nothing', async () => {
+    const job = await created();
+    const key = { 'idempotency-key': 'fingerprint-1' };
+    const first = await m.request('POST', '/messages', {
+      key: m.keys.reporter,
+      headers: key,
+      body: { uuid: job.uuid, name: 'update', token: job.token, data: { n: 1 } },
+    });
+    expect(first.status).toBe(200);
+    const same = await m.request('POST', '/messages', {
+      key: m.keys.reporter,
+      headers: key,
+      body: { uuid: job.uuid, name: 'update', token: job.token, data: { n: 1 } },
+    });
+    expect(same.status).toBe(200);
+    expect(same.headers.get('idempotent-replayed')).toBe('true');
+    expect(same.json).toEqual(first.json);
+
+    const variants = [
+      { body: { uuid: job.uuid, name: 'update', token: job.token, data: { n: 2 } } },
+      { body: { uuid: job.uuid, name: 'update', token: job.token, data: { n: 1, note: 'x' } } },
+      // The same event and data, sent as URL parameters: another inbound form.
+      { path: `/messages?uuid=${job.uuid}&event=update&token=${job.token}`, body: { n: 1 } },
+    ];
+    for (const variant of variants) {
+      const res = await m.request('POST', variant.path ?? '/messages', {
+        key: m.keys.reporter,
+        headers: key,
+        body: variant.body,
+      });
+      expect(res.status).toBe(422);
+      expect(res.json.title).toBe('Idempotency key reused');
+      expect(res.json.detail).toMatch(/another request/);
+    }
+    expect((await history(job.uuid)).map((e) => e.name)).toEqual(['create', 'update']);
+  });
+
+  it('refuses a request carrying two Idempotency-Key headers with a 400', async () => {
+    const job = await created();
+    const body = JSON.stringify({ uuid: job.uuid, name: 'run', token: job.token });
+    const answer = await rawRequest(
+      'POST /messages HTTP/1.1\r\nHost: x\r\nConnection: close\r\n' +
+        `Authorization: Bearer ${m.keys.reporter}\r\nContent-Type: application/json\r\n` +
+        `Idempotency-Key: a\r\nIdempotency-Key: b\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    expect(answer).toMatch(/^HTTP\/1.1 400 /);
+    expect(answer).toContain('Repeated Idempotency-Key');
+    expect((await history(job.uuid)).map((e) => e.name)).toEqual(['create']);
+  });
+});
+
+describe('input means what it says', () => {
+  it('refuses a JSON event whose body and URL name different jobs, events or tokens, writing nothing', async () => {
+    const a = await created();
+    const b = await created();
+    const res = await m.request('POST', `/messages?uuid=${b.uuid}&event=fail&token=${b.token}`, {
+      key: m.keys.reporter,
+      body: { uuid: a.uuid, name: 'run', token: a.token },
+    });
+    expect(res.status).toBe(400);
+    expect(res.json.title).toBe('Body and URL disagree');
+    expect((res.json.errors as { path: string }[]).map((e) => e.path)).toEqual(['/uuid', '/url/uuid']);
+    expect(res.text).not.toContain(a.token);
+    expect((await history(a.uuid)).length).toBe(1);
+    expect((await history(b.uuid)).length).toBe(1);
+  });
+
+  it('takes upper-case UUIDs in a JSON event, in URL parameters, in paths and in filters', async () => {
+    const job = await created();
+    const upper = job.uuid.toUpperCase();
+    const json = await m.request('POST', '/messages', {
+      key: m.keys.reporter,
+      body: { uuid: upper, name: 'run', token: job.token },
+    });
+    expect(json.status).toBe(200);
+    expect((json.json.job as { uuid: string }).uuid).toBe(job.uuid);
+    const params = await m.request('POST', `/messages?uuid=${upper}&event=update&token=${job.token}`, {
+      key: m.keys.reporter,
+    });
+    expect(params.status).toBe(200);
+    expect((await m.request('GET', `/jobs/${upper}/history`)).json.items).toHaveLength(3);
+    const listed = await m.request('GET', `/jobs?pipeline_uuid=${TACOBOT_PIPELINE.toUpperCase()}&limit=500`);
+    expect((listed.json.items as { uuid: string }[]).map((j) => j.uuid)).toContain(job.uuid);
+    // The same job whatever the case of the pipeline UUID it is created with.
+    const recreated = await m.request('POST', '/jobs', {
+      key: m.keys.agent,
+      body: { ...job.body, pipeline_uuid: TACOBOT_PIPELINE.toUpperCase() },
+    });
+    expect(recreated.status).toBe(200);
+    expect(recreated.json.uuid).toBe(job.uuid);
+  });
+});
+
+describe('dry run', () => {
+  const dry = (uuid: string, body: Record<string, unknown>, key = m.keys.reporter) =>
+    m.request('POST', `/jobs/${uuid}/events/dry-run`, { key, body });
+  const send = (uuid: string, body: Record<string, unknown>, key = m.keys.reporter) =>
+    m.request('POST', '/messages', { key, body: { uuid, ...body } });
+
+  it('answers what sending the same event with the same credentials would, without writing', async () => {
+    const job = await created();
+    const cases: [Record<string, unknown>, string?][] = [
+      [{ name: 'create', token: job.token }],
+      [{ name: 'reset', token: job.token }],
+      [{ name: 'finish', token: job.token }],
+      [{ name: 'run' }],
+      [{ name: 'run', token: 'ffffffffffffffff' }],
+      [{ name: 'run', token: job.token }, m.keys.reader],
+    ];
+    for (const [body, key] of cases) {
+      const tried = await dry(job.uuid, body, key);
+      expect(tried.status).toBe(200);
+      const real = await send(job.uuid, body, key);
+      expect(real.status).toBeGreaterThanOrEqual(400);
+      expect({ body, status: tried.json.status, accepted: tried.json.accepted }).toEqual({
+        body,
+        status: real.status,
+        accepted: false,
+      });
+      expect((tried.json.problem as { type: string }).type).toBe(real.json.type);
+    }
+    expect((await dry(job.uuid, { name: 'reset', token: job.token })).json.reason).toMatch(/admin token/);
+    expect(await dry(job.uuid, { name: 'reset', token: m.adminToken() })).toMatchObject({
+      json: { accepted: true, to: 'RESET' },
+    });
+    expect(await dry(job.uuid, { name: 'run', token: job.token })).toMatchObject({
+      json: { accepted: true, from: 'CREATED', to: 'RUNNING' },
+    });
+    expect((await history(job.uuid)).length).toBe(1);
+  });
+});
