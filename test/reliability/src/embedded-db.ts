@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminToken } from '@pipelinejobs/auth';
@@ -46,7 +47,7 @@ export async function startEmbeddedDb(name: string): Promise<EmbeddedDb> {
   chmodSync(dir, 0o755);
   const dataDir = join(dir, 'data');
   const server = await acquireEmbeddedServer(dataDir);
-  const secret = `reliability-${name}-${Math.random().toString(36).slice(2)}-secret`;
+  const secret = `reliability-${name}-${randomBytes(24).toString('base64url')}`;
   const password = decodeURIComponent(new URL(server.url).password);
   rememberSecrets(secret, password);
   const db = await openDatabase({ url: server.url, poolSize: 5 });
