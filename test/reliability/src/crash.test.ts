@@ -66,9 +66,10 @@ describe('crash: kill -9 of the Manager under load', () => {
     };
     const sent: SentEvent[] = await pool(plan, sizes.crashConcurrency, async ({ job, name, key }, i) => {
       if (restart) await restart;
+      const data = { i };
       const res = await sendEvent((manager as ManagerProcess).base, keys.reporter, job, name, {
         key,
-        data: { i },
+        data,
         timeoutMs: 15_000,
       });
       if (is2xx(res.status)) acknowledged += 1;
@@ -76,7 +77,7 @@ describe('crash: kill -9 of the Manager under load', () => {
         killedAt = i;
         restart = killAndRestart();
       }
-      return { job: job.uuid, name, key, res };
+      return { job: job.uuid, name, key, data, res };
     });
     if (restart) await restart;
     expect(killedAt, 'the Manager was killed').toBeGreaterThan(0);
@@ -88,12 +89,12 @@ describe('crash: kill -9 of the Manager under load', () => {
     const appliedUnanswered = unanswered.filter((s) => before.byKey.has(`${s.job}/${s.key}`));
     const first = tally(sent, before, { unansweredExpected: true });
 
-    // The callers retry what got no answer, with the same idempotency key.
+    // The callers retry what got no answer: the same request with the same idempotency key.
     const retried = await pool(unanswered, 8, async (s) => {
       const job = jobs.find((j) => j.uuid === s.job) as CreatedJob;
       const res = await sendEvent((manager as ManagerProcess).base, keys.reporter, job, s.name, {
         key: s.key,
-        data: { retry: true },
+        data: s.data,
       });
       return { ...s, res };
     });

@@ -13,6 +13,8 @@ export interface SentEvent {
   name: string;
   /** The idempotency key (`event_id`), when the test sends one. */
   key?: string;
+  /** The data it was sent with, so a retry can repeat the same request. */
+  data?: Record<string, unknown>;
   res: HttpResponse;
 }
 
