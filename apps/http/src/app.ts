@@ -14,6 +14,7 @@ import {
   rotateJobToken,
   ServiceError,
   type Services,
+  type TrustProxy,
 } from '@pipelinejobs/service';
 import * as storage from '@pipelinejobs/storage';
 import express, { type Express, type Request, type Response } from 'express';
@@ -23,13 +24,15 @@ import { requestLogging } from './logging.js';
 import type { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { errorHandler, PROBLEM_BASE, sendProblem } from './problem.js';
-import { rateLimit } from './rate-limit.js';
+import { rateLimits } from './rate-limit.js';
 
 export interface AppDeps {
   services: Services;
   logger: Logger;
   metrics: Metrics;
   rateLimitPerMinute: number;
+  /** Express `trust proxy`: who may say, in X-Forwarded-For, which address the client has. */
+  trustProxy?: TrustProxy;
   /** False once shutdown began: /readyz then answers 503. */
   accepting?: () => boolean;
 }
@@ -75,14 +78,27 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // The client address (req.ip) is the socket's unless a trusted proxy says otherwise.
+  app.set('trust proxy', deps.trustProxy === undefined ? false : deps.trustProxy);
   app.use(requestLogging(logger, metrics));
+  const limits = rateLimits(deps.rateLimitPerMinute);
 
-  const authenticate = (req: Request, jobUuid?: string): Promise<Principal> =>
-    authenticateRequest(services, {
-      authorization: req.headers.authorization,
-      nonce: single(req, 'x-nonce'),
-      jobUuid,
-    });
+  /** Every route with a credential authenticates exactly once; that also charges the rate limit. */
+  const authenticate = async (req: Request, jobUuid?: string): Promise<Principal> => {
+    let principal: Principal;
+    try {
+      principal = await authenticateRequest(services, {
+        authorization: req.headers.authorization,
+        nonce: single(req, 'x-nonce'),
+        jobUuid,
+      });
+    } catch (error) {
+      limits.address(req);
+      throw error;
+    }
+    limits.principal(req, principal);
+    return principal;
+  };
   const reader = async (req: Request, jobUuid?: string) => {
     const principal = await authenticate(req, jobUuid);
     requireRole(principal, 'read', 'read jobs and pipelines');
@@ -110,7 +126,6 @@ export function createApp(deps: AppDeps): Express {
     res.type('application/schema+json').json(schemas[name]);
   });
 
-  app.use(rateLimit(deps.rateLimitPerMinute));
   app.use(jsonBody(), requestErrors);
 
   const postMessage = async (req: Request, res: Response) => {
@@ -275,6 +290,6 @@ export function createApp(deps: AppDeps): Express {
       new ServiceError('not_found', `No route ${req.method} ${req.path.slice(0, 200)}; see /openapi.json`),
     );
   });
-  app.use(requestErrors, errorHandler(logger));
+  app.use(requestErrors, limits.refused, errorHandler(logger));
   return app;
 }

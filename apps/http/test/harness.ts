@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { adminToken } from '@pipelinejobs/auth';
-import { createApiKey, type Services } from '@pipelinejobs/service';
+import { createApiKey, type HttpLimits, type Services, type TrustProxy } from '@pipelinejobs/service';
 import { openTestDatabase } from '../../../test/database.js';
 import { createApp } from '../src/app.js';
 import { createLogger } from '../src/logging.js';
@@ -18,7 +18,9 @@ export function fixture<T = Record<string, unknown>>(path: string): T {
 }
 
 /** The real app over a real socket on a real database; logs are captured for the secret checks. */
-export async function startManager(options: { rateLimitPerMinute?: number } = {}) {
+export async function startManager(
+  options: { rateLimitPerMinute?: number; trustProxy?: TrustProxy; limits?: HttpLimits } = {},
+) {
   const { db, cleanup } = await openTestDatabase();
   const admin = { secret: SECRET, adminKey: 'admin', lifetimeSeconds: 3600 };
   const services: Services = { db, secret: SECRET, admin, jwt: undefined, clock: () => new Date() };
@@ -35,8 +37,9 @@ export async function startManager(options: { rateLimitPerMinute?: number } = {}
     logger,
     metrics: createMetrics(),
     rateLimitPerMinute: options.rateLimitPerMinute ?? 1_000_000,
+    trustProxy: options.trustProxy,
   });
-  const server = await listen(app, 0, '127.0.0.1');
+  const server = await listen(app, 0, '127.0.0.1', options.limits ? { limits: options.limits } : {});
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const keys = {
     admin: (await createApiKey(services, { role: 'admin', label: 'test admin' })).key,
@@ -46,6 +49,7 @@ export async function startManager(options: { rateLimitPerMinute?: number } = {}
   };
   return {
     base,
+    server,
     services,
     keys,
     logLines,
