@@ -23,6 +23,7 @@ import { jsonBody, rawBodyOf, requestErrors } from './body.js';
 import { requestLogging } from './logging.js';
 import type { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { type OperatorAlarm, operatorAlarm } from './operator-alarm.js';
 import { errorHandler, PROBLEM_BASE, sendProblem } from './problem.js';
 import { rateLimits } from './rate-limit.js';
 
@@ -35,6 +36,8 @@ export interface AppDeps {
   trustProxy?: TrustProxy;
   /** False once shutdown began: /readyz then answers 503. */
   accepting?: () => boolean;
+  /** Remembers failures the operator must fix; default: logged once, held for 30 s. */
+  alarm?: OperatorAlarm;
 }
 
 /** A query parameter given once; twice is a 400 that names it. */
@@ -82,6 +85,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', deps.trustProxy === undefined ? false : deps.trustProxy);
   app.use(requestLogging(logger, metrics));
   const limits = rateLimits(deps.rateLimitPerMinute);
+  const alarm = deps.alarm ?? operatorAlarm(logger);
 
   /** Every route with a credential authenticates exactly once; that also charges the rate limit. */
   const authenticate = async (req: Request, jobUuid?: string): Promise<Principal> => {
@@ -109,12 +113,25 @@ export function createApp(deps: AppDeps): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // Ready: not shutting down, the database answers, this process may write the tables an event
+  // writes, and no failure the operator must fix (disk full, ...) was seen in the last 30 s.
   app.get('/readyz', async (_req, res) => {
     const accepting = deps.accepting?.() ?? true;
     const database = accepting && (await services.db.ping());
-    res
-      .status(database ? 200 : 503)
-      .json({ status: database ? 'ready' : 'unavailable', database, accepting });
+    const writes = database ? await storage.checkWritable(services.db) : undefined;
+    const condition = writes?.ok === false ? writes.error.details.condition : undefined;
+    if (writes?.ok === false && typeof condition === 'string') {
+      alarm.raise(condition, writes.error.message, writes.error.cause);
+    }
+    const problem = alarm.current();
+    const ready = database && writes?.ok === true && !problem;
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'unavailable',
+      accepting,
+      database,
+      writable: writes?.ok === true,
+      ...(problem ? { condition: problem.condition, detail: problem.detail } : {}),
+    });
   });
   app.get('/openapi.json', (req, res) => {
     res.json(openApiDocument(`${req.protocol}://${req.get('host')}`));
@@ -290,6 +307,6 @@ export function createApp(deps: AppDeps): Express {
       new ServiceError('not_found', `No route ${req.method} ${req.path.slice(0, 200)}; see /openapi.json`),
     );
   });
-  app.use(requestErrors, limits.refused, errorHandler(logger));
+  app.use(requestErrors, limits.refused, errorHandler(logger, alarm));
   return app;
 }

@@ -16,7 +16,8 @@ export function addressBudget(address: string | undefined): string {
   const [head = '', tail] = address.split('%')[0]?.split('::') ?? [];
   const left = head === '' ? [] : head.split(':');
   const right = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  const groups =
+    tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
   return `address:${groups
     .slice(0, 4)
     .map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''))
@@ -77,14 +78,16 @@ export function rateLimits(perMinute: number, clock: () => number = Date.now) {
      * (unreadable body, unknown route, malformed parameter) counts against its address too, so
      * refusals are never free; above the limit the refusal becomes the 429.
      */
-    refused(error: unknown, req: Request, _res: Response, next: NextFunction): void {
-      if (charged(req) || !req.res) return next(error);
-      try {
-        charge(req, req.res, addressBudget(req.ip), 'without a valid credential from this address');
-      } catch (limited) {
-        return next(limited);
+    refused(error: unknown, req: Request, res: Response, next: NextFunction): void {
+      let passed = error;
+      if (!charged(req)) {
+        try {
+          charge(req, res, addressBudget(req.ip), 'without a valid credential from this address');
+        } catch (limited) {
+          passed = limited;
+        }
       }
-      next(error);
+      next(passed);
     },
   };
 }

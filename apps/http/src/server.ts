@@ -87,7 +87,10 @@ function capConnections(server: Server, limits: HttpLimits, onRefused: (why: str
   server.prependListener('connection', (socket: Socket) => {
     const address = socket.remoteAddress ?? '';
     const mine = perAddress.get(address) ?? 0;
-    if (open >= limits.maxConnections || (limits.maxConnectionsPerAddress > 0 && mine >= limits.maxConnectionsPerAddress)) {
+    if (
+      open >= limits.maxConnections ||
+      (limits.maxConnectionsPerAddress > 0 && mine >= limits.maxConnectionsPerAddress)
+    ) {
       socket.destroy();
       onRefused(
         open >= limits.maxConnections
@@ -118,7 +121,12 @@ export interface ListenOptions {
  * requests. Rejects with a one-line reason when the port cannot be had (Express 5's app.listen
  * would call back as if listening).
  */
-export function listen(app: Express, port: number, host: string, options: ListenOptions = {}): Promise<Server> {
+export function listen(
+  app: Express,
+  port: number,
+  host: string,
+  options: ListenOptions = {},
+): Promise<Server> {
   const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
   const server = createServer(
     {

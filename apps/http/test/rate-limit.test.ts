@@ -26,7 +26,9 @@ describe('the rate limit, with the socket address as the client address', () => 
       const res = await m.request('GET', '/jobs', { key: null, headers: { authorization } });
       expect(res.status, authorization).toBe(200);
     }
-    expectLimited(await m.request('GET', '/jobs', { key: null, headers: { authorization: `bEaReR ${key}` } }));
+    expectLimited(
+      await m.request('GET', '/jobs', { key: null, headers: { authorization: `bEaReR ${key}` } }),
+    );
     expectLimited(await m.request('GET', '/jobs'));
     expect((await m.request('GET', '/jobs', { key: m.keys.reader })).status).toBe(200);
   });
@@ -43,7 +45,13 @@ describe('the rate limit, with the socket address as the client address', () => 
       await m.request('GET', '/jobs', { key: null, headers: { 'x-forwarded-for': '198.51.100.99' } }),
     );
     // A request refused before authentication (unreadable JSON) counts against the address too.
-    expectLimited(await m.request('POST', '/messages', { key: null, raw: '{', headers: { 'content-type': 'application/json' } }));
+    expectLimited(
+      await m.request('POST', '/messages', {
+        key: null,
+        raw: '{',
+        headers: { 'content-type': 'application/json' },
+      }),
+    );
     expectLimited(await m.request('GET', '/no-such-route', { key: null }));
     // Authenticated callers from the same address are charged to themselves, not to it.
     expect((await m.request('GET', '/jobs', { key: m.keys.agent })).status).toBe(200);

@@ -26,7 +26,10 @@ async function open(base: string) {
       Promise.race([
         closed,
         new Promise<number>((_, reject) =>
-          setTimeout(() => reject(new Error(`still open after ${ms} ms; got ${JSON.stringify(received)}`)), ms),
+          setTimeout(
+            () => reject(new Error(`still open after ${ms} ms; got ${JSON.stringify(received)}`)),
+            ms,
+          ),
         ),
       ]),
     /** Sends one keep-alive GET and waits for its complete answer. */

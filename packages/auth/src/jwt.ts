@@ -226,18 +226,20 @@ function keysWithGrace(url: URL, options: JwtVerifierOptions): JWTVerifyGetKey {
     if (last?.fetchedAt !== uat) last = { fetchedAt: uat, keys: createLocalJWKSet(jwks) };
     return last.keys;
   };
-  const withLastKeys: (keys: JWTVerifyGetKey, ...args: Parameters<JWTVerifyGetKey>) => ReturnType<JWTVerifyGetKey> =
-    async (keys, header, token) => {
-      try {
-        return await keys(header, token);
-      } catch (error) {
-        // A key the last set does not hold may be one the issuer added since: not the token's fault.
-        if (error instanceof errors.JWKSNoMatchingKey) {
-          throw unavailable(options, error, ', and the last keys fetched do not hold the token\'s key');
-        }
-        throw error;
+  const withLastKeys: (
+    keys: JWTVerifyGetKey,
+    ...args: Parameters<JWTVerifyGetKey>
+  ) => ReturnType<JWTVerifyGetKey> = async (keys, header, token) => {
+    try {
+      return await keys(header, token);
+    } catch (error) {
+      // A key the last set does not hold may be one the issuer added since: not the token's fault.
+      if (error instanceof errors.JWKSNoMatchingKey) {
+        throw unavailable(options, error, ", and the last keys fetched do not hold the token's key");
       }
-    };
+      throw error;
+    }
+  };
   return async (header, token) => {
     const grace = Date.now() - failedAt < JWKS_RETRY_MS ? lastKeys() : undefined;
     if (grace) return withLastKeys(grace, header, token);

@@ -248,7 +248,7 @@ describe('a JWKS outage', () => {
   let publicKeys: JWK[];
 
   beforeAll(async () => {
-    publicKeys = (await (await fetch(jwksUrl)).json()).keys as JWK[];
+    publicKeys = ((await (await fetch(jwksUrl)).json()) as { keys: JWK[] }).keys;
   });
 
   /** A JWKS server of the test's own, which the test stops for real. */
@@ -280,10 +280,18 @@ describe('a JWKS outage', () => {
     expect(await graceful(await sign())).toMatchObject({ ok: true, subject: 'user-1' });
     await up.stop();
     await pause(120); // the cached keys are now older than the cache period
-    expect(await graceful(await sign({}, { subject: 'user-2' }))).toMatchObject({ ok: true, subject: 'user-2' });
-    expect(await graceful(await sign({}, { key: ec, alg: 'ES256', kid: 'ec-1' }))).toMatchObject({ ok: true });
+    expect(await graceful(await sign({}, { subject: 'user-2' }))).toMatchObject({
+      ok: true,
+      subject: 'user-2',
+    });
+    expect(await graceful(await sign({}, { key: ec, alg: 'ES256', kid: 'ec-1' }))).toMatchObject({
+      ok: true,
+    });
     // Still a signature check: a forged token is refused, not waved through.
-    expect(await graceful(await sign({}, { key: stranger }))).toMatchObject({ ok: false, code: 'unauthenticated' });
+    expect(await graceful(await sign({}, { key: stranger }))).toMatchObject({
+      ok: false,
+      code: 'unauthenticated',
+    });
     // A key the last set does not hold may be new at the issuer: 503, try again, not 401.
     const unknownKid = await sign({}, { key: stranger, kid: 'rsa-2' });
     await expect(graceful(unknownKid)).rejects.toMatchObject({ code: 'jwks_unavailable' });

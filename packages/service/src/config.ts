@@ -96,7 +96,8 @@ function trustProxy(env: Env): TrustProxy {
 
 /** Timeouts sized for small JSON requests (a 1 MiB body at 35 KB/s still fits), and connection caps. */
 function httpLimits(env: Env): HttpLimits {
-  const seconds = (name: string, fallback: number, max: number) => integer(env, name, fallback, 1, max) * 1000;
+  const seconds = (name: string, fallback: number, max: number) =>
+    integer(env, name, fallback, 1, max) * 1000;
   const limits: HttpLimits = {
     headersTimeoutMs: seconds('PIPELINEJOBS_HEADERS_TIMEOUT', 10, 3600),
     requestTimeoutMs: seconds('PIPELINEJOBS_REQUEST_TIMEOUT', 30, 3600),

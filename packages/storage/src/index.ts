@@ -9,3 +9,4 @@ export * from './nonces.js';
 export * from './open-database.js';
 export * from './pipelines.js';
 export * as tables from './schema.js';
+export * from './writable.js';
