@@ -14,6 +14,7 @@ import {
   rotateJobToken,
   ServiceError,
   type Services,
+  type TrustProxy,
 } from '@pipelinejobs/service';
 import * as storage from '@pipelinejobs/storage';
 import express, { type Express, type Request, type Response } from 'express';
@@ -22,16 +23,21 @@ import { jsonBody, rawBodyOf, requestErrors } from './body.js';
 import { requestLogging } from './logging.js';
 import type { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { type OperatorAlarm, operatorAlarm } from './operator-alarm.js';
 import { errorHandler, PROBLEM_BASE, problemOf, sendProblem } from './problem.js';
-import { rateLimit } from './rate-limit.js';
+import { rateLimits } from './rate-limit.js';
 
 export interface AppDeps {
   services: Services;
   logger: Logger;
   metrics: Metrics;
   rateLimitPerMinute: number;
+  /** Express `trust proxy`: who may say, in X-Forwarded-For, which address the client has. */
+  trustProxy?: TrustProxy;
   /** False once shutdown began: /readyz then answers 503. */
   accepting?: () => boolean;
+  /** Remembers failures the operator must fix; default: logged once, held for 30 s. */
+  alarm?: OperatorAlarm;
 }
 
 /** A query parameter given once; twice is a 400 that names it. */
@@ -80,14 +86,28 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // The client address (req.ip) is the socket's unless a trusted proxy says otherwise.
+  app.set('trust proxy', deps.trustProxy === undefined ? false : deps.trustProxy);
   app.use(requestLogging(logger, metrics));
+  const limits = rateLimits(deps.rateLimitPerMinute);
+  const alarm = deps.alarm ?? operatorAlarm(logger);
 
-  const authenticate = (req: Request, jobUuid?: string): Promise<Principal> =>
-    authenticateRequest(services, {
-      authorization: req.headers.authorization,
-      nonce: single(req, 'x-nonce'),
-      jobUuid,
-    });
+  /** Every route with a credential authenticates exactly once; that also charges the rate limit. */
+  const authenticate = async (req: Request, jobUuid?: string): Promise<Principal> => {
+    let principal: Principal;
+    try {
+      principal = await authenticateRequest(services, {
+        authorization: req.headers.authorization,
+        nonce: single(req, 'x-nonce'),
+        jobUuid,
+      });
+    } catch (error) {
+      limits.address(req);
+      throw error;
+    }
+    limits.principal(req, principal);
+    return principal;
+  };
   const reader = async (req: Request, jobUuid?: string) => {
     const principal = await authenticate(req, jobUuid);
     requireRole(principal, 'read', 'read jobs and pipelines');
@@ -98,12 +118,25 @@ export function createApp(deps: AppDeps): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // Ready: not shutting down, the database answers, this process may write the tables an event
+  // writes, and no failure the operator must fix (disk full, ...) was seen in the last 30 s.
   app.get('/readyz', async (_req, res) => {
     const accepting = deps.accepting?.() ?? true;
     const database = accepting && (await services.db.ping());
-    res
-      .status(database ? 200 : 503)
-      .json({ status: database ? 'ready' : 'unavailable', database, accepting });
+    const writes = database ? await storage.checkWritable(services.db) : undefined;
+    const condition = writes?.ok === false ? writes.error.details.condition : undefined;
+    if (writes?.ok === false && typeof condition === 'string') {
+      alarm.raise(condition, writes.error.message, writes.error.cause);
+    }
+    const problem = alarm.current();
+    const ready = database && writes?.ok === true && !problem;
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'unavailable',
+      accepting,
+      database,
+      writable: writes?.ok === true,
+      ...(problem ? { condition: problem.condition, detail: problem.detail } : {}),
+    });
   });
   app.get('/openapi.json', (req, res) => {
     res.json(openApiDocument(`${req.protocol}://${req.get('host')}`));
@@ -115,7 +148,6 @@ export function createApp(deps: AppDeps): Express {
     res.type('application/schema+json').json(schemas[name]);
   });
 
-  app.use(rateLimit(deps.rateLimitPerMinute));
   app.use(jsonBody(), requestErrors);
 
   const postMessage = async (req: Request, res: Response) => {
@@ -298,6 +330,6 @@ export function createApp(deps: AppDeps): Express {
       new ServiceError('not_found', `No route ${req.method} ${req.path.slice(0, 200)}; see /openapi.json`),
     );
   });
-  app.use(requestErrors, errorHandler(logger));
+  app.use(requestErrors, limits.refused, errorHandler(logger, alarm));
   return app;
 }

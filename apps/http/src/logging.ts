@@ -43,7 +43,8 @@ export function requestLogging(logger: Logger, metrics: Metrics) {
       const route = (req.route?.path as string | undefined) ?? 'unmatched';
       metrics.requests.inc({ method: req.method, route, status: String(res.statusCode) });
       metrics.latency.observe({ route }, seconds);
-      const level = res.statusCode >= 500 ? 'error' : 'info';
+      // A 503 is the database's state, reported (once) by the error handler: not an error per request.
+      const level = res.statusCode === 503 ? 'warn' : res.statusCode >= 500 ? 'error' : 'info';
       // Build the line only when it will be written: at LOG_LEVEL=warn most requests log nothing.
       if (!logger.isLevelEnabled(level)) return;
       logger[level](

@@ -35,9 +35,20 @@ async function main(): Promise<void> {
     logger,
     metrics,
     rateLimitPerMinute: config.rateLimitPerMinute,
+    trustProxy: config.trustProxy,
     accepting: () => accepting,
   });
-  const server = await listen(app, config.port, config.host);
+  let server: Awaited<ReturnType<typeof listen>>;
+  try {
+    server = await listen(app, config.port, config.host, {
+      limits: config.http,
+      onRefused: (why) => logger.warn(`refusing connections: ${why}`),
+    });
+  } catch (error) {
+    // Nothing was served: give the database back before saying why (the catch below exits 1).
+    await services.db.close();
+    throw error;
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ port, host: config.host, database: services.db.kind }, 'PipelineJobs Manager listening');

@@ -310,8 +310,11 @@ export function openApiDocument(serverUrl?: string) {
           operationId: 'ready',
           security: [],
           responses: {
-            '200': { description: 'The database answers' },
-            '503': problem('The database does not answer'),
+            '200': { description: 'Ready: the database answers and this process may write to it' },
+            '503': {
+              description:
+                'Not ready (`{status, accepting, database, writable, condition?, detail?}`): shutting down, the database does not answer or refuses writes, or a failure the operator must fix was seen in the last 30 s',
+            },
           },
         },
       },

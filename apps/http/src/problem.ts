@@ -1,6 +1,7 @@
 import { asServiceError, type ServiceErrorCode } from '@pipelinejobs/service';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
+import type { OperatorAlarm } from './operator-alarm.js';
 
 /** HTTP status and title for every error code; the compiler checks the table is total. */
 const STATUS: Record<ServiceErrorCode, { status: number; title: string }> = {
@@ -68,13 +69,19 @@ export function sendProblem(res: Response, problem: Problem): void {
     });
 }
 
-/** The one error handler: every error becomes an RFC 9457 problem document. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+/**
+ * The one error handler: every error becomes an RFC 9457 problem document. A failure the operator
+ * must fix (a 503 with a `condition`) goes to the alarm, which logs it once, not per request.
+ */
+export function errorHandler(logger: Logger, alarm?: OperatorAlarm): ErrorRequestHandler {
   return (error, req, res, next) => {
     if (res.headersSent) return next(error);
     const failure = asServiceError(error);
     const problem = problemOf(failure.code, failure.message, failure.details);
-    if (problem.status >= 500) {
+    const condition = failure.code === 'unavailable' ? failure.details.condition : undefined;
+    if (typeof condition === 'string' && alarm) {
+      alarm.raise(condition, failure.message, failure.cause ?? failure);
+    } else if (problem.status >= 500) {
       logger.error({ err: failure.cause ?? failure, requestId: res.locals.requestId }, 'request failed');
     }
     if (failure.code === 'unavailable') res.set('Retry-After', '5');

@@ -1,5 +1,7 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { HttpLimits } from '@pipelinejobs/service';
 import type { Express } from 'express';
 import { PROBLEM_BASE } from './problem.js';
 
@@ -53,11 +55,102 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
   );
 }
 
-/** Listens on host:port with the Manager's handling of unreadable requests. */
-export function listen(app: Express, port: number, host: string): Promise<Server> {
+/** Node's defaults (60 s for headers, 300 s for the whole request, no cap) suit no JSON API. */
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1000,
+  maxConnectionsPerAddress: 100,
+};
+
+/** Why the Manager cannot listen, in one line an operator can act on. */
+function listenFailure(error: NodeJS.ErrnoException, port: number, host: string): Error {
+  const where = `port ${port} on ${host}`;
+  const why: Record<string, string> = {
+    EADDRINUSE: `${where} is already in use by another process; stop it or set PORT to a free port`,
+    EACCES: `${where} needs privileges this process does not have; set PORT to 1024 or above`,
+    EADDRNOTAVAIL: `${host} is not an address of this machine; set HOST to one of its addresses (or 0.0.0.0)`,
+  };
+  return new Error(why[error.code ?? ''] ?? `cannot listen on ${where}: ${error.message}`, { cause: error });
+}
+
+/**
+ * Caps connections in total and per client address (the socket's: a proxy in front counts as one
+ * address). A connection over a cap is closed at once, before a byte is read, as Node does for
+ * `maxConnections`; `onRefused` hears about it (the caller throttles what it logs).
+ */
+function capConnections(server: Server, limits: HttpLimits, onRefused: (why: string) => void): void {
+  let open = 0;
+  const perAddress = new Map<string, number>();
+  // Before Node's own listener, so a refused socket never reaches the HTTP parser.
+  server.prependListener('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? '';
+    const mine = perAddress.get(address) ?? 0;
+    if (
+      open >= limits.maxConnections ||
+      (limits.maxConnectionsPerAddress > 0 && mine >= limits.maxConnectionsPerAddress)
+    ) {
+      socket.destroy();
+      onRefused(
+        open >= limits.maxConnections
+          ? `${open} connections are open, the most PIPELINEJOBS_MAX_CONNECTIONS allows`
+          : `${address} has ${mine} connections open, the most PIPELINEJOBS_MAX_CONNECTIONS_PER_ADDRESS allows`,
+      );
+      return;
+    }
+    open += 1;
+    perAddress.set(address, mine + 1);
+    socket.once('close', () => {
+      open -= 1;
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left > 0) perAddress.set(address, left);
+      else perAddress.delete(address);
+    });
+  });
+}
+
+export interface ListenOptions {
+  limits?: HttpLimits;
+  /** A connection was refused for a cap; called at most once a minute. */
+  onRefused?: (why: string) => void;
+}
+
+/**
+ * Listens on host:port with the Manager's timeouts, connection caps and handling of unreadable
+ * requests. Rejects with a one-line reason when the port cannot be had (Express 5's app.listen
+ * would call back as if listening).
+ */
+export function listen(
+  app: Express,
+  port: number,
+  host: string,
+  options: ListenOptions = {},
+): Promise<Server> {
+  const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How often Node checks the two timeouts above (default 30 s, longer than they are).
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    app,
+  );
+  let refusedLoggedAt = Number.NEGATIVE_INFINITY;
+  capConnections(server, limits, (why) => {
+    if (Date.now() - refusedLoggedAt < 60_000) return;
+    refusedLoggedAt = Date.now();
+    options.onRefused?.(why);
+  });
+  server.on('clientError', answerClientError);
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, () => resolve(server));
-    server.once('error', reject);
-    server.on('clientError', answerClientError);
+    const failed = (error: NodeJS.ErrnoException) => reject(listenFailure(error, port, host));
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve(server);
+    });
   });
 }

@@ -2,11 +2,13 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { adminToken } from '@pipelinejobs/auth';
-import { createApiKey, type Services } from '@pipelinejobs/service';
+import { createApiKey, type HttpLimits, type Services, type TrustProxy } from '@pipelinejobs/service';
+import { openDatabase } from '@pipelinejobs/storage';
 import { openTestDatabase } from '../../../test/database.js';
 import { createApp } from '../src/app.js';
 import { createLogger } from '../src/logging.js';
 import { createMetrics } from '../src/metrics.js';
+import { operatorAlarm } from '../src/operator-alarm.js';
 import { listen } from '../src/server.js';
 
 export const SECRET = 'test-secret-for-the-http-suite-0123456789';
@@ -18,8 +20,35 @@ export function fixture<T = Record<string, unknown>>(path: string): T {
 }
 
 /** The real app over a real socket on a real database; logs are captured for the secret checks. */
-export async function startManager(options: { rateLimitPerMinute?: number } = {}) {
-  const { db, cleanup } = await openTestDatabase();
+export async function startManager(
+  options: {
+    rateLimitPerMinute?: number;
+    trustProxy?: TrustProxy;
+    limits?: HttpLimits;
+    /** How long an operator problem keeps /readyz at 503 after it was last seen. */
+    operatorHoldMs?: number;
+    /**
+     * An existing role the Manager connects as instead of the owner: it is granted what the
+     * Manager needs on the test database, so a test can revoke some of it.
+     */
+    databaseRole?: string;
+  } = {},
+) {
+  const opened = await openTestDatabase();
+  let db = opened.db;
+  if (options.databaseRole) {
+    const role = options.databaseRole;
+    await opened.db.sql.unsafe(`grant usage on schema public to ${role};
+      grant select, insert, update, delete on all tables in schema public to ${role};
+      grant usage, select on all sequences in schema public to ${role}`);
+    const asRole = new URL(opened.url);
+    asRole.username = role;
+    db = await openDatabase({ url: asRole.href, poolSize: 5 }, { migrate: false });
+  }
+  const cleanup = async () => {
+    if (db !== opened.db) await db.close();
+    await opened.cleanup();
+  };
   const admin = { secret: SECRET, adminKey: 'admin', lifetimeSeconds: 3600 };
   const services: Services = { db, secret: SECRET, admin, jwt: undefined, clock: () => new Date() };
   const logLines: string[] = [];
@@ -35,8 +64,10 @@ export async function startManager(options: { rateLimitPerMinute?: number } = {}
     logger,
     metrics: createMetrics(),
     rateLimitPerMinute: options.rateLimitPerMinute ?? 1_000_000,
+    trustProxy: options.trustProxy,
+    ...(options.operatorHoldMs === undefined ? {} : { alarm: operatorAlarm(logger, options.operatorHoldMs) }),
   });
-  const server = await listen(app, 0, '127.0.0.1');
+  const server = await listen(app, 0, '127.0.0.1', options.limits ? { limits: options.limits } : {});
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const made = {
     admin: await createApiKey(services, { role: 'admin', label: 'test admin' }),
@@ -55,6 +86,9 @@ export async function startManager(options: { rateLimitPerMinute?: number } = {}
   ) as Record<keyof typeof made, string>;
   return {
     base,
+    server,
+    /** The test database, as its owner. */
+    url: opened.url,
     services,
     keys,
     keyIds,

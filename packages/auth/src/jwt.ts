@@ -1,4 +1,14 @@
-import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  type ExportedJWKSCache,
+  errors,
+  type JWKSCacheInput,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwksCache,
+  jwtVerify,
+} from 'jose';
 import { AuthError } from './auth-error.js';
 import { higherRole, isRole, ROLES, type Role } from './roles.js';
 
@@ -37,7 +47,18 @@ export interface JwtVerifierOptions {
   clockToleranceSeconds?: number;
   /** How long to wait for the JWKS document; default 5000 ms. */
   jwksTimeoutMs?: number;
+  /** How long fetched keys are used before they are fetched again; default 600000 ms (10 min). */
+  jwksCacheMaxAgeMs?: number;
+  /**
+   * While the JWKS cannot be fetched, keep verifying with the last keys fetched until they are this
+   * old; default 86400000 ms (24 h). 0: no grace, an outage refuses every token (503).
+   */
+  jwksMaxStaleMs?: number;
 }
+
+export const DEFAULT_JWKS_MAX_STALE_MS = 86_400_000;
+/** After a failed fetch, the last keys are used without asking the issuer again for this long. */
+const JWKS_RETRY_MS = 30_000;
 
 export type JwtVerification =
   | { ok: true; subject: string; role: Role }
@@ -172,6 +193,68 @@ function refusalFor(error: unknown, options: JwtVerifierOptions): JwtVerificatio
   );
 }
 
+function unavailable(options: JwtVerifierOptions, cause: unknown, why = ''): AuthError {
+  return new AuthError(
+    'jwks_unavailable',
+    `could not load the JWT signing keys from ${options.jwksUrl}${why}`,
+    { cause },
+  );
+}
+
+/**
+ * jose's remote key set, which refetches once its keys are older than the cache period and fails
+ * when that fetch fails, plus a grace: while the issuer cannot be reached, the last keys fetched
+ * keep verifying until they are `jwksMaxStaleMs` old. jose records each successful fetch (time and
+ * keys) in the `jwksCache` object it is given; only this closure can write it. After a failure the
+ * issuer is asked again at most every 30 s, so an outage does not add a fetch timeout to every
+ * request. A key set the issuer did publish always wins: keys it removed stop verifying at once.
+ */
+function keysWithGrace(url: URL, options: JwtVerifierOptions): JWTVerifyGetKey {
+  const cache: Partial<ExportedJWKSCache> = {};
+  const remote = createRemoteJWKSet(url, {
+    timeoutDuration: options.jwksTimeoutMs ?? 5000,
+    ...(options.jwksCacheMaxAgeMs === undefined ? {} : { cacheMaxAge: options.jwksCacheMaxAgeMs }),
+    [jwksCache]: cache as JWKSCacheInput,
+  });
+  const maxStaleMs = options.jwksMaxStaleMs ?? DEFAULT_JWKS_MAX_STALE_MS;
+  let failedAt = Number.NEGATIVE_INFINITY;
+  let last: { fetchedAt: number; keys: JWTVerifyGetKey } | undefined;
+  /** The last keys fetched, while they are young enough to stand in for the issuer. */
+  const lastKeys = (): JWTVerifyGetKey | undefined => {
+    const { uat, jwks } = cache;
+    if (uat === undefined || jwks === undefined || Date.now() - uat > maxStaleMs) return undefined;
+    if (last?.fetchedAt !== uat) last = { fetchedAt: uat, keys: createLocalJWKSet(jwks) };
+    return last.keys;
+  };
+  const withLastKeys: (
+    keys: JWTVerifyGetKey,
+    ...args: Parameters<JWTVerifyGetKey>
+  ) => ReturnType<JWTVerifyGetKey> = async (keys, header, token) => {
+    try {
+      return await keys(header, token);
+    } catch (error) {
+      // A key the last set does not hold may be one the issuer added since: not the token's fault.
+      if (error instanceof errors.JWKSNoMatchingKey) {
+        throw unavailable(options, error, ", and the last keys fetched do not hold the token's key");
+      }
+      throw error;
+    }
+  };
+  return async (header, token) => {
+    const grace = Date.now() - failedAt < JWKS_RETRY_MS ? lastKeys() : undefined;
+    if (grace) return withLastKeys(grace, header, token);
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      if (isTokenKeyError(error)) throw error;
+      failedAt = Date.now();
+      const keys = lastKeys();
+      if (keys) return withLastKeys(keys, header, token);
+      throw unavailable(options, error);
+    }
+  };
+}
+
 /**
  * A verifier for OAuth2 bearer JWTs signed by one issuer whose keys are published at `jwksUrl`
  * (fetched on first use, cached, refetched when a token names an unknown key). Checks signature
@@ -180,18 +263,7 @@ function refusalFor(error: unknown, options: JwtVerifierOptions): JwtVerificatio
  */
 export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   const url = checkedOptions(options);
-  const remote = createRemoteJWKSet(url, { timeoutDuration: options.jwksTimeoutMs ?? 5000 });
-  // Separate "the issuer is down" (a server problem) from "the token names no key we know".
-  const getKey: JWTVerifyGetKey = async (header, token) => {
-    try {
-      return await remote(header, token);
-    } catch (error) {
-      if (isTokenKeyError(error)) throw error;
-      throw new AuthError('jwks_unavailable', `could not load the JWT signing keys from ${options.jwksUrl}`, {
-        cause: error,
-      });
-    }
-  };
+  const getKey = keysWithGrace(url, options);
   const roleClaim = options.roleClaim ?? DEFAULT_ROLE_CLAIM;
   return async (token, now) => {
     let payload: JWTPayload;

@@ -244,6 +244,96 @@ describe('createJwtVerifier', () => {
   });
 });
 
+describe('a JWKS outage', () => {
+  let publicKeys: JWK[];
+
+  beforeAll(async () => {
+    publicKeys = ((await (await fetch(jwksUrl)).json()) as { keys: JWK[] }).keys;
+  });
+
+  /** A JWKS server of the test's own, which the test stops for real. */
+  async function issuer(keys: () => JWK[]) {
+    const own = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: keys() }));
+    });
+    const url = `http://127.0.0.1:${await listen(own)}/jwks.json`;
+    return {
+      url,
+      stop: () =>
+        new Promise<void>((resolve) => {
+          own.close(() => resolve());
+          own.closeAllConnections();
+        }),
+    };
+  }
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('keeps verifying valid tokens with the last keys fetched while the JWKS server is down', async () => {
+    const up = await issuer(() => publicKeys);
+    const graceful = createJwtVerifier({
+      jwksUrl: up.url,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwksCacheMaxAgeMs: 50,
+      jwksMaxStaleMs: 60_000,
+    });
+    expect(await graceful(await sign())).toMatchObject({ ok: true, subject: 'user-1' });
+    await up.stop();
+    await pause(120); // the cached keys are now older than the cache period
+    expect(await graceful(await sign({}, { subject: 'user-2' }))).toMatchObject({
+      ok: true,
+      subject: 'user-2',
+    });
+    expect(await graceful(await sign({}, { key: ec, alg: 'ES256', kid: 'ec-1' }))).toMatchObject({
+      ok: true,
+    });
+    // Still a signature check: a forged token is refused, not waved through.
+    expect(await graceful(await sign({}, { key: stranger }))).toMatchObject({
+      ok: false,
+      code: 'unauthenticated',
+    });
+    // A key the last set does not hold may be new at the issuer: 503, try again, not 401.
+    const unknownKid = await sign({}, { key: stranger, kid: 'rsa-2' });
+    await expect(graceful(unknownKid)).rejects.toMatchObject({ code: 'jwks_unavailable' });
+  });
+
+  it('refuses with jwks_unavailable once the last keys are older than the grace', async () => {
+    const up = await issuer(() => publicKeys);
+    const brief = createJwtVerifier({
+      jwksUrl: up.url,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwksCacheMaxAgeMs: 50,
+      jwksMaxStaleMs: 200,
+    });
+    expect((await brief(await sign())).ok).toBe(true);
+    await up.stop();
+    await pause(100);
+    expect((await brief(await sign())).ok).toBe(true);
+    await pause(200);
+    await expect(brief(await sign())).rejects.toMatchObject({ code: 'jwks_unavailable' });
+  });
+
+  it('uses the keys the issuer publishes when it answers: a removed key stops verifying at once', async () => {
+    let published = publicKeys;
+    const up = await issuer(() => published);
+    try {
+      const rotating = createJwtVerifier({
+        jwksUrl: up.url,
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        jwksCacheMaxAgeMs: 50,
+      });
+      expect((await rotating(await sign())).ok).toBe(true);
+      published = publicKeys.filter((k) => k.kid !== 'rsa-1');
+      await pause(120);
+      expect(await rotating(await sign())).toMatchObject({ ok: false, code: 'unauthenticated' });
+    } finally {
+      await up.stop();
+    }
+  });
+});
+
 describe('roleFromClaims', () => {
   it('takes the highest pipelinejobs: scope and ignores unknown ones', () => {
     expect(roleFromClaims({ scope: 'pipelinejobs:reader pipelinejobs:root pipelinejobs:reporter' })).toEqual({

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { secretWeakness } from '@pipelinejobs/auth';
 
@@ -14,10 +15,26 @@ export interface Config {
   poolSize: number;
   port: number;
   host: string;
-  jwt: { jwksUrl: string; issuer: string; audience: string } | undefined;
+  jwt: { jwksUrl: string; issuer: string; audience: string; jwksMaxStaleMs: number } | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Requests per minute per credential before 429. */
+  /** Requests per minute per principal (and per client address without a valid credential) before 429. */
   rateLimitPerMinute: number;
+  /** Express `trust proxy`: how many proxies, or which proxy addresses, may say who the client is. */
+  trustProxy: TrustProxy;
+  /** Socket limits of the HTTP server. */
+  http: HttpLimits;
+}
+
+/** false: the socket's address is the client's; a number of proxy hops; or the proxies' addresses. */
+export type TrustProxy = false | number | readonly string[];
+
+export interface HttpLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+  /** 0: no cap per address. */
+  maxConnectionsPerAddress: number;
 }
 
 export class ConfigError extends Error {
@@ -42,6 +59,60 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got '${raw}'`);
   }
   return value;
+}
+
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address or subnet Express's `trust proxy` accepts (checked here: Express throws at start). */
+function isProxyAddress(entry: string): boolean {
+  if (NAMED_RANGES.has(entry)) return true;
+  const [address = '', bits, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return version === 4 && isIP(bits) === 4; // a netmask
+  return Number(bits) <= (version === 4 ? 32 : 128);
+}
+
+function trustProxy(env: Env): TrustProxy {
+  const raw = (env.PIPELINEJOBS_TRUST_PROXY ?? '').trim();
+  if (raw === '' || raw === 'false' || raw === '0') return false;
+  if (/^\d+$/.test(raw)) return integer(env, 'PIPELINEJOBS_TRUST_PROXY', 0, 1, 10);
+  if (raw === 'true') {
+    throw new ConfigError(
+      'PIPELINEJOBS_TRUST_PROXY',
+      "'true' would let any client choose its address (X-Forwarded-For); give the number of proxies in front (e.g. 1) or their addresses",
+    );
+  }
+  const entries = raw.split(',').map((e) => e.trim());
+  const bad = entries.find((e) => !isProxyAddress(e));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      'PIPELINEJOBS_TRUST_PROXY',
+      `'${bad}' is not an address, a subnet (10.0.0.0/8) or one of loopback, linklocal, uniquelocal`,
+    );
+  }
+  return entries;
+}
+
+/** Timeouts sized for small JSON requests (a 1 MiB body at 35 KB/s still fits), and connection caps. */
+function httpLimits(env: Env): HttpLimits {
+  const seconds = (name: string, fallback: number, max: number) =>
+    integer(env, name, fallback, 1, max) * 1000;
+  const limits: HttpLimits = {
+    headersTimeoutMs: seconds('PIPELINEJOBS_HEADERS_TIMEOUT', 10, 3600),
+    requestTimeoutMs: seconds('PIPELINEJOBS_REQUEST_TIMEOUT', 30, 3600),
+    keepAliveTimeoutMs: seconds('PIPELINEJOBS_KEEP_ALIVE_TIMEOUT', 5, 3600),
+    maxConnections: integer(env, 'PIPELINEJOBS_MAX_CONNECTIONS', 1000, 1, 1_000_000),
+    maxConnectionsPerAddress: integer(env, 'PIPELINEJOBS_MAX_CONNECTIONS_PER_ADDRESS', 100, 0, 1_000_000),
+  };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new ConfigError(
+      'PIPELINEJOBS_HEADERS_TIMEOUT',
+      'must not be longer than PIPELINEJOBS_REQUEST_TIMEOUT (the headers are part of the request)',
+    );
+  }
+  return limits;
 }
 
 /**
@@ -80,7 +151,12 @@ export function readConfig(env: Env, cwd: string): Config {
     if (!issuer) throw new ConfigError('PIPELINEJOBS_JWT_ISSUER', 'is required with PIPELINEJOBS_JWKS_URL');
     if (!audience)
       throw new ConfigError('PIPELINEJOBS_JWT_AUDIENCE', 'is required with PIPELINEJOBS_JWKS_URL');
-    jwt = { jwksUrl, issuer, audience };
+    jwt = {
+      jwksUrl,
+      issuer,
+      audience,
+      jwksMaxStaleMs: integer(env, 'PIPELINEJOBS_JWKS_MAX_STALE', 86_400, 0, 86_400 * 30) * 1000,
+    };
   }
   const logLevel = (env.LOG_LEVEL || 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) {
@@ -99,5 +175,7 @@ export function readConfig(env: Env, cwd: string): Config {
     jwt,
     logLevel,
     rateLimitPerMinute: integer(env, 'PIPELINEJOBS_RATE_LIMIT', 6000, 1, 10_000_000),
+    trustProxy: trustProxy(env),
+    http: httpLimits(env),
   };
 }

@@ -1,5 +1,5 @@
 import { isAuthError } from '@pipelinejobs/auth';
-import { StorageError, type StorageErrorCode } from '@pipelinejobs/storage';
+import { isDriverError, StorageError, type StorageErrorCode, translateError } from '@pipelinejobs/storage';
 
 /**
  * Every error code an app has to answer. The HTTP app maps each to a status and the CLI to an
@@ -31,6 +31,9 @@ export class ServiceError extends Error {
 /** The one place where package errors become ServiceErrors. */
 export function asServiceError(error: unknown): ServiceError {
   if (error instanceof ServiceError) return error;
+  // A database error that escaped a repository untranslated still says what happened (503 for a
+  // disk the operator must free, not a bare 500).
+  if (!(error instanceof StorageError) && isDriverError(error)) return asServiceError(translateError(error));
   if (error instanceof StorageError) {
     const code = error.code === 'embedded_failed' ? 'unavailable' : error.code;
     return new ServiceError(code, error.message, error.details, { cause: error });

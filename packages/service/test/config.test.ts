@@ -63,7 +63,89 @@ describe('readConfig', () => {
       jwksUrl: 'https://issuer/jwks',
       issuer: 'https://issuer',
       audience: 'pipelinejobs',
+      jwksMaxStaleMs: 86_400_000,
     });
     expect(config.port).toBe(9000);
+  });
+});
+
+describe('readConfig: rate limit, proxies, sockets, JWKS grace', () => {
+  const jwt = {
+    PIPELINEJOBS_JWKS_URL: 'https://issuer/jwks',
+    PIPELINEJOBS_JWT_ISSUER: 'https://issuer',
+    PIPELINEJOBS_JWT_AUDIENCE: 'pipelinejobs',
+  };
+
+  it('defaults to no trusted proxy, timeouts for small JSON requests and connection caps', () => {
+    const config = readConfig({}, '/srv');
+    expect(config.trustProxy).toBe(false);
+    expect(config.http).toEqual({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+      maxConnections: 1000,
+      maxConnectionsPerAddress: 100,
+    });
+  });
+
+  it.each([
+    ['1', 1],
+    ['2', 2],
+    ['false', false],
+    ['0', false],
+    ['loopback', ['loopback']],
+    ['10.0.0.0/8, 192.168.1.7,fd00::/8,loopback', ['10.0.0.0/8', '192.168.1.7', 'fd00::/8', 'loopback']],
+  ])('reads PIPELINEJOBS_TRUST_PROXY=%s', (raw, expected) => {
+    expect(readConfig({ PIPELINEJOBS_TRUST_PROXY: raw }, '/srv').trustProxy).toEqual(expected);
+  });
+
+  it.each(['true', 'yes', '10.0.0.0/33', '300.1.1.1', 'proxy.internal', '11'])(
+    'refuses PIPELINEJOBS_TRUST_PROXY=%s in one line',
+    (raw) => {
+      const e = error({ PIPELINEJOBS_TRUST_PROXY: raw });
+      expect(e.variable).toBe('PIPELINEJOBS_TRUST_PROXY');
+      expect(e.message).not.toContain('\n');
+    },
+  );
+
+  it('reads the socket limits in seconds and counts', () => {
+    const config = readConfig(
+      {
+        PIPELINEJOBS_HEADERS_TIMEOUT: '2',
+        PIPELINEJOBS_REQUEST_TIMEOUT: '4',
+        PIPELINEJOBS_KEEP_ALIVE_TIMEOUT: '65',
+        PIPELINEJOBS_MAX_CONNECTIONS: '50',
+        PIPELINEJOBS_MAX_CONNECTIONS_PER_ADDRESS: '0',
+      },
+      '/srv',
+    );
+    expect(config.http).toEqual({
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 4000,
+      keepAliveTimeoutMs: 65_000,
+      maxConnections: 50,
+      maxConnectionsPerAddress: 0,
+    });
+  });
+
+  it.each([
+    [{ PIPELINEJOBS_HEADERS_TIMEOUT: '0' }, 'PIPELINEJOBS_HEADERS_TIMEOUT'],
+    [{ PIPELINEJOBS_REQUEST_TIMEOUT: 'soon' }, 'PIPELINEJOBS_REQUEST_TIMEOUT'],
+    [
+      { PIPELINEJOBS_HEADERS_TIMEOUT: '60', PIPELINEJOBS_REQUEST_TIMEOUT: '30' },
+      'PIPELINEJOBS_HEADERS_TIMEOUT',
+    ],
+    [{ PIPELINEJOBS_MAX_CONNECTIONS: '0' }, 'PIPELINEJOBS_MAX_CONNECTIONS'],
+    [{ PIPELINEJOBS_MAX_CONNECTIONS_PER_ADDRESS: '-1' }, 'PIPELINEJOBS_MAX_CONNECTIONS_PER_ADDRESS'],
+    [{ ...jwt, PIPELINEJOBS_JWKS_MAX_STALE: 'forever' }, 'PIPELINEJOBS_JWKS_MAX_STALE'],
+  ])('refuses %o naming %s', (env, variable) => {
+    expect(error(env as Record<string, string>).variable).toBe(variable);
+  });
+
+  it('reads PIPELINEJOBS_JWKS_MAX_STALE in seconds; 0 turns the grace off', () => {
+    expect(readConfig({ ...jwt, PIPELINEJOBS_JWKS_MAX_STALE: '3600' }, '/srv').jwt?.jwksMaxStaleMs).toBe(
+      3_600_000,
+    );
+    expect(readConfig({ ...jwt, PIPELINEJOBS_JWKS_MAX_STALE: '0' }, '/srv').jwt?.jwksMaxStaleMs).toBe(0);
   });
 });

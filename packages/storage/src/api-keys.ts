@@ -36,6 +36,32 @@ export async function insertApiKey(
 /** How stale last_used_at may get before a use writes it again (one write per key per minute). */
 const TOUCH_INTERVAL_MS = 60_000;
 
+/**
+ * When this process last tried to write each key's last_used_at, per database. Remembered in
+ * memory so a key is written at most once a minute per process even while the write fails (a
+ * database refusing writes must not turn every authenticated read into a failed write).
+ */
+const touchedAt = new WeakMap<Database, Map<string, number>>();
+
+/** Records a key's use at most once a minute; never fails or delays the request beyond the write. */
+async function touch(db: Database, key: ApiKeyRecord): Promise<void> {
+  const now = Date.now();
+  let touched = touchedAt.get(db);
+  if (!touched) {
+    touched = new Map();
+    touchedAt.set(db, touched);
+  }
+  const last = Math.max(touched.get(key.id) ?? 0, key.lastUsedAt?.getTime() ?? 0);
+  if (now - last <= TOUCH_INTERVAL_MS) return;
+  touched.set(key.id, now);
+  try {
+    await db.sql`update api_keys set last_used_at = date_trunc('milliseconds', now()) where id = ${key.id}`;
+  } catch {
+    // Bookkeeping only: the request goes on. If writes are refused, the request's own writes (or
+    // /readyz) report why; the next try is a minute later.
+  }
+}
+
 interface ApiKeyRow {
   id: string;
   prefix: string;
@@ -50,8 +76,9 @@ interface ApiKeyRow {
 const dateOrNull = (text: string | null): Date | null => (text === null ? null : new Date(text));
 
 /**
- * The key with this hash (revoked ones included: the caller decides), recording its use. On every
- * authenticated request, so plain SQL (a prepared statement) rather than the query builder.
+ * The key with this hash (revoked ones included: the caller decides), recording its use (at most
+ * once a minute, see `touch`). On every authenticated request, so plain SQL (a prepared statement)
+ * rather than the query builder.
  */
 export async function findApiKeyByHash(db: Database, hash: string): Promise<ApiKeyRecord | undefined> {
   const [row] = await translated(
@@ -68,11 +95,7 @@ export async function findApiKeyByHash(db: Database, hash: string): Promise<ApiK
     lastUsedAt: dateOrNull(row.last_used_at),
     revokedAt: dateOrNull(row.revoked_at),
   };
-  if (!key.revokedAt && (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > TOUCH_INTERVAL_MS)) {
-    await translated(
-      () => db.sql`update api_keys set last_used_at = date_trunc('milliseconds', now()) where id = ${key.id}`,
-    );
-  }
+  if (!key.revokedAt) await touch(db, key);
   return key;
 }
 

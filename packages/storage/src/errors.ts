@@ -90,12 +90,65 @@ const BY_SQLSTATE: Readonly<Record<string, readonly [StorageErrorCode, string]>>
   '54001': ['invalid', 'The value cannot be stored as given'],
 };
 
+/**
+ * Failures that are the operator's to fix (privileges, disk, a read-only database or file
+ * system): retrying does not help until someone acts. Each is 'unavailable' with a `condition`
+ * naming it and a detail saying what to do; the apps log each condition once. PostgreSQL reports a
+ * file it cannot write with the errno's SQLSTATE (EACCES and EROFS as 42501, ENOSPC as 53100,
+ * EIO as 58030), so these also cover a data directory or WAL disk that turned read-only or full.
+ */
+const OPERATOR: Readonly<Record<string, readonly [condition: string, detail: string]>> = {
+  '25006': [
+    'read_only',
+    'The database refuses writes: it is read-only (default_transaction_read_only is on, or DATABASE_URL points at a standby); make it writable or point DATABASE_URL at the primary',
+  ],
+  '42501': [
+    'permission_denied',
+    "The database refuses writes: permission denied; grant the Manager's database role its privileges on the tables, and check the data directory's file permissions",
+  ],
+  '53100': ['disk_full', "The database refuses writes: disk full; free space on the database server's disk"],
+  '53000': [
+    'insufficient_resources',
+    'The database is out of a resource (such as open files); see the database server log',
+  ],
+  '53200': ['out_of_memory', 'The database is out of memory; see the database server log'],
+  '53300': [
+    'too_many_connections',
+    'The database refuses connections: too many connections; raise its max_connections or lower PIPELINEJOBS_POOL_SIZE',
+  ],
+  '58030': [
+    'io_error',
+    "The database cannot read or write its files: I/O error; check the database server's disk",
+  ],
+};
+/** The same causes when PostgreSQL reports them under another code (the errno's text stays). */
+const OPERATOR_BY_TEXT: readonly (readonly [RegExp, string])[] = [
+  [/No space left on device/i, '53100'],
+  [/Read-only file system/i, '25006'],
+];
+
+function operatorCondition(code: string, message: string): readonly [string, string] | undefined {
+  const direct = OPERATOR[code];
+  if (direct) return direct;
+  const byText = OPERATOR_BY_TEXT.find(([pattern]) => pattern.test(message));
+  return byText ? OPERATOR[byText[1]] : undefined;
+}
+
 /** The one place where PostgreSQL and driver errors become StorageErrors (the cause is kept). */
 export function translateError(error: unknown): StorageError {
   if (error instanceof StorageError) return error;
   const cause = driverCause(error);
-  const e = (typeof cause === 'object' && cause !== null ? cause : {}) as { code?: string; errno?: string };
+  const e = (typeof cause === 'object' && cause !== null ? cause : {}) as {
+    code?: string;
+    errno?: string;
+    message?: string;
+  };
   const code = e.code ?? e.errno ?? '';
+  const operator = isDriverError(cause) ? operatorCondition(code, String(e.message ?? '')) : undefined;
+  if (operator) {
+    const [condition, detail] = operator;
+    return new StorageError('unavailable', detail, { sqlstate: code, condition }, { cause: error });
+  }
   if (CONNECTION_CODES.has(code) || UNAVAILABLE.test(code)) {
     return new StorageError(
       'unavailable',

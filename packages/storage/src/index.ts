@@ -10,3 +10,4 @@ export * from './open-database.js';
 export * from './pipelines.js';
 export * as tables from './schema.js';
 export * from './server-settings.js';
+export * from './writable.js';
