@@ -14,7 +14,13 @@ import {
   roleAllows,
   rolesAllowing,
 } from '@pipelinejobs/auth';
-import { isPlainObject, jobUuid, normalizeEventName, parseJsonExact, transition } from '@pipelinejobs/core';
+import {
+  isPlainObject,
+  type JsonExactValue,
+  jobUuid,
+  normalizeEventName,
+  transition,
+} from '@pipelinejobs/core';
 import { validateCreateJob, validatePipeline } from '@pipelinejobs/schemas';
 import * as storage from '@pipelinejobs/storage';
 import { asServiceError, ServiceError } from './errors.js';
@@ -75,26 +81,25 @@ export function tokenOf(s: Services, job: { uuid: string; token_version: number 
 }
 
 /**
- * Creates a job, or returns the existing one with the same identity. `rawBody`, when the caller
- * has it, makes the identity exact for numbers JSON.parse cannot tell apart (1.0 vs 1).
+ * Creates a job, or returns the existing one with the same identity. `exact`, the exact view of the
+ * one parse of the request (core's parseJson) when the caller has it, makes the identity exact for
+ * numbers JSON.parse cannot tell apart (1.0 vs 1); the stored document is the plain view of that parse.
  */
 export async function createJob(
   s: Services,
   principal: Principal,
   body: unknown,
-  options: { rawBody?: string } = {},
+  options: { exact?: JsonExactValue | undefined } = {},
 ) {
   requireRole(principal, 'create', 'create jobs');
   const checked = validateCreateJob(body);
   if (!checked.ok) invalid('The job is not valid', checked.issues);
   const input = checked.value;
-  let uuid: string | undefined;
-  if (options.rawBody !== undefined) {
-    const exact = parseJsonExact(options.rawBody);
-    if (isPlainObject(exact)) {
-      uuid = jobUuid({ pipeline_uuid: exact.pipeline_uuid, child_of: exact.child_of, data: exact.data });
-    }
-  }
+  // Only data can hold numbers; the uuids come from the validated input.
+  const exact = isPlainObject(options.exact) ? options.exact : undefined;
+  const uuid = exact
+    ? jobUuid({ pipeline_uuid: input.pipeline_uuid, child_of: input.child_of, data: exact.data })
+    : undefined;
   const { job, created } = await storage.createJob(s.db, input as storage.CreateJobInput, { uuid });
   return { job, created, token: tokenOf(s, job) };
 }
