@@ -106,8 +106,8 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 async function alteredValues(
   sql: EmbeddedDb['services']['db']['sql'],
   accepted: Accepted[],
-): Promise<string[]> {
-  const found: string[] = [];
+): Promise<{ request: FuzzRequest; change: string }[]> {
+  const found: { request: FuzzRequest; change: string }[] = [];
   for (const { request, res } of accepted) {
     const body = toHttp(request, ctx).body;
     if (body === undefined) continue;
@@ -139,8 +139,9 @@ async function alteredValues(
     );
     const storedValue = stored ? readExact(stored.data) : undefined;
     const changed = expected && storedValue ? alterations(expected, storedValue) : [];
-    for (const change of [...repeated, ...changed])
-      found.push(`${request.route} (${stored?.source ?? '-'}) ${change}`);
+    for (const change of [...repeated, ...changed]) {
+      found.push({ request, change: `(${stored?.source ?? '-'}) ${change}` });
+    }
   }
   return found;
 }
