@@ -3,7 +3,7 @@ import { ServiceError } from '@pipelinejobs/service';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { bodyText } from './body-text.js';
 
-/** Bodies above this are refused with 413 (DESIGN.md §5). */
+/** Bodies above this (after decompression) are refused with 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 /** The exact view of each body's one parse (1.0 apart from 1), for the job identity. */
@@ -17,17 +17,23 @@ const LENIENT_TYPE = /^(text\/plain|application\/x-www-form-urlencoded)\b/i;
 /** JSON whitespace only: the same as no body. */
 const BLANK = /^[ \t\n\r]*$/;
 
+/** A Content-Type that says the body is something other than JSON text. */
+const declaresOther = (contentType: string): boolean =>
+  contentType !== '' && !JSON_TYPE.test(contentType) && !LENIENT_TYPE.test(contentType);
+
+const sendJson = (contentType: string) =>
+  new ServiceError(
+    'unsupported_media_type',
+    `Send JSON with Content-Type: application/json (got ${contentType.slice(0, 100)})`,
+  );
+
 /** Why the JSON of a body was refused, as the problem to answer. Never echoes the body. */
 function jsonRefusal(error: unknown, contentType: string): ServiceError {
-  if (!(error instanceof JsonInputError))
+  if (!(error instanceof JsonInputError)) {
     return new ServiceError('internal', 'The body could not be parsed', {}, { cause: error });
+  }
   if (error.code === 'syntax') {
-    if (!JSON_TYPE.test(contentType) && !LENIENT_TYPE.test(contentType) && contentType !== '') {
-      return new ServiceError(
-        'unsupported_media_type',
-        `Send JSON with Content-Type: application/json (got ${contentType.slice(0, 100)})`,
-      );
-    }
+    if (declaresOther(contentType)) return sendJson(contentType);
     return new ServiceError('invalid', `The body is not valid JSON: ${error.message}`);
   }
   if (error.code === 'too_deep') return new ServiceError('invalid', error.message, { errors: error.issues });
@@ -54,7 +60,9 @@ export function jsonBody() {
       try {
         text = bodyText(bytes, type);
       } catch (error) {
-        return next(error);
+        // Bytes that are not text under a type that is not JSON (an image...): say what to send.
+        const unreadable = error instanceof ServiceError && error.code === 'invalid' && declaresOther(type);
+        return next(unreadable ? sendJson(type) : error);
       }
       if (BLANK.test(text)) return next();
       try {

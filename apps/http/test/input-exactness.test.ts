@@ -303,3 +303,30 @@ describe('encodings', () => {
     expect(notes).toEqual([note, note, note]);
   });
 });
+
+describe('other bodies', () => {
+  it('refuses nesting deeper than the one JSON depth limit (512), naming where', async () => {
+    const j = await createJob();
+    const deep = `${'['.repeat(600)}${']'.repeat(600)}`;
+    const res = await send(`/messages?uuid=${j.uuid}&event=update&token=${j.token}`, `{"deep":${deep}}`, {
+      key: m.keys.reporter,
+    });
+    expect(res.status).toBe(400);
+    expect(res.json.detail).toContain('512 levels');
+    const ok = await send(
+      `/messages?uuid=${j.uuid}&event=update&token=${j.token}`,
+      `{"deep":${'['.repeat(500)}${']'.repeat(500)}}`,
+      { key: m.keys.reporter },
+    );
+    expect(ok.status).toBe(200);
+  });
+
+  it('answers 415, not 400, for bytes that are not text under a type that is not JSON', async () => {
+    const res = await send('/messages', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff]), {
+      key: m.keys.reporter,
+      contentType: 'image/png',
+    });
+    expect(res.status).toBe(415);
+    expect(res.json.detail).toContain('application/json');
+  });
+});
