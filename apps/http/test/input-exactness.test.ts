@@ -321,6 +321,16 @@ describe('other bodies', () => {
     expect(ok.status).toBe(200);
   });
 
+  it('applies the 1 MiB limit to the inflated body, so a small gzip bomb is a 413', async () => {
+    const bomb = gzipSync(Buffer.from(`{"x":"${'a'.repeat(2 * 1024 * 1024)}"}`));
+    expect(bomb.length).toBeLessThan(10_000);
+    const res = await send('/messages', bomb, {
+      key: m.keys.reporter,
+      headers: { 'content-encoding': 'gzip' },
+    });
+    expect(res.status).toBe(413);
+  });
+
   it('answers 415, not 400, for bytes that are not text under a type that is not JSON', async () => {
     const res = await send('/messages', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff]), {
       key: m.keys.reporter,

@@ -105,6 +105,13 @@ describe('parseJson: duplicate keys', () => {
     });
   });
 
+  it('cuts a long key short in its message, not in its pointer', () => {
+    const key = 'k'.repeat(1000);
+    const [issue] = refusal(`{"${key}": 1, "${key}": 2}`).issues;
+    expect(issue?.path).toBe(`/${key}`);
+    expect(issue?.message.length).toBeLessThan(300);
+  });
+
   it('never puts a value in its messages', () => {
     const error = refusal('{"token": "0123456789abcdef", "token": "fedcba9876543210"}');
     expect(error.message).not.toMatch(/0123|fedc/);
@@ -158,6 +165,28 @@ describe('parseJson: numbers', () => {
     expect(error.issues[0]?.path).toBe('/n');
     expect(error.issues[0]?.message).toContain(reason);
     expect(error.message).not.toContain(literal);
+  });
+
+  it('keeps every integer it accepts digit for digit, and refuses only those it would change', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 25n), max: 10n ** 25n }), (n) => {
+        const literal = n.toString();
+        const writesBack = String(Number(literal)) === literal;
+        if (writesBack) expect(String(parseJsonExact(literal))).toBe(literal);
+        else expect(refusal(literal).code).toBe('inexact');
+        if (n >= -(2n ** 53n - 1n) && n <= 2n ** 53n - 1n) expect(writesBack).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('accepts every finite double as JSON.stringify writes it, with its value', () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (x) => {
+        expect(Number(parseJsonExact(JSON.stringify(x)))).toBe(x === 0 ? 0 : x);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('names every offending value, not just the first', () => {

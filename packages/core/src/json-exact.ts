@@ -10,12 +10,13 @@ import { jsonPointer } from './json-pointer.js';
  * Refused, so that what is stored is what was sent:
  * - a key given twice in one object (JSON.parse keeps the last silently): `inexact`, naming its pointer;
  * - a number a 64-bit float cannot hold: `inexact`, naming its pointer. The rule: every number must be an
- *   IEEE double without becoming infinite (1e400), or zero from a non-zero literal (1e-400); an integer
- *   literal (no fraction, no exponent) must be read back as the same digits, so it must lie within
- *   ±(2^53−1), or be one of the larger integers a double holds exactly and JavaScript writes back digit
- *   for digit (100000000000000000000, as JSON.stringify writes 1e20); 12345678901234567890 or
- *   9007199254740993 are refused. A literal with a fraction or exponent is a float and, as in every JSON
- *   parser, means the nearest double (0.1, 3.14159265358979323846); -0.0 is accepted and is zero.
+ *   IEEE double without becoming infinite (1e400), or zero from a non-zero literal (1e-400). An integer
+ *   literal (no fraction, no exponent) must read back as the very digits sent: within ±(2^53−1) it always
+ *   does; beyond, only when JavaScript writes the nearest double back as the same digits (as JSON.stringify
+ *   writes 1e20: 100000000000000000000), so that what is stored and read back is what was sent, and
+ *   every JSON.stringify output is accepted. 12345678901234567890 or 9007199254740993 are refused. A
+ *   literal with a fraction or exponent is a float and, as in every JSON parser, means the nearest double
+ *   (0.1, 3.14159265358979323846); -0.0 is accepted and is zero.
  * - nesting deeper than MAX_JSON_DEPTH: `too_deep`.
  * Every `inexact` value of the text is reported (up to a cap), not just the first.
  */
@@ -113,8 +114,9 @@ function found(text: string, pos: number): string {
   return `unexpected ${JSON.stringify(text[pos])}`;
 }
 
-/** `/a/b` for a pointer, and a name for the whole document. */
-const where = (pointer: string): string => (pointer === '' ? 'The document' : pointer);
+/** `/a/b` for a pointer (cut short in messages: a key may be long), and a name for the whole document. */
+const where = (pointer: string): string =>
+  pointer === '' ? 'The document' : pointer.length > 200 ? `${pointer.slice(0, 200)}…` : pointer;
 
 function defineMember(object: object, key: string, value: unknown): void {
   // defineProperty, like JSON.parse, so a "__proto__" key is data and not the prototype.

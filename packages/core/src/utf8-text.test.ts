@@ -4,6 +4,19 @@ import { decodeUtf8, firstInvalidUtf8, firstNonAscii } from './utf8-text.js';
 
 const bytes = (...values: number[]) => Uint8Array.from(values);
 
+/** Random bytes, valid UTF-8, and valid UTF-8 with one byte changed. */
+const bytesToTry = fc.oneof(
+  fc.uint8Array({ maxLength: 40 }),
+  fc.string({ unit: 'binary', maxLength: 20 }).map((s) => new TextEncoder().encode(s)),
+  fc
+    .tuple(fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }), fc.nat(), fc.nat({ max: 255 }))
+    .map(([s, at, byte]) => {
+      const encoded = new TextEncoder().encode(s);
+      encoded[at % encoded.length] = byte;
+      return encoded;
+    }),
+);
+
 describe('decodeUtf8', () => {
   it('decodes valid UTF-8, astral characters included', () => {
     expect(decodeUtf8(new TextEncoder().encode('{"é": "😀中"}'))).toEqual({
@@ -34,7 +47,7 @@ describe('decodeUtf8', () => {
 
   it('agrees with TextDecoder on what is valid, for any bytes', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 40 }), (input) => {
+      fc.property(bytesToTry, (input) => {
         let valid = true;
         try {
           new TextDecoder('utf-8', { fatal: true }).decode(input);
