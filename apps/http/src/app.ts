@@ -19,7 +19,7 @@ import {
 import * as storage from '@pipelinejobs/storage';
 import express, { type Express, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { jsonBody, rawBodyOf, requestErrors } from './body.js';
+import { exactBodyOf, jsonBody, requestErrors } from './body.js';
 import { requestLogging } from './logging.js';
 import type { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
@@ -210,7 +210,7 @@ export function createApp(deps: AppDeps): Express {
   app.post('/jobs', async (req, res) => {
     const principal = await authenticate(req);
     const { job, created, token, tokenWithheld } = await createJob(services, principal, req.body, {
-      rawBody: rawBodyOf(req),
+      exact: exactBodyOf(req),
     });
     res
       .status(created ? 201 : 200)

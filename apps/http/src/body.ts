@@ -1,77 +1,77 @@
-import { parseJsonExact } from '@pipelinejobs/core';
+import { type JsonExactValue, JsonInputError, parseJson } from '@pipelinejobs/core';
 import { ServiceError } from '@pipelinejobs/service';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { bodyText } from './body-text.js';
 
-/** Bodies above this are refused with 413 (DESIGN.md §5). */
+/** Bodies above this (after decompression) are refused with 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
-/** Deeper JSON is refused with 400: no legitimate event nests this far. */
-export const MAX_DEPTH = 64;
 
-/** The body text as received, for the exact job identity (1.0 vs 1). */
-const rawBodies = new WeakMap<Request, string>();
-export const rawBodyOf = (req: Request): string | undefined => rawBodies.get(req);
+/** The exact view of each body's one parse (1.0 apart from 1), for the job identity. */
+const exactBodies = new WeakMap<Request, JsonExactValue>();
+export const exactBodyOf = (req: Request): JsonExactValue | undefined => exactBodies.get(req);
 
-/** Where the JSON goes wrong, naming one character at most (never echoing the body, which may hold a token). */
-function jsonProblem(raw: string): string {
-  try {
-    parseJsonExact(raw);
-    return 'unparseable';
-  } catch (error) {
-    return (error as Error).message;
+const JSON_TYPE = /^application\/([\w.-]+\+)?json\b/i;
+/** What the original's callers send JSON as: `curl --data` sends form-encoding, some platforms text/plain. */
+const LENIENT_TYPE = /^(text\/plain|application\/x-www-form-urlencoded)\b/i;
+
+/** JSON whitespace only: the same as no body. */
+const BLANK = /^[ \t\n\r]*$/;
+
+/** A Content-Type that says the body is something other than JSON text. */
+const declaresOther = (contentType: string): boolean =>
+  contentType !== '' && !JSON_TYPE.test(contentType) && !LENIENT_TYPE.test(contentType);
+
+const sendJson = (contentType: string) =>
+  new ServiceError(
+    'unsupported_media_type',
+    `Send JSON with Content-Type: application/json (got ${contentType.slice(0, 100)})`,
+  );
+
+/** Why the JSON of a body was refused, as the problem to answer. Never echoes the body. */
+function jsonRefusal(error: unknown, contentType: string): ServiceError {
+  if (!(error instanceof JsonInputError)) {
+    return new ServiceError('internal', 'The body could not be parsed', {}, { cause: error });
   }
-}
-
-function depthExceeds(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [current, depth] = stack.pop() as [unknown, number];
-    if (current === null || typeof current !== 'object') continue;
-    if (depth >= limit) return true;
-    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  if (error.code === 'syntax') {
+    if (declaresOther(contentType)) return sendJson(contentType);
+    return new ServiceError('invalid', `The body is not valid JSON: ${error.message}`);
   }
-  return false;
+  if (error.code === 'too_deep') return new ServiceError('invalid', error.message, { errors: error.issues });
+  return new ServiceError('invalid', `${error.message}. Nothing was written`, { errors: error.issues });
 }
 
 /**
- * Reads a JSON body: `application/json` and `+json` types, and, for the original's callers
- * (`curl --data` sends form-encoding, some platforms text/plain), any body that is JSON text.
- * Empty bodies are fine (URL-parameter events). Everything else is a 415 that says what to send.
+ * Reads a JSON body: `application/json` and `+json` types, and, for the original's callers, any body
+ * that is JSON text. The bytes are decoded as strict UTF-8 (body-text.ts) and parsed once, strictly
+ * and exactly (core's parseJson): `req.body` is the plain value, `exactBodyOf(req)` the exact one.
+ * Empty bodies are fine (URL-parameter events). A body that is not JSON is a 415 that says what to send.
  */
 export function jsonBody() {
-  const text = express.text({ type: () => true, limit: BODY_LIMIT_BYTES, defaultCharset: 'utf-8' });
+  // Raw bytes, inflated per Content-Encoding (gzip, deflate, br) and limited before they are decoded.
+  const raw = express.raw({ type: () => true, limit: BODY_LIMIT_BYTES });
   return [
-    text,
+    raw,
     (req: Request, _res: Response, next: NextFunction) => {
-      const raw = typeof req.body === 'string' ? req.body : '';
-      if (raw.trim() === '') {
-        req.body = undefined;
-        return next();
-      }
+      const bytes: unknown = req.body;
+      req.body = undefined;
+      if (!Buffer.isBuffer(bytes) || bytes.length === 0) return next();
       const type = req.headers['content-type'] ?? '';
-      const declaredJson = /^application\/([\w.-]+\+)?json\b/i.test(type);
-      let parsed: unknown;
+      let text: string;
       try {
-        parsed = JSON.parse(raw);
-      } catch {
-        if (
-          !declaredJson &&
-          !/^(text\/plain|application\/x-www-form-urlencoded)\b/i.test(type) &&
-          type !== ''
-        ) {
-          return next(
-            new ServiceError(
-              'unsupported_media_type',
-              `Send JSON with Content-Type: application/json (got ${type})`,
-            ),
-          );
-        }
-        return next(new ServiceError('invalid', `The body is not valid JSON: ${jsonProblem(raw)}`));
+        text = bodyText(bytes, type);
+      } catch (error) {
+        // Bytes that are not text under a type that is not JSON (an image...): say what to send.
+        const unreadable = error instanceof ServiceError && error.code === 'invalid' && declaresOther(type);
+        return next(unreadable ? sendJson(type) : error);
       }
-      if (depthExceeds(parsed, MAX_DEPTH)) {
-        return next(new ServiceError('invalid', `The JSON body nests deeper than ${MAX_DEPTH} levels`));
+      if (BLANK.test(text)) return next();
+      try {
+        const { value, exact } = parseJson(text);
+        exactBodies.set(req, exact);
+        req.body = value;
+      } catch (error) {
+        return next(jsonRefusal(error, type));
       }
-      rawBodies.set(req, raw);
-      req.body = parsed;
       next();
     },
   ];
@@ -79,7 +79,7 @@ export function jsonBody() {
 
 /**
  * Turns the framework's own errors into problems: the router's malformed percent-escapes in a
- * path, and body-parser's size, charset, Content-Encoding (unknown, or a body that does not
+ * path, and body-parser's size, Content-Encoding (unknown, or a body that does not
  * inflate) and bodies cut short. Any other 4xx they raise is a 400; none of them is a 5xx.
  */
 export function requestErrors(error: unknown, req: Request, _res: Response, next: NextFunction) {
@@ -91,9 +91,6 @@ export function requestErrors(error: unknown, req: Request, _res: Response, next
   }
   if (type === 'entity.too.large' || status === 413) {
     return next(new ServiceError('too_large', `The body is larger than ${BODY_LIMIT_BYTES} bytes (1 MiB)`));
-  }
-  if (type === 'charset.unsupported') {
-    return next(new ServiceError('unsupported_media_type', 'Send the body as UTF-8 JSON'));
   }
   if (type === 'encoding.unsupported' || status === 415) {
     const encoding = String(req.headers['content-encoding'] ?? '').slice(0, 40);

@@ -19,9 +19,9 @@ import {
   isEventName,
   isPlainObject,
   isReservedEvent,
+  type JsonExactValue,
   jobUuid,
   normalizeEventName,
-  parseJsonExact,
   transition,
 } from '@pipelinejobs/core';
 import { validateCreateJob, validatePipeline } from '@pipelinejobs/schemas';
@@ -101,27 +101,26 @@ const TOKEN_WITHHELD =
 /**
  * Creates a job, or returns the existing one with the same identity. Its token goes to whoever
  * created it (201), and again on a re-create (200) only to that same principal or an admin;
- * anyone else gets the job with `token_withheld` saying how to obtain the token. `rawBody`, when
- * the caller has it, makes the identity exact for numbers JSON.parse cannot tell apart (1.0 vs 1).
+ * anyone else gets the job with `token_withheld` saying how to obtain the token. `exact`, the
+ * exact view of the one parse of the request (core's parseJson) when the caller has it, makes the
+ * identity exact for numbers JSON.parse cannot tell apart (1.0 vs 1); the stored document is the
+ * plain view of that parse.
  */
 export async function createJob(
   s: Services,
   principal: Principal,
   body: unknown,
-  options: { rawBody?: string } = {},
+  options: { exact?: JsonExactValue | undefined } = {},
 ) {
   requireRole(principal, 'create', 'create jobs');
   const checked = validateCreateJob(body);
   if (!checked.ok) invalid('The job is not valid', checked.issues);
   const input = lowerCaseJobUuids(checked.value);
-  let uuid: string | undefined;
-  if (options.rawBody !== undefined) {
-    const exact = parseJsonExact(options.rawBody);
-    if (isPlainObject(exact)) {
-      const fields = lowerCaseJobUuids(exact);
-      uuid = jobUuid({ pipeline_uuid: fields.pipeline_uuid, child_of: fields.child_of, data: fields.data });
-    }
-  }
+  // Only data can hold numbers; the uuids come from the validated (lower-cased) input.
+  const exact = isPlainObject(options.exact) ? options.exact : undefined;
+  const uuid = exact
+    ? jobUuid({ pipeline_uuid: input.pipeline_uuid, child_of: input.child_of, data: exact.data })
+    : undefined;
   const { job, created } = await storage.createJob(s.db, input as storage.CreateJobInput, {
     uuid,
     creator: actorOf(principal),

@@ -204,6 +204,57 @@ const specialBody: fc.Arbitrary<BodySpec> = fc.oneof(
   },
 );
 
+/**
+ * Number literals that JSON.parse would change (infinite, rounded, zero from non-zero) or that sit
+ * at the edge of what a double holds exactly; each must be stored as sent or refused.
+ */
+export const ODD_NUMBERS = [
+  '1e400',
+  '-1e400',
+  '1e-400',
+  '-2e-324',
+  '12345678901234567890',
+  '9007199254740993',
+  '-9007199254740993',
+  '1152921504606846976',
+  '9007199254740991',
+  '9007199254740992',
+  '100000000000000000000',
+  '1000000000000000000000',
+  '1e21',
+  '5e-324',
+  '1.7976931348623157e308',
+  '1.8e308',
+  '-0.0',
+  '-0',
+  '1.0',
+  '0.1',
+  '3.14159265358979323846',
+  '0e400',
+  '1E2',
+];
+
+/** JSON text (not values: JSON.stringify cannot write these) holding odd numbers or a repeated key. */
+const oddValueText: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(...ODD_NUMBERS),
+  fc.array(fc.constantFrom(...ODD_NUMBERS), { minLength: 1, maxLength: 3 }).map((ns) => `[${ns.join(',')}]`),
+  fc
+    .tuple(fc.constantFrom(...ODD_NUMBERS), fc.constantFrom(...ODD_NUMBERS))
+    .map(([a, b]) => `{"a":${a},"b":{"c":${b}}}`),
+  fc.constantFrom(
+    '{"k":1,"k":2}',
+    '{"k":{"x":1,"x":1}}',
+    '[{"id":1,"id":1}]',
+    '{"__proto__":1,"__proto__":2}',
+  ),
+);
+
+/** A byte that cannot stand where it is in UTF-8: a lone continuation, a Latin-1 letter, an invalid lead. */
+const nonUtf8Byte = fc.oneof(
+  fc.integer({ min: 0x80, max: 0xbf }),
+  fc.constantFrom(0xe9, 0xfc, 0xc0, 0xc1, 0xf5, 0xff),
+);
+
 function bodyOf(documents: fc.Arbitrary<unknown>): fc.Arbitrary<BodySpec | undefined> {
   return fc.oneof(
     { weight: 8, arbitrary: documents.map((value): BodySpec => ({ kind: 'json', value })) },
@@ -226,6 +277,10 @@ const CONTENT_TYPES = [
   'application/json; charset=latin1',
   'application/json; charset=utf-16',
   'application/json; charset=bogus',
+  'application/json; charset=iso-8859-1',
+  'application/json; charset=us-ascii',
+  'application/json; charset="UTF-8"',
+  'text/plain; charset=utf-8',
   'image/png',
   '*/*',
   ';;',
@@ -405,9 +460,65 @@ export function fuzzRequest(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
     })
     .map(({ path, query, body }) => ({ route: 'messages', method: 'POST', path: path + query, body }));
 
+  // Events and jobs whose text holds odd numbers, repeated keys or bytes that are not UTF-8.
+  const text = (t: string): BodySpec => ({ kind: 'text', text: t });
+  const oddMessages = fc
+    .record({
+      j: job,
+      t: token,
+      name: eventName,
+      value: oddValueText,
+      byte: nonUtf8Byte,
+      pick: fc.nat({ max: 5 }),
+    })
+    .map(({ j, t, name, value, byte, pick }) => {
+      const event = (rest: string) =>
+        `{"uuid":"${j.uuid}","name":${JSON.stringify(name)},"token":"${t}"${rest}}`;
+      const bodies: [string, BodySpec][] = [
+        ['/messages', text(event(`,"data":{"n":${value}}`))],
+        [`/messages?uuid=${j.uuid}&event=update&token=${j.token}`, text(`{"n":${value},"m":${value}}`)],
+        [
+          '/messages',
+          text(`{"uuid":"${j.uuid}","name":"update","name":${JSON.stringify(name)},"token":"${j.token}"}`),
+        ],
+        ['/messages', text(`{"uuid":"${j.uuid}","name":"update","token":"${t}","token":"${j.token}"}`)],
+        [
+          `/actors/v2/x/messages?uuid=${j.uuid}&status=RUNNING&token=${j.token}`,
+          text(`{"id":"6874237679603805720-242ac11b-0001-007","status":"RUNNING","nodeCount":${value}}`),
+        ],
+        [
+          '/messages',
+          {
+            kind: 'bytes',
+            bytes: [...Buffer.from(event(',"data":{"note":"caf')), byte, ...Buffer.from('"}')],
+          },
+        ],
+      ];
+      const [path, body] = bodies[pick] as [string, BodySpec];
+      return { route: 'messages', method: 'POST', path, body };
+    });
+
   const createJob = fc
     .record({ n: fc.nat({ max: 1_000_000 }) })
-    .chain(({ n }) => bodyOf(mutated({ ...jobBody('fuzz', n), pipeline_uuid: ctx.pipelineUuid })))
+    .chain(({ n }) =>
+      fc.oneof(
+        { weight: 5, arbitrary: bodyOf(mutated({ ...jobBody('fuzz', n), pipeline_uuid: ctx.pipelineUuid })) },
+        {
+          weight: 2,
+          arbitrary: fc
+            .tuple(oddValueText, nonUtf8Byte, fc.nat({ max: 2 }))
+            .map(([value, byte, pick]): BodySpec => {
+              const head = `{"pipeline_uuid":"${ctx.pipelineUuid}","child_of":[],"data":{"fuzz":${n},`;
+              if (pick === 0) return text(`${head}"n":${value}}}`);
+              if (pick === 1) return text(`${head}"n":1},"data":{"n":2}}`);
+              return {
+                kind: 'bytes',
+                bytes: [...Buffer.from(`${head}"note":"`), byte, ...Buffer.from('"}}')],
+              };
+            }),
+        },
+      ),
+    )
     .map((body) => ({ route: 'jobs.create', method: 'POST', path: '/jobs', body }));
 
   const createPipeline = bodyOf(mutated(PIPELINE)).map((body) => ({
@@ -556,6 +667,7 @@ export function fuzzRequest(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
     .tuple(
       fc.oneof<fc.WeightedArbitrary<Route>[]>(
         { weight: 10, arbitrary: messages },
+        { weight: 3, arbitrary: oddMessages },
         { weight: 3, arbitrary: createJob },
         { weight: 2, arbitrary: createPipeline },
         { weight: 3, arbitrary: listJobs },

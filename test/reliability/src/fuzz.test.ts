@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED, sizes } from './config.js';
 import { type EmbeddedDb, type Keys, startEmbeddedDb } from './embedded-db.js';
 import { is2xx, problemIssue } from './events.js';
+import { alterations, type Exact, member, readExact } from './exact-oracle.js';
 import { createJob, PIPELINE_UUID, registerPipeline } from './fixtures.js';
 import {
   describe as describeRequest,
@@ -24,8 +25,8 @@ import { diff, type Explained, nothingExplained, snapshot, unexplained } from '.
 /**
  * Generated requests (fast-check) against every route: mutated fixtures, random JSON, bad JSON,
  * huge and deeply nested bodies, odd content types, parameters, headers and credentials. No 5xx,
- * every error a valid problem document, and nothing in the database changes that an accepted
- * request does not explain.
+ * every error a valid problem document, nothing in the database changes that an accepted
+ * request does not explain, and no accepted value is stored other than as sent (exact-oracle.ts).
  */
 let db: EmbeddedDb;
 let keys: Keys;
@@ -94,6 +95,62 @@ function explain(request: FuzzRequest, res: HttpResponse, explained: Explained):
   }
 }
 
+/** What the server reads of a body: strict UTF-8 with a leading byte order mark dropped. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Where accepted requests were stored other than as sent: each created job's data, and each new
+ * event's data (the body's `data` for a JSON event, the body itself for URL parameters and Agave;
+ * Tapis notifications are reshaped, so they are left out).
+ */
+async function alteredValues(
+  sql: EmbeddedDb['services']['db']['sql'],
+  accepted: Accepted[],
+): Promise<{ request: FuzzRequest; change: string }[]> {
+  const found: { request: FuzzRequest; change: string }[] = [];
+  for (const { request, res } of accepted) {
+    const body = toHttp(request, ctx).body;
+    if (body === undefined) continue;
+    let text: string;
+    try {
+      text = strictUtf8.decode(Buffer.from(body));
+    } catch {
+      found.push({ request, change: `a body that is not UTF-8 was accepted (${res.status})` });
+      continue;
+    }
+    const sent = readExact(text);
+    if (sent === undefined) continue;
+    const answer = res.json as { uuid?: string; event?: { uuid?: string } } | undefined;
+    let stored: { data: string; source: string } | undefined;
+    let expected: Exact | undefined;
+    if (request.route === 'jobs.create' && res.status === 201 && answer?.uuid) {
+      [stored] = await sql<{ data: string; source: string }[]>`
+        select data::text as data, 'create' as source from jobs where uuid = ${answer.uuid}`;
+      expected = member(sent, 'data');
+    } else if (request.route === 'messages' && answer?.event?.uuid && !res.headers['idempotent-replayed']) {
+      [stored] = await sql<{ data: string; source: string }[]>`
+        select coalesce(data, 'null'::jsonb)::text as data, source from job_events where uuid = ${answer.event.uuid}`;
+      if (stored?.source === 'json') expected = member(sent, 'data');
+      else if (stored?.source === 'params' || stored?.source === 'agave') expected = sent;
+    }
+    // A repeated key anywhere in an accepted body is an alteration, whatever the form kept of it.
+    const repeated = alterations(sent, { kind: 'literal', value: null }).filter((a) =>
+      a.includes('repeated key'),
+    );
+    const storedValue = stored ? readExact(stored.data) : undefined;
+    const changed = expected && storedValue ? alterations(expected, storedValue) : [];
+    for (const change of [...repeated, ...changed]) {
+      found.push({ request, change: `(${stored?.source ?? '-'}) ${change}` });
+    }
+  }
+  return found;
+}
+
+interface Accepted {
+  request: FuzzRequest;
+  res: HttpResponse;
+}
+
 const fresh = new http.Agent({ keepAlive: false, maxSockets: 64 });
 
 describe('fuzz', () => {
@@ -104,6 +161,8 @@ describe('fuzz', () => {
     const statuses: Record<string, number> = {};
     const byRoute: Record<string, number> = {};
     let unexplainedChanges = 0;
+    let checkedValues = 0;
+    const altered: string[] = [];
     let accepted = 0;
     let notSent = 0;
     const started = performance.now();
@@ -111,6 +170,7 @@ describe('fuzz', () => {
       const batch = requests.slice(from, from + sizes.fuzzBatch);
       const before = await snapshot(db.services.db.sql);
       const explained = nothingExplained();
+      const acceptedWrites: Accepted[] = [];
       await pool(batch, sizes.fuzzConcurrency, async (request) => {
         const res = await send(m.base, { ...toHttp(request, ctx), agent: fresh });
         byRoute[request.route] = (byRoute[request.route] ?? 0) + 1;
@@ -125,9 +185,19 @@ describe('fuzz', () => {
           const issue = problemIssue(res);
           if (issue) failures.push({ request, res, why: `${res.status}: ${issue}` });
         } else if (request.method !== 'GET') accepted += 1;
+        if (is2xx(res.status) && request.method === 'POST') acceptedWrites.push({ request, res });
         explain(request, res, explained);
       });
       const after = await snapshot(db.services.db.sql);
+      checkedValues += acceptedWrites.length;
+      for (const { request, change } of await alteredValues(db.services.db.sql, acceptedWrites)) {
+        altered.push(change);
+        failures.push({
+          request,
+          res: { status: 0, headers: {}, text: '', json: undefined, ms: 0 },
+          why: `silently altered value: ${change}`,
+        });
+      }
       const changes = unexplained(diff(before, after), explained);
       if (changes.length > 0) {
         unexplainedChanges += changes.length;
@@ -170,6 +240,8 @@ describe('fuzz', () => {
       'not sent (client refused)': notSent,
       'accepted mutations': accepted,
       'unexplained database changes': unexplainedChanges,
+      'accepted writes checked for altered values': checkedValues,
+      'silently altered values': altered.length,
       'manager alive': alive,
       statuses,
       routes: byRoute,

@@ -12,10 +12,10 @@ export function registerJobsCreate(jobs: Command): void {
     )
     .argument('<file.json>', "the job document (schemas/create-job-request.json); '-' reads stdin")
     .action(async (file: string, _options: unknown, command: Command) => {
-      const { value, text } = readJsonFile(file);
+      const { value, exact } = readJsonFile(file);
       await withServices(command, async ({ services, out, operator }) => {
-        // The exact text decides the job's identity, as over HTTP (1.0 and 1 are different jobs).
-        const { job, created, token } = await createJob(services, operator, value, { rawBody: text });
+        // The exact document decides the job's identity, as over HTTP (1.0 and 1 are different jobs).
+        const { job, created, token } = await createJob(services, operator, value, { exact });
         out.result({ ...job, token, created }, () => {
           out.line(created ? 'Created job:' : 'The job already exists:');
           out.line(jobDetails({ ...job, token }, out.style));
