@@ -1,4 +1,4 @@
-import { isPlainObject } from '@pipelinejobs/core';
+import { isPlainObject, JsonInputError, parseJson } from '@pipelinejobs/core';
 import {
   issuesSummary,
   type TapisJobNotification,
@@ -74,15 +74,31 @@ export const tapisNotificationForm: InboundForm = {
   },
 };
 
-/** `event.data` is a JSON text (TAPIS.md §4): parse it a second time. */
+/**
+ * `event.data` is a JSON text: parse it a second time, as strictly as a body (duplicate keys and
+ * numbers that would not be stored as sent are refused, with paths under /event/data).
+ */
 function parseEventData(
   text: string | null,
 ): { ok: true; value: Record<string, unknown> } | { ok: false; refusal: Refusal } {
   if (text === null) return { ok: true, value: {} };
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
-  } catch {
+    parsed = parseJson(text).value;
+  } catch (error) {
+    if (error instanceof JsonInputError && error.code !== 'syntax') {
+      return {
+        ok: false,
+        refusal: refusal(
+          'Invalid Tapis notification',
+          `/event/data holds JSON that cannot be stored as sent: ${error.message}`,
+          error.issues.map((issue) => ({
+            path: `/event/data${issue.path}`,
+            message: `In /event/data: ${issue.message}`,
+          })),
+        ),
+      };
+    }
     parsed = undefined;
   }
   if (!isPlainObject(parsed)) {

@@ -72,6 +72,17 @@ describe('Tapis v3 job notification', () => {
     }
   });
 
+  it('refuses event data with a repeated key or a number it could not store as sent, naming the path', () => {
+    for (const [data, path] of [
+      ['{"newJobStatus":"RUNNING","newJobStatus":"FAILED"}', '/event/data/newJobStatus'],
+      ['{"newJobStatus":"RUNNING","big":12345678901234567890}', '/event/data/big'],
+    ] as const) {
+      const result = parseInbound({ body: withEvent(running, { data }), query, headers: {} });
+      expect(result).toMatchObject({ kind: 'refusal', status: 400, title: 'Invalid Tapis notification' });
+      expect(result.kind === 'refusal' && result.errors?.map((e) => e.path)).toEqual([path]);
+    }
+  });
+
   it('maps CANCELLED to fail', () => {
     const data = JSON.stringify({ newJobStatus: 'CANCELLED', oldJobStatus: 'RUNNING' });
     expect(event(withEvent(running, { type: 'jobs.JOB_NEW_STATUS.CANCELLED', data })).event).toBe('fail');
