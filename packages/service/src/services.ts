@@ -19,10 +19,11 @@ export async function openServices(
   options: { log?: (line: string) => void; clock?: () => Date } = {},
 ): Promise<Services> {
   const secret = config.secret ?? loadOrCreateSecret(config.dataDir);
+  const pool = { poolSize: config.poolSize, idleTimeoutSeconds: config.poolIdleTimeoutSeconds };
   const db = await openDatabase(
     'url' in config.database
-      ? { url: config.database.url, poolSize: config.poolSize }
-      : { dataDir: config.database.dataDir, poolSize: config.poolSize, log: options.log },
+      ? { url: config.database.url, ...pool }
+      : { dataDir: config.database.dataDir, ...pool, log: options.log },
   );
   return {
     db,

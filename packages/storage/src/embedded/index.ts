@@ -1,0 +1,8 @@
+export {
+  acquireEmbeddedServer,
+  EMBEDDED_DATABASE,
+  type EmbeddedOptions,
+  type EmbeddedServer,
+  type ReleaseOptions,
+  releaseEmbeddedServer,
+} from './lifecycle.js';
