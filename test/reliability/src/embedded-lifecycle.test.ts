@@ -48,8 +48,7 @@ describe('the embedded PostgreSQL under live processes', () => {
   it('an idle Manager keeps its database while a CLI command opens and closes it', async () => {
     const home = embeddedDefault('idle-cli');
     const first = await adminKey(home, 'idle-cli-key');
-    expect(first.stderr).toContain(`created a new embedded PostgreSQL database in ${home.dataDir}`);
-    expect(home.serverRuns(), 'the CLI was its only user: it stopped the server').toBe(false);
+    const stoppedByCli = !home.serverRuns();
 
     const m = await startManager('idle-cli', home);
     await registerPipeline(m.base, first.key);
@@ -77,6 +76,10 @@ describe('the embedded PostgreSQL under live processes', () => {
     expect(await m.stop()).toBe(0);
     expect(home.serverRuns(), 'the Manager was the last user: it stopped the server').toBe(false);
     expect(home.leases()).toEqual([]);
+    expect(stoppedByCli, 'the first CLI command was its only user: it stopped the server').toBe(true);
+    expect(first.stderr, 'a CLI that finds no database says it made one, and where').toContain(
+      `created a new embedded PostgreSQL database in ${home.dataDir}`,
+    );
   });
 
   it('of two idle Managers on one database, the one stopped leaves the server to the other', async () => {
@@ -87,7 +90,7 @@ describe('the embedded PostgreSQL under live processes', () => {
     await registerPipeline(a.base, key);
     const job = await createJob(a.base, key, 'embedded-two-idle', 1);
     expect((await readJob(b, key, job)).status).toBe(200);
-    expect(home.leases()).toHaveLength(2);
+    const leasesBefore = home.leases().length;
     const before = home.server();
     await home.untilIdle(); // neither Manager has a connection open
     const stopped = await a.stop();
@@ -102,7 +105,7 @@ describe('the embedded PostgreSQL under live processes', () => {
     expect(stopped).toBe(0);
     expect(home.serverRuns(), 'the stopped Manager left the server running').toBe(true);
     expect(after.status, after.text).toBe(200);
-    expect(home.leases()).toHaveLength(1);
+    expect([leasesBefore, home.leases().length], 'a lease per Manager').toEqual([2, 1]);
 
     expect(await b.stop()).toBe(0);
     expect(home.serverRuns()).toBe(false);
@@ -167,6 +170,10 @@ describe('the embedded PostgreSQL under live processes', () => {
     running = false;
     await load;
 
+    expect(
+      home.serverRuns(),
+      `the server runs again; the Manager's log ends:\n${m.logText().slice(-3000)}`,
+    ).toBe(true);
     const sql = home.connect('pipelinejobs');
     const history = await checkHistories(
       sql,
