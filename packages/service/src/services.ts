@@ -1,6 +1,6 @@
 import type { AdminTokenConfig, JwtVerifier } from '@pipelinejobs/auth';
 import { createJwtVerifier } from '@pipelinejobs/auth';
-import { type Database, openDatabase } from '@pipelinejobs/storage';
+import { type Database, type EmbeddedLog, openDatabase } from '@pipelinejobs/storage';
 import type { Config } from './config.js';
 import { loadOrCreateSecret } from './secret.js';
 
@@ -16,7 +16,7 @@ export interface Services {
 /** Opens the configured database (migrating it) and resolves the secret. */
 export async function openServices(
   config: Config,
-  options: { log?: (line: string) => void; clock?: () => Date } = {},
+  options: { log?: EmbeddedLog; clock?: () => Date } = {},
 ): Promise<Services> {
   const secret = config.secret ?? loadOrCreateSecret(config.dataDir);
   const pool = { poolSize: config.poolSize, idleTimeoutSeconds: config.poolIdleTimeoutSeconds };

@@ -6,3 +6,4 @@ export {
   type ReleaseOptions,
   releaseEmbeddedServer,
 } from './lifecycle.js';
+export type { EmbeddedLog, EmbeddedLogLevel } from './log.js';

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Binaries, binaries } from './binaries.js';
 import { clusterExists, EMBEDDED_DATABASE, ensureDatabase, initialise, urlFor } from './cluster.js';
 import { type Lease, liveLeases, removeLease, writeLease } from './leases.js';
+import type { EmbeddedLog } from './log.js';
 import { type Paths, pathsFor } from './paths.js';
 import {
   freePort,
@@ -47,7 +48,7 @@ export interface EmbeddedServer {
 
 export interface EmbeddedOptions {
   /** Called with one line per notable step (start, reuse, restart, stop). */
-  readonly log?: (line: string) => void;
+  readonly log?: EmbeddedLog;
   /** How long to wait for the server and for the start lock (ms). */
   readonly timeoutMs?: number;
   /** Start on this port instead of the one used last (or a free one). */
@@ -57,7 +58,7 @@ export interface EmbeddedOptions {
 }
 
 export interface ReleaseOptions {
-  readonly log?: (line: string) => void;
+  readonly log?: EmbeddedLog;
   readonly timeoutMs?: number;
   /**
    * Stop the server even while other processes hold leases (tests of database outages); their

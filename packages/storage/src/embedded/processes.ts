@@ -34,6 +34,19 @@ function stat(pid: number): { state: string; start: string } | 'gone' | undefine
   return state && start ? { state, start } : undefined;
 }
 
+/**
+ * False only when /proc shows that `pid` runs another program than `name` (a dead server's pid
+ * reused by an unrelated process); true when it cannot tell.
+ */
+export function runsProgram(pid: number, name: string): boolean {
+  if (!PROC) return true;
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name;
+  } catch {
+    return true;
+  }
+}
+
 /** This process's start time, or undefined where it cannot be read. */
 export function startTimeOf(pid: number): string | undefined {
   const found = stat(pid);

@@ -8,7 +8,7 @@ import type { Binaries } from './binaries.js';
 import { urlFor } from './cluster.js';
 import { fail } from './failure.js';
 import type { Paths } from './paths.js';
-import { isRunning } from './processes.js';
+import { isRunning, runsProgram } from './processes.js';
 
 /**
  * The server process: started detached (it outlives the process that started it), found again
@@ -31,10 +31,13 @@ export function readPostmasterPid(pgdata: string): RunningServer | undefined {
   }
 }
 
-/** The server of this data directory when its postmaster runs. */
+/**
+ * The server of this data directory when its postmaster runs (a pid left in postmaster.pid by
+ * a killed server and since reused by another program does not count).
+ */
 export function runningServer(paths: Paths): RunningServer | undefined {
   const found = readPostmasterPid(paths.pgdata);
-  return found && isRunning(found.pid) ? found : undefined;
+  return found && isRunning(found.pid) && runsProgram(found.pid, 'postgres') ? found : undefined;
 }
 
 async function canConnect(url: string): Promise<boolean> {

@@ -2,6 +2,7 @@ import type { Binaries } from './binaries.js';
 import { clusterExists } from './cluster.js';
 import { fail, messageOf } from './failure.js';
 import { type Lease, renewLease } from './leases.js';
+import type { EmbeddedLog } from './log.js';
 import type { Paths } from './paths.js';
 import { readyServer, runningServer, startOn } from './server-process.js';
 import { withStartLock } from './start-lock.js';
@@ -28,7 +29,7 @@ export interface SuperviseOptions {
   binaries: Binaries;
   /** This process's leases on the data directory (written again should they go missing). */
   leases: () => Iterable<Lease>;
-  log: (line: string) => void;
+  log: EmbeddedLog;
   intervalMs: number;
   timeoutMs: number;
 }
@@ -63,13 +64,16 @@ export function supervise(options: SuperviseOptions): Supervisor {
     if (runningServer(paths)) return options.intervalMs;
     if (failures === 0) {
       goneSince = Date.now();
-      log(`embedded PostgreSQL: the server is gone; starting it again on port ${port}`);
+      log(`embedded PostgreSQL: the server is gone; starting it again on port ${port}`, 'warn');
     }
     try {
       const outcome = await restart();
       const seconds = ((Date.now() - goneSince) / 1000).toFixed(1);
       if (outcome.startsWith('found running on port')) {
-        log(`embedded PostgreSQL: ${outcome}, not ${port} as this process uses: restart this process`);
+        log(
+          `embedded PostgreSQL: ${outcome}, not ${port} as this process uses: restart this process`,
+          'error',
+        );
       } else {
         log(`embedded PostgreSQL: ${outcome} on port ${port} after ${seconds} s`);
       }
@@ -80,6 +84,7 @@ export function supervise(options: SuperviseOptions): Supervisor {
       const pause = Math.min(500 * 2 ** (failures - 1), MAX_PAUSE_MS);
       log(
         `embedded PostgreSQL: start attempt ${failures} failed: ${messageOf(error)}; trying again in ${(pause / 1000).toFixed(1)} s`,
+        'error',
       );
       return pause;
     }
