@@ -35,13 +35,13 @@ function stat(pid: number): { state: string; start: string } | 'gone' | undefine
 }
 
 /**
- * False only when /proc shows that `pid` runs another program than `name` (a dead server's pid
- * reused by an unrelated process); true when it cannot tell.
+ * False only when /proc shows that `pid` was not started with `argument` on its command line (a
+ * dead server's pid reused by another process, even another PostgreSQL's); true when it cannot tell.
  */
-export function runsProgram(pid: number, name: string): boolean {
+export function startedWith(pid: number, argument: string): boolean {
   if (!PROC) return true;
   try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name;
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(argument);
   } catch {
     return true;
   }

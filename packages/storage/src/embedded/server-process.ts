@@ -1,5 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chownSync, closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,7 +19,7 @@ import type { Binaries } from './binaries.js';
 import { urlFor } from './cluster.js';
 import { fail } from './failure.js';
 import type { Paths } from './paths.js';
-import { isRunning, runsProgram } from './processes.js';
+import { isRunning, startedWith } from './processes.js';
 
 /**
  * The server process: started detached (it outlives the process that started it), found again
@@ -33,11 +44,12 @@ export function readPostmasterPid(pgdata: string): RunningServer | undefined {
 
 /**
  * The server of this data directory when its postmaster runs (a pid left in postmaster.pid by
- * a killed server and since reused by another program does not count).
+ * a killed server and since reused by another process does not count: the postmaster's command
+ * line names this data directory).
  */
 export function runningServer(paths: Paths): RunningServer | undefined {
   const found = readPostmasterPid(paths.pgdata);
-  return found && isRunning(found.pid) && runsProgram(found.pid, 'postgres') ? found : undefined;
+  return found && isRunning(found.pid) && startedWith(found.pid, paths.pgdata) ? found : undefined;
 }
 
 async function canConnect(url: string): Promise<boolean> {
@@ -133,22 +145,63 @@ export async function waitReady(
   return false;
 }
 
-/** The last lines of PostgreSQL's log, for error messages. */
-export function logTail(paths: Paths): string {
-  return existsSync(paths.log)
-    ? readFileSync(paths.log, 'utf8').trim().split('\n').slice(-3).join(' | ')
-    : '';
+const logSize = (paths: Paths) => {
+  try {
+    return statSync(paths.log).size;
+  } catch {
+    return 0;
+  }
+};
+
+/**
+ * What PostgreSQL said since `from` (a size of its log), for error messages: the newest FATAL,
+ * PANIC or ERROR line (the lines after it are the generic shutdown), else the last line.
+ */
+export function logTail(paths: Paths, from = 0): string {
+  let text: string;
+  try {
+    const fd = openSync(paths.log, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const start = Math.max(from, size - 16_384);
+      const buffer = Buffer.alloc(Math.max(0, size - start));
+      readSync(fd, buffer, 0, buffer.length, start);
+      text = buffer.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
+  const lines = text.trim().split('\n');
+  const failure = lines.findLast((line) => /\b(FATAL|PANIC|ERROR):/.test(line));
+  return (failure ?? lines.at(-1) ?? '').trim();
+}
+
+/**
+ * A postmaster.pid whose pid now belongs to another process (its server was killed, the pid
+ * reused) makes PostgreSQL refuse to start ("lock file already exists"). Removed only when /proc
+ * shows for certain that the process is not this directory's server; PostgreSQL's own shared
+ * memory check still refuses a start while backends of the old server remain.
+ */
+function removeStalePostmasterPid(paths: Paths): void {
+  const found = readPostmasterPid(paths.pgdata);
+  if (found && isRunning(found.pid) && !startedWith(found.pid, paths.pgdata)) {
+    rmSync(join(paths.pgdata, 'postmaster.pid'), { force: true });
+  }
 }
 
 /** One start on `port`: resolves when the server is ready, or fails with the end of its log. */
 export async function startOn(paths: Paths, binaries: Binaries, port: number, timeoutMs: number) {
+  removeStalePostmasterPid(paths);
+  const from = logSize(paths);
   const child = spawnServer(paths, binaries, port);
   if (await waitReady(paths, port, timeoutMs, child)) {
     recordPort(paths, port);
     return;
   }
   if (child.exitCode === null) child.kill('SIGKILL');
-  fail(`The embedded PostgreSQL did not start on port ${port} (see ${paths.log}): ${logTail(paths)}`);
+  fail(`The embedded PostgreSQL did not start on port ${port} (see ${paths.log}): ${logTail(paths, from)}`);
 }
 
 /**
