@@ -154,8 +154,9 @@ const logSize = (paths: Paths) => {
 };
 
 /**
- * What PostgreSQL said since `from` (a size of its log), for error messages: the newest FATAL,
- * PANIC or ERROR line (the lines after it are the generic shutdown), else the last line.
+ * What PostgreSQL said since `from` (a size of its log), for error messages: the newest FATAL or
+ * PANIC line (the lines after it are the generic shutdown), else the last line. ERROR lines are
+ * left out: they are about clients' statements, whose values do not belong in our logs.
  */
 export function logTail(paths: Paths, from = 0): string {
   let text: string;
@@ -174,7 +175,7 @@ export function logTail(paths: Paths, from = 0): string {
     return '';
   }
   const lines = text.trim().split('\n');
-  const failure = lines.findLast((line) => /\b(FATAL|PANIC|ERROR):/.test(line));
+  const failure = lines.findLast((line) => /\b(FATAL|PANIC):/.test(line));
   return (failure ?? lines.at(-1) ?? '').trim();
 }
 
