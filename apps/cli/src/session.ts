@@ -55,6 +55,18 @@ function embeddedLog(): ((line: string) => void) | undefined {
   return process.stderr.isTTY ? (line) => process.stderr.write(`${line}\n`) : undefined;
 }
 
+/**
+ * A new, empty database where one was expected usually means the CLI looked in the wrong place
+ * (another folder, a missing DATABASE_URL): say so on stderr, whether or not it is a terminal.
+ */
+function announceNewDatabase(db: Database): void {
+  if (!db.embedded?.created) return;
+  process.stderr.write(
+    `pipelinejobs: created a new embedded PostgreSQL database in ${db.embedded.dataDir} ` +
+      '(none was there; set DATABASE_URL or PIPELINEJOBS_DATA_DIR to use another)\n',
+  );
+}
+
 /** "Database unavailable" says which database, since the CLI may be pointed at several. */
 function withDatabaseName(error: unknown, config: Config): unknown {
   const failure = asServiceError(error);
@@ -101,6 +113,7 @@ export async function withServices(
   } catch (error) {
     throw withDatabaseName(error, config);
   }
+  announceNewDatabase(services.db);
   try {
     await withClosing(services.db, () => work({ services, config, out, operator: operator() }));
   } catch (error) {
@@ -115,14 +128,15 @@ export async function withDatabase(
 ): Promise<void> {
   const out = createOutput(globalOptions(command));
   const config = configOf(command);
-  const { poolSize } = config;
+  const pool = { poolSize: config.poolSize, idleTimeoutSeconds: config.poolIdleTimeoutSeconds };
   try {
     const db = await openDatabase(
       'url' in config.database
-        ? { url: config.database.url, poolSize }
-        : { dataDir: config.database.dataDir, poolSize, log: embeddedLog() },
+        ? { url: config.database.url, ...pool }
+        : { dataDir: config.database.dataDir, ...pool, log: embeddedLog() },
       { migrate: false },
     );
+    announceNewDatabase(db);
     await withClosing(db, () => work(db, out));
   } catch (error) {
     throw withDatabaseName(error, config);

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const services = await openServices(config, { log: (line) => logger.info(line) });
+  const services = await openServices(config, { log: (line, level = 'info') => logger[level](line) });
   if ('dataDir' in config.database) {
     const key = await ensureFirstAdminKey(services);
     if (key) {

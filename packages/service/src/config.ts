@@ -13,6 +13,8 @@ export interface Config {
   adminKey: string;
   adminTokenLifetimeSeconds: number;
   poolSize: number;
+  /** Seconds an unused PostgreSQL connection stays open. */
+  poolIdleTimeoutSeconds: number;
   port: number;
   host: string;
   jwt: { jwksUrl: string; issuer: string; audience: string; jwksMaxStaleMs: number } | undefined;
@@ -170,6 +172,7 @@ export function readConfig(env: Env, cwd: string): Config {
     adminKey: env.PIPELINEJOBS_ADMIN_KEY || 'admin',
     adminTokenLifetimeSeconds: integer(env, 'PIPELINEJOBS_ADMIN_TOKEN_LIFETIME', 3600, 30, 86_400 * 7),
     poolSize: integer(env, 'PIPELINEJOBS_POOL_SIZE', 10, 1, 500),
+    poolIdleTimeoutSeconds: integer(env, 'PIPELINEJOBS_POOL_IDLE_TIMEOUT', 60, 1, 86_400),
     port: integer(env, 'PORT', 8080, 0, 65_535),
     host: env.HOST || '127.0.0.1',
     jwt,

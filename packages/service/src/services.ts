@@ -1,6 +1,6 @@
 import type { AdminTokenConfig, JwtVerifier } from '@pipelinejobs/auth';
 import { createJwtVerifier } from '@pipelinejobs/auth';
-import { type Database, openDatabase } from '@pipelinejobs/storage';
+import { type Database, type EmbeddedLog, openDatabase } from '@pipelinejobs/storage';
 import type { Config } from './config.js';
 import { agreeOnSettings, embeddedSecret } from './secret.js';
 
@@ -14,7 +14,7 @@ export interface Services {
 }
 
 export interface OpenServicesOptions {
-  log?: (line: string) => void;
+  log?: EmbeddedLog;
   clock?: () => Date;
   /**
    * Record this process's secret, admin key and admin token lifetime as the database's, instead
@@ -29,10 +29,11 @@ export interface OpenServicesOptions {
  * written by a caller before that check has passed.
  */
 export async function openServices(config: Config, options: OpenServicesOptions = {}): Promise<Services> {
+  const pool = { poolSize: config.poolSize, idleTimeoutSeconds: config.poolIdleTimeoutSeconds };
   const db = await openDatabase(
     'url' in config.database
-      ? { url: config.database.url, poolSize: config.poolSize }
-      : { dataDir: config.database.dataDir, poolSize: config.poolSize, log: options.log },
+      ? { url: config.database.url, ...pool }
+      : { dataDir: config.database.dataDir, ...pool, log: options.log },
   );
   try {
     const secret = config.secret ?? (await embeddedSecret(config.dataDir, db));

@@ -20,7 +20,9 @@ describe('readConfig', () => {
       host: '127.0.0.1',
       secret: undefined,
       adminTokenLifetimeSeconds: 3600,
+      poolIdleTimeoutSeconds: 60,
     });
+    expect(readConfig({ PIPELINEJOBS_POOL_IDLE_TIMEOUT: '2' }, '/srv').poolIdleTimeoutSeconds).toBe(2);
   });
 
   it('refuses DATABASE_URL without a secret, naming the variable in one line', () => {
@@ -36,6 +38,7 @@ describe('readConfig', () => {
     [{ PORT: '70000' }, 'PORT'],
     [{ PIPELINEJOBS_ADMIN_TOKEN_LIFETIME: '5' }, 'PIPELINEJOBS_ADMIN_TOKEN_LIFETIME'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ PIPELINEJOBS_POOL_IDLE_TIMEOUT: '0' }, 'PIPELINEJOBS_POOL_IDLE_TIMEOUT'],
     [{ PIPELINEJOBS_SECRET: 'short' }, 'PIPELINEJOBS_SECRET'],
     [{ PIPELINEJOBS_SECRET: '' }, 'PIPELINEJOBS_SECRET'],
     [{ PIPELINEJOBS_SECRET: ' '.repeat(40) }, 'PIPELINEJOBS_SECRET'],

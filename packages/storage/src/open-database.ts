@@ -1,18 +1,25 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres, { type Sql } from 'postgres';
-import { acquireEmbeddedServer, type EmbeddedOptions, releaseEmbeddedServer } from './embedded.js';
+import { acquireEmbeddedServer, type EmbeddedOptions } from './embedded/index.js';
 import { translated } from './errors.js';
 import { migrate } from './migrate.js';
 import * as schema from './schema.js';
 
+export interface PoolConfig {
+  readonly poolSize?: number;
+  readonly connectTimeoutSeconds?: number;
+  /** Seconds an unused connection stays open. Default 60. */
+  readonly idleTimeoutSeconds?: number;
+}
+
 export type DatabaseConfig =
-  | { readonly url: string; readonly poolSize?: number; readonly connectTimeoutSeconds?: number }
-  | {
+  | (PoolConfig & { readonly url: string })
+  | (PoolConfig & {
       readonly dataDir: string;
-      readonly poolSize?: number;
-      readonly connectTimeoutSeconds?: number;
       readonly log?: EmbeddedOptions['log'];
-    };
+      /** How often the server is checked (and started again if gone), ms. Default 1000. */
+      readonly watchIntervalMs?: number;
+    });
 
 export interface Database {
   /** postgres.js: used directly on the hot path. */
@@ -23,9 +30,14 @@ export interface Database {
    */
   readonly orm: PostgresJsDatabase<typeof schema>;
   readonly kind: 'external' | 'embedded';
+  /** For the embedded default: where it is, and whether this process created it. */
+  readonly embedded?: { readonly dataDir: string; readonly port: number; readonly created: boolean };
   /** True when the database answers a trivial query within `timeoutMs` (default 2000). */
   ping(timeoutMs?: number): Promise<boolean>;
-  /** Ends the pool; for the embedded default, stops the server when nobody else uses it. */
+  /**
+   * Ends the pool; for the embedded default, ends this process's lease and stops the server
+   * when no other live process holds one.
+   */
   close(): Promise<void>;
 }
 
@@ -34,15 +46,12 @@ export interface OpenOptions {
   readonly migrate?: boolean;
 }
 
-export function connect(
-  url: string,
-  config: { poolSize?: number; connectTimeoutSeconds?: number } = {},
-): Sql {
+export function connect(url: string, config: PoolConfig = {}): Sql {
   return postgres(url, {
     max: config.poolSize ?? 10,
     // Fail fast while the database is down, so callers can answer 503 instead of hanging.
     connect_timeout: config.connectTimeoutSeconds ?? 3,
-    idle_timeout: 60,
+    idle_timeout: config.idleTimeoutSeconds ?? 60,
     // After a lost connection the driver waits `backoff` seconds before reconnecting, while
     // queries queue behind it. Its default grows to 20 s, which holds requests long after the
     // database is back; a short fixed wait keeps an outage's requests failing fast (503) and
@@ -59,12 +68,20 @@ export function connect(
  */
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
   const embedded = 'dataDir' in config;
-  const server = embedded ? await acquireEmbeddedServer(config.dataDir, { log: config.log }) : undefined;
+  const server = embedded
+    ? await acquireEmbeddedServer(config.dataDir, {
+        log: config.log,
+        watchIntervalMs: config.watchIntervalMs,
+      })
+    : undefined;
   const sql = connect(server?.url ?? (config as { url: string }).url, config);
   const database: Database = {
     sql,
     orm: drizzle({ client: sql, schema }),
     kind: embedded ? 'embedded' : 'external',
+    ...(server && 'dataDir' in config
+      ? { embedded: { dataDir: config.dataDir, port: server.port, created: server.created } }
+      : {}),
     async ping(timeoutMs = 2000) {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<false>((resolve) => {
@@ -82,7 +99,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     },
     async close() {
       await sql.end({ timeout: 5 });
-      if (embedded) await releaseEmbeddedServer(config.dataDir, { log: config.log });
+      await server?.release();
     },
   };
   if (options.migrate !== false) {

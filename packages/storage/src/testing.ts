@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { acquireEmbeddedServer, releaseEmbeddedServer } from './embedded.js';
+import { acquireEmbeddedServer } from './embedded/index.js';
 import { migrate } from './migrate.js';
 
 /**
@@ -40,7 +40,7 @@ export async function startTestPostgres(options: { url?: string } = {}): Promise
     const server = await acquireEmbeddedServer(dataDir);
     adminUrl = server.url;
     stopServer = async () => {
-      await releaseEmbeddedServer(dataDir);
+      await server.release();
       rmSync(dir, { recursive: true, force: true });
     };
   }

@@ -1,8 +1,17 @@
 // A separate process that opens the embedded default; driven by embedded.test.ts.
+//   write-and-hang N: creates job N, says `ready`, stays until killed
+//   count: prints {"jobs": n} and closes
+//   hold [idleSeconds]: says `ready`, then obeys stdin lines: `query` answers `ok <n>` or
+//     `error <message>`; `close` closes the database, says `closed` and exits
+import { createInterface } from 'node:readline';
 import { createJob, listJobs, openDatabase, registerPipeline } from '@pipelinejobs/storage';
 
-const [dataDir, mode, n] = process.argv.slice(2);
-const db = await openDatabase({ dataDir });
+const [dataDir, mode, arg] = process.argv.slice(2);
+const log = (line) => process.stderr.write(`${line}\n`);
+const db =
+  mode === 'hold'
+    ? await openDatabase({ dataDir, idleTimeoutSeconds: Number(arg ?? 60), watchIntervalMs: 500, log })
+    : await openDatabase({ dataDir });
 const pipeline = {
   id: 'test/embedded:1',
   name: 'embedded test',
@@ -12,11 +21,27 @@ const { pipeline: registered } = await registerPipeline(db, pipeline);
 if (mode === 'write-and-hang') {
   await createJob(
     db,
-    { pipeline_uuid: registered.uuid, child_of: [], data: { n: Number(n) } },
+    { pipeline_uuid: registered.uuid, child_of: [], data: { n: Number(arg) } },
     { creator: { kind: 'cli', id: 'embedded-child' } },
   );
   process.stdout.write('ready\n');
   setInterval(() => {}, 1000); // stays until killed
+} else if (mode === 'hold') {
+  process.stdout.write('ready\n');
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line === 'query') {
+      try {
+        const [row] = await db.sql`select count(*)::int as n from jobs`;
+        process.stdout.write(`ok ${row.n}\n`);
+      } catch (error) {
+        process.stdout.write(`error ${error instanceof Error ? error.message : String(error)}\n`);
+      }
+    } else if (line === 'close') {
+      await db.close();
+      process.stdout.write('closed\n');
+      process.exit(0);
+    }
+  }
 } else {
   const { items } = await listJobs(db, { limit: 500 });
   process.stdout.write(`${JSON.stringify({ jobs: items.length })}\n`);

@@ -7,8 +7,13 @@ import { writeLog } from './run-files.js';
 export interface ManagerOptions {
   /** Names the log file: `<name>-<pid>.log` in the run directory. */
   name: string;
-  databaseUrl: string;
-  secret: string;
+  /** An external database and the secret that goes with it... */
+  databaseUrl?: string;
+  secret?: string;
+  /** ...or no DATABASE_URL: the embedded default in this folder (its secret is kept there). */
+  dataDir?: string;
+  /** PIPELINEJOBS_POOL_IDLE_TIMEOUT, seconds. */
+  poolIdleSeconds?: number;
   /** PIPELINEJOBS_RATE_LIMIT; high by default so only the rate-limit test meets it. */
   rateLimit?: number;
   poolSize?: number;
@@ -29,8 +34,12 @@ export class ManagerProcess {
   static async start(options: ManagerOptions): Promise<ManagerProcess> {
     const managed = await startManagerProcess({
       env: {
-        DATABASE_URL: options.databaseUrl,
-        PIPELINEJOBS_SECRET: options.secret,
+        ...(options.databaseUrl !== undefined && { DATABASE_URL: options.databaseUrl }),
+        ...(options.secret !== undefined && { PIPELINEJOBS_SECRET: options.secret }),
+        ...(options.dataDir !== undefined && { PIPELINEJOBS_DATA_DIR: options.dataDir }),
+        ...(options.poolIdleSeconds !== undefined && {
+          PIPELINEJOBS_POOL_IDLE_TIMEOUT: String(options.poolIdleSeconds),
+        }),
         LOG_LEVEL: 'info',
         PIPELINEJOBS_RATE_LIMIT: String(options.rateLimit ?? 10_000_000),
         PIPELINEJOBS_POOL_SIZE: String(options.poolSize ?? 10),

@@ -1,0 +1,9 @@
+export {
+  acquireEmbeddedServer,
+  EMBEDDED_DATABASE,
+  type EmbeddedOptions,
+  type EmbeddedServer,
+  type ReleaseOptions,
+  releaseEmbeddedServer,
+} from './lifecycle.js';
+export type { EmbeddedLog, EmbeddedLogLevel } from './log.js';
