@@ -1,6 +1,6 @@
-import { redactSecrets } from '@pipelinejobs/auth';
-import { asServiceError, ConfigError } from '@pipelinejobs/service';
+import { asServiceError, ConfigError, redactSecrets } from '@pipelinejobs/service';
 import { EXIT, EXIT_CODES, type ExitCode } from './exit-codes.js';
+import { UsageError } from './usage-error.js';
 
 /** What the process prints and returns for an error: one `error: ...` line and an exit code. */
 export interface Failure {
@@ -28,7 +28,7 @@ function refusalSuffix(message: string, details: Readonly<Record<string, unknown
  * database URL or a token); unexpected errors name their cause so an operator can act on it.
  */
 export function failureOf(error: unknown): Failure {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof UsageError) {
     return { line: `error: ${oneLine(error.message)}`, exitCode: EXIT.usage };
   }
   const failure = asServiceError(error);

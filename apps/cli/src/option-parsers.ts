@@ -1,4 +1,3 @@
-import { parseInstant } from '@pipelinejobs/core';
 import { InvalidArgumentError } from 'commander';
 import { parseDuration } from './duration.js';
 
@@ -14,16 +13,6 @@ export function wholeNumber(min: number, max: number) {
     }
     return value;
   };
-}
-
-export function isoDate(text: string): Date {
-  const date = parseInstant(text);
-  if (!date) {
-    throw new InvalidArgumentError(
-      'expected an ISO 8601 date-time with a time zone, or a date, e.g. 2026-11-28T00:00:00Z or 2026-11-28.',
-    );
-  }
-  return date;
 }
 
 export function duration(text: string): number {

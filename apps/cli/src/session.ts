@@ -1,15 +1,16 @@
 import { userInfo } from 'node:os';
-import { cliOperator, type Principal } from '@pipelinejobs/auth';
 import {
   asServiceError,
   type Config,
+  cliOperator,
+  type EmbeddedLog,
   type OpenServicesOptions,
   openServices,
+  type Principal,
   readConfig,
   ServiceError,
   type Services,
 } from '@pipelinejobs/service';
-import { type Database, openDatabase } from '@pipelinejobs/storage';
 import type { Command } from 'commander';
 import { globalOptions } from './global-options.js';
 import { createOutput, type Output } from './output.js';
@@ -59,10 +60,10 @@ function embeddedLog(): ((line: string) => void) | undefined {
  * A new, empty database where one was expected usually means the CLI looked in the wrong place
  * (another folder, a missing DATABASE_URL): say so on stderr, whether or not it is a terminal.
  */
-function announceNewDatabase(db: Database): void {
-  if (!db.embedded?.created) return;
+function announceNewDatabase(embedded: { created: boolean; dataDir: string } | undefined): void {
+  if (!embedded?.created) return;
   process.stderr.write(
-    `pipelinejobs: created a new embedded PostgreSQL database in ${db.embedded.dataDir} ` +
+    `pipelinejobs: created a new embedded PostgreSQL database in ${embedded.dataDir} ` +
       '(none was there; set DATABASE_URL or PIPELINEJOBS_DATA_DIR to use another)\n',
   );
 }
@@ -113,7 +114,7 @@ export async function withServices(
   } catch (error) {
     throw withDatabaseName(error, config);
   }
-  announceNewDatabase(services.db);
+  announceNewDatabase(services.db.embedded);
   try {
     await withClosing(services.db, () => work({ services, config, out, operator: operator() }));
   } catch (error) {
@@ -121,24 +122,22 @@ export async function withServices(
   }
 }
 
-/** Runs a command on the database alone, without migrating on open (the `migrate` command). */
-export async function withDatabase(
+/**
+ * Runs a command that opens no services, only the configuration (the `migrate` command, whose use
+ * case opens the database itself); the progress log and the new-database notice as for the rest.
+ */
+export async function withConfig(
   command: Command,
-  work: (db: Database, out: Output) => Promise<void>,
+  work: (session: { config: Config; out: Output; log: EmbeddedLog | undefined }) => Promise<void>,
 ): Promise<void> {
   const out = createOutput(globalOptions(command));
   const config = configOf(command);
-  const pool = { poolSize: config.poolSize, idleTimeoutSeconds: config.poolIdleTimeoutSeconds };
   try {
-    const db = await openDatabase(
-      'url' in config.database
-        ? { url: config.database.url, ...pool }
-        : { dataDir: config.database.dataDir, ...pool, log: embeddedLog() },
-      { migrate: false },
-    );
-    announceNewDatabase(db);
-    await withClosing(db, () => work(db, out));
+    await work({ config, out, log: embeddedLog() });
   } catch (error) {
     throw withDatabaseName(error, config);
   }
 }
+
+/** The notice for a database a command created, for commands that open it through a use case. */
+export { announceNewDatabase };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { REDACT_PATHS, REDACTED, redactSecrets, redactUrl } from '@pipelinejobs/auth';
+import { REDACT_PATHS, REDACTED, redactSecrets, redactUrl } from '@pipelinejobs/service';
 import type { NextFunction, Request, Response } from 'express';
 import pino, { type Logger } from 'pino';
 import type { Metrics } from './metrics.js';

@@ -3,8 +3,14 @@ import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { OperatorAlarm } from './operator-alarm.js';
 
-/** HTTP status and title for every error code; the compiler checks the table is total. */
-const STATUS: Record<ServiceErrorCode, { status: number; title: string }> = {
+/** What the HTTP parser refuses before any route sees the request (see server.ts). */
+type ParserErrorCode = 'headers_too_large' | 'request_timeout' | 'malformed_request';
+
+/** Every code a problem document can have: the use cases' and the HTTP parser's. */
+export type ProblemCode = ServiceErrorCode | ParserErrorCode;
+
+/** HTTP status and title for every code; the one status table, which the compiler checks is total. */
+const STATUS: Record<ProblemCode, { status: number; title: string }> = {
   invalid: { status: 400, title: 'Invalid request' },
   unauthenticated: { status: 401, title: 'Authentication required' },
   expired: { status: 401, title: 'Credential expired' },
@@ -20,6 +26,9 @@ const STATUS: Record<ServiceErrorCode, { status: number; title: string }> = {
   rate_limited: { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Internal error' },
   unavailable: { status: 503, title: 'Service unavailable' },
+  headers_too_large: { status: 431, title: 'Request Header Fields Too Large' },
+  request_timeout: { status: 408, title: 'Request Timeout' },
+  malformed_request: { status: 400, title: 'Bad Request' },
 };
 
 export const PROBLEM_BASE = 'https://schemas.pipelinejobs.dev/problems/';
@@ -34,13 +43,23 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
-export function problemOf(
-  code: ServiceErrorCode,
-  detail: string,
-  extra: Record<string, unknown> = {},
-): Problem {
-  const { status, title } = STATUS[code];
-  return { type: `${PROBLEM_BASE}${code.replaceAll('_', '-')}`, title, status, detail, ...extra };
+/** What a problem is made of: a ServiceError, or the HTTP parser's refusal. */
+export interface Failure {
+  readonly code: ProblemCode;
+  readonly message: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+  readonly title?: string | undefined;
+}
+
+export function problemOf(failure: Failure): Problem {
+  const { status, title } = STATUS[failure.code];
+  return {
+    type: `${PROBLEM_BASE}${failure.code.replaceAll('_', '-')}`,
+    title: failure.title ?? title,
+    status,
+    detail: failure.message,
+    ...failure.details,
+  };
 }
 
 /**
@@ -77,7 +96,7 @@ export function errorHandler(logger: Logger, alarm?: OperatorAlarm): ErrorReques
   return (error, req, res, next) => {
     if (res.headersSent) return next(error);
     const failure = asServiceError(error);
-    const problem = problemOf(failure.code, failure.message, failure.details);
+    const problem = problemOf(failure);
     const condition = failure.code === 'unavailable' ? failure.details.condition : undefined;
     if (typeof condition === 'string' && alarm) {
       alarm.raise(condition, failure.message, failure.cause ?? failure);

@@ -1,4 +1,4 @@
-import type { Principal } from '@pipelinejobs/auth';
+import type { Principal } from '@pipelinejobs/service';
 import { ServiceError } from '@pipelinejobs/service';
 import type { NextFunction, Request, Response } from 'express';
 

@@ -1,7 +1,11 @@
 import { connect } from 'node:net';
-import { createNonce } from '@pipelinejobs/service';
+import type { JobUuid } from '@pipelinejobs/core';
+import { createNonce, systemPrincipal } from '@pipelinejobs/service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, type Manager, startManager, TACOBOT_PIPELINE } from './harness.js';
+
+/** The tests act as the Manager itself would (an admin principal of kind system). */
+const TEST_ADMIN = systemPrincipal('tests');
 
 /**
  * Regression tests of the adversarial probe's authorisation and data-integrity findings, each
@@ -22,7 +26,7 @@ async function created(key = m.keys.agent) {
   const body = { pipeline_uuid: TACOBOT_PIPELINE, child_of: [], data: { hardening: serial } };
   const res = await m.request('POST', '/jobs', { key, body });
   expect(res.status).toBe(201);
-  return { body, uuid: res.json.uuid as string, token: res.json.token as string };
+  return { body, uuid: res.json.uuid as JobUuid, token: res.json.token as string };
 }
 
 async function history(uuid: string) {
@@ -96,7 +100,7 @@ describe('authorisation', () => {
       ['reset', { kind: 'api_key', id: m.keyIds.admin }],
     ]);
 
-    const { nonce, record } = await createNonce(m.services, { role: 'admin', jobUuid: job.uuid });
+    const { nonce, record } = await createNonce(m.services, TEST_ADMIN, { role: 'admin', jobUuid: job.uuid });
     const rotated = await m.request('POST', `/jobs/${job.uuid}/token?x-nonce=${nonce}`, {
       key: null,
       body: { token: m.adminToken() },
@@ -141,8 +145,8 @@ describe('authorisation', () => {
 
   it('answers an expired or used-up nonce with 401 and WWW-Authenticate, like an expired token', async () => {
     const job = await created();
-    const used = await createNonce(m.services, { maxUses: 1, jobUuid: job.uuid });
-    const expiring = await createNonce(m.services, { expiresInSeconds: 1, jobUuid: job.uuid });
+    const used = await createNonce(m.services, TEST_ADMIN, { maxUses: 1, jobUuid: job.uuid });
+    const expiring = await createNonce(m.services, TEST_ADMIN, { expiresInSeconds: 1, jobUuid: job.uuid });
     const send = (nonce: string) =>
       m.request('POST', `/messages?x-nonce=${nonce}&uuid=${job.uuid}&event=update&token=${job.token}`, {
         key: null,

@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { adminToken } from '@pipelinejobs/auth';
-import { createApiKey, type HttpLimits, type Services, type TrustProxy } from '@pipelinejobs/service';
+import {
+  createApiKey,
+  type HttpLimits,
+  type Services,
+  systemPrincipal,
+  type TrustProxy,
+} from '@pipelinejobs/service';
 import { openDatabase } from '@pipelinejobs/storage';
 import { openTestDatabase } from '../../../test/database.js';
 import { createApp } from '../src/app.js';
@@ -10,6 +16,9 @@ import { createLogger } from '../src/logging.js';
 import { createMetrics } from '../src/metrics.js';
 import { operatorAlarm } from '../src/operator-alarm.js';
 import { listen } from '../src/server.js';
+
+/** The tests act as the Manager itself would (an admin principal of kind system). */
+const TEST_ADMIN = systemPrincipal('tests');
 
 export const SECRET = 'test-secret-for-the-http-suite-0123456789';
 export const TACOBOT_PIPELINE = '10650844-1baa-55c5-a481-5e945b19c065';
@@ -70,11 +79,11 @@ export async function startManager(
   const server = await listen(app, 0, '127.0.0.1', options.limits ? { limits: options.limits } : {});
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const made = {
-    admin: await createApiKey(services, { role: 'admin', label: 'test admin' }),
-    agent: await createApiKey(services, { role: 'agent', label: 'test agent' }),
-    otherAgent: await createApiKey(services, { role: 'agent', label: 'another agent' }),
-    reporter: await createApiKey(services, { role: 'reporter', label: 'test reporter' }),
-    reader: await createApiKey(services, { role: 'reader', label: 'test reader' }),
+    admin: await createApiKey(services, TEST_ADMIN, { role: 'admin', label: 'test admin' }),
+    agent: await createApiKey(services, TEST_ADMIN, { role: 'agent', label: 'test agent' }),
+    otherAgent: await createApiKey(services, TEST_ADMIN, { role: 'agent', label: 'another agent' }),
+    reporter: await createApiKey(services, TEST_ADMIN, { role: 'reporter', label: 'test reporter' }),
+    reader: await createApiKey(services, TEST_ADMIN, { role: 'reader', label: 'test reader' }),
   };
   const keys = Object.fromEntries(Object.entries(made).map(([role, { key }]) => [role, key])) as Record<
     keyof typeof made,

@@ -1,3 +1,4 @@
+import type { JobUuid } from '@pipelinejobs/core';
 import { jobUuid, parseJsonExact } from '@pipelinejobs/core';
 import {
   schemaNames,
@@ -6,10 +7,13 @@ import {
   validateMessageResponse,
   validateProblem,
 } from '@pipelinejobs/schemas';
-import { createNonce } from '@pipelinejobs/service';
+import { createNonce, systemPrincipal } from '@pipelinejobs/service';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, type Manager, startManager, TACOBOT_JOB, TACOBOT_PIPELINE } from './harness.js';
+
+/** The tests act as the Manager itself would (an admin principal of kind system). */
+const TEST_ADMIN = systemPrincipal('tests');
 
 let m: Manager;
 /** Every error body the suite sees; each must be a valid problem document. */
@@ -43,7 +47,7 @@ async function createJob(data: Record<string, unknown>) {
   });
   expect(res.status).toBe(201);
   tokens.push(res.json.token as string);
-  return res.json as { uuid: string; token: string; state: string };
+  return res.json as { uuid: JobUuid; token: string; state: string };
 }
 
 describe('the tacobot job over HTTP', () => {
@@ -400,7 +404,7 @@ describe('nonces and exact identity', () => {
   it('authenticates with an x-nonce until its uses run out, and only for its job', async () => {
     const j = await createJob({ form: 'nonce' });
     const other = await createJob({ form: 'nonce-other' });
-    const { nonce } = await createNonce(m.services, { maxUses: 2, jobUuid: j.uuid });
+    const { nonce } = await createNonce(m.services, TEST_ADMIN, { maxUses: 2, jobUuid: j.uuid });
     tokens.push(nonce);
     const send = (uuid: string, token: string) =>
       call('POST', `/messages?x-nonce=${nonce}&uuid=${uuid}&event=update&token=${token}`, { key: null });

@@ -3,16 +3,19 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApiKey } from '@pipelinejobs/service';
-import { connect } from '@pipelinejobs/storage';
+import { createApiKey, systemPrincipal } from '@pipelinejobs/service';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fixture, type Manager, startManager, TACOBOT_PIPELINE } from './harness.js';
 
+/** The tests act as the Manager itself would (an admin principal of kind system). */
+const TEST_ADMIN = systemPrincipal('tests');
+
 const HOLD_MS = 1000;
-let admin: ReturnType<typeof connect>;
+let admin: postgres.Sql;
 
 beforeAll(() => {
-  admin = connect(inject('pg').adminUrl, { poolSize: 1 });
+  admin = postgres(inject('pg').adminUrl, { max: 1, onnotice: () => {} });
 });
 afterAll(async () => {
   await admin.end();
@@ -98,7 +101,8 @@ describe('a database that refuses writes (default_transaction_read_only)', () =>
 
   it('serves reads, answers writes 503 naming the cause, is unready, and recovers by itself', async () => {
     const job = await jobToWriteTo(m);
-    const neverUsed = (await createApiKey(m.services, { role: 'reader', label: 'never used' })).key;
+    const neverUsed = (await createApiKey(m.services, TEST_ADMIN, { role: 'reader', label: 'never used' }))
+      .key;
     expect((await m.request('GET', '/readyz', { key: null })).status).toBe(200);
 
     await admin.unsafe(`alter database "${databaseOf(m)}" set default_transaction_read_only = on`);
@@ -130,9 +134,10 @@ describe('a database role that loses its privileges', () => {
 
   it('serves reads, answers writes 503 naming permission denied, is unready, and recovers once granted', async () => {
     const job = await jobToWriteTo(m);
-    const neverUsed = (await createApiKey(m.services, { role: 'reader', label: 'never used' })).key;
+    const neverUsed = (await createApiKey(m.services, TEST_ADMIN, { role: 'reader', label: 'never used' }))
+      .key;
     // The Manager's own pool is the role's: revoke as the owner.
-    const owner = connect(m.url, { poolSize: 1 });
+    const owner = postgres(m.url, { max: 1, onnotice: () => {} });
     try {
       await owner.unsafe(`revoke insert, update on job_events, jobs, api_keys from ${role}`);
       await expectRefusingWrites(m, job, neverUsed, 'permission_denied', /refuses writes: permission denied/);
@@ -172,7 +177,7 @@ describe('a full disk (the events table on a 1 MiB tmpfs tablespace)', () => {
     const owner = statSync(setting?.setting ?? '');
     chownSync(disk, owner.uid, owner.gid);
     await admin.unsafe(`create tablespace ${tablespace} location '${disk}'`);
-    const owned = connect(m.url, { poolSize: 1 });
+    const owned = postgres(m.url, { max: 1, onnotice: () => {} });
     try {
       await owned.unsafe('alter table job_events set tablespace ' + tablespace);
       const indexes = await owned<

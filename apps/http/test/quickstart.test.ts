@@ -4,10 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { jobToken } from '@pipelinejobs/auth';
-import { createApiKey, type Services } from '@pipelinejobs/service';
+import { createApiKey, type Services, systemPrincipal } from '@pipelinejobs/service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase } from '../../../test/database.js';
 import { type ManagerChild, startManagerProcess } from '../../../test/manager-process.js';
+
+/** The tests act as the Manager itself would (an admin principal of kind system). */
+const TEST_ADMIN = systemPrincipal('tests');
 
 const root = new URL('../../../', import.meta.url).pathname;
 const SECRET = 'quickstart-secret-0123456789abcdef';
@@ -34,7 +37,7 @@ beforeAll(async () => {
     jwt: undefined,
     clock: () => new Date(),
   };
-  key = (await createApiKey(services, { role: 'admin', label: 'quickstart' })).key;
+  key = (await createApiKey(services, TEST_ADMIN, { role: 'admin', label: 'quickstart' })).key;
   manager = await startManagerProcess({
     env: { DATABASE_URL: opened.url, PIPELINEJOBS_SECRET: SECRET, LOG_LEVEL: 'warn' },
   });

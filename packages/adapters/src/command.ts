@@ -1,3 +1,5 @@
+import type { JobUuid, MessageEventName } from '@pipelinejobs/core';
+
 /** What an inbound request looks like to the adapters: the parts of an Express request they read. */
 export interface InboundRequest {
   /** URL parameters (Express `req.query` shape): a repeated parameter is an array. */
@@ -15,9 +17,9 @@ export type EventForm = 'json' | 'params' | 'agave' | 'tapis';
 export interface EventCommand {
   kind: 'event';
   form: EventForm;
-  jobUuid: string;
-  /** Lower-case, a known event name, never a reserved one (`create`). */
-  event: string;
+  jobUuid: JobUuid;
+  /** Parsed: a known event name, never a reserved one (`create`). */
+  event: MessageEventName;
   /** The job or admin token as sent; checking it is the auth package's job. */
   token?: string;
   /** Stored with the history entry; token and nonce values are already redacted. */
@@ -29,7 +31,7 @@ export interface EventCommand {
 /** Delete (hide) a job, or remove it with `force`. */
 export interface DeleteCommand {
   kind: 'delete';
-  jobUuid: string;
+  jobUuid: JobUuid;
   force: boolean;
   token?: string;
 }

@@ -1,4 +1,4 @@
-import { isPlainObject } from '@pipelinejobs/core';
+import { isPlainObject, type JobUuid } from '@pipelinejobs/core';
 import { issuesSummary, validateDeleteJob } from '@pipelinejobs/schemas';
 import type { DeleteCommand, Refusal } from './command.js';
 import type { FormInput, InboundForm } from './inbound-form.js';
@@ -28,7 +28,12 @@ export const deleteActionForm: InboundForm = {
     if (isRefusal(jobUuid)) return jobUuid;
     const effectiveToken = agreeing(token, input.url.token, '/token', 'token');
     if (isRefusal(effectiveToken)) return effectiveToken;
-    const command: DeleteCommand = { kind: 'delete', jobUuid: uuid.toLowerCase(), force: force ?? false };
+    const command: DeleteCommand = {
+      kind: 'delete',
+      // The schema checked the shape: lower case is all that is left to do.
+      jobUuid: uuid.toLowerCase() as JobUuid,
+      force: force ?? false,
+    };
     if (effectiveToken !== undefined) command.token = effectiveToken;
     return command;
   },

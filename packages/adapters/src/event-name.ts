@@ -1,4 +1,4 @@
-import { type EventName, isEventName, isReservedEvent, normalizeEventName } from '@pipelinejobs/core';
+import { isEventName, isReservedEvent, type MessageEventName, normalizeEventName } from '@pipelinejobs/core';
 import { MESSAGE_EVENT_NAMES } from '@pipelinejobs/schemas';
 import type { Refusal } from './command.js';
 import { refusal } from './refusal.js';
@@ -21,7 +21,7 @@ export function reservedEventRefusal(where: string): Refusal {
  * field). The value is not echoed back (a token pasted into the wrong field must not reach a
  * response or a log).
  */
-export function parseEventName(name: string, where = '/event'): EventName | Refusal {
+export function parseEventName(name: string, where = '/event'): MessageEventName | Refusal {
   if (isReservedEvent(name)) return reservedEventRefusal(where);
   const normal = normalizeEventName(name);
   if (!isEventName(normal)) {
@@ -32,5 +32,6 @@ export function parseEventName(name: string, where = '/event'): EventName | Refu
       [{ path: where, message: `${where} must be one of: ${MESSAGE_EVENTS_TEXT}` }],
     );
   }
-  return normal;
+  // Not reserved (checked above), so a message event.
+  return normal as MessageEventName;
 }

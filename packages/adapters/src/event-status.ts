@@ -1,4 +1,4 @@
-import { type EventName, eventForStatus, UNKNOWN_STATUS_EVENT } from '@pipelinejobs/core';
+import { eventForStatus, type MessageEventName, UNKNOWN_STATUS_EVENT } from '@pipelinejobs/core';
 import type { Refusal } from './command.js';
 import { parseEventName } from './event-name.js';
 
@@ -14,7 +14,7 @@ export function normalStatus(status: string): string {
 export function eventForReport(
   urlEvent: string | undefined,
   status: string | undefined,
-): EventName | Refusal {
+): MessageEventName | Refusal {
   if (urlEvent !== undefined) return parseEventName(urlEvent);
   return status === undefined ? UNKNOWN_STATUS_EVENT : eventForStatus(status);
 }

@@ -1,9 +1,9 @@
-import { isTypedUuid } from '@pipelinejobs/core';
+import { type JobUuid, parseJobUuid } from '@pipelinejobs/core';
 import type { Refusal } from './command.js';
 import { refusal } from './refusal.js';
 
 /** The `uuid` URL parameter, required by the forms that take the job from the URL. */
-export function urlJobUuid(uuid: string | undefined, form: string): string | Refusal {
+export function urlJobUuid(uuid: string | undefined, form: string): JobUuid | Refusal {
   if (uuid === undefined) {
     return refusal(
       'Missing job UUID',
@@ -11,12 +11,13 @@ export function urlJobUuid(uuid: string | undefined, form: string): string | Ref
       [{ path: '/uuid', message: '/uuid is required' }],
     );
   }
-  if (!isTypedUuid(uuid, 'pipelinejob')) {
+  const parsed = parseJobUuid(uuid);
+  if (parsed === undefined) {
     return refusal(
       'Invalid job UUID',
       "The URL parameter uuid must be a job UUID (107...): send ?uuid=<the job's UUID>, as POST /jobs returned it.",
       [{ path: '/uuid', message: '/uuid must be a job UUID (107...)' }],
     );
   }
-  return uuid;
+  return parsed;
 }

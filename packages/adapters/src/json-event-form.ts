@@ -1,7 +1,7 @@
-import { isPlainObject, isReservedEvent, normalizeEventName } from '@pipelinejobs/core';
+import { isPlainObject, isReservedEvent, type JobUuid, normalizeEventName } from '@pipelinejobs/core';
 import { issuesSummary, matches, validateEvent } from '@pipelinejobs/schemas';
 import type { EventCommand, Refusal } from './command.js';
-import { MESSAGE_EVENTS_TEXT, reservedEventRefusal } from './event-name.js';
+import { MESSAGE_EVENTS_TEXT, parseEventName, reservedEventRefusal } from './event-name.js';
 import type { FormInput, InboundForm } from './inbound-form.js';
 import { redactedData } from './redact-url-secrets.js';
 import { isRefusal, refusal } from './refusal.js';
@@ -39,11 +39,14 @@ export const jsonEventForm: InboundForm = {
       );
     }
     const { uuid, name, token, data, event_id } = checked.value;
+    const event = parseEventName(name, '/name');
+    if (isRefusal(event)) return event;
     const command: EventCommand = {
       kind: 'event',
       form: 'json',
-      jobUuid: uuid.toLowerCase(),
-      event: normalizeEventName(name),
+      // The schema checked the shape: lower case is all that is left to do.
+      jobUuid: uuid.toLowerCase() as JobUuid,
+      event,
     };
     const effectiveToken = token ?? input.url.token;
     if (effectiveToken !== undefined) command.token = effectiveToken;

@@ -1,4 +1,4 @@
-import { isAdminEvent, normalizeEventName } from '@pipelinejobs/core';
+import { isAdminEvent, type MessageEventName } from '@pipelinejobs/core';
 import { type AdminTokenConfig, verifyAdminToken } from './admin-token.js';
 import { verifyJobToken } from './job-token.js';
 import type { Principal } from './principal.js';
@@ -10,8 +10,8 @@ export type Authorization =
 
 export interface AuthorizeEventInput {
   principal: Principal;
-  /** The event name as received (case-insensitive). */
-  event: string;
+  /** The event, parsed where it entered. */
+  event: MessageEventName;
   jobUuid: string;
   /** The job's current token version (rotation bumps it). */
   tokenVersion: number;
@@ -66,7 +66,7 @@ function principalRefusal(principal: Principal, jobUuid: string, action: Action,
  * Both token checks run in constant time and give the same message for any wrong token.
  */
 export function authorizeEvent(input: AuthorizeEventInput): Authorization {
-  const name = normalizeEventName(String(input.event));
+  const name = input.event;
   const refused = principalRefusal(input.principal, input.jobUuid, 'report', 'send events');
   if (refused !== undefined) return refused;
   const adminOnly = isAdminEvent(name);

@@ -1,20 +1,12 @@
+import type { ApiKeyRecord, NonceConsumption } from '@pipelinejobs/schemas';
 import type { Role } from './roles.js';
+
+export type { ApiKeyRecord, NonceConsumption };
 
 /**
  * The persistence auth needs, kept small; packages/storage implements these against PostgreSQL
  * (apps wire them in). Auth never imports storage.
  */
-
-export interface ApiKeyRecord {
-  id: string;
-  /** First 12 characters of the key, for listing. */
-  prefix: string;
-  role: Role;
-  label: string;
-  createdAt: Date;
-  lastUsedAt: Date | null;
-  revokedAt: Date | null;
-}
 
 export interface ApiKeyPort {
   /** The key whose `hashApiKey(key)` is `hash`, revoked or not; undefined if none. */
@@ -23,10 +15,6 @@ export interface ApiKeyPort {
 
 /** The role a nonce carries when its issuer does not choose one. */
 export const DEFAULT_NONCE_ROLE: Role = 'reporter';
-
-export type NonceConsumption =
-  | { ok: true; id: string; role: Role; jobUuid: string | null; remainingUses: number | null }
-  | { ok: false; reason: 'unknown' | 'expired' | 'exhausted' | 'revoked' | 'out_of_scope' };
 
 export interface NoncePort {
   /**

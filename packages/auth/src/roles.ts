@@ -1,9 +1,10 @@
+import { isRole, ROLES, type Role } from '@pipelinejobs/core';
+
 /**
- * Roles carried by API keys, JWTs and nonces, least to most privileged. Each role can do what
- * the roles before it can; the table below is the only place that says so.
+ * Roles carried by API keys, JWTs and nonces (core's list, least to most privileged). Each role
+ * can do what the roles before it can; the table below is the only place that says so.
  */
-export const ROLES = ['reader', 'reporter', 'agent', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+export { isRole, ROLES, type Role };
 
 /** What a request needs: read (GETs), report (messages/events), create (jobs, pipelines), admin. */
 export const ACTIONS = ['read', 'report', 'create', 'admin'] as const;
@@ -15,10 +16,6 @@ const ALLOWED: Readonly<Record<Role, readonly Action[]>> = {
   agent: ['read', 'report', 'create'],
   admin: ['read', 'report', 'create', 'admin'],
 };
-
-export function isRole(value: unknown): value is Role {
-  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
-}
 
 export function roleAllows(role: Role, action: Action): boolean {
   return ALLOWED[role].includes(action);

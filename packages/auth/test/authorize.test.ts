@@ -1,3 +1,4 @@
+import type { MessageEventName } from '@pipelinejobs/core';
 import { describe, expect, it } from 'vitest';
 import {
   type AdminTokenConfig,
@@ -26,7 +27,8 @@ function event(name: string, token: unknown, principal: Principal = reporter, to
   return leaks.record(
     authorizeEvent({
       principal,
-      event: name,
+      // Names are parsed at the edge; 'Ready' shows the admin-event check is still case-blind.
+      event: name as MessageEventName,
       jobUuid: JOB,
       tokenVersion,
       token,

@@ -79,6 +79,9 @@ export const INITIAL_STATE: State = 'CREATED';
 /** Written only by the agent that creates the job (POST /jobs), never accepted as a message. */
 export const RESERVED_EVENTS: readonly EventName[] = ['create'];
 
+/** The events a message may carry: every event but the reserved ones. */
+export type MessageEventName = Exclude<EventName, 'create'>;
+
 /** Need an admin token on top of request authentication. */
 export const ADMIN_EVENTS: readonly EventName[] = ['reset', 'ready'];
 

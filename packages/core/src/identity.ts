@@ -1,5 +1,5 @@
 import { compareCodePoints, isPlainObject, pythonJsonDumps, pythonStr } from './python-forms.js';
-import { typedUuid } from './typed-uuid.js';
+import { type JobUuid, type PipelineUuid, typedUuid } from './typed-uuid.js';
 
 /**
  * Deterministic identity of jobs (REFERENCE §1.3) and pipelines (§7), computed from the same Python string
@@ -27,8 +27,8 @@ export function jobIdentityString(job: JobIdentityFields): string {
 }
 
 /** The job's typed UUID (prefix 107). */
-export function jobUuid(job: JobIdentityFields): string {
-  return typedUuid('pipelinejob', jobIdentityString(job));
+export function jobUuid(job: JobIdentityFields): JobUuid {
+  return typedUuid('pipelinejob', jobIdentityString(job)) as JobUuid;
 }
 
 /**
@@ -87,6 +87,6 @@ export function pipelineIdentityString(pipeline: PipelineIdentityFields): string
 }
 
 /** The pipeline's typed UUID (prefix 106). Only `id` and `components` count; name, description etc. do not. */
-export function pipelineUuid(pipeline: PipelineIdentityFields): string {
-  return typedUuid('pipeline', pipelineIdentityString(pipeline));
+export function pipelineUuid(pipeline: PipelineIdentityFields): PipelineUuid {
+  return typedUuid('pipeline', pipelineIdentityString(pipeline)) as PipelineUuid;
 }

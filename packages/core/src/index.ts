@@ -6,6 +6,7 @@ export * from './json-exact.js';
 export * from './json-input-error.js';
 export * from './json-pointer.js';
 export * from './python-forms.js';
+export * from './roles.js';
 export * from './status-map.js';
 export * from './transition.js';
 export * from './typed-uuid.js';

@@ -1,4 +1,4 @@
-import type { EventName } from './fsm-table.js';
+import type { MessageEventName } from './fsm-table.js';
 
 export type Platform = 'agave' | 'tapis';
 
@@ -10,7 +10,7 @@ export type Platform = 'agave' | 'tapis';
  */
 export const STATUS_EVENTS: readonly {
   readonly status: string;
-  readonly event: EventName;
+  readonly event: MessageEventName;
   readonly platforms: readonly Platform[];
 }[] = [
   { status: 'RUNNING', event: 'run', platforms: ['agave', 'tapis'] },
@@ -42,12 +42,12 @@ export const STATUS_EVENTS: readonly {
 ];
 
 /** What an unknown status becomes: an informational history entry. */
-export const UNKNOWN_STATUS_EVENT: EventName = 'update';
+export const UNKNOWN_STATUS_EVENT: MessageEventName = 'update';
 
 const BY_STATUS = new Map(STATUS_EVENTS.map((row) => [row.status, row.event]));
 
 /** Maps a platform status (any case, surrounding space ignored) to the event it reports. */
-export function eventForStatus(status: string): EventName {
+export function eventForStatus(status: string): MessageEventName {
   return BY_STATUS.get(status.trim().toUpperCase()) ?? UNKNOWN_STATUS_EVENT;
 }
 

@@ -73,7 +73,14 @@ export function uuid5(namespace: string, name: string): string {
 
 /** The typed UUID of `text`: uuid5 in the catalog namespace with its first 3 characters replaced by the prefix. */
 export function typedUuid(type: TypedUuidType, text: string): string {
-  return UUID_TYPES[type] + uuid5(CATALOG_UUID_NAMESPACE, text).slice(3);
+  // Callers in plain JavaScript can pass any name; an unknown one must not become 'undefined...'.
+  const prefix: string | undefined = Object.hasOwn(UUID_TYPES, type) ? UUID_TYPES[type] : undefined;
+  if (prefix === undefined) {
+    throw new TypeError(
+      `Unknown typed UUID type '${String(type)}'; types are: ${Object.keys(UUID_TYPES).join(', ')}`,
+    );
+  }
+  return prefix + uuid5(CATALOG_UUID_NAMESPACE, text).slice(3);
 }
 
 /**
@@ -100,3 +107,22 @@ export function isTypedUuid(value: unknown, type?: TypedUuidType): value is stri
   const found = uuidTypeOf(value);
   return found !== undefined && (type === undefined || found === type);
 }
+
+declare const uuidBrand: unique symbol;
+
+/**
+ * A typed UUID checked once where it entered (its type's prefix, the 8-4-4-4-12 shape) and in lower
+ * case: what the rest of the code takes, so nothing downstream checks or lower-cases it again.
+ */
+export type TypedUuid<T extends TypedUuidType> = string & { readonly [uuidBrand]: T };
+export type JobUuid = TypedUuid<'pipelinejob'>;
+export type PipelineUuid = TypedUuid<'pipeline'>;
+
+/** `value` as a typed UUID of `type`, in lower case, or undefined when it is not one (any case accepted). */
+export function parseTypedUuid<T extends TypedUuidType>(value: unknown, type: T): TypedUuid<T> | undefined {
+  return isTypedUuid(value, type) ? (value.toLowerCase() as TypedUuid<T>) : undefined;
+}
+
+export const parseJobUuid = (value: unknown): JobUuid | undefined => parseTypedUuid(value, 'pipelinejob');
+export const parsePipelineUuid = (value: unknown): PipelineUuid | undefined =>
+  parseTypedUuid(value, 'pipeline');

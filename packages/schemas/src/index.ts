@@ -1,5 +1,6 @@
 export * from './documents/agave-job-callback.js';
 export * from './documents/create-job-request.js';
+export type * from './documents/credentials.js';
 export * from './documents/delete-job-request.js';
 export * from './documents/event-message.js';
 export * from './documents/history-event.js';

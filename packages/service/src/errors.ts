@@ -17,14 +17,17 @@ export type ServiceErrorCode =
 
 export class ServiceError extends Error {
   override readonly name = 'ServiceError';
+  /** A title more precise than the code's ("Reserved event" for an `invalid`), when there is one. */
+  readonly title: string | undefined;
   constructor(
     readonly code: ServiceErrorCode,
     message: string,
     /** Extra members for the problem document (state, allowed, errors, ...); never secrets. */
     readonly details: Readonly<Record<string, unknown>> = {},
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; title?: string },
   ) {
     super(message, options);
+    this.title = options?.title;
   }
 }
 
@@ -52,4 +55,11 @@ export function asServiceError(error: unknown): ServiceError {
     return new ServiceError('internal', 'Authentication is misconfigured', {}, { cause: error });
   }
   return new ServiceError('internal', 'Unexpected error', {}, { cause: error });
+}
+
+/** Refuses a document that does not match its schema, with every issue. */
+export function invalidDocument(title: string, issues: readonly { path: string; message: string }[]): never {
+  throw new ServiceError('invalid', `${title}: ${issues.map((i) => i.message).join('; ')}`, {
+    errors: issues,
+  });
 }

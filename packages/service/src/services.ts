@@ -1,6 +1,6 @@
 import type { AdminTokenConfig, JwtVerifier } from '@pipelinejobs/auth';
 import { createJwtVerifier } from '@pipelinejobs/auth';
-import { type Database, type EmbeddedLog, openDatabase } from '@pipelinejobs/storage';
+import { type Database, type DatabaseConfig, type EmbeddedLog, openDatabase } from '@pipelinejobs/storage';
 import type { Config } from './config.js';
 import { agreeOnSettings, embeddedSecret } from './secret.js';
 
@@ -29,12 +29,7 @@ export interface OpenServicesOptions {
  * written by a caller before that check has passed.
  */
 export async function openServices(config: Config, options: OpenServicesOptions = {}): Promise<Services> {
-  const pool = { poolSize: config.poolSize, idleTimeoutSeconds: config.poolIdleTimeoutSeconds };
-  const db = await openDatabase(
-    'url' in config.database
-      ? { url: config.database.url, ...pool }
-      : { dataDir: config.database.dataDir, ...pool, log: options.log },
-  );
+  const db = await openDatabase(databaseConfigOf(config, options.log));
   try {
     const secret = config.secret ?? (await embeddedSecret(config.dataDir, db));
     const admin = { secret, adminKey: config.adminKey, lifetimeSeconds: config.adminTokenLifetimeSeconds };
@@ -54,4 +49,19 @@ export async function openServices(config: Config, options: OpenServicesOptions 
     await db.close();
     throw error;
   }
+}
+
+/** How to open the configured database: its URL, or the embedded default's data directory. */
+export function databaseConfigOf(
+  config: Config,
+  log?: EmbeddedLog,
+  pool: { poolSize?: number } = {},
+): DatabaseConfig {
+  const sizes = {
+    poolSize: pool.poolSize ?? config.poolSize,
+    idleTimeoutSeconds: config.poolIdleTimeoutSeconds,
+  };
+  return 'url' in config.database
+    ? { url: config.database.url, ...sizes }
+    : { dataDir: config.database.dataDir, ...sizes, log };
 }

@@ -1,17 +1,12 @@
+import type { Role } from '@pipelinejobs/core';
+import type { ApiKeyRecord } from '@pipelinejobs/schemas';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { StorageError, translated } from './errors.js';
 import type { Database } from './open-database.js';
 import { apiKeys } from './schema.js';
+import { storedRole } from './stored-role.js';
 
-export interface ApiKeyRecord {
-  id: string;
-  prefix: string;
-  role: string;
-  label: string;
-  createdAt: Date;
-  lastUsedAt: Date | null;
-  revokedAt: Date | null;
-}
+export type { ApiKeyRecord };
 
 const columns = {
   id: apiKeys.id,
@@ -26,11 +21,16 @@ const columns = {
 /** Stores a new key by its hash (the key itself is never stored). */
 export async function insertApiKey(
   db: Database,
-  key: { hash: string; prefix: string; role: string; label: string },
+  key: { hash: string; prefix: string; role: Role; label: string },
 ): Promise<ApiKeyRecord> {
   const [row] = await translated(() => db.orm.insert(apiKeys).values(key).returning(columns));
   if (!row) throw new StorageError('internal', 'The API key was not stored');
-  return row;
+  return recordOf(row);
+}
+
+/** A stored row with its role checked (a role written by hand that no code knows is refused). */
+function recordOf(row: Omit<ApiKeyRecord, 'role'> & { role: string }): ApiKeyRecord {
+  return { ...row, role: storedRole(row.role, `API key ${row.prefix}`) };
 }
 
 /** How stale last_used_at may get before a use writes it again (one write per key per minute). */
@@ -89,7 +89,7 @@ export async function findApiKeyByHash(db: Database, hash: string): Promise<ApiK
   const key: ApiKeyRecord = {
     id: row.id,
     prefix: row.prefix,
-    role: row.role,
+    role: storedRole(row.role, `API key ${row.prefix}`),
     label: row.label,
     createdAt: new Date(row.created_at),
     lastUsedAt: dateOrNull(row.last_used_at),
@@ -99,8 +99,9 @@ export async function findApiKeyByHash(db: Database, hash: string): Promise<ApiK
   return key;
 }
 
-export async function listApiKeys(db: Database): Promise<ApiKeyRecord[]> {
-  return translated(() => db.orm.select(columns).from(apiKeys).orderBy(desc(apiKeys.createdAt)));
+export async function selectApiKeys(db: Database): Promise<ApiKeyRecord[]> {
+  const rows = await translated(() => db.orm.select(columns).from(apiKeys).orderBy(desc(apiKeys.createdAt)));
+  return rows.map(recordOf);
 }
 
 export async function countActiveApiKeys(db: Database): Promise<number> {
@@ -111,7 +112,7 @@ export async function countActiveApiKeys(db: Database): Promise<number> {
 }
 
 /** Revokes by id or by the visible prefix. */
-export async function revokeApiKey(db: Database, idOrPrefix: string): Promise<ApiKeyRecord> {
+export async function markApiKeyRevoked(db: Database, idOrPrefix: string): Promise<ApiKeyRecord> {
   const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrPrefix);
   const [row] = await translated(() =>
     db.orm
@@ -123,5 +124,5 @@ export async function revokeApiKey(db: Database, idOrPrefix: string): Promise<Ap
       .returning(columns),
   );
   if (!row) throw new StorageError('not_found', `No active API key ${idOrPrefix}`, { key: idOrPrefix });
-  return row;
+  return recordOf(row);
 }

@@ -1,7 +1,7 @@
 import {
   type EventName,
-  isReservedEvent,
-  normalizeEventName,
+  type JobUuid,
+  type MessageEventName,
   randomTypedUuid,
   type State,
   transition,
@@ -12,9 +12,9 @@ import { isDriverError, StorageError, translateError } from './errors.js';
 import type { Database } from './open-database.js';
 
 export interface EventInput {
-  jobUuid: string;
-  /** Any case; stored lower-case. */
-  name: string;
+  jobUuid: JobUuid;
+  /** Parsed where the event entered: a known event, never `create`. */
+  name: MessageEventName;
   data?: unknown;
   source: EventSource;
   /** Who sends it: recorded with the history entry. */
@@ -30,7 +30,7 @@ export interface EventInput {
 
 /** What the authorisation callback sees of the job. */
 export interface LockedJob {
-  uuid: string;
+  uuid: JobUuid;
   state: State;
   tokenVersion: number;
 }
@@ -39,9 +39,20 @@ export interface LockedJob {
  * Decides whether the caller may apply the event to the job as read; throws to refuse (nothing is
  * written and the error reaches the caller unchanged). It may be called twice for one event: on
  * the job read without a lock, then again on the locked row when the optimistic write lost a race.
- * Storage knows nothing of tokens: the apps pass a callback built from @pipelinejobs/auth.
+ * Synchronous, so that nothing can wait on I/O while the row lock is held: all it needs was read
+ * before. Storage knows nothing of tokens: the apps pass a callback built from @pipelinejobs/auth.
  */
-export type Authorize = (job: LockedJob) => void | Promise<void>;
+export type Authorize = (job: LockedJob) => void;
+
+/**
+ * Seams for the tests of the races: `afterRead` runs on the fast path between the unlocked read
+ * (and its authorisation) and the write, so a test can make something happen there; `path` says
+ * which path decided. Neither is ever called while the row lock is held.
+ */
+export interface ApplyEventHooks {
+  afterRead?: (job: LockedJob) => Promise<void>;
+  path?: (taken: 'fast' | 'locked') => void;
+}
 
 export interface AppliedEvent {
   outcome: EventOutcome;
@@ -62,12 +73,13 @@ interface JobRow {
   at: string | Date;
 }
 
-/** The event, normalised, and what the caller asked. */
+/** The event and what the caller asked. */
 interface EventCall {
   input: EventInput;
-  name: string;
+  name: MessageEventName;
   key: string | null;
   authorize: Authorize;
+  hooks: ApplyEventHooks;
 }
 
 /** What the FSM decided for the job as read: the outcome to write, or the refusal. */
@@ -93,21 +105,19 @@ export async function applyEvent(
   db: Database,
   input: EventInput,
   authorize: Authorize,
+  hooks: ApplyEventHooks = {},
 ): Promise<AppliedEvent> {
-  const name = normalizeEventName(input.name);
-  if (isReservedEvent(name)) {
-    throw new StorageError(
-      'invalid',
-      `The '${name}' event is written when a job is created (POST /jobs, or \`pipelinejobs jobs create\`)`,
-      { event: name },
-    );
-  }
-  const call: EventCall = { input, name, key: input.idempotencyKey ?? null, authorize };
+  const call: EventCall = { input, name: input.name, key: input.idempotencyKey ?? null, authorize, hooks };
   try {
     const busy = enter(input.jobUuid);
     try {
       const fast = busy ? undefined : await applyOptimistically(db, call);
-      return fast ?? (await db.sql.begin((tx) => applyLocked(tx, call)));
+      if (fast) {
+        call.hooks.path?.('fast');
+        return fast;
+      }
+      call.hooks.path?.('locked');
+      return await db.sql.begin((tx) => applyLocked(tx, call));
     } finally {
       leave(input.jobUuid);
     }
@@ -145,12 +155,17 @@ function leave(jobUuid: string): void {
  */
 async function applyOptimistically(db: Database, call: EventCall): Promise<AppliedEvent | undefined> {
   const [row] = await readJob(db.sql, call.input.jobUuid, false);
-  const decision = await decide(row, call);
+  const decision = decide(row, call);
   if (!decision.ok) {
     // Without a key the refusal stands as read; with one, the locked path looks for a replay.
     if (call.key === null) throw decision.refusal;
     return undefined;
   }
+  await call.hooks.afterRead?.({
+    uuid: call.input.jobUuid,
+    state: decision.row.state as State,
+    tokenVersion: decision.row.token_version,
+  });
   if (await write(db.sql, call, decision)) return { outcome: decision.outcome, replayed: false };
   return undefined;
 }
@@ -168,7 +183,7 @@ function readJob(sql: postgres.ISql, jobUuid: string, lock: boolean) {
 async function applyLocked(tx: postgres.TransactionSql, call: EventCall): Promise<AppliedEvent> {
   const { input, name, key } = call;
   const [row] = await readJob(tx, input.jobUuid, true);
-  const decision = await decide(row, call);
+  const decision = decide(row, call);
 
   /** The stored first result for this key, if the key was used on this job. */
   const replay = async (): Promise<AppliedEvent | undefined> => {
@@ -207,15 +222,18 @@ async function applyLocked(tx: postgres.TransactionSql, call: EventCall): Promis
  * Checks the job exists and is visible, authorises, and runs the FSM. Throws for a missing or
  * deleted job and for the callback's refusals; returns the FSM's refusal for the caller to decide.
  */
-async function decide(row: JobRow | undefined, call: EventCall): Promise<Decision> {
+function decide(row: JobRow | undefined, call: EventCall): Decision {
   const { jobUuid } = call.input;
   if (!row) throw new StorageError('not_found', `No job ${jobUuid} exists`, { uuid: jobUuid });
   if (!row.visible) throw new StorageError('gone', `Job ${jobUuid} was deleted`, { uuid: jobUuid });
   const state = row.state as State;
-  await call.authorize({ uuid: jobUuid, state, tokenVersion: row.token_version });
+  call.authorize({ uuid: jobUuid, state, tokenVersion: row.token_version });
   const result = transition(state, call.name);
   if (!result.ok) {
-    const refusal = new StorageError('not_allowed', result.message, {
+    // The state machine's reason is kept: an event the state does not allow is the caller's to
+    // change; a stored state no code knows is the database's.
+    const code = result.reason === 'not_allowed' ? 'not_allowed' : 'internal';
+    const refusal = new StorageError(code, result.message, {
       uuid: jobUuid,
       state,
       event: call.name,

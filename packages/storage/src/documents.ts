@@ -1,4 +1,4 @@
-import type { EventName, State } from '@pipelinejobs/core';
+import type { EventName, JobUuid, PipelineUuid, State } from '@pipelinejobs/core';
 import type {
   EventSource,
   HistoryEvent,
@@ -39,9 +39,10 @@ function actorOf(kind: string | null, id: string | null): Actor | null {
   return kind === null || id === null ? null : { kind, id };
 }
 
+/** A jobs row as read; the uuids were checked on the way in. */
 export interface JobRow {
-  uuid: string;
-  pipeline_uuid: string;
+  uuid: JobUuid;
+  pipeline_uuid: PipelineUuid;
   state: string;
   last_event: string;
   token_version: number;

@@ -1,13 +1,70 @@
-export * from './api-keys.js';
-export * from './apply-event.js';
-export * from './documents.js';
-export * from './embedded/index.js';
-export * from './errors.js';
-export * from './jobs.js';
-export * from './migrate.js';
-export * from './nonces.js';
-export * from './open-database.js';
-export * from './pipelines.js';
-export * as tables from './schema.js';
-export * from './server-settings.js';
-export * from './writable.js';
+export {
+  type ApiKeyRecord,
+  countActiveApiKeys,
+  findApiKeyByHash,
+  insertApiKey,
+  markApiKeyRevoked,
+  selectApiKeys,
+} from './api-keys.js';
+export {
+  type AppliedEvent,
+  type ApplyEventHooks,
+  type Authorize,
+  applyEvent,
+  type EventInput,
+  type LockedJob,
+} from './apply-event.js';
+export type {
+  Actor,
+  EventOutcome,
+  EventSource,
+  HistoryEvent,
+  JobDocument,
+  PipelineRecord,
+} from './documents.js';
+export {
+  acquireEmbeddedServer,
+  EMBEDDED_DATABASE,
+  type EmbeddedLog,
+  type EmbeddedLogLevel,
+  type EmbeddedOptions,
+  type EmbeddedServer,
+  type ReleaseOptions,
+  releaseEmbeddedServer,
+} from './embedded/index.js';
+export { isDriverError, StorageError, type StorageErrorCode, translated, translateError } from './errors.js';
+export {
+  bumpTokenVersion,
+  type InsertJobInput,
+  type InsertJobOptions,
+  insertJob,
+  type JobAuditAction,
+  type JobAuditEntry,
+  type JobCursor,
+  markJobDeleted,
+  parseJobCursor,
+  type SelectJobsOptions,
+  selectHistory,
+  selectJob,
+  selectJobAudit,
+  selectJobs,
+} from './jobs.js';
+export { migrate, migrationsFolder } from './migrate.js';
+export {
+  consumeNonce,
+  insertNonce,
+  markNonceRevoked,
+  type NonceConsumption,
+  type NonceRecord,
+  selectNonces,
+} from './nonces.js';
+export {
+  type Database,
+  type DatabaseConfig,
+  type OpenOptions,
+  openDatabase,
+  type PoolConfig,
+} from './open-database.js';
+export { insertPipeline, type PipelineInput, selectPipeline, selectPipelines } from './pipelines.js';
+export { recordServerSettings } from './server-settings.js';
+export { checkWritable, type Writability } from './writable.js';

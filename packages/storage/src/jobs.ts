@@ -1,9 +1,10 @@
 import {
   INITIAL_STATE,
-  isState,
-  isTypedUuid,
+  type JobUuid,
   jobUuid,
+  type PipelineUuid,
   parseInstant,
+  parseJobUuid,
   randomTypedUuid,
   type State,
 } from '@pipelinejobs/core';
@@ -21,7 +22,7 @@ import {
 import { StorageError, translated } from './errors.js';
 import type { Database } from './open-database.js';
 
-export interface CreateJobInput {
+export interface InsertJobInput {
   pipeline_uuid: string;
   data: Record<string, unknown>;
   /** Absent and `[]` give different identities, as in the original (REFERENCE §1.3). */
@@ -38,14 +39,14 @@ export interface CreateJobInput {
   acted_using?: string[];
 }
 
-export interface CreateJobOptions {
+export interface InsertJobOptions {
   /** Who creates the job: recorded on the job and its `create` history entry. */
   creator: Actor;
   /**
    * The identity computed by the caller from the exact request text (core's parseJsonExact keeps
    * 1.0 apart from 1); by default it is computed from `input`.
    */
-  uuid?: string;
+  uuid?: JobUuid;
 }
 
 const JOB_COLUMNS = `uuid, pipeline_uuid, state, last_event, token_version, archive_path, archive_system,
@@ -59,10 +60,10 @@ const JOB_COLUMNS = `uuid, pipeline_uuid, state, last_event, token_version, arch
  * entry are inserted together or not at all. A job re-created after a force delete starts at the
  * token version after the deleted one's, so no token of the deleted job is ever valid again.
  */
-export async function createJob(
+export async function insertJob(
   db: Database,
-  input: CreateJobInput,
-  options: CreateJobOptions,
+  input: InsertJobInput,
+  options: InsertJobOptions,
 ): Promise<{ job: JobDocument; created: boolean }> {
   const { creator } = options;
   const uuid =
@@ -107,11 +108,11 @@ export async function createJob(
       select ${sql.unsafe(JOB_COLUMNS)} from job`;
     const [created] = rows;
     if (created) return { job: jobDocument(created), created: true };
-    return { job: await getJob(db, uuid), created: false };
+    return { job: await selectJob(db, uuid), created: false };
   });
 }
 
-async function jobRow(db: Database, uuid: string): Promise<JobRow | undefined> {
+async function jobRow(db: Database, uuid: JobUuid): Promise<JobRow | undefined> {
   const [row] = await translated(
     () => db.sql<JobRow[]>`select ${db.sql.unsafe(JOB_COLUMNS)} from jobs where uuid = ${uuid}`,
   );
@@ -119,55 +120,55 @@ async function jobRow(db: Database, uuid: string): Promise<JobRow | undefined> {
 }
 
 /** A visible job; `not_found` when there is none, `gone` when it was deleted. */
-export async function getJob(db: Database, uuid: string): Promise<JobDocument> {
+export async function selectJob(db: Database, uuid: JobUuid): Promise<JobDocument> {
   const row = await jobRow(db, uuid);
   if (!row) throw new StorageError('not_found', `No job ${uuid} exists`, { uuid });
   if (!row.visible) throw new StorageError('gone', `Job ${uuid} was deleted`, { uuid });
   return jobDocument(row);
 }
 
-export interface ListJobsOptions {
+export interface SelectJobsOptions {
   state?: State;
-  pipeline_uuid?: string;
+  pipelineUuid?: PipelineUuid;
   /** Only jobs updated at or after this time. */
-  updated_since?: Date;
-  limit?: number;
-  /** The `next` cursor of the previous page. */
-  cursor?: string;
+  updatedSince?: Date;
+  /** Checked by the caller against the listing's bounds. */
+  limit: number;
+  /** Where the previous page ended (its `next`, parsed with `parseJobCursor`). */
+  cursor?: JobCursor;
 }
 
-type JobCursor = [string, string];
-const isJobCursor = (v: unknown): v is JobCursor =>
-  Array.isArray(v) &&
-  v.length === 2 &&
-  typeof v[0] === 'string' &&
-  parseInstant(v[0]) !== undefined &&
-  typeof v[1] === 'string' &&
-  isTypedUuid(v[1], 'pipelinejob');
+declare const cursorBrand: unique symbol;
+/** Where a page of jobs ended: the last job's update time and uuid. Made only by `parseJobCursor`. */
+export type JobCursor = readonly [updated: string, uuid: JobUuid] & { readonly [cursorBrand]: true };
+
+/** A `next` cursor this server issued, or undefined for anything else. */
+export function parseJobCursor(text: string): JobCursor | undefined {
+  return decodeCursor(
+    text,
+    (v: unknown): v is JobCursor =>
+      Array.isArray(v) &&
+      v.length === 2 &&
+      typeof v[0] === 'string' &&
+      parseInstant(v[0]) !== undefined &&
+      parseJobUuid(v[1]) === v[1],
+  );
+}
 
 /** Visible jobs, most recently updated first, with keyset pagination. */
-export async function listJobs(
+export async function selectJobs(
   db: Database,
-  options: ListJobsOptions = {},
+  options: SelectJobsOptions,
 ): Promise<{ items: JobDocument[]; next: string | null }> {
   const { sql } = db;
-  const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
-  if (options.state !== undefined && !isState(options.state)) {
-    throw new StorageError('invalid', `Unknown state '${options.state}'`);
-  }
-  const cursor = options.cursor ? decodeCursor(options.cursor, isJobCursor) : undefined;
-  if (options.cursor && !cursor)
-    throw new StorageError(
-      'invalid',
-      'The cursor is not one this server issued; pass the `next` of the previous page',
-    );
+  const { limit, cursor } = options;
   const rows = await translated(
     () => sql<JobRow[]>`
       select ${sql.unsafe(JOB_COLUMNS)} from jobs
       where visible
         ${options.state ? sql`and state = ${options.state}` : sql``}
-        ${options.pipeline_uuid ? sql`and pipeline_uuid = ${options.pipeline_uuid}` : sql``}
-        ${options.updated_since ? sql`and updated_at >= ${options.updated_since.toISOString()}::timestamptz` : sql``}
+        ${options.pipelineUuid ? sql`and pipeline_uuid = ${options.pipelineUuid}` : sql``}
+        ${options.updatedSince ? sql`and updated_at >= ${options.updatedSince.toISOString()}::timestamptz` : sql``}
         ${cursor ? sql`and (updated_at, uuid) < (${cursor[0]}::timestamptz, ${cursor[1]})` : sql``}
       -- NULLS LAST as in the indexes (drizzle writes them so), or the planner sorts instead.
       order by updated_at desc nulls last, uuid desc nulls last
@@ -178,19 +179,22 @@ export async function listJobs(
   return { items, next: rows.length > limit && last ? encodeCursor([last.updated, last.uuid]) : null };
 }
 
-/** A job's history, oldest first, by seq; `after` is the last seq of the previous page. */
-export async function listHistory(
+/**
+ * A job's history, oldest first, by seq; `after` is the last seq of the previous page and
+ * `limit` is checked by the caller.
+ */
+export async function selectHistory(
   db: Database,
-  uuid: string,
-  options: { after?: number; limit?: number } = {},
+  uuid: JobUuid,
+  page: { after: number; limit: number },
 ): Promise<{ items: HistoryEvent[]; next: number | null }> {
-  await getJob(db, uuid);
-  const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
+  await selectJob(db, uuid);
+  const { limit } = page;
   const rows = await translated(
     () => db.sql<HistoryRow[]>`
       select uuid, seq, name, from_state, to_state, data, source, principal_kind, principal_id, created_at
       from job_events
-      where job_uuid = ${uuid} and seq > ${options.after ?? 0}
+      where job_uuid = ${uuid} and seq > ${page.after}
       order by seq
       limit ${limit + 1}`,
   );
@@ -206,7 +210,11 @@ export type JobAuditAction = 'delete' | 'force_delete' | 'rotate_token';
  * `force`, hard (the job and its history are removed). Either way one statement also records who
  * did it in job_audit, which has no foreign key and outlives a force-deleted job.
  */
-export async function deleteJob(db: Database, uuid: string, options: { force?: boolean; actor: Actor }) {
+export async function markJobDeleted(
+  db: Database,
+  uuid: JobUuid,
+  options: { force?: boolean; actor: Actor },
+) {
   const { sql } = db;
   const { actor } = options;
   const action: JobAuditAction = options.force ? 'force_delete' : 'delete';
@@ -241,7 +249,7 @@ export async function deleteJob(db: Database, uuid: string, options: { force?: b
  * Bumps the job's token version, which invalidates its current job token, and records who did
  * it, in one statement.
  */
-export async function rotateJobToken(db: Database, uuid: string, actor: Actor): Promise<JobDocument> {
+export async function bumpTokenVersion(db: Database, uuid: JobUuid, actor: Actor): Promise<JobDocument> {
   const { sql } = db;
   const [row] = await translated(
     () => sql<JobRow[]>`
@@ -255,7 +263,7 @@ export async function rotateJobToken(db: Database, uuid: string, actor: Actor): 
       select * from rotated`,
   );
   if (row) return jobDocument(row);
-  await getJob(db, uuid);
+  await selectJob(db, uuid);
   throw new StorageError('not_found', `No job ${uuid} exists`, { uuid });
 }
 
@@ -268,7 +276,7 @@ export interface JobAuditEntry {
 }
 
 /** A job's admin actions, oldest first; kept after a force delete. */
-export async function listJobAudit(db: Database, uuid: string): Promise<JobAuditEntry[]> {
+export async function selectJobAudit(db: Database, uuid: JobUuid): Promise<JobAuditEntry[]> {
   const rows = await translated(
     () => db.sql<
       {

@@ -1,31 +1,19 @@
+import type { Role } from '@pipelinejobs/core';
+import type { NonceConsumption, NonceRecord } from '@pipelinejobs/schemas';
 import { desc } from 'drizzle-orm';
 import { StorageError, translated } from './errors.js';
 import type { Database } from './open-database.js';
 import { nonces } from './schema.js';
+import { storedRole } from './stored-role.js';
 
-export interface NonceRecord {
-  id: string;
-  prefix: string;
-  role: string;
-  label: string;
-  maxUses: number | null;
-  uses: number;
-  expiresAt: Date | null;
-  jobUuid: string | null;
-  createdAt: Date;
-  revokedAt: Date | null;
-}
-
-export type NonceConsumption =
-  | { ok: true; id: string; role: string; jobUuid: string | null; remainingUses: number | null }
-  | { ok: false; reason: 'unknown' | 'expired' | 'exhausted' | 'revoked' | 'out_of_scope' };
+export type { NonceConsumption, NonceRecord };
 
 export async function insertNonce(
   db: Database,
   nonce: {
     hash: string;
     prefix: string;
-    role: string;
+    role: Role;
     label?: string;
     maxUses: number | null;
     expiresAt: Date | null;
@@ -39,7 +27,7 @@ export async function insertNonce(
 
 function recordOf(row: typeof nonces.$inferSelect): NonceRecord {
   const { hash: _hash, ...record } = row;
-  return record;
+  return { ...record, role: storedRole(record.role, `Nonce ${record.prefix}`) };
 }
 
 /**
@@ -69,7 +57,7 @@ export async function consumeNonce(
       return {
         ok: true,
         id: used.id,
-        role: used.role,
+        role: storedRole(used.role, 'The nonce'),
         jobUuid: used.job_uuid,
         remainingUses: used.remaining,
       };
@@ -85,12 +73,12 @@ export async function consumeNonce(
   });
 }
 
-export async function listNonces(db: Database): Promise<NonceRecord[]> {
+export async function selectNonces(db: Database): Promise<NonceRecord[]> {
   const rows = await translated(() => db.orm.select().from(nonces).orderBy(desc(nonces.createdAt)));
   return rows.map(recordOf);
 }
 
-export async function revokeNonce(db: Database, idOrPrefix: string): Promise<NonceRecord> {
+export async function markNonceRevoked(db: Database, idOrPrefix: string): Promise<NonceRecord> {
   const [row] = await translated(
     () => db.sql<{ id: string }[]>`
       update nonces set revoked_at = date_trunc('milliseconds', now())
@@ -98,7 +86,7 @@ export async function revokeNonce(db: Database, idOrPrefix: string): Promise<Non
       returning id`,
   );
   if (!row) throw new StorageError('not_found', `No active nonce ${idOrPrefix}`, { nonce: idOrPrefix });
-  const [record] = (await listNonces(db)).filter((n) => n.id === row.id);
+  const [record] = (await selectNonces(db)).filter((n) => n.id === row.id);
   if (!record) throw new StorageError('not_found', `No nonce ${idOrPrefix}`);
   return record;
 }

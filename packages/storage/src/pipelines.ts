@@ -1,4 +1,4 @@
-import { isTypedUuid, pipelineUuid } from '@pipelinejobs/core';
+import { type PipelineUuid, pipelineUuid } from '@pipelinejobs/core';
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { iso, type PipelineRecord } from './documents.js';
 import { StorageError, translated } from './errors.js';
@@ -30,7 +30,7 @@ export interface PipelineInput {
  * Registers a pipeline; its identity is the typed UUID of its id and components, so registering
  * the same pipeline again returns the existing record (`created: false`).
  */
-export async function registerPipeline(
+export async function insertPipeline(
   db: Database,
   input: PipelineInput,
 ): Promise<{ pipeline: PipelineRecord; created: boolean }> {
@@ -42,29 +42,26 @@ export async function registerPipeline(
       .onConflictDoNothing({ target: pipelines.uuid })
       .returning();
     if (inserted) return { pipeline: pipelineDocument(inserted), created: true };
-    return { pipeline: await getPipeline(db, uuid), created: false };
+    return { pipeline: await selectPipeline(db, uuid), created: false };
   });
 }
 
-export async function getPipeline(db: Database, uuid: string): Promise<PipelineRecord> {
+export async function selectPipeline(db: Database, uuid: PipelineUuid): Promise<PipelineRecord> {
   const [row] = await translated(() => db.orm.select().from(pipelines).where(eq(pipelines.uuid, uuid)));
   if (!row) throw new StorageError('not_found', `No pipeline ${uuid} is registered`, { uuid });
   if (!row.visible) throw new StorageError('gone', `Pipeline ${uuid} was deleted`, { uuid });
   return pipelineDocument(row);
 }
 
-/** Visible pipelines in uuid order; `before` is the `next` value of the previous page. */
-export async function listPipelines(
+/**
+ * Visible pipelines in uuid order; `before` is the `next` value of the previous page (a pipeline
+ * UUID) and `limit` is checked by the caller.
+ */
+export async function selectPipelines(
   db: Database,
-  options: { limit?: number; before?: string } = {},
+  options: { limit: number; before?: PipelineUuid },
 ): Promise<{ items: PipelineRecord[]; next: string | null }> {
-  const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
-  if (options.before !== undefined && !isTypedUuid(options.before, 'pipeline')) {
-    throw new StorageError(
-      'invalid',
-      'The cursor is not one this server issued; pass the `next` of the previous page',
-    );
-  }
+  const { limit } = options;
   const rows = await translated(() =>
     db.orm
       .select()

@@ -1,10 +1,12 @@
+import type { JobUuid, MessageEventName } from '@pipelinejobs/core';
 import {
+  type ApplyEventHooks,
   applyEvent,
+  bumpTokenVersion,
   type Database,
-  deleteJob,
   type EventInput,
   type LockedJob,
-  rotateJobToken,
+  markJobDeleted,
   StorageError,
 } from '@pipelinejobs/storage';
 import { describe, expect, it } from 'vitest';
@@ -17,22 +19,25 @@ withTestDatabase({ poolSize: 20 }, async (opened) => {
 });
 
 /**
- * The authorisation callback runs between the fast path's unlocked read and its write, so a
- * callback that does something the first time it is called races the write deterministically.
- * It records every job it is shown: one call means the fast path wrote, two mean it fell back
- * to the locked path.
+ * The fast path's `afterRead` hook runs between its unlocked read and its write, so a hook that
+ * does something races the write deterministically. The authorisation callback records every job
+ * it is shown: one call means the fast path wrote, two mean it fell back to the locked path.
  */
 function racing(first: (job: LockedJob) => Promise<unknown>, check: (job: LockedJob) => void = () => {}) {
   const seen: LockedJob[] = [];
-  const authorize = async (job: LockedJob) => {
+  const authorize = (job: LockedJob) => {
     seen.push(job);
-    if (seen.length === 1) await first(job);
     check(job);
   };
-  return { seen, authorize };
+  const hooks: ApplyEventHooks = {
+    afterRead: async (job) => {
+      await first(job);
+    },
+  };
+  return { seen, authorize, hooks };
 }
 
-/** Whether another transaction holds the job's row lock: true under the locked path's callback. */
+/** Whether another transaction holds the job's row lock. */
 async function rowLocked(uuid: string): Promise<boolean> {
   const rows = await db.sql`select 1 from jobs where uuid = ${uuid} for update skip locked`;
   return rows.length === 0;
@@ -56,7 +61,7 @@ async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 5000): P
 
 const history = (uuid: string) => historyInStep(db, uuid);
 
-const event = (jobUuid: string, name: string, more: Partial<EventInput> = {}): EventInput => ({
+const event = (jobUuid: JobUuid, name: MessageEventName, more: Partial<EventInput> = {}): EventInput => ({
   jobUuid,
   name,
   source: 'json',
@@ -68,8 +73,8 @@ describe('applyEvent fast path (unlocked read, then one conditional write)', () 
   it('writes on the fast path when nothing races it: the callback runs once', async () => {
     const job = await jobNumber(db, 1);
     const locked: boolean[] = [];
-    const { seen, authorize } = racing(async () => locked.push(await rowLocked(job.uuid)));
-    const { outcome, replayed } = await applyEvent(db, event(job.uuid, 'run'), authorize);
+    const { seen, authorize, hooks } = racing(async () => locked.push(await rowLocked(job.uuid)));
+    const { outcome, replayed } = await applyEvent(db, event(job.uuid, 'run'), authorize, hooks);
     expect(replayed).toBe(false);
     expect(seen).toEqual([{ uuid: job.uuid, state: 'CREATED', tokenVersion: 1 }]);
     expect(locked).toEqual([false]);
@@ -80,8 +85,8 @@ describe('applyEvent fast path (unlocked read, then one conditional write)', () 
 
   it('falls back when a competing event lands between the read and the write, and writes after it', async () => {
     const job = await jobNumber(db, 2);
-    const { seen, authorize } = racing(() => applyEvent(db, event(job.uuid, 'run'), allow));
-    const { outcome } = await applyEvent(db, event(job.uuid, 'update'), authorize);
+    const { seen, authorize, hooks } = racing(() => applyEvent(db, event(job.uuid, 'run'), allow));
+    const { outcome } = await applyEvent(db, event(job.uuid, 'update'), authorize, hooks);
     expect(seen.map((j) => j.state)).toEqual(['CREATED', 'RUNNING']);
     expect(outcome.event).toMatchObject({ seq: 3, name: 'update', from: 'RUNNING', to: 'RUNNING' });
     const { events } = await history(job.uuid);
@@ -90,8 +95,8 @@ describe('applyEvent fast path (unlocked read, then one conditional write)', () 
 
   it('falls back when a competing event leaves the state as it was: the version tells', async () => {
     const job = await jobNumber(db, 12);
-    const { seen, authorize } = racing(() => applyEvent(db, event(job.uuid, 'update'), allow));
-    const { outcome } = await applyEvent(db, event(job.uuid, 'update'), authorize);
+    const { seen, authorize, hooks } = racing(() => applyEvent(db, event(job.uuid, 'update'), allow));
+    const { outcome } = await applyEvent(db, event(job.uuid, 'update'), authorize, hooks);
     expect(seen.map((j) => j.state)).toEqual(['CREATED', 'CREATED']);
     expect(outcome.event).toMatchObject({ seq: 3, from: 'CREATED', to: 'CREATED' });
     const { events } = await history(job.uuid);
@@ -105,12 +110,12 @@ describe('applyEvent fast path (unlocked read, then one conditional write)', () 
     const job = await jobNumber(db, change ? 13 : 14);
     const holder = await db.sql.reserve();
     try {
-      const { seen, authorize } = racing(async () => {
+      const { seen, authorize, hooks } = racing(async () => {
         await holder`begin`;
         await holder`select 1 from jobs where uuid = ${job.uuid} for update`;
         if (change) await holder`update jobs set token_version = token_version + 1 where uuid = ${job.uuid}`;
       });
-      const applying = applyEvent(db, event(job.uuid, 'run'), authorize);
+      const applying = applyEvent(db, event(job.uuid, 'run'), authorize, hooks);
       await waitUntil(async () => (await lockWaiters()) > 0);
       await holder`commit`;
       const { outcome } = await applying;
@@ -133,8 +138,8 @@ describe('applyEvent fast path (unlocked read, then one conditional write)', () 
 
   it('refuses on the locked row when a competing event made the event illegal', async () => {
     const job = await jobNumber(db, 3);
-    const { authorize } = racing(() => applyEvent(db, event(job.uuid, 'fail'), allow));
-    const error = await rejection(applyEvent(db, event(job.uuid, 'run'), authorize));
+    const { authorize, hooks } = racing(() => applyEvent(db, event(job.uuid, 'fail'), allow));
+    const error = await rejection(applyEvent(db, event(job.uuid, 'run'), authorize, hooks));
     expect(error).toBeInstanceOf(StorageError);
     expect(error).toMatchObject({ code: 'not_allowed', details: { state: 'FAILED' } });
     const { events } = await history(job.uuid);
@@ -144,13 +149,13 @@ describe('applyEvent fast path (unlocked read, then one conditional write)', () 
   it('re-authorises with the new token version after a rotation between the read and the write', async () => {
     const job = await jobNumber(db, 4);
     const refusal = new Error('token of an older version');
-    const { seen, authorize } = racing(
-      () => rotateJobToken(db, job.uuid, ACTOR),
+    const { seen, authorize, hooks } = racing(
+      () => bumpTokenVersion(db, job.uuid, ACTOR),
       (locked) => {
         if (locked.tokenVersion !== 1) throw refusal;
       },
     );
-    expect(await rejection(applyEvent(db, event(job.uuid, 'run'), authorize))).toBe(refusal);
+    expect(await rejection(applyEvent(db, event(job.uuid, 'run'), authorize, hooks))).toBe(refusal);
     expect(seen.map((j) => j.tokenVersion)).toEqual([1, 2]);
     const { events, job: row } = await history(job.uuid);
     expect(events.map((e) => e.name)).toEqual(['create']);
@@ -159,8 +164,8 @@ describe('applyEvent fast path (unlocked read, then one conditional write)', () 
 
   it('answers gone when the job is deleted between the read and the write, and writes nothing', async () => {
     const job = await jobNumber(db, 5);
-    const { authorize } = racing(() => deleteJob(db, job.uuid, { actor: ACTOR }));
-    expect(await rejection(applyEvent(db, event(job.uuid, 'run'), authorize))).toMatchObject({
+    const { authorize, hooks } = racing(() => markJobDeleted(db, job.uuid, { actor: ACTOR }));
+    expect(await rejection(applyEvent(db, event(job.uuid, 'run'), authorize, hooks))).toMatchObject({
       code: 'gone',
     });
     const { events } = await history(job.uuid);
@@ -169,8 +174,8 @@ describe('applyEvent fast path (unlocked read, then one conditional write)', () 
 
   it('answers not_found when the job is removed between the read and the write', async () => {
     const job = await jobNumber(db, 6);
-    const { authorize } = racing(() => deleteJob(db, job.uuid, { force: true, actor: ACTOR }));
-    expect(await rejection(applyEvent(db, event(job.uuid, 'run'), authorize))).toMatchObject({
+    const { authorize, hooks } = racing(() => markJobDeleted(db, job.uuid, { force: true, actor: ACTOR }));
+    expect(await rejection(applyEvent(db, event(job.uuid, 'run'), authorize, hooks))).toMatchObject({
       code: 'not_found',
     });
     const [{ n } = { n: -1 }] = await db.sql<{ n: number }[]>`
@@ -181,10 +186,15 @@ describe('applyEvent fast path (unlocked read, then one conditional write)', () 
   it('replays a key used between the read and the write, with the first caller’s outcome', async () => {
     const job = await jobNumber(db, 7);
     let first: Awaited<ReturnType<typeof applyEvent>> | undefined;
-    const { seen, authorize } = racing(async () => {
+    const { seen, authorize, hooks } = racing(async () => {
       first = await applyEvent(db, event(job.uuid, 'run', { idempotencyKey: 'k-race' }), allow);
     });
-    const second = await applyEvent(db, event(job.uuid, 'run', { idempotencyKey: 'k-race' }), authorize);
+    const second = await applyEvent(
+      db,
+      event(job.uuid, 'run', { idempotencyKey: 'k-race' }),
+      authorize,
+      hooks,
+    );
     expect(seen).toHaveLength(2);
     expect(first?.replayed).toBe(false);
     expect(second).toEqual({ outcome: first?.outcome, replayed: true });
@@ -200,7 +210,7 @@ describe('applyEvent fast path (unlocked read, then one conditional write)', () 
     const run = await applyEvent(db, event(job.uuid, 'run', { idempotencyKey: 'k-run' }), allow);
     await applyEvent(db, event(job.uuid, 'finish'), allow);
     // run is illegal in FINISHED: the stored first result still comes back.
-    const again = await applyEvent(db, event(job.uuid, 'RUN', { idempotencyKey: 'k-run' }), allow);
+    const again = await applyEvent(db, event(job.uuid, 'run', { idempotencyKey: 'k-run' }), allow);
     expect(again).toEqual({ outcome: run.outcome, replayed: true });
     const other = await rejection(
       applyEvent(db, event(job.uuid, 'finish', { idempotencyKey: 'k-run' }), allow),
@@ -221,20 +231,18 @@ describe('applyEvent fast path (unlocked read, then one conditional write)', () 
       started = resolve;
     });
     // The first event stops between its unlocked read and its write.
-    const { seen, authorize } = racing(async () => {
+    const { seen, authorize, hooks } = racing(async () => {
       started();
       await held;
     });
-    const first = applyEvent(db, event(job.uuid, 'run'), authorize);
+    const first = applyEvent(db, event(job.uuid, 'run'), authorize, hooks);
     await reading;
-    const locked: boolean[] = [];
-    const probe = (uuid: string) => async () => {
-      locked.push(await rowLocked(uuid));
-    };
-    const second = await applyEvent(db, event(job.uuid, 'update'), probe(job.uuid));
+    const paths: string[] = [];
+    const probe: ApplyEventHooks = { path: (taken) => paths.push(taken) };
+    const second = await applyEvent(db, event(job.uuid, 'update'), allow, probe);
     const other = await jobNumber(db, 11);
-    await applyEvent(db, event(other.uuid, 'update'), probe(other.uuid));
-    expect(locked).toEqual([true, false]);
+    await applyEvent(db, event(other.uuid, 'update'), allow, probe);
+    expect(paths).toEqual(['locked', 'fast']);
     release();
     // The first event's write then finds the version it read gone and goes the locked way too.
     expect((await first).outcome.event).toMatchObject({ seq: 3, from: 'CREATED', to: 'RUNNING' });
@@ -250,7 +258,7 @@ describe('applyEvent fast path (unlocked read, then one conditional write)', () 
     const calls: Promise<unknown>[] = [];
     for (let i = 0; i < 200; i += 1) {
       calls.push(applyEvent(db, event(job.uuid, 'update', { idempotencyKey: `k-${i % 50}` }), allow));
-      if (i % 20 === 0) calls.push(rotateJobToken(db, job.uuid, ACTOR));
+      if (i % 20 === 0) calls.push(bumpTokenVersion(db, job.uuid, ACTOR));
     }
     const results = await Promise.all(calls);
     const applied = results.filter(

@@ -63,7 +63,10 @@ describe('applyEvent under contention (real PostgreSQL row locks)', () => {
   it('keeps the history legal when racing events are refused by the FSM', async () => {
     const job = await jobNumber(db, 3000);
     // run/finish/fail/update race: once FAILED or FINISHED, the rest must be refused, not lost.
-    const names = Array.from({ length: 200 }, (_, i) => ['run', 'update', 'finish', 'fail'][i % 4] ?? 'run');
+    const names = Array.from(
+      { length: 200 },
+      (_, i) => (['run', 'update', 'finish', 'fail'] as const)[i % 4] ?? 'run',
+    );
     const { accepted } = await settle(
       names.map((name) => applyEvent(db, { actor: ACTOR, jobUuid: job.uuid, name, source: 'json' }, allow)),
     );

@@ -4,10 +4,10 @@ import {
   findApiKeyByHash,
   insertApiKey,
   insertNonce,
-  listApiKeys,
-  listNonces,
-  revokeApiKey,
-  revokeNonce,
+  markApiKeyRevoked,
+  markNonceRevoked,
+  selectApiKeys,
+  selectNonces,
 } from '@pipelinejobs/storage';
 import { describe, expect, it } from 'vitest';
 import { withTestDatabase } from './helpers.js';
@@ -67,14 +67,14 @@ describe('nonces', () => {
     await nonce('expired', { expiresAt: new Date(now.getTime() - hour) });
     expect(await consumeNonce(db, 'expired', undefined, now)).toEqual({ ok: false, reason: 'expired' });
     const revoked = await nonce('revoked');
-    await revokeNonce(db, revoked.id);
+    await markNonceRevoked(db, revoked.id);
     expect(await consumeNonce(db, 'revoked', undefined, now)).toEqual({ ok: false, reason: 'revoked' });
     expect(await consumeNonce(db, 'nope', undefined, now)).toEqual({ ok: false, reason: 'unknown' });
     await nonce('scoped', { jobUuid: JOB });
     expect(await consumeNonce(db, 'scoped', OTHER_JOB, now)).toEqual({ ok: false, reason: 'out_of_scope' });
     expect(await consumeNonce(db, 'scoped', undefined, now)).toEqual({ ok: false, reason: 'out_of_scope' });
     expect(await consumeNonce(db, 'scoped', JOB, now)).toMatchObject({ ok: true, jobUuid: JOB });
-    const listed = await listNonces(db);
+    const listed = await selectNonces(db);
     expect(listed.find((n) => n.prefix === 'expired')?.uses).toBe(0);
     expect(listed.some((n) => 'hash' in n)).toBe(false);
   });
@@ -90,13 +90,13 @@ describe('API keys', () => {
     >`select last_used_at is not null as used from api_keys where hash = 'h1'`;
     expect(row?.used).toBe(true);
     expect(await findApiKeyByHash(db, 'unknown')).toBeUndefined();
-    expect((await listApiKeys(db)).some((k) => 'hash' in k)).toBe(false);
+    expect((await selectApiKeys(db)).some((k) => 'hash' in k)).toBe(false);
   });
 
   it('revokes by prefix, and a revoked key is still found (the caller refuses it)', async () => {
     await insertApiKey(db, { hash: 'h2', prefix: 'pjm_efgh', role: 'reader', label: 'old' });
-    await revokeApiKey(db, 'pjm_efgh');
+    await markApiKeyRevoked(db, 'pjm_efgh');
     expect((await findApiKeyByHash(db, 'h2'))?.revokedAt).toBeInstanceOf(Date);
-    await expect(revokeApiKey(db, 'pjm_efgh')).rejects.toMatchObject({ code: 'not_found' });
+    await expect(markApiKeyRevoked(db, 'pjm_efgh')).rejects.toMatchObject({ code: 'not_found' });
   });
 });

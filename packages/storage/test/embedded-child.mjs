@@ -4,7 +4,7 @@
 //   hold [idleSeconds]: says `ready`, then obeys stdin lines: `query` answers `ok <n>` or
 //     `error <message>`; `close` closes the database, says `closed` and exits
 import { createInterface } from 'node:readline';
-import { createJob, listJobs, openDatabase, registerPipeline } from '@pipelinejobs/storage';
+import { insertJob, insertPipeline, openDatabase, selectJobs } from '@pipelinejobs/storage';
 
 const [dataDir, mode, arg] = process.argv.slice(2);
 const log = (line) => process.stderr.write(`${line}\n`);
@@ -17,9 +17,9 @@ const pipeline = {
   name: 'embedded test',
   components: [{ id: 'x', image: 'example/x:1' }],
 };
-const { pipeline: registered } = await registerPipeline(db, pipeline);
+const { pipeline: registered } = await insertPipeline(db, pipeline);
 if (mode === 'write-and-hang') {
-  await createJob(
+  await insertJob(
     db,
     { pipeline_uuid: registered.uuid, child_of: [], data: { n: Number(arg) } },
     { creator: { kind: 'cli', id: 'embedded-child' } },
@@ -43,7 +43,7 @@ if (mode === 'write-and-hang') {
     }
   }
 } else {
-  const { items } = await listJobs(db, { limit: 500 });
+  const { items } = await selectJobs(db, { limit: 500 });
   process.stdout.write(`${JSON.stringify({ jobs: items.length })}\n`);
   await db.close();
 }

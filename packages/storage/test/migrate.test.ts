@@ -1,4 +1,4 @@
-import { connect, migrate } from '@pipelinejobs/storage';
+import { migrate } from '@pipelinejobs/storage';
 import { dropDatabase } from '@pipelinejobs/storage/testing';
 import postgres from 'postgres';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -18,7 +18,7 @@ describe('migrations', () => {
     const admin = postgres(pg.adminUrl, { max: 1, onnotice: () => {} });
     await admin.unsafe(`create database ${name}`);
     await admin.end();
-    const clients = Array.from({ length: 4 }, () => connect(url, { poolSize: 2 }));
+    const clients = Array.from({ length: 4 }, () => postgres(url, { max: 2, onnotice: () => {} }));
     try {
       const applied = await Promise.all(clients.map((sql) => migrate(sql)));
       expect(applied.reduce((a, b) => a + b, 0)).toBe(applied.find((n) => n > 0));

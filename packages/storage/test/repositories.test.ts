@@ -1,18 +1,21 @@
+import type { JobUuid, MessageEventName, PipelineUuid } from '@pipelinejobs/core';
 import {
   applyEvent,
-  createJob,
+  bumpTokenVersion,
   type Database,
-  deleteJob,
-  getJob,
-  getPipeline,
-  listHistory,
-  listJobAudit,
-  listJobs,
-  listPipelines,
+  insertJob,
+  insertPipeline,
+  type JobCursor,
+  markJobDeleted,
   type PipelineInput,
-  registerPipeline,
-  rotateJobToken,
+  parseJobCursor,
   StorageError,
+  selectHistory,
+  selectJob,
+  selectJobAudit,
+  selectJobs,
+  selectPipeline,
+  selectPipelines,
 } from '@pipelinejobs/storage';
 import { describe, expect, it } from 'vitest';
 import {
@@ -28,6 +31,7 @@ import {
 } from './helpers.js';
 
 let db: Database;
+const UNREGISTERED_PIPELINE = '106aaaaa-0000-5000-8000-000000000000' as PipelineUuid;
 withTestDatabase({}, (opened) => {
   db = opened;
 });
@@ -49,22 +53,20 @@ async function eventCount(uuid: string): Promise<number> {
 describe('pipelines', () => {
   it('registers the tacobot pipeline under its typed UUID, once', async () => {
     const input = fixture<PipelineInput>('pipelines/tacobot.json');
-    const first = await registerPipeline(db, input);
-    const again = await registerPipeline(db, {
+    const first = await insertPipeline(db, input);
+    const again = await insertPipeline(db, {
       ...input,
       description: 'changed text does not change identity',
     });
     expect(first.pipeline.uuid).toBe(TACOBOT_PIPELINE);
     expect(again).toEqual({ pipeline: first.pipeline, created: false });
-    expect((await getPipeline(db, TACOBOT_PIPELINE)).name).toBe('Tacobot 9000');
-    const listed = await listPipelines(db);
+    expect((await selectPipeline(db, TACOBOT_PIPELINE)).name).toBe('Tacobot 9000');
+    const listed = await selectPipelines(db, { limit: 50 });
     expect(listed.items.map((p) => p.uuid)).toContain(TACOBOT_PIPELINE);
   });
 
   it('reports an unknown pipeline as not_found', async () => {
-    expect((await storageRejection(getPipeline(db, '106aaaaa-0000-5000-8000-000000000000'))).code).toBe(
-      'not_found',
-    );
+    expect((await storageRejection(selectPipeline(db, UNREGISTERED_PIPELINE))).code).toBe('not_found');
   });
 });
 
@@ -73,7 +75,7 @@ describe('the tacobot job (SD2E fixtures)', () => {
     const job = await tacobot(db);
     expect(job).toMatchObject({ uuid: TACOBOT_JOB, state: 'CREATED', last_event: 'create', version: 1 });
     for (const file of ['tacobot-run', 'tacobot-update', 'tacobot-resource', 'tacobot-finish']) {
-      const event = fixture<{ uuid: string; name: string; data?: unknown }>(`jobs/${file}.json`);
+      const event = fixture<{ uuid: JobUuid; name: MessageEventName; data?: unknown }>(`jobs/${file}.json`);
       const { outcome } = await applyEvent(
         db,
         { actor: ACTOR, jobUuid: event.uuid, name: event.name, data: event.data, source: 'json' },
@@ -81,9 +83,9 @@ describe('the tacobot job (SD2E fixtures)', () => {
       );
       expect(outcome.job.uuid).toBe(TACOBOT_JOB);
     }
-    const finished = await getJob(db, TACOBOT_JOB);
+    const finished = await selectJob(db, TACOBOT_JOB);
     expect(finished).toMatchObject({ state: 'FINISHED', last_event: 'finish', version: 5 });
-    const history = await listHistory(db, TACOBOT_JOB);
+    const history = await selectHistory(db, TACOBOT_JOB, { after: 0, limit: 100 });
     expect(history.items.map((e) => [e.seq, e.name, e.from, e.to])).toEqual([
       [1, 'create', 'CREATED', 'CREATED'],
       [2, 'run', 'CREATED', 'RUNNING'],
@@ -97,14 +99,14 @@ describe('the tacobot job (SD2E fixtures)', () => {
   });
 
   it('returns the existing job when created again, without a second create entry', async () => {
-    const again = await createJob(db, fixture('jobs/tacobot.json'), { creator: ACTOR });
+    const again = await insertJob(db, fixture('jobs/tacobot.json'), { creator: ACTOR });
     expect(again.created).toBe(false);
     expect(again.job.uuid).toBe(TACOBOT_JOB);
     expect(await eventCount(TACOBOT_JOB)).toBe(5);
   });
 
   it('refuses the wrong-uuid event as not_found', async () => {
-    const event = fixture<{ uuid: string; name: string }>('jobs/tacobot-run-wrong-uuid.json');
+    const event = fixture<{ uuid: JobUuid; name: MessageEventName }>('jobs/tacobot-run-wrong-uuid.json');
     const error = await storageRejection(
       applyEvent(db, { actor: ACTOR, jobUuid: event.uuid, name: event.name, source: 'json' }, allow),
     );
@@ -112,7 +114,7 @@ describe('the tacobot job (SD2E fixtures)', () => {
   });
 
   it('refuses an event the state does not allow, names the allowed events, and writes nothing', async () => {
-    const before = await getJob(db, TACOBOT_JOB);
+    const before = await selectJob(db, TACOBOT_JOB);
     const error = await storageRejection(
       applyEvent(db, { actor: ACTOR, jobUuid: TACOBOT_JOB, name: 'run', source: 'json' }, allow),
     );
@@ -121,26 +123,15 @@ describe('the tacobot job (SD2E fixtures)', () => {
       state: 'FINISHED',
       allowed: ['finish', 'index', 'indexed', 'validate', 'retire', 'reset'],
     });
-    expect(await getJob(db, TACOBOT_JOB)).toEqual(before);
+    expect(await selectJob(db, TACOBOT_JOB)).toEqual(before);
     expect(await eventCount(TACOBOT_JOB)).toBe(5);
-  });
-
-  it('refuses create as an event', async () => {
-    const error = await storageRejection(
-      applyEvent(db, { actor: ACTOR, jobUuid: TACOBOT_JOB, name: 'CREATE', source: 'json' }, allow),
-    );
-    expect(error.code).toBe('invalid');
   });
 });
 
 describe('jobs', () => {
   it('refuses to create a job for an unregistered pipeline', async () => {
     const error = await storageRejection(
-      createJob(
-        db,
-        { pipeline_uuid: '106aaaaa-0000-5000-8000-000000000000', data: {}, child_of: [] },
-        { creator: ACTOR },
-      ),
+      insertJob(db, { pipeline_uuid: UNREGISTERED_PIPELINE, data: {}, child_of: [] }, { creator: ACTOR }),
     );
     expect(error.code).toBe('not_found');
     expect(error.message).toContain('register it first');
@@ -154,23 +145,28 @@ describe('jobs', () => {
         throw refusal;
       }),
     ).rejects.toBe(refusal);
-    expect(await getJob(db, job.uuid)).toEqual(job);
+    expect(await selectJob(db, job.uuid)).toEqual(job);
     expect(await eventCount(job.uuid)).toBe(1);
   });
 
   it('passes the locked state and token version to the authorisation callback', async () => {
     const job = await jobNumber(db, 2);
     const seen: unknown[] = [];
-    await applyEvent(db, { actor: ACTOR, jobUuid: job.uuid, name: 'RUN', source: 'params' }, (locked) => {
+    await applyEvent(db, { actor: ACTOR, jobUuid: job.uuid, name: 'run', source: 'params' }, (locked) => {
       seen.push(locked);
     });
     expect(seen).toEqual([{ uuid: job.uuid, state: 'CREATED', tokenVersion: 1 }]);
-    expect((await getJob(db, job.uuid)).last_event).toBe('run');
+    expect((await selectJob(db, job.uuid)).last_event).toBe('run');
   });
 
   it('returns the first result for a reused idempotency key and writes nothing', async () => {
     const job = await jobNumber(db, 3);
-    const input = { jobUuid: job.uuid, name: 'update', source: 'json' as const, idempotencyKey: 'k-1' };
+    const input = {
+      jobUuid: job.uuid,
+      name: 'update' as const,
+      source: 'json' as const,
+      idempotencyKey: 'k-1',
+    };
     const first = await applyEvent(db, { actor: ACTOR, ...input, data: { n: 1 } }, allow);
     const second = await applyEvent(db, { actor: ACTOR, ...input, data: { n: 2 } }, allow);
     expect(first.replayed).toBe(false);
@@ -185,7 +181,7 @@ describe('jobs', () => {
     const input = {
       actor: ACTOR,
       jobUuid: job.uuid,
-      name: 'update',
+      name: 'update' as const,
       source: 'json' as const,
       idempotencyKey: 'k-f',
     };
@@ -205,7 +201,7 @@ describe('jobs', () => {
     expect(job.created_by).toEqual(ACTOR);
     const reporter = { kind: 'api_key', id: 'a2b1c3d4-0000-4000-8000-000000000001' };
     await applyEvent(db, { actor: reporter, jobUuid: job.uuid, name: 'run', source: 'json' }, allow);
-    const { items } = await listHistory(db, job.uuid);
+    const { items } = await selectHistory(db, job.uuid, { after: 0, limit: 100 });
     expect(items.map((e) => e.principal)).toEqual([ACTOR, reporter]);
   });
 
@@ -213,15 +209,15 @@ describe('jobs', () => {
     const job = await jobNumber(db, 4);
     const run = await applyEvent(db, { actor: ACTOR, jobUuid: job.uuid, name: 'run', source: 'json' }, allow);
     await applyEvent(db, { actor: ACTOR, jobUuid: job.uuid, name: 'update', source: 'json' }, allow);
-    const after = await getJob(db, job.uuid);
+    const after = await selectJob(db, job.uuid);
     expect(after.state_since).toBe(run.outcome.event.date);
     expect(after.version).toBe(3);
   });
 
   it('hides a soft-deleted job: gone for reads and events, left out of listings', async () => {
     const job = await jobNumber(db, 5);
-    expect(await deleteJob(db, job.uuid, { actor: ACTOR })).toEqual({ uuid: job.uuid, deleted: 'soft' });
-    expect((await storageRejection(getJob(db, job.uuid))).code).toBe('gone');
+    expect(await markJobDeleted(db, job.uuid, { actor: ACTOR })).toEqual({ uuid: job.uuid, deleted: 'soft' });
+    expect((await storageRejection(selectJob(db, job.uuid))).code).toBe('gone');
     expect(
       (
         await storageRejection(
@@ -229,38 +225,38 @@ describe('jobs', () => {
         )
       ).code,
     ).toBe('gone');
-    expect((await listJobs(db, { limit: 500 })).items.map((j) => j.uuid)).not.toContain(job.uuid);
-    expect((await storageRejection(deleteJob(db, job.uuid, { actor: ACTOR }))).code).toBe('gone');
-    expect(await deleteJob(db, job.uuid, { force: true, actor: ACTOR })).toEqual({
+    expect((await selectJobs(db, { limit: 500 })).items.map((j) => j.uuid)).not.toContain(job.uuid);
+    expect((await storageRejection(markJobDeleted(db, job.uuid, { actor: ACTOR }))).code).toBe('gone');
+    expect(await markJobDeleted(db, job.uuid, { force: true, actor: ACTOR })).toEqual({
       uuid: job.uuid,
       deleted: 'hard',
     });
     // The audit outlives the job: who hid it, who removed it.
-    expect((await listJobAudit(db, job.uuid)).map((a) => [a.action, a.principal])).toEqual([
+    expect((await selectJobAudit(db, job.uuid)).map((a) => [a.action, a.principal])).toEqual([
       ['delete', ACTOR],
       ['force_delete', ACTOR],
     ]);
     expect(await eventCount(job.uuid)).toBe(0);
-    expect((await storageRejection(getJob(db, job.uuid))).code).toBe('not_found');
+    expect((await storageRejection(selectJob(db, job.uuid))).code).toBe('not_found');
   });
 
   it('rotates the token version, recording who did it', async () => {
     const job = await jobNumber(db, 6);
-    expect((await rotateJobToken(db, job.uuid, ACTOR)).token_version).toBe(2);
-    expect(await listJobAudit(db, job.uuid)).toMatchObject([
+    expect((await bumpTokenVersion(db, job.uuid, ACTOR)).token_version).toBe(2);
+    expect(await selectJobAudit(db, job.uuid)).toMatchObject([
       { action: 'rotate_token', principal: ACTOR, token_version: 2 },
     ]);
   });
 
   it('re-creates a force-deleted job past its last token version, so no old token comes back', async () => {
     const job = await jobNumber(db, 7);
-    await rotateJobToken(db, job.uuid, ACTOR);
-    await rotateJobToken(db, job.uuid, ACTOR);
-    await deleteJob(db, job.uuid, { force: true, actor: ACTOR });
+    await bumpTokenVersion(db, job.uuid, ACTOR);
+    await bumpTokenVersion(db, job.uuid, ACTOR);
+    await markJobDeleted(db, job.uuid, { force: true, actor: ACTOR });
     const again = await jobNumber(db, 7);
     expect(again.uuid).toBe(job.uuid);
     expect(again.token_version).toBe(4);
-    await deleteJob(db, job.uuid, { force: true, actor: ACTOR });
+    await markJobDeleted(db, job.uuid, { force: true, actor: ACTOR });
     expect((await jobNumber(db, 7)).token_version).toBe(5);
   });
 
@@ -270,34 +266,34 @@ describe('jobs', () => {
     for (const job of made.slice(0, 3)) {
       await applyEvent(db, { actor: ACTOR, jobUuid: job.uuid, name: 'run', source: 'json' }, allow);
     }
-    const running = await listJobs(db, { state: 'RUNNING', limit: 500 });
+    const running = await selectJobs(db, { state: 'RUNNING', limit: 500 });
     for (const job of made.slice(0, 3)) expect(running.items.map((j) => j.uuid)).toContain(job.uuid);
     expect(running.items.every((j) => j.state === 'RUNNING')).toBe(true);
 
     const seen: string[] = [];
-    let cursor: string | undefined;
+    let cursor: JobCursor | undefined;
     do {
-      const page = await listJobs(db, { pipeline_uuid: TACOBOT_PIPELINE, limit: 2, cursor });
+      const page = await selectJobs(db, { pipelineUuid: TACOBOT_PIPELINE, limit: 2, cursor });
       seen.push(...page.items.map((j) => j.uuid));
-      cursor = page.next ?? undefined;
+      cursor = page.next === null ? undefined : parseJobCursor(page.next);
     } while (cursor);
-    const all = await listJobs(db, { pipeline_uuid: TACOBOT_PIPELINE, limit: 500 });
+    const all = await selectJobs(db, { pipelineUuid: TACOBOT_PIPELINE, limit: 500 });
     expect(seen).toEqual(all.items.map((j) => j.uuid));
     expect(new Set(seen).size).toBe(seen.length);
 
     const since = new Date(Date.parse(all.items[0]?.updated ?? '') + 1);
-    expect((await listJobs(db, { updated_since: since })).items).toEqual([]);
-    expect((await storageRejection(listJobs(db, { cursor: 'garbage' }))).code).toBe('invalid');
+    expect((await selectJobs(db, { updatedSince: since, limit: 50 })).items).toEqual([]);
+    expect(parseJobCursor('garbage')).toBeUndefined();
   });
 
   it('pages history oldest first by seq', async () => {
     const job = await jobNumber(db, 7);
     for (let i = 0; i < 4; i += 1)
       await applyEvent(db, { actor: ACTOR, jobUuid: job.uuid, name: 'update', source: 'json' }, allow);
-    const first = await listHistory(db, job.uuid, { limit: 2 });
+    const first = await selectHistory(db, job.uuid, { after: 0, limit: 2 });
     expect(first.items.map((e) => e.seq)).toEqual([1, 2]);
     expect(first.next).toBe(2);
-    const rest = await listHistory(db, job.uuid, { after: first.next ?? 0, limit: 10 });
+    const rest = await selectHistory(db, job.uuid, { after: first.next ?? 0, limit: 10 });
     expect(rest.items.map((e) => e.seq)).toEqual([3, 4, 5]);
     expect(rest.next).toBeNull();
   });

@@ -2,9 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminToken } from '@pipelinejobs/auth';
-import { createApiKey, createNonce, type Services } from '@pipelinejobs/service';
+import { createApiKey, createNonce, type Services, systemPrincipal } from '@pipelinejobs/service';
 import { acquireEmbeddedServer, openDatabase, releaseEmbeddedServer } from '@pipelinejobs/storage';
 import { rememberSecrets, runDir } from './run-dir.js';
+
+/** The tests act as the Manager itself would (an admin principal of kind system). */
+const TEST_ADMIN = systemPrincipal('tests');
 
 /** What every Manager of a test file is started with (its job and admin tokens derive from it). */
 export const ADMIN = { adminKey: 'admin', lifetimeSeconds: 3600 };
@@ -25,7 +28,7 @@ export interface EmbeddedDb {
   adminToken(): string;
   /** API keys of each role, created directly in the database; remembered as secrets. */
   createKeys(label: string): Promise<Keys>;
-  createNonce(options: Parameters<typeof createNonce>[1]): Promise<string>;
+  createNonce(options: Parameters<typeof createNonce>[2]): Promise<string>;
   /** Closes the test's connection, stops the server, removes the folder. */
   close(): Promise<void>;
 }
@@ -74,16 +77,17 @@ export async function startEmbeddedDb(name: string): Promise<EmbeddedDb> {
     },
     async createKeys(label: string) {
       const keys: Keys = {
-        admin: (await createApiKey(services, { role: 'admin', label: `${label} admin` })).key,
-        agent: (await createApiKey(services, { role: 'agent', label: `${label} agent` })).key,
-        reporter: (await createApiKey(services, { role: 'reporter', label: `${label} reporter` })).key,
-        reader: (await createApiKey(services, { role: 'reader', label: `${label} reader` })).key,
+        admin: (await createApiKey(services, TEST_ADMIN, { role: 'admin', label: `${label} admin` })).key,
+        agent: (await createApiKey(services, TEST_ADMIN, { role: 'agent', label: `${label} agent` })).key,
+        reporter: (await createApiKey(services, TEST_ADMIN, { role: 'reporter', label: `${label} reporter` }))
+          .key,
+        reader: (await createApiKey(services, TEST_ADMIN, { role: 'reader', label: `${label} reader` })).key,
       };
       rememberSecrets(...Object.values(keys));
       return keys;
     },
     async createNonce(options) {
-      const { nonce } = await createNonce(services, options);
+      const { nonce } = await createNonce(services, TEST_ADMIN, options);
       rememberSecrets(nonce);
       return nonce;
     },

@@ -1,5 +1,6 @@
 import http from 'node:http';
-import { revokeApiKey } from '@pipelinejobs/storage';
+import { parseJobUuid } from '@pipelinejobs/core';
+import { revokeApiKey, systemPrincipal } from '@pipelinejobs/service';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED, sizes } from './config.js';
@@ -42,10 +43,14 @@ beforeAll(async () => {
     createJob((manager as ManagerProcess).base, keys.agent, 'fuzz-fixture', i),
   );
   const revoked = (await db.createKeys('fuzz revoked')).reader;
-  await revokeApiKey(db.services.db, revoked.slice(0, 12));
+  await revokeApiKey(db.services, systemPrincipal('tests'), revoked.slice(0, 12));
   const nonces = [
     await db.createNonce({ role: 'reader', label: 'fuzz reader' }),
-    await db.createNonce({ role: 'reporter', jobUuid: jobs[0]?.uuid ?? null, label: 'fuzz scoped' }),
+    await db.createNonce({
+      role: 'reporter',
+      jobUuid: parseJobUuid(jobs[0]?.uuid) ?? null,
+      label: 'fuzz scoped',
+    }),
     await db.createNonce({ role: 'reader', maxUses: 1, label: 'fuzz used up' }),
   ];
   // Use up the last nonce.

@@ -1,4 +1,3 @@
-import { adminTokenValidUntil } from '@pipelinejobs/auth';
 import { currentAdminToken } from '@pipelinejobs/service';
 import type { Command } from 'commander';
 import { withServices } from '../session.js';
@@ -15,14 +14,13 @@ export function registerAdminToken(program: Command): void {
         'use it as --token "$(pipelinejobs admin-token)"',
     )
     .action(async (_options: unknown, command: Command) => {
-      await withServices(command, async ({ services, out }) => {
-        const now = services.clock();
-        const { token } = currentAdminToken(services);
-        const validUntil = adminTokenValidUntil(services.admin, now).toISOString();
-        out.result({ token, valid_until: validUntil }, () => {
+      await withServices(command, async ({ services, out, operator }) => {
+        const { token, validUntil } = currentAdminToken(services, operator);
+        const until = validUntil.toISOString();
+        out.result({ token, valid_until: until }, () => {
           // Only the token on stdout, for $(...).
           out.line(token);
-          if (out.interactive) out.note(`valid until ${validUntil}`);
+          if (out.interactive) out.note(`valid until ${until}`);
         });
       });
     });

@@ -1,7 +1,6 @@
-import { deleteJob } from '@pipelinejobs/service';
+import { deleteJob, jobUuidInput } from '@pipelinejobs/service';
 import type { Command } from 'commander';
 import { withServices } from '../session.js';
-import { jobUuidArgument } from '../typed-uuids.js';
 
 export function registerJobsDelete(jobs: Command): void {
   jobs
@@ -13,7 +12,7 @@ export function registerJobsDelete(jobs: Command): void {
     .option('--force', 'remove the job and its history for good instead of hiding it')
     .option('--token <token>', 'an admin token, required as over HTTP: --token "$(pipelinejobs admin-token)"')
     .action(async (uuid: string, options: { force?: boolean; token?: string }, command: Command) => {
-      const id = jobUuidArgument(uuid);
+      const id = jobUuidInput(uuid);
       await withServices(command, async ({ services, out, operator }) => {
         const result = await deleteJob(services, operator, {
           jobUuid: id,

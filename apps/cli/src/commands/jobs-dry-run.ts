@@ -1,8 +1,7 @@
-import { dryRunEvent } from '@pipelinejobs/service';
+import { dryRunEvent, jobUuidInput } from '@pipelinejobs/service';
 import type { Command } from 'commander';
 import { EXIT_CODES } from '../exit-codes.js';
 import { withServices } from '../session.js';
-import { jobUuidArgument } from '../typed-uuids.js';
 
 export function registerJobsDryRun(jobs: Command): void {
   jobs
@@ -18,7 +17,7 @@ export function registerJobsDryRun(jobs: Command): void {
       'the job token or an admin token, as `send` would take it: --token "$(pipelinejobs admin-token)"',
     )
     .action(async (uuid: string, event: string, options: { token?: string }, command: Command) => {
-      const id = jobUuidArgument(uuid);
+      const id = jobUuidInput(uuid);
       await withServices(command, async ({ services, out, operator }) => {
         const result = await dryRunEvent(services, operator, { jobUuid: id, event, token: options.token });
         if (result.accepted) {

@@ -1,33 +1,44 @@
-import { listHistory } from '@pipelinejobs/storage';
+import type { HistoryEvent } from '@pipelinejobs/schemas';
+import { getHistory, jobUuidInput, PAGE_LIMITS, parseHistoryQuery } from '@pipelinejobs/service';
 import type { Command } from 'commander';
-import { wholeNumber } from '../option-parsers.js';
 import { readPages } from '../progress.js';
 import { withServices } from '../session.js';
-import { jobUuidArgument } from '../typed-uuids.js';
+import { asOptions } from '../usage-error.js';
 import { historyTable } from '../views/history-view.js';
 
 interface HistoryOptions {
-  after?: number;
-  limit?: number;
+  after?: string;
+  limit?: string;
   all?: boolean;
 }
+
+const { history } = PAGE_LIMITS;
 
 export function registerJobsHistory(jobs: Command): void {
   jobs
     .command('history')
     .description("show a job's history, oldest first")
     .argument('<uuid>', 'the job UUID (107...)')
-    .option('--after <seq>', 'only events after this sequence number', wholeNumber(0, 2 ** 31 - 1))
-    .option('--limit <n>', 'events per page, 1 to 1000 (default 100; 1000 with --all)', wholeNumber(1, 1000))
+    .option('--after <seq>', 'only events after this sequence number')
+    .option(
+      '--limit <n>',
+      `events per page, 1 to ${history.max} (default ${history.default}; ${history.max} with --all)`,
+    )
     .option('--all', 'read every page (progress on stderr when it is a terminal)')
     .action(async (uuid: string, options: HistoryOptions, command: Command) => {
-      const id = jobUuidArgument(uuid);
-      await withServices(command, async ({ services, out }) => {
-        const { items, next } = await readPages(
-          (after) =>
-            listHistory(services.db, id, { after, limit: options.limit ?? (options.all ? 1000 : 100) }),
+      const id = jobUuidInput(uuid);
+      // The same parser as the HTTP query string, so the bounds are the same.
+      const query = asOptions(() =>
+        parseHistoryQuery({
+          after: options.after,
+          limit: options.limit ?? (options.all ? String(history.max) : undefined),
+        }),
+      );
+      await withServices(command, async ({ services, out, operator }) => {
+        const { items, next } = await readPages<HistoryEvent, number>(
+          (after) => getHistory(services, operator, id, after === undefined ? query : { ...query, after }),
           {
-            start: options.after,
+            start: undefined,
             all: options.all === true,
             label: 'Fetching history',
             interactive: out.interactive,

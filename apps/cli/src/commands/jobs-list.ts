@@ -1,45 +1,53 @@
-import { STATE_NAMES, type State } from '@pipelinejobs/core';
-import { listJobs } from '@pipelinejobs/storage';
-import { type Command, Option } from 'commander';
-import { isoDate, wholeNumber } from '../option-parsers.js';
+import { STATE_NAMES } from '@pipelinejobs/core';
+import type { JobDocument } from '@pipelinejobs/schemas';
+import { listJobs, PAGE_LIMITS, parseJobsQuery } from '@pipelinejobs/service';
+import type { Command } from 'commander';
 import { readPages } from '../progress.js';
 import { withServices } from '../session.js';
-import { pipelineUuidArgument } from '../typed-uuids.js';
+import { asOptions } from '../usage-error.js';
 import { jobTable } from '../views/job-view.js';
 
 interface ListOptions {
-  state?: State;
+  state?: string;
   pipeline?: string;
-  since?: Date;
-  limit?: number;
+  since?: string;
+  limit?: string;
   cursor?: string;
   all?: boolean;
 }
+
+const { jobs: bounds } = PAGE_LIMITS;
 
 export function registerJobsList(jobs: Command): void {
   jobs
     .command('list')
     .description('list jobs, most recently updated first (deleted jobs are left out)')
-    .addOption(new Option('--state <state>', 'only jobs in this state').choices(STATE_NAMES))
+    .option('--state <state>', `only jobs in this state, any letter case (${STATE_NAMES.join(', ')})`)
     .option('--pipeline <uuid>', 'only jobs of this pipeline (106...)')
-    .option('--since <iso>', 'only jobs updated at or after this ISO 8601 date-time', isoDate)
-    .option('--limit <n>', 'jobs per page, 1 to 500 (default 50; 500 with --all)', wholeNumber(1, 500))
+    .option('--since <iso>', 'only jobs updated at or after this ISO 8601 date-time')
+    .option(
+      '--limit <n>',
+      `jobs per page, 1 to ${bounds.max} (default ${bounds.default}; ${bounds.max} with --all)`,
+    )
     .option('--cursor <cursor>', 'continue after a previous page (its `next` value)')
     .option('--all', 'follow the cursor over every page (progress on stderr when it is a terminal)')
     .action(async (options: ListOptions, command: Command) => {
-      const pipeline = options.pipeline === undefined ? undefined : pipelineUuidArgument(options.pipeline);
-      await withServices(command, async ({ services, out }) => {
-        const { items, next } = await readPages(
+      // The same parser as the HTTP query string: the same names, bounds and messages. Checked
+      // before the database is opened; each further page is the same query from its cursor.
+      const raw = {
+        state: options.state,
+        pipeline_uuid: options.pipeline,
+        updated_since: options.since,
+        limit: options.limit ?? (options.all ? String(bounds.max) : undefined),
+        cursor: options.cursor,
+      };
+      const first = asOptions(() => parseJobsQuery(raw));
+      await withServices(command, async ({ services, out, operator }) => {
+        const { items, next } = await readPages<JobDocument, string>(
           (cursor) =>
-            listJobs(services.db, {
-              state: options.state,
-              pipeline_uuid: pipeline,
-              updated_since: options.since,
-              limit: options.limit ?? (options.all ? 500 : 50),
-              cursor,
-            }),
+            listJobs(services, operator, cursor === undefined ? first : parseJobsQuery({ ...raw, cursor })),
           {
-            start: options.cursor,
+            start: undefined,
             all: options.all === true,
             label: 'Fetching jobs',
             interactive: out.interactive,

@@ -1,7 +1,6 @@
-import { rotateJobToken } from '@pipelinejobs/service';
+import { jobUuidInput, rotateJobToken } from '@pipelinejobs/service';
 import type { Command } from 'commander';
 import { withServices } from '../session.js';
-import { jobUuidArgument } from '../typed-uuids.js';
 
 export function registerJobsRotateToken(jobs: Command): void {
   jobs
@@ -10,7 +9,7 @@ export function registerJobsRotateToken(jobs: Command): void {
     .argument('<uuid>', 'the job UUID (107...)')
     .option('--token <token>', 'an admin token, required as over HTTP: --token "$(pipelinejobs admin-token)"')
     .action(async (uuid: string, options: { token?: string }, command: Command) => {
-      const id = jobUuidArgument(uuid);
+      const id = jobUuidInput(uuid);
       await withServices(command, async ({ services, out, operator }) => {
         const { job, token } = await rotateJobToken(services, operator, id, options.token);
         out.result({ ...job, token }, () => {

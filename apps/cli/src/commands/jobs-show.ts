@@ -1,7 +1,6 @@
-import { getJob } from '@pipelinejobs/storage';
+import { getJob, jobUuidInput } from '@pipelinejobs/service';
 import type { Command } from 'commander';
 import { withServices } from '../session.js';
-import { jobUuidArgument } from '../typed-uuids.js';
 import { jobDetails } from '../views/job-view.js';
 
 export function registerJobsShow(jobs: Command): void {
@@ -10,9 +9,9 @@ export function registerJobsShow(jobs: Command): void {
     .description('show one job: state, allowed events, archive, data')
     .argument('<uuid>', 'the job UUID (107...)')
     .action(async (uuid: string, _options: unknown, command: Command) => {
-      const id = jobUuidArgument(uuid);
-      await withServices(command, async ({ services, out }) => {
-        const job = await getJob(services.db, id);
+      const id = jobUuidInput(uuid);
+      await withServices(command, async ({ services, out, operator }) => {
+        const job = await getJob(services, operator, id);
         out.result(job, () => out.line(jobDetails(job, out.style)));
       });
     });

@@ -1,6 +1,5 @@
-import { ROLES } from '@pipelinejobs/auth';
-import { createApiKey } from '@pipelinejobs/service';
-import { listApiKeys, revokeApiKey } from '@pipelinejobs/storage';
+import { ROLES, type Role } from '@pipelinejobs/core';
+import { createApiKey, listApiKeys, revokeApiKey } from '@pipelinejobs/service';
 import { type Command, Option } from 'commander';
 import { withServices } from '../session.js';
 import { apiKeyDocument, apiKeyTable } from '../views/credential-view.js';
@@ -14,9 +13,9 @@ export function registerKeys(program: Command): void {
     .description('create an API key and print it (only this once: it is stored hashed)')
     .addOption(new Option('--role <role>', 'what the key may do').choices(ROLES).makeOptionMandatory())
     .option('--label <label>', 'a note saying who or what uses the key', '')
-    .action(async (options: { role: string; label: string }, command: Command) => {
-      await withServices(command, async ({ services, out }) => {
-        const { key, record } = await createApiKey(services, { role: options.role, label: options.label });
+    .action(async (options: { role: Role; label: string }, command: Command) => {
+      await withServices(command, async ({ services, out, operator }) => {
+        const { key, record } = await createApiKey(services, operator, options);
         out.result({ key, ...apiKeyDocument(record) }, () => {
           // Only the key on stdout, for KEY=$(pipelinejobs keys create ...).
           out.line(key);
@@ -32,8 +31,8 @@ export function registerKeys(program: Command): void {
     .command('list')
     .description('list API keys (prefix, role, label, last use; never the keys themselves)')
     .action(async (_options: unknown, command: Command) => {
-      await withServices(command, async ({ services, out }) => {
-        const items = (await listApiKeys(services.db)).map(apiKeyDocument);
+      await withServices(command, async ({ services, out, operator }) => {
+        const items = (await listApiKeys(services, operator)).map(apiKeyDocument);
         out.result({ items }, () =>
           out.line(items.length === 0 ? 'No API keys.' : apiKeyTable(items, out.style)),
         );
@@ -45,8 +44,8 @@ export function registerKeys(program: Command): void {
     .description('revoke an API key at once')
     .argument('<id-or-prefix>', 'the key id, or the prefix shown by `keys list`')
     .action(async (idOrPrefix: string, _options: unknown, command: Command) => {
-      await withServices(command, async ({ services, out }) => {
-        const key = apiKeyDocument(await revokeApiKey(services.db, idOrPrefix));
+      await withServices(command, async ({ services, out, operator }) => {
+        const key = apiKeyDocument(await revokeApiKey(services, operator, idOrPrefix));
         out.result(key, () =>
           out.line(`Revoked API key ${key.prefix} (role ${key.role}${key.label ? `, ${key.label}` : ''}).`),
         );

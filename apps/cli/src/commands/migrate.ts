@@ -1,19 +1,21 @@
-import { migrate, translated } from '@pipelinejobs/storage';
+import { migrateDatabase } from '@pipelinejobs/service';
 import type { Command } from 'commander';
-import { withDatabase } from '../session.js';
+import { announceNewDatabase, withConfig } from '../session.js';
 
 /**
  * `migrate`: applies pending migrations under the advisory lock. Every other command migrates on
- * open as well; this one exists for deploy scripts that want it as a separate step.
+ * open as well; this one exists for deploy scripts that want it as a separate step (it needs no
+ * secret: it is how a database gets its schema before anything else runs on it).
  */
 export function registerMigrate(program: Command): void {
   program
     .command('migrate')
     .description('apply pending database migrations (safe to run from several processes at once)')
     .action(async (_options: unknown, command: Command) => {
-      await withDatabase(command, async (db, out) => {
-        const applied = await translated(() => migrate(db.sql));
-        out.result({ applied, database: db.kind }, () => {
+      await withConfig(command, async ({ config, out, log }) => {
+        const { applied, database, embedded } = await migrateDatabase(config, { log });
+        announceNewDatabase(embedded);
+        out.result({ applied, database }, () => {
           out.line(
             applied === 0
               ? 'The database is up to date.'

@@ -1,10 +1,8 @@
-import { ROLES, type Role } from '@pipelinejobs/auth';
-import { createNonce } from '@pipelinejobs/service';
-import { listNonces, revokeNonce } from '@pipelinejobs/storage';
+import { ROLES, type Role } from '@pipelinejobs/core';
+import { createNonce, jobUuidInput, listNonces, revokeNonce } from '@pipelinejobs/service';
 import { type Command, Option } from 'commander';
 import { duration, wholeNumber } from '../option-parsers.js';
 import { withServices } from '../session.js';
-import { jobUuidArgument } from '../typed-uuids.js';
 import { nonceDocument, nonceTable } from '../views/credential-view.js';
 
 interface CreateOptions {
@@ -34,9 +32,9 @@ export function registerNonces(program: Command): void {
     .option('--job <uuid>', 'limit it to one job (107...)')
     .option('--label <label>', 'a note saying who or what uses the nonce', '')
     .action(async (options: CreateOptions, command: Command) => {
-      const jobUuid = options.job === undefined ? null : jobUuidArgument(options.job);
-      await withServices(command, async ({ services, out }) => {
-        const { nonce, record } = await createNonce(services, {
+      const jobUuid = options.job === undefined ? null : jobUuidInput(options.job);
+      await withServices(command, async ({ services, out, operator }) => {
+        const { nonce, record } = await createNonce(services, operator, {
           role: options.role,
           maxUses: options.maxUses ?? null,
           expiresInSeconds: options.expiresIn ?? null,
@@ -57,8 +55,8 @@ export function registerNonces(program: Command): void {
     .command('list')
     .description('list nonces (prefix, role, uses, expiry, job; never the nonces themselves)')
     .action(async (_options: unknown, command: Command) => {
-      await withServices(command, async ({ services, out }) => {
-        const items = (await listNonces(services.db)).map(nonceDocument);
+      await withServices(command, async ({ services, out, operator }) => {
+        const items = (await listNonces(services, operator)).map(nonceDocument);
         out.result({ items }, () =>
           out.line(items.length === 0 ? 'No nonces.' : nonceTable(items, out.style)),
         );
@@ -70,8 +68,8 @@ export function registerNonces(program: Command): void {
     .description('revoke a nonce at once')
     .argument('<id-or-prefix>', 'the nonce id, or the prefix shown by `nonces list`')
     .action(async (idOrPrefix: string, _options: unknown, command: Command) => {
-      await withServices(command, async ({ services, out }) => {
-        const nonce = nonceDocument(await revokeNonce(services.db, idOrPrefix));
+      await withServices(command, async ({ services, out, operator }) => {
+        const nonce = nonceDocument(await revokeNonce(services, operator, idOrPrefix));
         out.result(nonce, () => out.line(`Revoked nonce ${nonce.prefix} (role ${nonce.role}).`));
       });
     });

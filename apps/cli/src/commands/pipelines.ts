@@ -1,9 +1,15 @@
-import { registerPipeline } from '@pipelinejobs/service';
-import { getPipeline, listPipelines, type PipelineRecord } from '@pipelinejobs/storage';
+import type { PipelineUuid } from '@pipelinejobs/core';
+import {
+  getPipeline,
+  listPipelines,
+  PAGE_LIMITS,
+  type PipelineRecord,
+  pipelineUuidInput,
+  registerPipeline,
+} from '@pipelinejobs/service';
 import type { Command } from 'commander';
 import { readJsonFile } from '../json-input.js';
 import { withServices } from '../session.js';
-import { pipelineUuidArgument } from '../typed-uuids.js';
 import { pipelineDetails, pipelineTable } from '../views/pipeline-view.js';
 
 /** `pipelines add|list|show`. */
@@ -29,14 +35,14 @@ export function registerPipelines(program: Command): void {
     .command('list')
     .description('list the registered pipelines')
     .action(async (_options: unknown, command: Command) => {
-      await withServices(command, async ({ services, out }) => {
+      await withServices(command, async ({ services, out, operator }) => {
         // Pipelines are few; every page is read so the list is complete.
         const items: PipelineRecord[] = [];
-        let before: string | undefined;
+        let before: PipelineUuid | undefined;
         do {
-          const page = await listPipelines(services.db, { limit: 500, before });
+          const page = await listPipelines(services, operator, { limit: PAGE_LIMITS.pipelines.max, before });
           items.push(...page.items);
-          before = page.next ?? undefined;
+          before = page.next === null ? undefined : pipelineUuidInput(page.next);
         } while (before !== undefined);
         out.result({ items, next: null }, () => {
           out.line(items.length === 0 ? 'No pipelines.' : pipelineTable(items, out.style));
@@ -49,9 +55,9 @@ export function registerPipelines(program: Command): void {
     .description('show one pipeline and its document')
     .argument('<uuid>', 'the pipeline UUID (106...)')
     .action(async (uuid: string, _options: unknown, command: Command) => {
-      const id = pipelineUuidArgument(uuid);
-      await withServices(command, async ({ services, out }) => {
-        const pipeline = await getPipeline(services.db, id);
+      const id = pipelineUuidInput(uuid);
+      await withServices(command, async ({ services, out, operator }) => {
+        const pipeline = await getPipeline(services, operator, id);
         out.result(pipeline, () => out.line(pipelineDetails(pipeline, out.style)));
       });
     });

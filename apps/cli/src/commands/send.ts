@@ -1,26 +1,13 @@
-import { EVENT_NAMES, isEventName, normalizeEventName } from '@pipelinejobs/core';
-import { ServiceError, sendEvent } from '@pipelinejobs/service';
+import { eventInput, jobUuidInput, sendEvent } from '@pipelinejobs/service';
 import type { Command } from 'commander';
 import { eventData } from '../json-input.js';
 import { withServices } from '../session.js';
 import { STATE_COLORS } from '../state-colors.js';
-import { jobUuidArgument } from '../typed-uuids.js';
 
 interface SendOptions {
   data?: string;
   token?: string;
   idempotencyKey?: string;
-}
-
-function eventArgument(event: string): string {
-  const name = normalizeEventName(event);
-  if (!isEventName(name)) {
-    throw new ServiceError(
-      'invalid',
-      `Unknown event '${event.slice(0, 64)}'; events are: ${EVENT_NAMES.join(', ')}`,
-    );
-  }
-  return name;
 }
 
 /**
@@ -43,8 +30,8 @@ export function registerSend(program: Command): void {
       'the same key on the same job returns the first result and writes nothing',
     )
     .action(async (uuid: string, event: string, options: SendOptions, command: Command) => {
-      const jobUuid = jobUuidArgument(uuid);
-      const name = eventArgument(event);
+      const jobUuid = jobUuidInput(uuid);
+      const name = eventInput(event, '/event');
       const data = eventData(options.data);
       await withServices(command, async ({ services, out, operator }) => {
         const { outcome, replayed } = await sendEvent(services, operator, {

@@ -1,4 +1,4 @@
-import type { ApiKeyRecord, NonceRecord } from '@pipelinejobs/storage';
+import type { ApiKeyRecord, NonceRecord } from '@pipelinejobs/schemas';
 import type { Style } from '../ansi.js';
 import { relativeTime } from '../relative-time.js';
 import { type Column, renderTable } from '../table.js';

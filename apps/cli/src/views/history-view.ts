@@ -1,4 +1,4 @@
-import type { HistoryEvent } from '@pipelinejobs/storage';
+import type { HistoryEvent } from '@pipelinejobs/schemas';
 import type { Style } from '../ansi.js';
 import { relativeTime } from '../relative-time.js';
 import { STATE_COLORS } from '../state-colors.js';

@@ -1,5 +1,5 @@
 import { allowedEvents } from '@pipelinejobs/core';
-import type { JobDocument } from '@pipelinejobs/storage';
+import type { JobDocument } from '@pipelinejobs/schemas';
 import type { Style } from '../ansi.js';
 import { renderDetails } from '../details.js';
 import { relativeTime } from '../relative-time.js';

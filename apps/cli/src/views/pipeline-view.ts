@@ -1,4 +1,4 @@
-import type { PipelineRecord } from '@pipelinejobs/storage';
+import type { PipelineRecord } from '@pipelinejobs/service';
 import type { Style } from '../ansi.js';
 import { renderDetails } from '../details.js';
 import { relativeTime } from '../relative-time.js';

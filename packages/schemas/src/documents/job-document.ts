@@ -1,12 +1,12 @@
-import type { EventName, State } from '@pipelinejobs/core';
+import type { EventName, JobUuid, PipelineUuid, State } from '@pipelinejobs/core';
 import type { ActorDocument } from './history-event.js';
 import type { ArchivePattern, ProductPattern } from './index-requests.js';
 import type { JsonObject } from './json-object.js';
 
 /** schemas/job.json: a job as the API returns it. Timestamps are UTC ISO strings with milliseconds. */
 export interface JobDocument {
-  uuid: string;
-  pipeline_uuid: string;
+  uuid: JobUuid;
+  pipeline_uuid: PipelineUuid;
   state: State;
   last_event: EventName;
   /** Version of the job token; rotation increments it. */

@@ -1,0 +1,60 @@
+import { fsmToJson } from '@pipelinejobs/core';
+import { isSchemaName, schemas } from '@pipelinejobs/schemas';
+import { checkReadiness, fsmSvg, requireRole, ServiceError } from '@pipelinejobs/service';
+import type { Router } from 'express';
+import { openApiDocument } from '../openapi.js';
+import { authenticated, type RouteContext } from './context.js';
+
+/** Health, readiness, the published documents and the FSM: what describes the Manager itself. */
+export function documentationRoutes(router: Router, ctx: RouteContext): void {
+  // No credential needed.
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  // Ready: not shutting down, the database answers, this process may write the tables an event
+  // writes, and no failure the operator must fix (disk full, ...) was seen in the last 30 s.
+  router.get('/readyz', async (_req, res) => {
+    const accepting = ctx.accepting();
+    const readiness = accepting ? await checkReadiness(ctx.services) : { database: false, writable: false };
+    const condition = readiness.failure?.details.condition;
+    if (readiness.failure && typeof condition === 'string') {
+      ctx.alarm.raise(condition, readiness.failure.message, readiness.failure.cause);
+    }
+    const problem = ctx.alarm.current();
+    const ready = readiness.database && readiness.writable && !problem;
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'unavailable',
+      accepting,
+      database: readiness.database,
+      writable: readiness.writable,
+      ...(problem ? { condition: problem.condition, detail: problem.detail } : {}),
+    });
+  });
+  router.get('/openapi.json', (req, res) => {
+    res.json(openApiDocument(`${req.protocol}://${req.get('host')}`));
+  });
+  router.get('/schemas/:name', (req, res) => {
+    const name = String(req.params.name).replace(/\.json$/, '');
+    if (!isSchemaName(name))
+      throw new ServiceError('not_found', `No schema '${name.slice(0, 64)}'; see /openapi.json`);
+    res.type('application/schema+json').json(schemas[name]);
+  });
+}
+
+/** The state machine and the metrics: documents that need a reader's credential. */
+export function readerDocumentRoutes(router: Router, ctx: RouteContext): void {
+  const reader = async (req: Parameters<typeof authenticated>[1]) =>
+    requireRole(await authenticated(ctx, req), 'read', 'read the state machine and metrics');
+  router.get('/fsm', async (req, res) => {
+    await reader(req);
+    res.json(fsmToJson());
+  });
+  router.get('/fsm.svg', async (req, res) => {
+    await reader(req);
+    res.type('image/svg+xml').send(await fsmSvg());
+  });
+  router.get('/metrics', async (req, res) => {
+    await reader(req);
+    res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
+}

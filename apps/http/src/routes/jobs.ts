@@ -1,0 +1,98 @@
+import {
+  createJob,
+  deleteJob,
+  dryRunEvent,
+  getHistory,
+  getJob,
+  jobFsmSvg,
+  jobUuidInput,
+  listJobs,
+  parseHistoryQuery,
+  parseJobsQuery,
+  rotateJobToken,
+  ServiceError,
+} from '@pipelinejobs/service';
+import type { Request, Router } from 'express';
+import { exactBodyOf } from '../body.js';
+import { problemOf } from '../problem.js';
+import { authenticated, type RouteContext, requestToken, single } from './context.js';
+
+/** The job in the path, parsed once: any letter case, lower case from here on. */
+const jobInPath = (req: Request) => jobUuidInput(req.params.uuid);
+
+export function jobRoutes(router: Router, ctx: RouteContext): void {
+  const { services } = ctx;
+  router.post('/jobs', async (req, res) => {
+    const principal = await authenticated(ctx, req);
+    const { job, created, token, tokenWithheld } = await createJob(services, principal, req.body, {
+      exact: exactBodyOf(req),
+    });
+    res
+      .status(created ? 201 : 200)
+      .json(token === undefined ? { ...job, token_withheld: tokenWithheld } : { ...job, token });
+  });
+  router.get('/jobs', async (req, res) => {
+    const principal = await authenticated(ctx, req);
+    res.json(await listJobs(services, principal, parseJobsQuery(req.query)));
+  });
+  router.get('/jobs/:uuid', async (req, res) => {
+    const uuid = jobInPath(req);
+    const principal = await authenticated(ctx, req, uuid);
+    res.json(await getJob(services, principal, uuid));
+  });
+  router.get('/jobs/:uuid/history', async (req, res) => {
+    const uuid = jobInPath(req);
+    const principal = await authenticated(ctx, req, uuid);
+    res.json(await getHistory(services, principal, uuid, parseHistoryQuery(req.query)));
+  });
+  router.get('/jobs/:uuid/fsm.svg', async (req, res) => {
+    const uuid = jobInPath(req);
+    const principal = await authenticated(ctx, req, uuid);
+    res.type('image/svg+xml').send(await jobFsmSvg(services, principal, uuid));
+  });
+  router.delete('/jobs/:uuid', async (req, res) => {
+    const uuid = jobInPath(req);
+    const principal = await authenticated(ctx, req, uuid);
+    const force = single(req, 'force');
+    if (force !== undefined && force !== 'true' && force !== 'false') {
+      throw new ServiceError('invalid', "'force' must be true or false");
+    }
+    res.json(
+      await deleteJob(services, principal, {
+        jobUuid: uuid,
+        force: force === 'true',
+        token: requestToken(req),
+      }),
+    );
+  });
+  router.post('/jobs/:uuid/token', async (req, res) => {
+    const uuid = jobInPath(req);
+    const principal = await authenticated(ctx, req, uuid);
+    const { job, token } = await rotateJobToken(services, principal, uuid, requestToken(req));
+    res.json({ ...job, token });
+  });
+  router.post('/jobs/:uuid/events/dry-run', async (req, res) => {
+    const uuid = jobInPath(req);
+    const principal = await authenticated(ctx, req, uuid);
+    const name = (req.body as { name?: unknown } | undefined)?.name ?? single(req, 'event');
+    if (typeof name !== 'string' || name === '') {
+      throw new ServiceError('invalid', 'Send the event to try as {"name": "run"} (or ?event=run)');
+    }
+    const result = await dryRunEvent(services, principal, {
+      jobUuid: uuid,
+      event: name,
+      token: requestToken(req),
+    });
+    if (result.accepted) return res.json(result);
+    // What sending it would have answered: the same status and problem, inside a 200.
+    const { refusal, ...rest } = result;
+    const problem = problemOf(refusal);
+    res.json({
+      ...rest,
+      status: problem.status,
+      reason: problem.detail,
+      ...(problem.allowed === undefined ? {} : { allowed: problem.allowed }),
+      problem,
+    });
+  });
+}

@@ -1,0 +1,37 @@
+import { type Action, authenticate, type Principal, roleAllows, rolesAllowing } from '@pipelinejobs/auth';
+import type { JobUuid } from '@pipelinejobs/core';
+import * as storage from '@pipelinejobs/storage';
+import { asServiceError, ServiceError } from './errors.js';
+import type { Services } from './services.js';
+
+/** What a request presents: the Authorization header, the `x-nonce` parameter, the job it acts on. */
+export interface Credentials {
+  authorization?: string | undefined;
+  nonce?: string | undefined;
+  /** Checked against a nonce's scope. */
+  jobUuid?: JobUuid | undefined;
+}
+
+/** Request credentials -> principal, or a ServiceError saying what to send instead. */
+export async function authenticateRequest(s: Services, credentials: Credentials): Promise<Principal> {
+  const result = await authenticate(credentials, {
+    apiKeys: { findApiKeyByHash: (hash) => storage.findApiKeyByHash(s.db, hash) },
+    nonces: { consumeNonce: (hash, job, now) => storage.consumeNonce(s.db, hash, job, now) },
+    jwt: s.jwt,
+    now: s.clock(),
+  }).catch((error: unknown) => {
+    throw asServiceError(error);
+  });
+  if (!result.ok) throw new ServiceError(result.refusal, result.message);
+  return result.principal;
+}
+
+/** Refuses a principal whose role does not allow `action`, saying which roles do. */
+export function requireRole(principal: Principal, action: Action, doing: string): void {
+  if (!roleAllows(principal.role, action)) {
+    throw new ServiceError(
+      'forbidden',
+      `Role '${principal.role}' cannot ${doing}; use a credential with role ${rolesAllowing(action).join(', ')}`,
+    );
+  }
+}

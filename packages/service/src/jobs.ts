@@ -1,0 +1,115 @@
+import { authorizeAdminAction, jobToken, type Principal } from '@pipelinejobs/auth';
+import { isPlainObject, type JobUuid, type JsonExactValue, jobUuid } from '@pipelinejobs/core';
+import { validateCreateJob } from '@pipelinejobs/schemas';
+import * as storage from '@pipelinejobs/storage';
+import { actorOf } from './actor.js';
+import { requireRole } from './authentication.js';
+import { invalidDocument, ServiceError } from './errors.js';
+import { fsmSvg } from './fsm-svg.js';
+import type { HistoryQuery, JobsQuery } from './list-queries.js';
+import type { Services } from './services.js';
+import { lowerCaseJobUuids } from './uuid-case.js';
+
+/** The job token of a job: what its creator passes to the platforms that report on it. */
+export function jobTokenOf(s: Services, job: { uuid: string; token_version: number }): string {
+  return jobToken(s.secret, job.uuid, job.token_version);
+}
+
+/** Whether the principal created the job (same kind and id), for who may see its token again. */
+function isCreator(principal: Principal, job: storage.JobDocument): boolean {
+  return job.created_by?.kind === principal.kind && job.created_by.id === principal.id;
+}
+
+const TOKEN_WITHHELD =
+  "This job already exists and was created by another principal: its token is returned only to its creator or an admin. Ask the job's creator for it, or an admin (who gets it by creating the same job again, or a new one by rotating it: POST /jobs/<uuid>/token, `pipelinejobs jobs rotate-token`)";
+
+/**
+ * Creates a job, or returns the existing one with the same identity. Its token goes to whoever
+ * created it (201), and again on a re-create (200) only to that same principal or an admin;
+ * anyone else gets the job with `token_withheld` saying how to obtain the token. `exact`, the
+ * exact view of the one parse of the request (core's parseJson) when the caller has it, makes the
+ * identity exact for numbers JSON.parse cannot tell apart (1.0 vs 1); the stored document is the
+ * plain view of that parse.
+ */
+export async function createJob(
+  s: Services,
+  principal: Principal,
+  body: unknown,
+  options: { exact?: JsonExactValue | undefined } = {},
+) {
+  requireRole(principal, 'create', 'create jobs');
+  const checked = validateCreateJob(body);
+  if (!checked.ok) invalidDocument('The job is not valid', checked.issues);
+  const input = lowerCaseJobUuids(checked.value);
+  // Only data can hold numbers; the uuids come from the validated (lower-cased) input.
+  const exact = isPlainObject(options.exact) ? options.exact : undefined;
+  const uuid = exact
+    ? jobUuid({ pipeline_uuid: input.pipeline_uuid, child_of: input.child_of, data: exact.data })
+    : undefined;
+  const { job, created } = await storage.insertJob(s.db, input as storage.InsertJobInput, {
+    uuid,
+    creator: actorOf(principal),
+  });
+  if (created || principal.role === 'admin' || isCreator(principal, job)) {
+    return { job, created, token: jobTokenOf(s, job) };
+  }
+  return { job, created, token: undefined, tokenWithheld: TOKEN_WITHHELD };
+}
+
+export async function getJob(s: Services, principal: Principal, uuid: JobUuid) {
+  requireRole(principal, 'read', 'read jobs');
+  return storage.selectJob(s.db, uuid);
+}
+
+export async function listJobs(s: Services, principal: Principal, query: JobsQuery) {
+  requireRole(principal, 'read', 'read jobs');
+  return storage.selectJobs(s.db, query);
+}
+
+/** A job's history, oldest first. */
+export async function getHistory(s: Services, principal: Principal, uuid: JobUuid, query: HistoryQuery) {
+  requireRole(principal, 'read', 'read jobs');
+  return storage.selectHistory(s.db, uuid, query);
+}
+
+/** The state machine drawn with the job's current state highlighted. */
+export async function jobFsmSvg(s: Services, principal: Principal, uuid: JobUuid): Promise<string> {
+  const job = await getJob(s, principal, uuid);
+  return fsmSvg({ highlight: job.state, title: `job:${uuid}` });
+}
+
+/** Deletes and token rotations need a current admin token on top of the principal's rights. */
+function requireAdminToken(
+  s: Services,
+  principal: Principal,
+  action: 'delete' | 'rotate_token',
+  uuid: JobUuid,
+  token: unknown,
+) {
+  const decision = authorizeAdminAction({
+    principal,
+    action,
+    jobUuid: uuid,
+    token,
+    admin: s.admin,
+    now: s.clock(),
+  });
+  if (!decision.ok) throw new ServiceError('forbidden', decision.message, { uuid });
+}
+
+/** Hides a job, or removes it and its history with `force`; recorded as done by the principal. */
+export async function deleteJob(
+  s: Services,
+  principal: Principal,
+  command: { jobUuid: JobUuid; force: boolean; token?: string | undefined },
+) {
+  requireAdminToken(s, principal, 'delete', command.jobUuid, command.token);
+  return storage.markJobDeleted(s.db, command.jobUuid, { force: command.force, actor: actorOf(principal) });
+}
+
+/** A new token for the job (the old one stops working); recorded as done by the principal. */
+export async function rotateJobToken(s: Services, principal: Principal, uuid: JobUuid, token: unknown) {
+  requireAdminToken(s, principal, 'rotate_token', uuid, token);
+  const job = await storage.bumpTokenVersion(s.db, uuid, actorOf(principal));
+  return { job, token: jobTokenOf(s, job) };
+}

@@ -1,0 +1,131 @@
+import {
+  type PipelineUuid,
+  parseInstant,
+  parsePipelineUuid,
+  STATE_NAMES,
+  type State,
+} from '@pipelinejobs/core';
+import { type JobCursor, parseJobCursor } from '@pipelinejobs/storage';
+import { ServiceError } from './errors.js';
+
+/**
+ * The one parser of list requests, the same for an HTTP query string and the CLI's options:
+ * every filter, page size and cursor becomes a typed value here, and storage takes them as they
+ * are. Each listing's page bounds are defined here and nowhere else.
+ */
+export const PAGE_LIMITS = {
+  jobs: { default: 50, max: 500 },
+  pipelines: { default: 50, max: 500 },
+  history: { default: 100, max: 1000 },
+} as const;
+
+/** A query as received: text values (a URL's), numbers (a CLI's parsed options), or repeats. */
+export type RawQuery = Readonly<Record<string, unknown>>;
+
+/** A parameter given once, as text; a repeated or structured one is refused, naming it. */
+function single(query: RawQuery, name: string): string | undefined {
+  const value = query[name];
+  if (value === undefined || value === '') return undefined;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value !== 'string') throw new ServiceError('invalid', `Give the '${name}' parameter once`);
+  return value;
+}
+
+function wholeNumber(query: RawQuery, name: string, min: number, max: number): number | undefined {
+  const raw = single(query, name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ServiceError('invalid', `'${name}' must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function pageLimit(query: RawQuery, bounds: { default: number; max: number }): number {
+  return wholeNumber(query, 'limit', 1, bounds.max) ?? bounds.default;
+}
+
+const CURSOR_REFUSED = 'The cursor is not one this server issued; pass the `next` of the previous page';
+
+/** A state in any letter case (`running`, `RUNNING`). */
+function stateOf(query: RawQuery): State | undefined {
+  const raw = single(query, 'state');
+  if (raw === undefined) return undefined;
+  const state = STATE_NAMES.find((name) => name === raw.trim().toUpperCase());
+  if (state === undefined) {
+    throw new ServiceError('invalid', `'state' must be one of (any letter case): ${STATE_NAMES.join(', ')}`);
+  }
+  return state;
+}
+
+export interface JobsQuery {
+  state?: State;
+  pipelineUuid?: PipelineUuid;
+  updatedSince?: Date;
+  limit: number;
+  cursor?: JobCursor;
+}
+
+/** `state`, `pipeline_uuid`, `updated_since`, `limit`, `cursor`. */
+export function parseJobsQuery(query: RawQuery): JobsQuery {
+  const parsed: JobsQuery = { limit: pageLimit(query, PAGE_LIMITS.jobs) };
+  const state = stateOf(query);
+  if (state !== undefined) parsed.state = state;
+  const pipeline = single(query, 'pipeline_uuid');
+  if (pipeline !== undefined) {
+    const uuid = parsePipelineUuid(pipeline);
+    if (uuid === undefined)
+      throw new ServiceError('invalid', "'pipeline_uuid' must be a pipeline UUID (106...)");
+    parsed.pipelineUuid = uuid;
+  }
+  const since = single(query, 'updated_since');
+  if (since !== undefined) {
+    const instant = parseInstant(since);
+    if (instant === undefined) {
+      throw new ServiceError(
+        'invalid',
+        "'updated_since' must be an ISO 8601 date-time with a time zone, or a date: e.g. 2026-11-28T00:00:00Z or 2026-11-28",
+      );
+    }
+    parsed.updatedSince = instant;
+  }
+  const cursor = single(query, 'cursor');
+  if (cursor !== undefined) {
+    const position = parseJobCursor(cursor);
+    if (position === undefined) throw new ServiceError('invalid', CURSOR_REFUSED);
+    parsed.cursor = position;
+  }
+  return parsed;
+}
+
+export interface HistoryQuery {
+  /** The last seq of the previous page; 0 for the first. */
+  after: number;
+  limit: number;
+}
+
+/** `after` (a seq), `limit`. */
+export function parseHistoryQuery(query: RawQuery): HistoryQuery {
+  return {
+    after: wholeNumber(query, 'after', 0, 2 ** 31 - 1) ?? 0,
+    limit: pageLimit(query, PAGE_LIMITS.history),
+  };
+}
+
+export interface PipelinesQuery {
+  limit: number;
+  /** The `next` of the previous page: the last pipeline UUID it held. */
+  before?: PipelineUuid;
+}
+
+/** `limit`, `cursor`. */
+export function parsePipelinesQuery(query: RawQuery): PipelinesQuery {
+  const parsed: PipelinesQuery = { limit: pageLimit(query, PAGE_LIMITS.pipelines) };
+  const cursor = single(query, 'cursor');
+  if (cursor !== undefined) {
+    const uuid = parsePipelineUuid(cursor);
+    if (uuid === undefined) throw new ServiceError('invalid', CURSOR_REFUSED);
+    parsed.before = uuid;
+  }
+  return parsed;
+}

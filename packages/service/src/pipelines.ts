@@ -1,0 +1,26 @@
+import type { Principal } from '@pipelinejobs/auth';
+import type { PipelineUuid } from '@pipelinejobs/core';
+import { validatePipeline } from '@pipelinejobs/schemas';
+import * as storage from '@pipelinejobs/storage';
+import { requireRole } from './authentication.js';
+import { invalidDocument } from './errors.js';
+import type { PipelinesQuery } from './list-queries.js';
+import type { Services } from './services.js';
+
+/** Registers a pipeline, or returns the registered one with the same identity (`created: false`). */
+export async function registerPipeline(s: Services, principal: Principal, body: unknown) {
+  requireRole(principal, 'create', 'register pipelines');
+  const checked = validatePipeline(body);
+  if (!checked.ok) invalidDocument('The pipeline is not valid', checked.issues);
+  return storage.insertPipeline(s.db, checked.value as unknown as storage.PipelineInput);
+}
+
+export async function getPipeline(s: Services, principal: Principal, uuid: PipelineUuid) {
+  requireRole(principal, 'read', 'read pipelines');
+  return storage.selectPipeline(s.db, uuid);
+}
+
+export async function listPipelines(s: Services, principal: Principal, query: PipelinesQuery) {
+  requireRole(principal, 'read', 'read pipelines');
+  return storage.selectPipelines(s.db, query);
+}
