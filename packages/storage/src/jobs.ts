@@ -56,9 +56,14 @@ const JOB_COLUMNS = `uuid, pipeline_uuid, state, last_event, token_version, arch
 
 /**
  * Creates a job, or returns the existing job with the same identity (`created: false`) without
- * writing a second `create` history entry. One statement: the job row and its first history
- * entry are inserted together or not at all. A job re-created after a force delete starts at the
- * token version after the deleted one's, so no token of the deleted job is ever valid again.
+ * writing a second `create` history entry. The job row and its first history entry are inserted
+ * by one statement, together or not at all. A job re-created after a force delete starts at the
+ * token version after the deleted one's, so no token of the deleted job is ever valid again: the
+ * insert reads that floor, and, in the same transaction, a second statement reads it again. The
+ * second read matters when a force delete of the same job commits while the insert waits for it
+ * (the insert then goes on with the snapshot it took before the delete's audit row existed); a
+ * statement started after the insert sees that row, and the job is committed only at the right
+ * version.
  */
 export async function insertJob(
   db: Database,
@@ -71,17 +76,18 @@ export async function insertJob(
     jobUuid({ pipeline_uuid: input.pipeline_uuid, child_of: input.child_of, data: input.data });
   const eventUuid = randomTypedUuid('pipelinejob_event');
   const { sql } = db;
-  return translated(async () => {
-    const [pipeline] = await sql<{ visible: boolean }[]>`
+  return translated(() =>
+    sql.begin(async (sql) => {
+      const [pipeline] = await sql<{ visible: boolean }[]>`
       select visible from pipelines where uuid = ${input.pipeline_uuid}`;
-    if (!pipeline?.visible) {
-      throw new StorageError(
-        'not_found',
-        `Pipeline ${input.pipeline_uuid} is not registered: register it first (POST /pipelines, or \`pipelinejobs pipelines add\`)`,
-        { pipeline_uuid: input.pipeline_uuid },
-      );
-    }
-    const rows = await sql<JobRow[]>`
+      if (!pipeline?.visible) {
+        throw new StorageError(
+          'not_found',
+          `Pipeline ${input.pipeline_uuid} is not registered: register it first (POST /pipelines, or \`pipelinejobs pipelines add\`)`,
+          { pipeline_uuid: input.pipeline_uuid },
+        );
+      }
+      const rows = await sql<JobRow[]>`
       with job as (
         insert into jobs (uuid, pipeline_uuid, state, last_event, token_version, archive_path,
           archive_system, archive_patterns, product_patterns, session, agent, task, child_of,
@@ -106,10 +112,17 @@ export async function insertJob(
         from job
       )
       select ${sql.unsafe(JOB_COLUMNS)} from job`;
-    const [created] = rows;
-    if (created) return { job: jobDocument(created), created: true };
-    return { job: await selectJob(db, uuid), created: false };
-  });
+      const [inserted] = rows;
+      if (!inserted) return { job: await selectJob(db, uuid), created: false };
+      const [floored] = await sql<JobRow[]>`
+      update jobs set token_version = floor.next
+      from (select max(token_version) + 1 as next from job_audit
+            where job_uuid = ${uuid} and action = 'force_delete') as floor
+      where uuid = ${uuid} and floor.next > token_version
+      returning ${sql.unsafe(JOB_COLUMNS.replaceAll(/\b(\w+)\b/g, 'jobs.$1'))}`;
+      return { job: jobDocument(floored ?? inserted), created: true };
+    }),
+  );
 }
 
 async function jobRow(db: Database, uuid: JobUuid): Promise<JobRow | undefined> {

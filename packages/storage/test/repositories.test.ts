@@ -31,6 +31,18 @@ import {
 } from './helpers.js';
 
 let db: Database;
+
+/** Until another backend of this database waits for a lock (the insert waiting for the delete). */
+async function waitForLockWaiter(): Promise<void> {
+  for (let i = 0; i < 500; i += 1) {
+    const [row] = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from pg_stat_activity
+      where datname = current_database() and wait_event_type = 'Lock'`;
+    if ((row?.n ?? 0) > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('nothing waited for the lock');
+}
 const UNREGISTERED_PIPELINE = '106aaaaa-0000-5000-8000-000000000000' as PipelineUuid;
 withTestDatabase({}, (opened) => {
   db = opened;
@@ -238,6 +250,29 @@ describe('jobs', () => {
     ]);
     expect(await eventCount(job.uuid)).toBe(0);
     expect((await storageRejection(selectJob(db, job.uuid))).code).toBe('not_found');
+  });
+
+  it('re-creates at the right token version a job whose force delete commits while the create waits', async () => {
+    const job = await jobNumber(db, 71);
+    await bumpTokenVersion(db, job.uuid, ACTOR);
+    await bumpTokenVersion(db, job.uuid, ACTOR);
+    // A force delete in flight: the row deleted and its audit written, not yet committed.
+    const deleter = await db.sql.reserve();
+    try {
+      await deleter`begin`;
+      await deleter`delete from jobs where uuid = ${job.uuid}`;
+      await deleter`insert into job_audit (job_uuid, action, principal_kind, principal_id, token_version)
+        values (${job.uuid}, 'force_delete', 'cli', 'race', 3)`;
+      const creating = jobNumber(db, 71);
+      await waitForLockWaiter();
+      await deleter`commit`;
+      const again = await creating;
+      expect(again.uuid).toBe(job.uuid);
+      expect(again.token_version).toBe(4);
+      expect((await selectJob(db, job.uuid)).token_version).toBe(4);
+    } finally {
+      deleter.release();
+    }
   });
 
   it('rotates the token version, recording who did it', async () => {
