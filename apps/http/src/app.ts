@@ -7,7 +7,7 @@ import type { Metrics } from './metrics.js';
 import { type OperatorAlarm, operatorAlarm } from './operator-alarm.js';
 import { errorHandler } from './problem.js';
 import { rateLimits } from './rate-limit.js';
-import type { RouteContext } from './routes/context.js';
+import { bearerFirst, type RouteContext } from './routes/context.js';
 import { documentationRoutes, readerDocumentRoutes } from './routes/docs.js';
 import { jobRoutes } from './routes/jobs.js';
 import { messageRoutes } from './routes/messages.js';
@@ -46,10 +46,11 @@ export function createApp(deps: AppDeps): Express {
     accepting: deps.accepting ?? (() => true),
   };
 
-  // Health and documentation need no credential and no body.
+  // Health and documentation need no credential and no body; the rest authenticate a bearer
+  // credential before the body is read.
   const router = express.Router();
   documentationRoutes(router, ctx);
-  router.use(jsonBody(), requestErrors);
+  router.use(bearerFirst(ctx), jsonBody(), requestErrors);
   messageRoutes(router, ctx);
   pipelineRoutes(router, ctx);
   jobRoutes(router, ctx);

@@ -68,6 +68,17 @@ export function rateLimits(perMinute: number, clock: () => number = Date.now) {
       if (charged(req) || !req.res) return;
       charge(req, req.res, `${principal.kind}:${principal.id}`, 'with this credential');
     },
+    /**
+     * Before the body of a request without a bearer credential is read: if its address already
+     * spent its budget on failed or refused requests, the 429 comes now, at no further cost.
+     */
+    guardAddress(req: Request): void {
+      if (charged(req) || !req.res) return;
+      const window = windows.get(addressBudget(req.ip));
+      if (window && clock() - window.start < WINDOW_MS && window.count >= perMinute) {
+        charge(req, req.res, addressBudget(req.ip), 'without a valid credential from this address');
+      }
+    },
     /** After authentication failed. */
     address(req: Request): void {
       if (charged(req) || !req.res) return;

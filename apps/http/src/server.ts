@@ -1,9 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { HttpLimits } from '@pipelinejobs/service';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '@pipelinejobs/service';
 import type { Express } from 'express';
 import { type Failure, problemOf } from './problem.js';
+import { addressBudget } from './rate-limit.js';
 
 /** What the HTTP parser refuses before any route sees the request, by Node's error code. */
 const CLIENT_ERRORS: Readonly<Record<string, Failure>> = {
@@ -34,23 +35,23 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
   }
   const problem = problemOf(CLIENT_ERRORS[error.code ?? ''] ?? MALFORMED);
   const body = JSON.stringify(problem);
+  // Destroyed once the answer is written (or after a second if the client does not read it): a
+  // half-closed socket would otherwise count against the connection caps until the client
+  // closes its side, which a slow client never does.
+  const gone = setTimeout(() => socket.destroy(), 1000);
+  gone.unref();
   socket.end(
     `HTTP/1.1 ${problem.status} ${problem.title}\r\n` +
       'Content-Type: application/problem+json\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Connection: close\r\n\r\n' +
       body,
+    () => {
+      clearTimeout(gone);
+      socket.destroy();
+    },
   );
 }
-
-/** Node's defaults (60 s for headers, 300 s for the whole request, no cap) suit no JSON API. */
-export const DEFAULT_HTTP_LIMITS: HttpLimits = {
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
-  keepAliveTimeoutMs: 5_000,
-  maxConnections: 1000,
-  maxConnectionsPerAddress: 100,
-};
 
 /** Why the Manager cannot listen, in one line an operator can act on. */
 function listenFailure(error: NodeJS.ErrnoException, port: number, host: string): Error {
@@ -65,15 +66,15 @@ function listenFailure(error: NodeJS.ErrnoException, port: number, host: string)
 
 /**
  * Caps connections in total and per client address (the socket's: a proxy in front counts as one
- * address). A connection over a cap is closed at once, before a byte is read, as Node does for
- * `maxConnections`; `onRefused` hears about it (the caller throttles what it logs).
+ * address; an IPv6 /64 counts as one, as for the rate limit). A connection over a cap is closed at
+ * once, before a byte is read; `onRefused` hears about it (the caller throttles what it logs).
  */
 function capConnections(server: Server, limits: HttpLimits, onRefused: (why: string) => void): void {
   let open = 0;
   const perAddress = new Map<string, number>();
-  // Before Node's own listener, so a refused socket never reaches the HTTP parser.
+  // Before Node's own listener, which still runs for a refused socket but finds it destroyed.
   server.prependListener('connection', (socket: Socket) => {
-    const address = socket.remoteAddress ?? '';
+    const address = addressBudget(socket.remoteAddress);
     const mine = perAddress.get(address) ?? 0;
     if (
       open >= limits.maxConnections ||

@@ -306,3 +306,47 @@ describe('dry run', () => {
     expect((await history(job.uuid)).length).toBe(1);
   });
 });
+
+describe('nothing spent before the checks that can refuse', () => {
+  it('checks a nonce in a dry run without using it up', async () => {
+    const job = await created();
+    const { nonce } = await createNonce(m.services, TEST_ADMIN, { maxUses: 1, jobUuid: job.uuid });
+    const tried = await m.request('POST', `/jobs/${job.uuid}/events/dry-run?x-nonce=${nonce}`, {
+      key: null,
+      body: { name: 'run', token: job.token },
+    });
+    expect(tried.json).toMatchObject({ accepted: true, to: 'RUNNING' });
+    const sent = await m.request('POST', `/messages?x-nonce=${nonce}`, {
+      key: null,
+      body: { uuid: job.uuid, name: 'run', token: job.token },
+    });
+    expect(sent.status).toBe(200);
+  });
+});
+
+describe('a caller over its rate limit', () => {
+  let limited: Manager;
+  beforeAll(async () => {
+    limited = await startManager({ rateLimitPerMinute: 2 });
+  });
+  afterAll(() => limited.stop());
+
+  it('gets its 429 before its body is read and before its nonce is spent', async () => {
+    const bad = { raw: '{"not json', headers: { 'content-type': 'application/json' } };
+    expect((await limited.request('POST', '/messages', { key: limited.keys.reporter, ...bad })).status).toBe(
+      400,
+    );
+    expect((await limited.request('POST', '/messages', { key: limited.keys.reporter, ...bad })).status).toBe(
+      400,
+    );
+    const over = await limited.request('POST', '/messages', { key: limited.keys.reporter, ...bad });
+    expect(over.status).toBe(429);
+    expect(over.headers.get('retry-after')).toMatch(/^\d+$/);
+
+    const { nonce, record } = await createNonce(limited.services, TEST_ADMIN, { role: 'reader' });
+    for (let i = 0; i < 5; i += 1) await limited.request('GET', `/fsm?x-nonce=${nonce}`, { key: null });
+    const [row] = await limited.services.db.sql<{ uses: number }[]>`
+      select uses::int as uses from nonces where id = ${record.id}`;
+    expect(row?.uses).toBe(2);
+  });
+});

@@ -175,3 +175,43 @@ describe('connection caps', () => {
     for (const s of others) s.destroy();
   });
 });
+
+describe('clients that never close their side', () => {
+  let m: Manager;
+  beforeAll(async () => {
+    m = await startManager({
+      limits: {
+        headersTimeoutMs: 1000,
+        requestTimeoutMs: 2000,
+        keepAliveTimeoutMs: 1000,
+        maxConnections: 1000,
+        maxConnectionsPerAddress: 2,
+      },
+    });
+  });
+  afterAll(() => m.stop());
+
+  it('frees the connection slots of silent clients once they timed out, even if they never close', async () => {
+    const { hostname, port } = new URL(m.base);
+    // allowHalfOpen: the client does not answer the server's FIN, as a hostile or broken client.
+    const silent = await Promise.all(
+      [0, 1].map(
+        () =>
+          new Promise<Socket>((resolve, reject) => {
+            const socket = connect({ port: Number(port), host: hostname, allowHalfOpen: true });
+            socket.once('connect', () => resolve(socket));
+            socket.once('error', reject);
+          }),
+      ),
+    );
+    try {
+      // Past the headers timeout: the server answers 408, and must then let go of the sockets.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const c = await open(m.base);
+      expect(await c.get('/healthz')).toMatch(/^HTTP\/1\.1 200 /);
+      c.socket.destroy();
+    } finally {
+      for (const socket of silent) socket.destroy();
+    }
+  });
+});

@@ -23,4 +23,6 @@ export interface NoncePort {
    * job is `out_of_scope` for any other `jobUuid` (or none), and that refusal must not use it up.
    */
   consumeNonce(hash: string, jobUuid: string | undefined, now: Date): Promise<NonceConsumption>;
+  /** What `consumeNonce` would answer now, without spending a use. */
+  checkNonce(hash: string, jobUuid: string | undefined, now: Date): Promise<NonceConsumption>;
 }

@@ -31,6 +31,11 @@ export interface AuthenticationRequest {
   nonce?: string | undefined;
   /** The job the request acts on, if any: checked against a nonce's scope. */
   jobUuid?: string | undefined;
+  /**
+   * False to check a nonce without spending a use (a dry run answers what sending would, and
+   * writes nothing). Default true.
+   */
+  consume?: boolean;
 }
 
 export interface AuthenticationDeps {
@@ -39,6 +44,11 @@ export interface AuthenticationDeps {
   /** Absent when no JWKS URL is configured: then bearer JWTs are refused. */
   jwt?: JwtVerifier | undefined;
   now: Date;
+  /**
+   * Told who the caller is once the credential is known to be valid and before anything is spent
+   * (a nonce's use): where a rate limit refuses, by throwing, at no further cost.
+   */
+  admit?: (principal: Principal) => void;
 }
 
 const HOW_TO_AUTHENTICATE = 'send `Authorization: Bearer <API key or JWT>` or the `x-nonce` URL parameter';
@@ -64,11 +74,17 @@ async function byApiKey(key: string, deps: AuthenticationDeps): Promise<Authenti
   if (record.revokedAt !== null && record.revokedAt.getTime() <= deps.now.getTime()) {
     return refuse('unauthenticated', 'API key revoked; ask an admin for a new key');
   }
-  return {
-    ok: true,
-    principal: { kind: 'api_key', role: record.role, scope: { jobUuid: null }, id: record.id },
-  };
+  return admitted({ kind: 'api_key', role: record.role, scope: { jobUuid: null }, id: record.id }, deps);
 }
+
+/** The principal, once `admit` has let it through. */
+function admitted(principal: Principal, deps: AuthenticationDeps): Authentication {
+  deps.admit?.(principal);
+  return { ok: true, principal };
+}
+
+/** The longest principal id recorded (a JWT `sub` longer than this is refused, not cut). */
+export const MAX_PRINCIPAL_ID_LENGTH = 256;
 
 async function byJwt(token: string, deps: AuthenticationDeps): Promise<Authentication> {
   if (deps.jwt === undefined) {
@@ -79,10 +95,13 @@ async function byJwt(token: string, deps: AuthenticationDeps): Promise<Authentic
   }
   const result = await deps.jwt(token, deps.now);
   if (!result.ok) return refuse(result.code, result.message);
-  return {
-    ok: true,
-    principal: { kind: 'jwt', role: result.role, scope: { jobUuid: null }, id: result.subject },
-  };
+  if (result.subject.length > MAX_PRINCIPAL_ID_LENGTH) {
+    return refuse(
+      'unauthenticated',
+      `the bearer token's \`sub\` is longer than ${MAX_PRINCIPAL_ID_LENGTH} characters; ask the issuer for shorter subjects`,
+    );
+  }
+  return admitted({ kind: 'jwt', role: result.role, scope: { jobUuid: null }, id: result.subject }, deps);
 }
 
 const NONCE_REFUSALS: Record<Extract<NonceConsumption, { ok: false }>['reason'], [AuthRefusal, string]> = {
@@ -96,9 +115,13 @@ const NONCE_REFUSALS: Record<Extract<NonceConsumption, { ok: false }>['reason'],
   out_of_scope: ['forbidden', 'the nonce is limited to another job; use a nonce issued for this job'],
 };
 
+/**
+ * A nonce is checked first (a read), the caller admitted, and only then a use consumed (one
+ * conditional update, which re-checks everything, so concurrent uses never overspend).
+ */
 async function byNonce(
   nonce: string,
-  jobUuid: string | undefined,
+  request: AuthenticationRequest,
   deps: AuthenticationDeps,
 ): Promise<Authentication> {
   if (!looksLikeNonce(nonce)) {
@@ -107,15 +130,23 @@ async function byNonce(
       'the nonce is malformed: nonces are `pjn_` followed by 32 characters, as printed by `pipelinejobs nonces create`',
     );
   }
-  const consumed = await deps.nonces.consumeNonce(hashNonce(nonce), jobUuid, deps.now);
-  if (!consumed.ok) {
-    const [refusal, message] = NONCE_REFUSALS[consumed.reason];
+  const hash = hashNonce(nonce);
+  const refused = (result: NonceConsumption & { ok: false }) => {
+    const [refusal, message] = NONCE_REFUSALS[result.reason];
     return refuse(refusal, message);
-  }
-  return {
-    ok: true,
-    principal: { kind: 'nonce', role: consumed.role, scope: { jobUuid: consumed.jobUuid }, id: consumed.id },
   };
+  const checked = await deps.nonces.checkNonce(hash, request.jobUuid, deps.now);
+  if (!checked.ok) return refused(checked);
+  const principal: Principal = {
+    kind: 'nonce',
+    role: checked.role,
+    scope: { jobUuid: checked.jobUuid },
+    id: checked.id,
+  };
+  deps.admit?.(principal);
+  if (request.consume === false) return { ok: true, principal };
+  const consumed = await deps.nonces.consumeNonce(hash, request.jobUuid, deps.now);
+  return consumed.ok ? { ok: true, principal } : refused(consumed);
 }
 
 /**
@@ -141,7 +172,7 @@ export async function authenticate(
     return credential.startsWith(API_KEY_PREFIX) ? byApiKey(credential, deps) : byJwt(credential, deps);
   }
   if (request.nonce !== undefined && request.nonce.length > 0) {
-    return byNonce(request.nonce, request.jobUuid, deps);
+    return byNonce(request.nonce, request, deps);
   }
   return refuse('unauthenticated', `no credentials: ${HOW_TO_AUTHENTICATE}`);
 }

@@ -47,17 +47,26 @@ interface NonceRow {
 
 function memoryNonces() {
   const byHash = new Map<string, NonceRow>();
+  const check = (hash: string, jobUuid: string | undefined, now: Date): NonceConsumption => {
+    const row = byHash.get(hash);
+    if (row === undefined) return { ok: false, reason: 'unknown' };
+    if (row.revoked) return { ok: false, reason: 'revoked' };
+    if (row.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
+    if (row.jobUuid !== null && row.jobUuid !== jobUuid) return { ok: false, reason: 'out_of_scope' };
+    if (row.maxUses !== null && row.uses >= row.maxUses) return { ok: false, reason: 'exhausted' };
+    const remainingUses = row.maxUses === null ? null : row.maxUses - row.uses;
+    return { ok: true, id: row.id, role: row.role, jobUuid: row.jobUuid, remainingUses };
+  };
   const port: NoncePort = {
-    async consumeNonce(hash, jobUuid, now): Promise<NonceConsumption> {
+    async checkNonce(hash, jobUuid, now) {
+      return check(hash, jobUuid, now);
+    },
+    async consumeNonce(hash, jobUuid, now) {
+      const checked = check(hash, jobUuid, now);
       const row = byHash.get(hash);
-      if (row === undefined) return { ok: false, reason: 'unknown' };
-      if (row.revoked) return { ok: false, reason: 'revoked' };
-      if (row.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
-      if (row.jobUuid !== null && row.jobUuid !== jobUuid) return { ok: false, reason: 'out_of_scope' };
-      if (row.maxUses !== null && row.uses >= row.maxUses) return { ok: false, reason: 'exhausted' };
+      if (!checked.ok || !row) return checked;
       row.uses += 1;
-      const remainingUses = row.maxUses === null ? null : row.maxUses - row.uses;
-      return { ok: true, id: row.id, role: row.role, jobUuid: row.jobUuid, remainingUses };
+      return { ...checked, remainingUses: checked.remainingUses === null ? null : checked.remainingUses - 1 };
     },
   };
   return {

@@ -10,15 +10,30 @@ export interface Credentials {
   nonce?: string | undefined;
   /** Checked against a nonce's scope. */
   jobUuid?: JobUuid | undefined;
+  /** False: check a nonce without spending a use (dry runs). Default true. */
+  consume?: boolean;
+}
+
+export interface AuthenticationHooks {
+  /** Told who the caller is before anything is spent; throws to refuse (a rate limit). */
+  admit?: (principal: Principal) => void;
 }
 
 /** Request credentials -> principal, or a ServiceError saying what to send instead. */
-export async function authenticateRequest(s: Services, credentials: Credentials): Promise<Principal> {
+export async function authenticateRequest(
+  s: Services,
+  credentials: Credentials,
+  hooks: AuthenticationHooks = {},
+): Promise<Principal> {
   const result = await authenticate(credentials, {
     apiKeys: { findApiKeyByHash: (hash) => storage.findApiKeyByHash(s.db, hash) },
-    nonces: { consumeNonce: (hash, job, now) => storage.consumeNonce(s.db, hash, job, now) },
+    nonces: {
+      consumeNonce: (hash, job, now) => storage.consumeNonce(s.db, hash, job, now),
+      checkNonce: (hash, job, now) => storage.checkNonce(s.db, hash, job, now),
+    },
     jwt: s.jwt,
     now: s.clock(),
+    admit: hooks.admit,
   }).catch((error: unknown) => {
     throw asServiceError(error);
   });

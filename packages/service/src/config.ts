@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
-import { secretWeakness } from '@pipelinejobs/auth';
+import { DEFAULT_JWKS_MAX_STALE_MS, secretWeakness } from '@pipelinejobs/auth';
+import { DEFAULT_POOL_IDLE_SECONDS } from '@pipelinejobs/storage';
 
 /** Configuration of both apps (DESIGN.md §7), read once from the environment and validated. */
 export interface Config {
@@ -97,16 +98,35 @@ function trustProxy(env: Env): TrustProxy {
   return entries;
 }
 
-/** Timeouts sized for small JSON requests (a 1 MiB body at 35 KB/s still fits), and connection caps. */
+/**
+ * The HTTP server's defaults (Node's, 60 s for headers, 300 s for a request and no cap, suit no
+ * JSON API): timeouts sized for small JSON requests (a 1 MiB body at 35 KB/s still fits), and
+ * connection caps. The one definition; the settings below override it.
+ */
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1000,
+  maxConnectionsPerAddress: 100,
+};
+
 function httpLimits(env: Env): HttpLimits {
-  const seconds = (name: string, fallback: number, max: number) =>
-    integer(env, name, fallback, 1, max) * 1000;
+  const d = DEFAULT_HTTP_LIMITS;
+  const seconds = (name: string, fallbackMs: number, max: number) =>
+    integer(env, name, fallbackMs / 1000, 1, max) * 1000;
   const limits: HttpLimits = {
-    headersTimeoutMs: seconds('PIPELINEJOBS_HEADERS_TIMEOUT', 10, 3600),
-    requestTimeoutMs: seconds('PIPELINEJOBS_REQUEST_TIMEOUT', 30, 3600),
-    keepAliveTimeoutMs: seconds('PIPELINEJOBS_KEEP_ALIVE_TIMEOUT', 5, 3600),
-    maxConnections: integer(env, 'PIPELINEJOBS_MAX_CONNECTIONS', 1000, 1, 1_000_000),
-    maxConnectionsPerAddress: integer(env, 'PIPELINEJOBS_MAX_CONNECTIONS_PER_ADDRESS', 100, 0, 1_000_000),
+    headersTimeoutMs: seconds('PIPELINEJOBS_HEADERS_TIMEOUT', d.headersTimeoutMs, 3600),
+    requestTimeoutMs: seconds('PIPELINEJOBS_REQUEST_TIMEOUT', d.requestTimeoutMs, 3600),
+    keepAliveTimeoutMs: seconds('PIPELINEJOBS_KEEP_ALIVE_TIMEOUT', d.keepAliveTimeoutMs, 3600),
+    maxConnections: integer(env, 'PIPELINEJOBS_MAX_CONNECTIONS', d.maxConnections, 1, 1_000_000),
+    maxConnectionsPerAddress: integer(
+      env,
+      'PIPELINEJOBS_MAX_CONNECTIONS_PER_ADDRESS',
+      d.maxConnectionsPerAddress,
+      0,
+      1_000_000,
+    ),
   };
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
     throw new ConfigError(
@@ -157,7 +177,8 @@ export function readConfig(env: Env, cwd: string): Config {
       jwksUrl,
       issuer,
       audience,
-      jwksMaxStaleMs: integer(env, 'PIPELINEJOBS_JWKS_MAX_STALE', 86_400, 0, 86_400 * 30) * 1000,
+      jwksMaxStaleMs:
+        integer(env, 'PIPELINEJOBS_JWKS_MAX_STALE', DEFAULT_JWKS_MAX_STALE_MS / 1000, 0, 86_400 * 30) * 1000,
     };
   }
   const logLevel = (env.LOG_LEVEL || 'info') as Config['logLevel'];
@@ -172,7 +193,13 @@ export function readConfig(env: Env, cwd: string): Config {
     adminKey: env.PIPELINEJOBS_ADMIN_KEY || 'admin',
     adminTokenLifetimeSeconds: integer(env, 'PIPELINEJOBS_ADMIN_TOKEN_LIFETIME', 3600, 30, 86_400 * 7),
     poolSize: integer(env, 'PIPELINEJOBS_POOL_SIZE', 10, 1, 500),
-    poolIdleTimeoutSeconds: integer(env, 'PIPELINEJOBS_POOL_IDLE_TIMEOUT', 60, 1, 86_400),
+    poolIdleTimeoutSeconds: integer(
+      env,
+      'PIPELINEJOBS_POOL_IDLE_TIMEOUT',
+      DEFAULT_POOL_IDLE_SECONDS,
+      1,
+      86_400,
+    ),
     port: integer(env, 'PORT', 8080, 0, 65_535),
     host: env.HOST || '127.0.0.1',
     jwt,

@@ -19,8 +19,20 @@ export type {
   PipelineRecord,
 } from '@pipelinejobs/storage';
 export { actorOf } from './actor.js';
-export { authenticateRequest, type Credentials, requireRole } from './authentication.js';
-export { type Config, ConfigError, type HttpLimits, readConfig, type TrustProxy } from './config.js';
+export {
+  type AuthenticationHooks,
+  authenticateRequest,
+  type Credentials,
+  requireRole,
+} from './authentication.js';
+export {
+  type Config,
+  ConfigError,
+  DEFAULT_HTTP_LIMITS,
+  type HttpLimits,
+  readConfig,
+  type TrustProxy,
+} from './config.js';
 export {
   createApiKey,
   createNonce,

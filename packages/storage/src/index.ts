@@ -51,6 +51,7 @@ export {
 } from './jobs.js';
 export { migrate, migrationsFolder } from './migrate.js';
 export {
+  checkNonce,
   consumeNonce,
   insertNonce,
   markNonceRevoked,
@@ -61,6 +62,7 @@ export {
 export {
   type Database,
   type DatabaseConfig,
+  DEFAULT_POOL_IDLE_SECONDS,
   type OpenOptions,
   openDatabase,
   type PoolConfig,

@@ -61,16 +61,58 @@ export async function consumeNonce(
         jobUuid: used.job_uuid,
         remainingUses: used.remaining,
       };
-    const [row] = await sql<{ revoked: boolean; expired: boolean; exhausted: boolean }[]>`
-      select revoked_at is not null as revoked, expires_at is not null and expires_at <= ${at}::timestamptz as expired,
-        max_uses is not null and uses >= max_uses as exhausted
-      from nonces where hash = ${hash}`;
-    if (!row) return { ok: false, reason: 'unknown' };
-    if (row.revoked) return { ok: false, reason: 'revoked' };
-    if (row.expired) return { ok: false, reason: 'expired' };
-    if (row.exhausted) return { ok: false, reason: 'exhausted' };
-    return { ok: false, reason: 'out_of_scope' };
+    return examine(db, hash, jobUuid, now);
   });
+}
+
+/**
+ * What consumeNonce would answer now, spending nothing: one read that says whether the nonce
+ * may be used for this job and, if not, why.
+ */
+export async function checkNonce(
+  db: Database,
+  hash: string,
+  jobUuid: string | undefined,
+  now: Date,
+): Promise<NonceConsumption> {
+  return translated(() => examine(db, hash, jobUuid, now));
+}
+
+async function examine(
+  db: Database,
+  hash: string,
+  jobUuid: string | undefined,
+  now: Date,
+): Promise<NonceConsumption> {
+  const at = now.toISOString();
+  const [row] = await db.sql<
+    {
+      id: string;
+      role: string;
+      job_uuid: string | null;
+      remaining: number | null;
+      revoked: boolean;
+      expired: boolean;
+      exhausted: boolean;
+    }[]
+  >`
+    select id, role, job_uuid, (max_uses - uses)::int as remaining,
+      revoked_at is not null as revoked, expires_at is not null and expires_at <= ${at}::timestamptz as expired,
+      max_uses is not null and uses >= max_uses as exhausted
+    from nonces where hash = ${hash}`;
+  if (!row) return { ok: false, reason: 'unknown' };
+  if (row.revoked) return { ok: false, reason: 'revoked' };
+  if (row.expired) return { ok: false, reason: 'expired' };
+  if (row.exhausted) return { ok: false, reason: 'exhausted' };
+  if (row.job_uuid !== null && row.job_uuid !== (jobUuid ?? null))
+    return { ok: false, reason: 'out_of_scope' };
+  return {
+    ok: true,
+    id: row.id,
+    role: storedRole(row.role, 'The nonce'),
+    jobUuid: row.job_uuid,
+    remainingUses: row.remaining,
+  };
 }
 
 export async function selectNonces(db: Database): Promise<NonceRecord[]> {

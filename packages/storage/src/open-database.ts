@@ -46,12 +46,15 @@ export interface OpenOptions {
   readonly migrate?: boolean;
 }
 
+/** Seconds an unused connection stays open, unless the caller says otherwise. */
+export const DEFAULT_POOL_IDLE_SECONDS = 60;
+
 export function connect(url: string, config: PoolConfig = {}): Sql {
   return postgres(url, {
     max: config.poolSize ?? 10,
     // Fail fast while the database is down, so callers can answer 503 instead of hanging.
     connect_timeout: config.connectTimeoutSeconds ?? 3,
-    idle_timeout: config.idleTimeoutSeconds ?? 60,
+    idle_timeout: config.idleTimeoutSeconds ?? DEFAULT_POOL_IDLE_SECONDS,
     // After a lost connection the driver waits `backoff` seconds before reconnecting, while
     // queries queue behind it. Its default grows to 20 s, which holds requests long after the
     // database is back; a short fixed wait keeps an outage's requests failing fast (503) and

@@ -1,6 +1,6 @@
 import type { JobUuid } from '@pipelinejobs/core';
 import { authenticateRequest, type Principal, ServiceError, type Services } from '@pipelinejobs/service';
-import type { Request } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { Metrics } from '../metrics.js';
 import type { OperatorAlarm } from '../operator-alarm.js';
 import type { rateLimits } from '../rate-limit.js';
@@ -30,21 +30,55 @@ export function requestToken(req: Request): string | undefined {
 }
 
 /**
- * Who is calling: every route with a credential authenticates exactly once, which also charges
- * the rate limit (to the principal, or to the address when authentication fails).
+ * Who is calling: every request with a credential is authenticated exactly once, which also
+ * charges the rate limit before anything is spent (to the principal, or to the address when
+ * authentication fails). A bearer credential is authenticated before the body is read (see
+ * `bearerFirst`); a nonce after, since its scope is checked against the job the body may name.
+ * `consume: false` checks a nonce without spending a use (dry runs).
  */
-export async function authenticated(ctx: RouteContext, req: Request, jobUuid?: JobUuid): Promise<Principal> {
-  let principal: Principal;
+export async function authenticated(
+  ctx: RouteContext,
+  req: Request,
+  jobUuid?: JobUuid,
+  options: { consume?: boolean } = {},
+): Promise<Principal> {
+  const known = req.res?.locals.principal as Principal | undefined;
+  if (known) return known;
   try {
-    principal = await authenticateRequest(ctx.services, {
-      authorization: req.headers.authorization,
-      nonce: single(req, 'x-nonce'),
-      jobUuid,
-    });
+    return await authenticateRequest(
+      ctx.services,
+      {
+        authorization: req.headers.authorization,
+        nonce: single(req, 'x-nonce'),
+        jobUuid,
+        consume: options.consume,
+      },
+      { admit: (principal) => ctx.limits.principal(req, principal) },
+    );
   } catch (error) {
     ctx.limits.address(req);
     throw error;
   }
-  ctx.limits.principal(req, principal);
-  return principal;
+}
+
+/**
+ * Middleware before the body is read: a request over its address's budget is refused at once,
+ * and a bearer credential (API key or JWT: no job scope to check) is authenticated and charged,
+ * so a caller over its limit costs neither a body parse nor a write.
+ */
+export function bearerFirst(ctx: RouteContext): RequestHandler {
+  return (req, res, next) => {
+    if (req.headers.authorization === undefined) {
+      try {
+        ctx.limits.guardAddress(req);
+      } catch (limited) {
+        return next(limited);
+      }
+      return next();
+    }
+    authenticated(ctx, req).then((principal) => {
+      res.locals.principal = principal;
+      next();
+    }, next);
+  };
 }

@@ -73,7 +73,8 @@ export function jobRoutes(router: Router, ctx: RouteContext): void {
   });
   router.post('/jobs/:uuid/events/dry-run', async (req, res) => {
     const uuid = jobInPath(req);
-    const principal = await authenticated(ctx, req, uuid);
+    // A dry run writes nothing: a nonce is checked, not used up.
+    const principal = await authenticated(ctx, req, uuid, { consume: false });
     const name = (req.body as { name?: unknown } | undefined)?.name ?? single(req, 'event');
     if (typeof name !== 'string' || name === '') {
       throw new ServiceError('invalid', 'Send the event to try as {"name": "run"} (or ?event=run)');
