@@ -6,6 +6,7 @@ import { requestLogging } from './logging.js';
 import type { Metrics } from './metrics.js';
 import { type OperatorAlarm, operatorAlarm } from './operator-alarm.js';
 import { errorHandler } from './problem.js';
+import { parseQuery } from './query.js';
 import { rateLimits } from './rate-limit.js';
 import { bearerFirst, type RouteContext } from './routes/context.js';
 import { documentationRoutes, readerDocumentRoutes } from './routes/docs.js';
@@ -34,7 +35,7 @@ export function createApp(deps: AppDeps): Express {
   const { logger } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.set('query parser', 'simple');
+  app.set('query parser', parseQuery);
   // The client address (req.ip) is the socket's unless a trusted proxy says otherwise.
   app.set('trust proxy', deps.trustProxy === undefined ? false : deps.trustProxy);
   app.use(requestLogging(logger, deps.metrics));

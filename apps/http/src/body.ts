@@ -28,21 +28,20 @@ const sendJson = (contentType: string) =>
   );
 
 /** Why the JSON of a body was refused, as the problem to answer. Never echoes the body. */
-function jsonRefusal(error: unknown, contentType: string): ServiceError {
+function jsonRefusal(error: unknown): ServiceError {
   if (!(error instanceof JsonInputError)) {
     return new ServiceError('internal', 'The body could not be parsed', {}, { cause: error });
   }
-  if (error.code === 'syntax') {
-    if (declaresOther(contentType)) return sendJson(contentType);
+  if (error.code === 'syntax')
     return new ServiceError('invalid', `The body is not valid JSON: ${error.message}`);
-  }
   if (error.code === 'too_deep') return new ServiceError('invalid', error.message, { errors: error.issues });
   return new ServiceError('invalid', `${error.message}. Nothing was written`, { errors: error.issues });
 }
 
 /**
- * Reads a JSON body: `application/json` and `+json` types, and, for the original's callers, any body
- * that is JSON text. The bytes are decoded as strict UTF-8 (body-text.ts) and parsed once, strictly
+ * Reads a JSON body: `application/json` and `+json` types, and, for the original's callers,
+ * `text/plain`, form-encoding (`curl --data`) or no Content-Type at all; another declared type is a
+ * 415 before the body is decoded. The bytes are decoded as strict UTF-8 (body-text.ts) and parsed once, strictly
  * and exactly (core's parseJson): `req.body` is the plain value, `exactBodyOf(req)` the exact one.
  * Empty bodies are fine (URL-parameter events). A body that is not JSON is a 415 that says what to send.
  */
@@ -56,13 +55,12 @@ export function jsonBody() {
       req.body = undefined;
       if (!Buffer.isBuffer(bytes) || bytes.length === 0) return next();
       const type = req.headers['content-type'] ?? '';
+      if (declaresOther(type)) return next(sendJson(type));
       let text: string;
       try {
         text = bodyText(bytes, type);
       } catch (error) {
-        // Bytes that are not text under a type that is not JSON (an image...): say what to send.
-        const unreadable = error instanceof ServiceError && error.code === 'invalid' && declaresOther(type);
-        return next(unreadable ? sendJson(type) : error);
+        return next(error);
       }
       if (BLANK.test(text)) return next();
       try {
@@ -70,7 +68,7 @@ export function jsonBody() {
         exactBodies.set(req, exact);
         req.body = value;
       } catch (error) {
-        return next(jsonRefusal(error, type));
+        return next(jsonRefusal(error));
       }
       next();
     },

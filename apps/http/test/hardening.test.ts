@@ -350,3 +350,76 @@ describe('a caller over its rate limit', () => {
     expect(row?.uses).toBe(2);
   });
 });
+
+describe('the red team’s second look', () => {
+  it('never stores a job token a malformed event message carries, and refuses its conflicts', async () => {
+    const a = await created();
+    const b = await created();
+    // A token-carrying body with an extra field: an invalid event message, never event data.
+    const extra = await m.request('POST', `/messages?uuid=${a.uuid}&event=run&token=${a.token}`, {
+      key: m.keys.reporter,
+      body: { uuid: a.uuid, name: 'run', token: a.token, note: 'started' },
+    });
+    expect(extra.status).toBe(400);
+    const crossed = await m.request('POST', `/messages?uuid=${a.uuid}&event=update&token=${a.token}`, {
+      key: m.keys.reporter,
+      body: { uuid: b.uuid, name: 'fail', token: b.token, x: 1 },
+    });
+    expect(crossed.status).toBe(400);
+    const histories = JSON.stringify([await history(a.uuid), await history(b.uuid)]);
+    expect(histories).not.toContain(a.token);
+    expect(histories).not.toContain(b.token);
+    expect((await history(a.uuid)).length).toBe(1);
+  });
+
+  it('refuses what it would otherwise have ignored or altered, writing nothing', async () => {
+    const job = await created();
+    const cases: { path: string; body?: unknown; raw?: string; headers?: Record<string, string> }[] = [
+      { path: `/messages?status=FAILED`, body: { uuid: job.uuid, name: 'run', token: job.token } },
+      { path: `/messages?uuid=${job.uuid}&event=update&token=${job.token}&note=%FF` },
+      { path: `/messages?uuid=${job.uuid}&event=update&token=${job.token}&note=a%00b` },
+      {
+        path: '/messages',
+        body: { uuid: job.uuid, name: 'update', token: job.token, data: { n: 'a\u0000b' } },
+      },
+      {
+        path: '/messages',
+        raw: JSON.stringify({ uuid: job.uuid, name: 'update', token: job.token }),
+        headers: { 'content-type': 'image/png' },
+      },
+    ];
+    for (const c of cases) {
+      const res = await m.request('POST', c.path, { key: m.keys.reporter, ...c });
+      expect({ path: c.path, status: res.status }).toEqual({
+        path: c.path,
+        status: res.status >= 415 ? 415 : 400,
+      });
+      expect(res.text).not.toContain('sqlstate');
+    }
+    expect((await history(job.uuid)).length).toBe(1);
+  });
+
+  it('refuses a REST token or dry-run event given twice with different values, and a spaced event name', async () => {
+    const job = await created();
+    const twoTokens = await m.request('POST', `/jobs/${job.uuid}/token?token=${m.adminToken()}`, {
+      body: { token: 'ffffffffffffffff' },
+    });
+    expect(twoTokens.status).toBe(400);
+    expect(twoTokens.json.title).toBe('Body and URL disagree');
+    const twoEvents = await m.request('POST', `/jobs/${job.uuid}/events/dry-run?event=fail`, {
+      key: m.keys.reporter,
+      body: { name: 'update', token: job.token },
+    });
+    expect(twoEvents.status).toBe(400);
+    const spaced = await m.request('POST', `/jobs/${job.uuid}/events/dry-run`, {
+      key: m.keys.reporter,
+      body: { name: ' run', token: job.token },
+    });
+    const sent = await m.request('POST', '/messages', {
+      key: m.keys.reporter,
+      body: { uuid: job.uuid, name: ' run', token: job.token },
+    });
+    expect(sent.status).toBe(400);
+    expect(spaced.json).toMatchObject({ accepted: false, status: 400 });
+  });
+});

@@ -1,7 +1,8 @@
-import { isPlainObject, type JobUuid } from '@pipelinejobs/core';
+import { asciiLower, isPlainObject } from '@pipelinejobs/core';
 import { issuesSummary, validateDeleteJob } from '@pipelinejobs/schemas';
 import type { DeleteCommand, Refusal } from './command.js';
 import type { FormInput, InboundForm } from './inbound-form.js';
+import { bodyJobUuid } from './job-uuid.js';
 import { isRefusal, refusal } from './refusal.js';
 import { agreeing } from './url-conflict.js';
 
@@ -24,16 +25,13 @@ export const deleteActionForm: InboundForm = {
       );
     }
     const { uuid, force, token } = checked.value;
-    const jobUuid = agreeing(uuid, input.url.uuid, '/uuid', 'uuid', (v) => v.toLowerCase());
+    const named = agreeing(uuid, input.url.uuid, '/uuid', 'uuid', asciiLower);
+    if (isRefusal(named)) return named;
+    const jobUuid = bodyJobUuid(uuid);
     if (isRefusal(jobUuid)) return jobUuid;
     const effectiveToken = agreeing(token, input.url.token, '/token', 'token');
     if (isRefusal(effectiveToken)) return effectiveToken;
-    const command: DeleteCommand = {
-      kind: 'delete',
-      // The schema checked the shape: lower case is all that is left to do.
-      jobUuid: uuid.toLowerCase() as JobUuid,
-      force: force ?? false,
-    };
+    const command: DeleteCommand = { kind: 'delete', jobUuid, force: force ?? false };
     if (effectiveToken !== undefined) command.token = effectiveToken;
     return command;
   },

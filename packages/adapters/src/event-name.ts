@@ -1,4 +1,10 @@
-import { isEventName, isReservedEvent, type MessageEventName, normalizeEventName } from '@pipelinejobs/core';
+import {
+  asciiLower,
+  isEventName,
+  isReservedEvent,
+  type MessageEventName,
+  normalizeEventName,
+} from '@pipelinejobs/core';
 import { MESSAGE_EVENT_NAMES } from '@pipelinejobs/schemas';
 import type { Refusal } from './command.js';
 import { refusal } from './refusal.js';
@@ -24,7 +30,9 @@ export function reservedEventRefusal(where: string): Refusal {
 export function parseEventName(name: string, where = '/event'): MessageEventName | Refusal {
   if (isReservedEvent(name)) return reservedEventRefusal(where);
   const normal = normalizeEventName(name);
-  if (!isEventName(normal)) {
+  // A body field is taken as the event schema takes it: any letter case, but no spaces around.
+  const spaced = where !== '/event' && normal !== asciiLower(name);
+  if (!isEventName(normal) || spaced) {
     const how = where === '/event' ? '?event=' : '{"name": ...}';
     return refusal(
       'Unknown event',

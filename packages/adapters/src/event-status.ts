@@ -1,10 +1,10 @@
-import { eventForStatus, type MessageEventName, UNKNOWN_STATUS_EVENT } from '@pipelinejobs/core';
+import { asciiUpper, eventForStatus, type MessageEventName, UNKNOWN_STATUS_EVENT } from '@pipelinejobs/core';
 import type { Refusal } from './command.js';
 import { parseEventName } from './event-name.js';
 
 /** Platform statuses are stored upper-case, the way the platforms spell them. */
 export function normalStatus(status: string): string {
-  return status.trim().toUpperCase();
+  return asciiUpper(status.trim());
 }
 
 /**

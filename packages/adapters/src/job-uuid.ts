@@ -21,3 +21,16 @@ export function urlJobUuid(uuid: string | undefined, form: string): JobUuid | Re
   }
   return parsed;
 }
+
+/**
+ * A job UUID from a body the form's schema already checked: parsed (lower case) all the same, so
+ * there is one way a job UUID is made.
+ */
+export function bodyJobUuid(uuid: string): JobUuid | Refusal {
+  return (
+    parseJobUuid(uuid) ??
+    refusal('Invalid job UUID', 'The field uuid must be a job UUID (107...).', [
+      { path: '/uuid', message: '/uuid must be a job UUID (107...)' },
+    ])
+  );
+}

@@ -1,17 +1,19 @@
-import { isPlainObject, isReservedEvent, type JobUuid, normalizeEventName } from '@pipelinejobs/core';
+import { asciiLower, isPlainObject, isReservedEvent, normalizeEventName } from '@pipelinejobs/core';
 import { issuesSummary, matches, validateEvent } from '@pipelinejobs/schemas';
 import type { EventCommand, Refusal } from './command.js';
 import { MESSAGE_EVENTS_TEXT, parseEventName, reservedEventRefusal } from './event-name.js';
 import type { FormInput, InboundForm } from './inbound-form.js';
+import { bodyJobUuid } from './job-uuid.js';
 import { redactedData } from './redact-url-secrets.js';
 import { isRefusal, refusal } from './refusal.js';
 import { agreeing, withUrlFields } from './url-conflict.js';
 import { type UrlParameters, urlNamesEvent } from './url-parameters.js';
 
 /**
- * A JSON event message `{uuid, name, token?, data?, event_id?}` (schemas/event.json). As in the
- * original, body values win over the URL parameters, which fill in what the body leaves out
- * (`uuid`, `event` as the name, `token`, `note` as the data).
+ * A JSON event message `{uuid, name, token?, data?, event_id?}` (schemas/event.json). The URL
+ * parameters fill in what the body leaves out (`uuid`, `event` as the name, `token`, `note` into
+ * the data); a field both give must agree. The URL's `status` names no event here, so it is
+ * refused rather than ignored.
  */
 export const jsonEventForm: InboundForm = {
   name: 'json',
@@ -19,8 +21,15 @@ export const jsonEventForm: InboundForm = {
 
   recognises({ body, url }) {
     if (!isPlainObject(body) || !(Object.hasOwn(body, 'name') || Object.hasOwn(body, 'uuid'))) return false;
-    // When the URL names the event itself, a body that is not an event message is that event's data.
-    return !urlNamesEvent(url) || matches('event', withUrlDefaults(body, url));
+    // When the URL names the event itself, a body that is not an event message is that event's
+    // data; but one that carries a token or an event_id is an event message (however malformed),
+    // so it is checked as one and a token is never stored as data.
+    return (
+      !urlNamesEvent(url) ||
+      Object.hasOwn(body, 'token') ||
+      Object.hasOwn(body, 'event_id') ||
+      matches('event', withUrlDefaults(body, url))
+    );
   },
 
   parse(input: FormInput): EventCommand | Refusal {
@@ -41,13 +50,9 @@ export const jsonEventForm: InboundForm = {
     const { uuid, name, token, data, event_id } = checked.value;
     const event = parseEventName(name, '/name');
     if (isRefusal(event)) return event;
-    const command: EventCommand = {
-      kind: 'event',
-      form: 'json',
-      // The schema checked the shape: lower case is all that is left to do.
-      jobUuid: uuid.toLowerCase() as JobUuid,
-      event,
-    };
+    const jobUuid = bodyJobUuid(uuid);
+    if (isRefusal(jobUuid)) return jobUuid;
+    const command: EventCommand = { kind: 'event', form: 'json', jobUuid, event };
     const effectiveToken = token ?? input.url.token;
     if (effectiveToken !== undefined) command.token = effectiveToken;
     if (data !== undefined || input.url.note !== undefined) {
@@ -55,7 +60,8 @@ export const jsonEventForm: InboundForm = {
       if (isRefusal(withNote)) return withNote;
       command.data = redactedData(withNote);
     }
-    const key = input.idempotencyKey ?? event_id;
+    const key = agreeing(event_id, input.idempotencyKey, '/event_id', 'idempotency-key');
+    if (isRefusal(key)) return key;
     if (key !== undefined) command.idempotencyKey = key;
     return command;
   },
@@ -66,8 +72,15 @@ export const jsonEventForm: InboundForm = {
  * refused rather than resolved silently. UUIDs and event names compare in any letter case.
  */
 function urlConflict(body: Record<string, unknown>, url: UrlParameters): Refusal | undefined {
+  if (url.status !== undefined) {
+    return refusal(
+      'Status with a JSON event',
+      'A JSON event names its event in `name`; the URL parameter status (or state) is for callbacks and URL-parameter events: leave it out, or send the event with ?uuid=&status= and no event message.',
+      [{ path: '/url/status', message: '/url/status is not used by a JSON event' }],
+    );
+  }
   const pairs = [
-    [body.uuid, url.uuid, '/uuid', 'uuid', (v: string) => v.toLowerCase()],
+    [body.uuid, url.uuid, '/uuid', 'uuid', asciiLower],
     [body.name, url.event, '/name', 'event', normalizeEventName],
     [body.token, url.token, '/token', 'token', (v: string) => v],
   ] as const;

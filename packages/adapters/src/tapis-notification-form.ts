@@ -53,11 +53,25 @@ export const tapisNotificationForm: InboundForm = {
     const status = statusOf(notification, details);
     const event = eventForReport(input.url.event, status);
     if (typeof event !== 'string') return event;
-
-    // { status, ...event data, note, tapis }, with the effective status even if the data had its own.
-    const withNote = withUrlFields(details, { note: input.url.note }, '/event/data');
-    if (isRefusal(withNote)) return withNote;
-    const data: Record<string, unknown> = { ...(status === undefined ? {} : { status }), ...withNote };
+    if (Object.hasOwn(details, 'tapis')) {
+      return refusal(
+        'Invalid Tapis notification',
+        '/event/data holds a `tapis` key, which the Manager writes itself (where the event came from): rename it.',
+        [{ path: '/event/data/tapis', message: '/event/data/tapis is reserved' }],
+      );
+    }
+    // The job status the notification reports, and the URL's note, must agree with the data's own
+    // `status` and `note` (and a URL status with the notification's) when both are given.
+    const reported = withUrlFields(
+      { ...(status === undefined ? {} : { status }) },
+      { status: input.url.status },
+      '',
+    );
+    if (isRefusal(reported)) return reported;
+    const withUrl = withUrlFields(details, { status, note: input.url.note }, '/event/data');
+    if (isRefusal(withUrl)) return withUrl;
+    // { status, ...event data, note, tapis }.
+    const data: Record<string, unknown> = { ...(status === undefined ? {} : { status }), ...withUrl };
     if (status !== undefined) data.status = status;
     data.tapis = tapisFields(notification);
     const command: EventCommand = {

@@ -7,12 +7,16 @@ import { refusal } from './refusal.js';
  * chosen silently. Values are never echoed (one of them may be a token).
  */
 export function conflictRefusal(bodyPath: string, urlName: string): Refusal {
+  // The one header that can disagree with the body is the idempotency key.
+  const header = urlName === 'idempotency-key';
+  const where = header ? 'the Idempotency-Key header' : `the URL parameter ${urlName}`;
+  const otherPath = header ? '/headers/idempotency-key' : `/url/${urlName}`;
   return refusal(
-    'Body and URL disagree',
-    `The body's ${bodyPath.slice(1)} and the URL parameter ${urlName} differ: send the field in one place, or the same value in both.`,
+    header ? 'Body and header disagree' : 'Body and URL disagree',
+    `The body's ${bodyPath.slice(1)} and ${where} differ: send the field in one place, or the same value in both.`,
     [
-      { path: bodyPath, message: `${bodyPath} differs from the URL parameter ${urlName}` },
-      { path: `/url/${urlName}`, message: `/url/${urlName} differs from the body's ${bodyPath}` },
+      { path: bodyPath, message: `${bodyPath} differs from ${where}` },
+      { path: otherPath, message: `${otherPath} differs from the body's ${bodyPath}` },
     ],
   );
 }

@@ -1,4 +1,6 @@
+import { normalizeEventName } from '@pipelinejobs/core';
 import type { Refusal } from './command.js';
+import { normalStatus } from './event-status.js';
 import { refusal } from './refusal.js';
 
 /** The URL parameters the adapters read, each given at most once; an empty value counts as not given. */
@@ -46,13 +48,12 @@ export function readUrlParameters(query: unknown): UrlParameters | Refusal {
       if (value !== '') values[name] = value;
     }
   }
-  const event = synonym(values, 'event', 'name', (v) => v.trim().toLowerCase());
+  const event = synonym(values, 'event', 'name', normalizeEventName);
   if (typeof event === 'object') return event;
-  const status = synonym(values, 'status', 'state', (v) => v.trim().toUpperCase());
+  const status = synonym(values, 'status', 'state', normalStatus);
   if (typeof status === 'object') return status;
   const parameters: UrlParameters = {};
-  // UUIDs are case-insensitive: lower case from here on.
-  if (values.uuid !== undefined) parameters.uuid = values.uuid.toLowerCase();
+  if (values.uuid !== undefined) parameters.uuid = values.uuid;
   if (values.token !== undefined) parameters.token = values.token;
   if (event !== undefined) parameters.event = event;
   if (status !== undefined) parameters.status = status;

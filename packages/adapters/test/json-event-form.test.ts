@@ -80,10 +80,41 @@ describe('JSON event message', () => {
     expect(event({ uuid: MANAGER_JOB }, { event: 'finish' }).event).toBe('finish');
   });
 
-  it('uses event_id as the idempotency key, and the header over it', () => {
+  it('uses event_id as the idempotency key, the header as well, and refuses the two when they differ', () => {
     const body = { uuid: MANAGER_JOB, name: 'finish', event_id: 'agave-687-finished' };
     expect(event(body).idempotencyKey).toBe('agave-687-finished');
-    expect(event(body, {}, { 'idempotency-key': 'header-key' }).idempotencyKey).toBe('header-key');
+    expect(
+      event({ uuid: MANAGER_JOB, name: 'finish' }, {}, { 'idempotency-key': 'header-key' }).idempotencyKey,
+    ).toBe('header-key');
+    expect(event(body, {}, { 'idempotency-key': 'agave-687-finished' }).idempotencyKey).toBe(
+      'agave-687-finished',
+    );
+    const refused = parseInbound({ body, query: {}, headers: { 'idempotency-key': 'header-key' } });
+    expect(refused).toMatchObject({ kind: 'refusal', status: 400, title: 'Body and header disagree' });
+    expect(refused.kind === 'refusal' && refused.errors?.map((e) => e.path)).toEqual([
+      '/event_id',
+      '/headers/idempotency-key',
+    ]);
+  });
+
+  it('refuses a URL status with a JSON event instead of ignoring it', () => {
+    const refused = parseInbound({
+      body: { uuid: MANAGER_JOB, name: 'run' },
+      query: { status: 'FAILED' },
+      headers: {},
+    });
+    expect(refused).toMatchObject({ kind: 'refusal', status: 400, title: 'Status with a JSON event' });
+  });
+
+  it('checks a body with a token as an event message even when the URL names the event, never storing it as data', () => {
+    const body = { uuid: MANAGER_JOB, name: 'run', token: FIXTURE_TOKEN, note: 'started' };
+    const refused = parseInbound({
+      body,
+      query: { uuid: MANAGER_JOB, event: 'run', token: FIXTURE_TOKEN },
+      headers: {},
+    });
+    expect(refused).toMatchObject({ kind: 'refusal', status: 400, title: 'Invalid event' });
+    expect(JSON.stringify(refused)).not.toContain(FIXTURE_TOKEN);
   });
 
   it('keeps the URL note as data.note, beside the body data, never dropping it', () => {

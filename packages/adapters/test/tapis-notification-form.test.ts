@@ -83,6 +83,28 @@ describe('Tapis v3 job notification', () => {
     }
   });
 
+  it('refuses a URL status, a data status or a data `tapis` key that disagree with the notification', () => {
+    const refusedWith = (body: unknown, q: Record<string, string>) =>
+      parseInbound({ body, query: q, headers: {} });
+    expect(refusedWith(running, { ...query, status: 'FAILED' })).toMatchObject({
+      kind: 'refusal',
+      title: 'Body and URL disagree',
+    });
+    expect(event(running, { ...query, status: 'running' }).event).toBe('run');
+    const data = JSON.parse(String(running.event.data)) as Record<string, unknown>;
+    expect(
+      refusedWith(withEvent(running, { data: JSON.stringify({ ...data, status: 'FAILED' }) }), query),
+    ).toMatchObject({
+      kind: 'refusal',
+    });
+    expect(
+      refusedWith(withEvent(running, { data: JSON.stringify({ ...data, tapis: 1 }) }), query),
+    ).toMatchObject({
+      kind: 'refusal',
+      errors: [{ path: '/event/data/tapis' }],
+    });
+  });
+
   it('maps CANCELLED to fail', () => {
     const data = JSON.stringify({ newJobStatus: 'CANCELLED', oldJobStatus: 'RUNNING' });
     expect(event(withEvent(running, { type: 'jobs.JOB_NEW_STATUS.CANCELLED', data })).event).toBe('fail');

@@ -1,3 +1,4 @@
+export * from './ascii-case.js';
 export * from './fsm-export.js';
 export * from './fsm-table.js';
 export * from './identity.js';

@@ -321,3 +321,25 @@ describe('JsonNumber', () => {
     expect(JSON.stringify(new JsonNumber('12345678901234567890'))).toBe('12345678901234567000');
   });
 });
+
+describe('strings PostgreSQL cannot store', () => {
+  it.each([
+    ['{"a":"x\\u0000y"}', '/a'],
+    ['{"a":"\\ud800"}', '/a'],
+    ['{"a":"\\udc00x"}', '/a'],
+    ['{"a":["ok","\\ud800z"]}', '/a/1'],
+    ['{"o":{"k\\u0000":1}}', '/o'],
+  ])('refuses %s naming %s', (text, path) => {
+    expect(() => parseJson(text)).toThrow(JsonInputError);
+    try {
+      parseJson(text);
+    } catch (error) {
+      expect((error as JsonInputError).code).toBe('inexact');
+      expect((error as JsonInputError).issues.map((i) => i.path)).toEqual([path]);
+    }
+  });
+
+  it('keeps a surrogate pair written as two escapes, and characters written as themselves', () => {
+    expect(parseJson('{"a":"\\ud83d\\ude00","b":"é"}').value).toEqual({ a: '😀', b: 'é' });
+  });
+});

@@ -37,6 +37,10 @@ const TOO_SMALL =
 const NOT_EXACT_INTEGER =
   'is an integer a 64-bit float cannot hold exactly (beyond ±9007199254740991): send it as a string';
 
+/** NUL, a high surrogate not followed by a low one, or a low one not preceded by a high one. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what it looks for.
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 const NUMBER_LITERAL = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 /**
@@ -228,9 +232,15 @@ export function parseJson(text: string): ParsedJson {
     return value;
   };
 
-  const parseString = (): string => {
+  /**
+   * A string, refused (`inexact`, at the pointer of `depth`) when an escape spelt a character
+   * PostgreSQL cannot store in jsonb: NUL (\u0000), or a UTF-16 surrogate with no partner.
+   * Unescaped text cannot hold them (the body was decoded as strict UTF-8; raw controls fail).
+   */
+  const parseString = (depth: number): string => {
     let start = ++pos; // after the opening quote
     let out = '';
+    let escapedCodes = false;
     for (;;) {
       if (pos >= length) return fail('a closing quote');
       const c = text.charCodeAt(pos);
@@ -248,6 +258,7 @@ export function parseJson(text: string): ParsedJson {
             return fail('4 hex digits');
           }
           out += String.fromCharCode((a << 12) | (b << 8) | (c2 << 4) | d);
+          escapedCodes = true;
           pos += 6;
         } else {
           const decoded = ESCAPES[text[pos + 1] ?? ''];
@@ -266,6 +277,9 @@ export function parseJson(text: string): ParsedJson {
     }
     const s = out + text.slice(start, pos);
     pos++; // the closing quote
+    if (escapedCodes && UNSTORABLE.test(s)) {
+      refuse(depth, 'holds \\u0000 or an unpaired surrogate escape, which cannot be stored: remove it');
+    }
     return s;
   };
 
@@ -301,7 +315,8 @@ export function parseJson(text: string): ParsedJson {
     for (;;) {
       skipWhitespace();
       if (text.charCodeAt(pos) !== 0x22) fail('a string key');
-      const key = parseString();
+      // A key's problem is reported at its object.
+      const key = parseString(depth);
       skipWhitespace();
       if (text.charCodeAt(pos) !== 0x3a) fail("':'");
       pos++;
@@ -327,7 +342,7 @@ export function parseJson(text: string): ParsedJson {
   const parseValue = (depth: number): JsonExactValue => {
     skipWhitespace();
     const c = text.charCodeAt(pos);
-    if (c === 0x22) return parseString();
+    if (c === 0x22) return parseString(depth);
     if (c === 0x7b || c === 0x5b) {
       if (depth >= MAX_JSON_DEPTH) {
         const pointer = jsonPointer(path.slice(0, depth));

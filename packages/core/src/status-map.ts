@@ -1,3 +1,4 @@
+import { asciiUpper } from './ascii-case.js';
 import type { MessageEventName } from './fsm-table.js';
 
 export type Platform = 'agave' | 'tapis';
@@ -48,7 +49,7 @@ const BY_STATUS = new Map(STATUS_EVENTS.map((row) => [row.status, row.event]));
 
 /** Maps a platform status (any case, surrounding space ignored) to the event it reports. */
 export function eventForStatus(status: string): MessageEventName {
-  return BY_STATUS.get(status.trim().toUpperCase()) ?? UNKNOWN_STATUS_EVENT;
+  return BY_STATUS.get(asciiUpper(status.trim())) ?? UNKNOWN_STATUS_EVENT;
 }
 
 /** The statuses a platform reports, for documentation and schemas. */

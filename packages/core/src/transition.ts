@@ -1,3 +1,4 @@
+import { asciiLower } from './ascii-case.js';
 import {
   ADMIN_EVENTS,
   type EventName,
@@ -33,7 +34,7 @@ const NEXT: ReadonlyMap<State, ReadonlyMap<EventName, State>> = (() => {
 
 /** Event names are case-insensitive on input and stored lower-case. */
 export function normalizeEventName(name: string): string {
-  return name.trim().toLowerCase();
+  return asciiLower(name.trim());
 }
 
 /** The events a state accepts, in table order. */

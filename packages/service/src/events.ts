@@ -1,6 +1,12 @@
 import type { InboundCommand } from '@pipelinejobs/adapters';
 import { authorizeEvent, type Principal } from '@pipelinejobs/auth';
-import { type EventName, type JobUuid, type MessageEventName, transition } from '@pipelinejobs/core';
+import {
+  type EventName,
+  type JobUuid,
+  type MessageEventName,
+  normalizeEventName,
+  transition,
+} from '@pipelinejobs/core';
 import * as storage from '@pipelinejobs/storage';
 import { actorOf } from './actor.js';
 import { requireRole } from './authentication.js';
@@ -70,6 +76,8 @@ export async function sendEvent(s: Services, principal: Principal, command: Even
 export interface DryRunRequest {
   jobUuid: JobUuid;
   event: string;
+  /** Where the event was named: a body field (`/name`, strict as a JSON event) or `/event` (a URL's). */
+  where?: '/name' | '/event';
   token?: string | undefined;
 }
 
@@ -88,10 +96,10 @@ export async function dryRunEvent(
   principal: Principal,
   request: DryRunRequest,
 ): Promise<DryRunResult> {
-  let named = request.event.trim().toLowerCase().slice(0, 64);
+  let named = normalizeEventName(request.event).slice(0, 64);
   let from: string | null = null;
   try {
-    const event = eventInput(request.event);
+    const event = eventInput(request.event, request.where ?? '/name');
     named = event;
     requireRole(principal, 'report', 'report events');
     const job = await storage.selectJob(s.db, request.jobUuid);

@@ -1,4 +1,5 @@
 import {
+  asciiUpper,
   type PipelineUuid,
   parseInstant,
   parsePipelineUuid,
@@ -51,7 +52,7 @@ const CURSOR_REFUSED = 'The cursor is not one this server issued; pass the `next
 function stateOf(query: RawQuery): State | undefined {
   const raw = single(query, 'state');
   if (raw === undefined) return undefined;
-  const state = STATE_NAMES.find((name) => name === raw.trim().toUpperCase());
+  const state = STATE_NAMES.find((name) => name === asciiUpper(raw.trim()));
   if (state === undefined) {
     throw new ServiceError('invalid', `'state' must be one of (any letter case): ${STATE_NAMES.join(', ')}`);
   }

@@ -27,7 +27,8 @@ function refusal(parse: () => unknown): ServiceError {
 describe('the apps’ own input, parsed once', () => {
   it('takes event names in any letter case and refuses create and unknown names', () => {
     expect(eventInput('RUN')).toBe('run');
-    expect(eventInput(' Finish ')).toBe('finish');
+    expect(eventInput(' Finish ', '/event')).toBe('finish');
+    expect(refusal(() => eventInput(' run')).message).toContain('not a known event');
     expect(refusal(() => eventInput('CREATE')).message).toContain('only when a job is created');
     expect(refusal(() => eventInput('explode')).message).toContain('not a known event');
   });

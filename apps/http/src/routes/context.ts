@@ -23,11 +23,32 @@ export function single(req: Request, name: string): string | undefined {
   return value;
 }
 
-/** The admin or job token a REST call carries: `token` in the query or in the JSON body. */
-export function requestToken(req: Request): string | undefined {
-  const body = req.body as { token?: unknown } | undefined;
-  return single(req, 'token') ?? (typeof body?.token === 'string' ? body.token : undefined);
+/**
+ * A field a REST call may carry in the query or in its JSON body (`token`, a dry run's event):
+ * either, or both if they agree; two different values are a 400 naming both, never one chosen.
+ */
+export function bodyOrQuery(req: Request, bodyField: string, queryName: string): string | undefined {
+  const body = req.body as Record<string, unknown> | undefined;
+  const fromBody = typeof body?.[bodyField] === 'string' ? (body[bodyField] as string) : undefined;
+  const fromQuery = single(req, queryName);
+  if (fromBody !== undefined && fromQuery !== undefined && fromBody !== fromQuery) {
+    throw new ServiceError(
+      'invalid',
+      `The body's ${bodyField} and the URL parameter ${queryName} differ: send it in one place, or the same value in both`,
+      {
+        errors: [
+          { path: `/${bodyField}`, message: `/${bodyField} differs from the URL parameter ${queryName}` },
+          { path: `/url/${queryName}`, message: `/url/${queryName} differs from the body's /${bodyField}` },
+        ],
+      },
+      { title: 'Body and URL disagree' },
+    );
+  }
+  return fromBody ?? fromQuery;
 }
+
+/** The admin or job token a REST call carries: `token` in the query or in the JSON body. */
+export const requestToken = (req: Request) => bodyOrQuery(req, 'token', 'token');
 
 /**
  * Who is calling: every request with a credential is authenticated exactly once, which also

@@ -15,7 +15,7 @@ import {
 import type { Request, Router } from 'express';
 import { exactBodyOf } from '../body.js';
 import { problemOf } from '../problem.js';
-import { authenticated, type RouteContext, requestToken, single } from './context.js';
+import { authenticated, bodyOrQuery, type RouteContext, requestToken, single } from './context.js';
 
 /** The job in the path, parsed once: any letter case, lower case from here on. */
 const jobInPath = (req: Request) => jobUuidInput(req.params.uuid);
@@ -75,13 +75,15 @@ export function jobRoutes(router: Router, ctx: RouteContext): void {
     const uuid = jobInPath(req);
     // A dry run writes nothing: a nonce is checked, not used up.
     const principal = await authenticated(ctx, req, uuid, { consume: false });
-    const name = (req.body as { name?: unknown } | undefined)?.name ?? single(req, 'event');
-    if (typeof name !== 'string' || name === '') {
+    const name = bodyOrQuery(req, 'name', 'event');
+    if (name === undefined || name === '') {
       throw new ServiceError('invalid', 'Send the event to try as {"name": "run"} (or ?event=run)');
     }
+    const inBody = typeof (req.body as { name?: unknown } | undefined)?.name === 'string';
     const result = await dryRunEvent(services, principal, {
       jobUuid: uuid,
       event: name,
+      where: inBody ? '/name' : '/event',
       token: requestToken(req),
     });
     if (result.accepted) return res.json(result);
