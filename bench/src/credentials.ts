@@ -13,7 +13,11 @@ export async function createReporterKey(databaseUrl: string): Promise<string> {
   const db = await openDatabase({ url: databaseUrl, poolSize: 1 }, { migrate: false });
   try {
     const key = generateApiKey();
-    await insertApiKey(db, { hash: key.hash, prefix: key.prefix, role: 'reporter', label: 'bench' });
+    await insertApiKey(
+      db,
+      { hash: key.hash, prefix: key.prefix, role: 'reporter', label: 'bench' },
+      { kind: 'cli', id: 'bench' },
+    );
     return key.key;
   } finally {
     await db.close();

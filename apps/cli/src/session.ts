@@ -4,7 +4,6 @@ import {
   type Config,
   cliOperator,
   type EmbeddedLog,
-  type OpenServicesOptions,
   openServices,
   type Principal,
   readConfig,
@@ -104,13 +103,16 @@ async function withClosing<T extends { close(): Promise<void> }>(
 export async function withServices(
   command: Command,
   work: (session: Session) => Promise<void>,
-  options: Pick<OpenServicesOptions, 'adoptSettings'> = {},
+  options: { adoptSettings?: boolean } = {},
 ): Promise<void> {
   const out = createOutput(globalOptions(command));
   const config = configOf(command);
   let services: Services;
   try {
-    services = await openServices(config, { log: embeddedLog(), ...options });
+    services = await openServices(config, {
+      log: embeddedLog(),
+      ...(options.adoptSettings ? { adoptSettings: operator() } : {}),
+    });
   } catch (error) {
     throw withDatabaseName(error, config);
   }

@@ -29,7 +29,17 @@ function memoryApiKeys() {
     issue(role: Role, revokedAt: Date | null = null): string {
       const { key, prefix, hash } = generateApiKey();
       const id = `key-${byHash.size + 1}`;
-      byHash.set(hash, { id, prefix, role, label: id, createdAt: new Date(0), lastUsedAt: null, revokedAt });
+      byHash.set(hash, {
+        id,
+        prefix,
+        role,
+        label: id,
+        createdAt: new Date(0),
+        lastUsedAt: null,
+        revokedAt,
+        createdBy: null,
+        revokedBy: null,
+      });
       return key;
     },
   };

@@ -7,6 +7,7 @@ import {
 } from '@pipelinejobs/auth';
 import type { JobUuid, Role } from '@pipelinejobs/core';
 import * as storage from '@pipelinejobs/storage';
+import { actorOf } from './actor.js';
 import { requireRole } from './authentication.js';
 import type { Services } from './services.js';
 
@@ -26,12 +27,11 @@ export async function createApiKey(
 ) {
   requireRole(principal, 'admin', 'create API keys');
   const generated = generateApiKey();
-  const record = await storage.insertApiKey(s.db, {
-    hash: generated.hash,
-    prefix: generated.prefix,
-    role: options.role,
-    label: options.label,
-  });
+  const record = await storage.insertApiKey(
+    s.db,
+    { hash: generated.hash, prefix: generated.prefix, role: options.role, label: options.label },
+    actorOf(principal),
+  );
   return { key: generated.key, record };
 }
 
@@ -43,7 +43,7 @@ export async function listApiKeys(s: Services, principal: Principal) {
 /** Revokes a key by its id or its visible prefix. */
 export async function revokeApiKey(s: Services, principal: Principal, idOrPrefix: string) {
   requireRole(principal, 'admin', 'revoke API keys');
-  return storage.markApiKeyRevoked(s.db, idOrPrefix);
+  return storage.markApiKeyRevoked(s.db, idOrPrefix, actorOf(principal));
 }
 
 /** On a database with no active API key, creates the first admin key (printed once by the caller). */
@@ -71,15 +71,19 @@ export async function createNonce(
   requireRole(principal, 'admin', 'create nonces');
   const generated = generateNonce();
   const now = s.clock();
-  const record = await storage.insertNonce(s.db, {
-    hash: generated.hash,
-    prefix: generated.prefix,
-    role: options.role ?? 'reporter',
-    label: options.label ?? '',
-    maxUses: options.maxUses ?? null,
-    expiresAt: options.expiresInSeconds ? new Date(now.getTime() + options.expiresInSeconds * 1000) : null,
-    jobUuid: options.jobUuid ?? null,
-  });
+  const record = await storage.insertNonce(
+    s.db,
+    {
+      hash: generated.hash,
+      prefix: generated.prefix,
+      role: options.role ?? 'reporter',
+      label: options.label ?? '',
+      maxUses: options.maxUses ?? null,
+      expiresAt: options.expiresInSeconds ? new Date(now.getTime() + options.expiresInSeconds * 1000) : null,
+      jobUuid: options.jobUuid ?? null,
+    },
+    actorOf(principal),
+  );
   return { nonce: generated.nonce, record };
 }
 
@@ -91,7 +95,7 @@ export async function listNonces(s: Services, principal: Principal) {
 /** Revokes a nonce by its id or its visible prefix. */
 export async function revokeNonce(s: Services, principal: Principal, idOrPrefix: string) {
   requireRole(principal, 'admin', 'revoke nonces');
-  return storage.markNonceRevoked(s.db, idOrPrefix);
+  return storage.markNonceRevoked(s.db, idOrPrefix, actorOf(principal));
 }
 
 /** The current admin token and until when it is accepted: for admins only. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminKeyFingerprint, secretFingerprint, secretWeakness } from '@pipelinejobs/auth';
-import { type Database, recordServerSettings } from '@pipelinejobs/storage';
+import { type Actor, type Database, recordServerSettings } from '@pipelinejobs/storage';
 import { ConfigError } from './config.js';
 
 /** The settings every process on one database must share, as the database records them. */
@@ -29,14 +29,14 @@ const short = (fingerprint: string | undefined) => (fingerprint ?? '').slice(0, 
 export async function agreeOnSettings(
   db: Database,
   settings: SharedSettings,
-  options: { adopt?: boolean } = {},
+  options: { adopt?: Actor; check?: boolean } = {},
 ): Promise<void> {
   const mine: Record<string, string> = {
     [SHARED.secret]: secretFingerprint(settings.secret),
     [SHARED.adminKey]: adminKeyFingerprint(settings.secret, settings.adminKey),
     [SHARED.lifetime]: String(settings.adminTokenLifetimeSeconds),
   };
-  const stored = await recordServerSettings(db, mine, { replace: options.adopt });
+  const stored = await recordServerSettings(db, options.check ? {} : mine, { replacedBy: options.adopt });
   const adopt = 'adopt them with `pipelinejobs settings adopt` (every job and admin token then changes)';
   if (stored[SHARED.secret] !== mine[SHARED.secret]) {
     throw new ConfigError(
@@ -55,6 +55,29 @@ export async function agreeOnSettings(
       'PIPELINEJOBS_ADMIN_TOKEN_LIFETIME',
       `is ${mine[SHARED.lifetime]} s but this database's processes use ${stored[SHARED.lifetime]} s: set the same lifetime everywhere, or ${adopt}`,
     );
+  }
+}
+
+/**
+ * Whether the settings this process started with are still the database's, read without writing:
+ * another process's `pipelinejobs settings adopt` changes them under a running Manager, which
+ * must then stop handing out tokens. The refusal when they differ; undefined when they agree or
+ * the database cannot say (an outage is not a change).
+ */
+export async function settingsDrift(s: {
+  db: Database;
+  secret: string;
+  admin: { adminKey: string; lifetimeSeconds: number };
+}): Promise<ConfigError | undefined> {
+  try {
+    await agreeOnSettings(
+      s.db,
+      { secret: s.secret, adminKey: s.admin.adminKey, adminTokenLifetimeSeconds: s.admin.lifetimeSeconds },
+      { check: true },
+    );
+    return undefined;
+  } catch (error) {
+    return error instanceof ConfigError ? error : undefined;
   }
 }
 

@@ -1,6 +1,7 @@
-import type { AdminTokenConfig, JwtVerifier } from '@pipelinejobs/auth';
+import type { AdminTokenConfig, JwtVerifier, Principal } from '@pipelinejobs/auth';
 import { createJwtVerifier } from '@pipelinejobs/auth';
 import { type Database, type DatabaseConfig, type EmbeddedLog, openDatabase } from '@pipelinejobs/storage';
+import { actorOf } from './actor.js';
 import type { Config } from './config.js';
 import { agreeOnSettings, embeddedSecret } from './secret.js';
 
@@ -17,10 +18,11 @@ export interface OpenServicesOptions {
   log?: EmbeddedLog;
   clock?: () => Date;
   /**
-   * Record this process's secret, admin key and admin token lifetime as the database's, instead
-   * of refusing to start when they differ from what it holds (`pipelinejobs settings adopt`).
+   * Record this process's secret, admin key and admin token lifetime as the database's, as done
+   * by this principal, instead of refusing to start when they differ from what it holds
+   * (`pipelinejobs settings adopt`).
    */
-  adoptSettings?: boolean;
+  adoptSettings?: Principal;
 }
 
 /**
@@ -36,7 +38,7 @@ export async function openServices(config: Config, options: OpenServicesOptions 
     await agreeOnSettings(
       db,
       { secret, adminKey: admin.adminKey, adminTokenLifetimeSeconds: admin.lifetimeSeconds },
-      { adopt: options.adoptSettings },
+      { adopt: options.adoptSettings && actorOf(options.adoptSettings) },
     );
     return {
       db,

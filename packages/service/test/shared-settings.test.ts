@@ -77,7 +77,7 @@ describe('the settings every process on a database shares', () => {
       secret: 'rotated-secret-0123456789-abcdefghijklmno',
       adminTokenLifetimeSeconds: 600,
     });
-    await agreeOnSettings(t.db, next, { adopt: true });
+    await agreeOnSettings(t.db, next, { adopt: { kind: 'cli', id: 'tests' } });
     await agreeOnSettings(t.db, next);
     expect((await refusal(agreeOnSettings(t.db, settings()))).variable).toBe('PIPELINEJOBS_SECRET');
   });

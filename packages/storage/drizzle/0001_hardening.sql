@@ -12,11 +12,21 @@ CREATE TABLE "job_audit" (
 CREATE TABLE "server_settings" (
 	"name" text PRIMARY KEY NOT NULL,
 	"value" text NOT NULL,
+	"set_by_kind" text,
+	"set_by_id" text,
 	"created_at" timestamp (3) with time zone DEFAULT date_trunc('milliseconds', now()) NOT NULL
 );
 --> statement-breakpoint
+ALTER TABLE "api_keys" ADD COLUMN "created_by_kind" text;--> statement-breakpoint
+ALTER TABLE "api_keys" ADD COLUMN "created_by_id" text;--> statement-breakpoint
+ALTER TABLE "api_keys" ADD COLUMN "revoked_by_kind" text;--> statement-breakpoint
+ALTER TABLE "api_keys" ADD COLUMN "revoked_by_id" text;--> statement-breakpoint
 ALTER TABLE "job_events" ADD COLUMN "request_fingerprint" text;--> statement-breakpoint
 ALTER TABLE "job_events" ADD COLUMN "principal_kind" text;--> statement-breakpoint
 ALTER TABLE "job_events" ADD COLUMN "principal_id" text;--> statement-breakpoint
 ALTER TABLE "jobs" ADD COLUMN "creator_kind" text;--> statement-breakpoint
-ALTER TABLE "jobs" ADD COLUMN "creator_id" text;
+ALTER TABLE "jobs" ADD COLUMN "creator_id" text;--> statement-breakpoint
+ALTER TABLE "nonces" ADD COLUMN "created_by_kind" text;--> statement-breakpoint
+ALTER TABLE "nonces" ADD COLUMN "created_by_id" text;--> statement-breakpoint
+ALTER TABLE "nonces" ADD COLUMN "revoked_by_kind" text;--> statement-breakpoint
+ALTER TABLE "nonces" ADD COLUMN "revoked_by_id" text;

@@ -1,6 +1,7 @@
 import type { Role } from '@pipelinejobs/core';
 import type { ApiKeyRecord } from '@pipelinejobs/schemas';
 import { and, desc, eq, isNull } from 'drizzle-orm';
+import { type Actor, actorOf } from './documents.js';
 import { StorageError, translated } from './errors.js';
 import type { Database } from './open-database.js';
 import { apiKeys } from './schema.js';
@@ -16,21 +17,45 @@ const columns = {
   createdAt: apiKeys.createdAt,
   lastUsedAt: apiKeys.lastUsedAt,
   revokedAt: apiKeys.revokedAt,
+  createdByKind: apiKeys.createdByKind,
+  createdById: apiKeys.createdById,
+  revokedByKind: apiKeys.revokedByKind,
+  revokedById: apiKeys.revokedById,
+};
+
+type Row = Omit<ApiKeyRecord, 'role' | 'createdBy' | 'revokedBy'> & {
+  role: string;
+  createdByKind: string | null;
+  createdById: string | null;
+  revokedByKind: string | null;
+  revokedById: string | null;
 };
 
 /** Stores a new key by its hash (the key itself is never stored). */
 export async function insertApiKey(
   db: Database,
   key: { hash: string; prefix: string; role: Role; label: string },
+  actor: Actor,
 ): Promise<ApiKeyRecord> {
-  const [row] = await translated(() => db.orm.insert(apiKeys).values(key).returning(columns));
+  const [row] = await translated(() =>
+    db.orm
+      .insert(apiKeys)
+      .values({ ...key, createdByKind: actor.kind, createdById: actor.id })
+      .returning(columns),
+  );
   if (!row) throw new StorageError('internal', 'The API key was not stored');
   return recordOf(row);
 }
 
 /** A stored row with its role checked (a role written by hand that no code knows is refused). */
-function recordOf(row: Omit<ApiKeyRecord, 'role'> & { role: string }): ApiKeyRecord {
-  return { ...row, role: storedRole(row.role, `API key ${row.prefix}`) };
+function recordOf(row: Row): ApiKeyRecord {
+  const { createdByKind, createdById, revokedByKind, revokedById, ...rest } = row;
+  return {
+    ...rest,
+    role: storedRole(row.role, `API key ${row.prefix}`),
+    createdBy: actorOf(createdByKind, createdById),
+    revokedBy: actorOf(revokedByKind, revokedById),
+  };
 }
 
 /** How stale last_used_at may get before a use writes it again (one write per key per minute). */
@@ -71,6 +96,10 @@ interface ApiKeyRow {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  created_by_kind: string | null;
+  created_by_id: string | null;
+  revoked_by_kind: string | null;
+  revoked_by_id: string | null;
 }
 
 const dateOrNull = (text: string | null): Date | null => (text === null ? null : new Date(text));
@@ -83,7 +112,9 @@ const dateOrNull = (text: string | null): Date | null => (text === null ? null :
 export async function findApiKeyByHash(db: Database, hash: string): Promise<ApiKeyRecord | undefined> {
   const [row] = await translated(
     () => db.sql<ApiKeyRow[]>`
-      select id, prefix, role, label, created_at, last_used_at, revoked_at from api_keys where hash = ${hash}`,
+      select id, prefix, role, label, created_at, last_used_at, revoked_at,
+        created_by_kind, created_by_id, revoked_by_kind, revoked_by_id
+      from api_keys where hash = ${hash}`,
   );
   if (!row) return undefined;
   const key: ApiKeyRecord = {
@@ -94,7 +125,10 @@ export async function findApiKeyByHash(db: Database, hash: string): Promise<ApiK
     createdAt: new Date(row.created_at),
     lastUsedAt: dateOrNull(row.last_used_at),
     revokedAt: dateOrNull(row.revoked_at),
+    createdBy: actorOf(row.created_by_kind, row.created_by_id),
+    revokedBy: actorOf(row.revoked_by_kind, row.revoked_by_id),
   };
+  // At most once a minute per key (see touch), so the wait is rare; awaited so it is ordered.
   if (!key.revokedAt) await touch(db, key);
   return key;
 }
@@ -112,12 +146,16 @@ export async function countActiveApiKeys(db: Database): Promise<number> {
 }
 
 /** Revokes by id or by the visible prefix. */
-export async function markApiKeyRevoked(db: Database, idOrPrefix: string): Promise<ApiKeyRecord> {
+export async function markApiKeyRevoked(
+  db: Database,
+  idOrPrefix: string,
+  actor: Actor,
+): Promise<ApiKeyRecord> {
   const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrPrefix);
   const [row] = await translated(() =>
     db.orm
       .update(apiKeys)
-      .set({ revokedAt: new Date() })
+      .set({ revokedAt: new Date(), revokedByKind: actor.kind, revokedById: actor.id })
       .where(
         and(isUuid ? eq(apiKeys.id, idOrPrefix) : eq(apiKeys.prefix, idOrPrefix), isNull(apiKeys.revokedAt)),
       )

@@ -35,7 +35,7 @@ export interface Actor {
 }
 
 /** The recorded actor of a row, or null for rows written before actors were kept. */
-function actorOf(kind: string | null, id: string | null): Actor | null {
+export function actorOf(kind: string | null, id: string | null): Actor | null {
   return kind === null || id === null ? null : { kind, id };
 }
 

@@ -1,6 +1,7 @@
 import type { Role } from '@pipelinejobs/core';
 import type { NonceConsumption, NonceRecord } from '@pipelinejobs/schemas';
 import { desc } from 'drizzle-orm';
+import { type Actor, actorOf } from './documents.js';
 import { StorageError, translated } from './errors.js';
 import type { Database } from './open-database.js';
 import { nonces } from './schema.js';
@@ -19,15 +20,26 @@ export async function insertNonce(
     expiresAt: Date | null;
     jobUuid: string | null;
   },
+  actor: Actor,
 ): Promise<NonceRecord> {
-  const [row] = await translated(() => db.orm.insert(nonces).values(nonce).returning());
+  const [row] = await translated(() =>
+    db.orm
+      .insert(nonces)
+      .values({ ...nonce, createdByKind: actor.kind, createdById: actor.id })
+      .returning(),
+  );
   if (!row) throw new StorageError('internal', 'The nonce was not stored');
   return recordOf(row);
 }
 
 function recordOf(row: typeof nonces.$inferSelect): NonceRecord {
-  const { hash: _hash, ...record } = row;
-  return { ...record, role: storedRole(record.role, `Nonce ${record.prefix}`) };
+  const { hash: _hash, createdByKind, createdById, revokedByKind, revokedById, ...record } = row;
+  return {
+    ...record,
+    role: storedRole(record.role, `Nonce ${record.prefix}`),
+    createdBy: actorOf(createdByKind, createdById),
+    revokedBy: actorOf(revokedByKind, revokedById),
+  };
 }
 
 /**
@@ -120,10 +132,11 @@ export async function selectNonces(db: Database): Promise<NonceRecord[]> {
   return rows.map(recordOf);
 }
 
-export async function markNonceRevoked(db: Database, idOrPrefix: string): Promise<NonceRecord> {
+export async function markNonceRevoked(db: Database, idOrPrefix: string, actor: Actor): Promise<NonceRecord> {
   const [row] = await translated(
     () => db.sql<{ id: string }[]>`
-      update nonces set revoked_at = date_trunc('milliseconds', now())
+      update nonces set revoked_at = date_trunc('milliseconds', now()),
+        revoked_by_kind = ${actor.kind}, revoked_by_id = ${actor.id}
       where (id::text = ${idOrPrefix} or prefix = ${idOrPrefix}) and revoked_at is null
       returning id`,
   );

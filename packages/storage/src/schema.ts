@@ -114,6 +114,11 @@ export const apiKeys = pgTable('api_keys', {
   createdAt: at('created_at').notNull().default(nowMs),
   lastUsedAt: at('last_used_at'),
   revokedAt: at('revoked_at'),
+  // Who created and who revoked the key (null for keys from before this was kept).
+  createdByKind: text('created_by_kind'),
+  createdById: text('created_by_id'),
+  revokedByKind: text('revoked_by_kind'),
+  revokedById: text('revoked_by_id'),
 });
 
 export const nonces = pgTable('nonces', {
@@ -130,6 +135,11 @@ export const nonces = pgTable('nonces', {
   jobUuid: text('job_uuid'),
   createdAt: at('created_at').notNull().default(nowMs),
   revokedAt: at('revoked_at'),
+  // Who created and who revoked the nonce (null for nonces from before this was kept).
+  createdByKind: text('created_by_kind'),
+  createdById: text('created_by_id'),
+  revokedByKind: text('revoked_by_kind'),
+  revokedById: text('revoked_by_id'),
 });
 
 /**
@@ -160,5 +170,8 @@ export const jobAudit = pgTable(
 export const serverSettings = pgTable('server_settings', {
   name: text('name').primaryKey(),
   value: text('value').notNull(),
+  /** Who set it on purpose (`pipelinejobs settings adopt`); null when the first process did. */
+  setByKind: text('set_by_kind'),
+  setById: text('set_by_id'),
   createdAt: at('created_at').notNull().default(nowMs),
 });

@@ -10,7 +10,7 @@ import {
   selectNonces,
 } from '@pipelinejobs/storage';
 import { describe, expect, it } from 'vitest';
-import { withTestDatabase } from './helpers.js';
+import { ACTOR, withTestDatabase } from './helpers.js';
 
 let db: Database;
 withTestDatabase({ poolSize: 20 }, (opened) => {
@@ -22,15 +22,19 @@ const OTHER_JOB = '10766b61-49f0-524d-a17f-f4bd42bdfce7';
 const hour = 3_600_000;
 
 async function nonce(hash: string, fields: Partial<Parameters<typeof insertNonce>[1]> = {}) {
-  return insertNonce(db, {
-    hash,
-    prefix: hash.slice(0, 8),
-    role: 'reporter',
-    maxUses: null,
-    expiresAt: null,
-    jobUuid: null,
-    ...fields,
-  });
+  return insertNonce(
+    db,
+    {
+      hash,
+      prefix: hash.slice(0, 8),
+      role: 'reporter',
+      maxUses: null,
+      expiresAt: null,
+      jobUuid: null,
+      ...fields,
+    },
+    ACTOR,
+  );
 }
 
 describe('nonces', () => {
@@ -67,7 +71,7 @@ describe('nonces', () => {
     await nonce('expired', { expiresAt: new Date(now.getTime() - hour) });
     expect(await consumeNonce(db, 'expired', undefined, now)).toEqual({ ok: false, reason: 'expired' });
     const revoked = await nonce('revoked');
-    await markNonceRevoked(db, revoked.id);
+    await markNonceRevoked(db, revoked.id, ACTOR);
     expect(await consumeNonce(db, 'revoked', undefined, now)).toEqual({ ok: false, reason: 'revoked' });
     expect(await consumeNonce(db, 'nope', undefined, now)).toEqual({ ok: false, reason: 'unknown' });
     await nonce('scoped', { jobUuid: JOB });
@@ -82,7 +86,11 @@ describe('nonces', () => {
 
 describe('API keys', () => {
   it('finds a key by its hash, records its use, and lists it without the hash', async () => {
-    const stored = await insertApiKey(db, { hash: 'h1', prefix: 'pjm_abcd', role: 'agent', label: 'ci' });
+    const stored = await insertApiKey(
+      db,
+      { hash: 'h1', prefix: 'pjm_abcd', role: 'agent', label: 'ci' },
+      ACTOR,
+    );
     const found = await findApiKeyByHash(db, 'h1');
     expect(found).toMatchObject({ id: stored.id, role: 'agent', label: 'ci', revokedAt: null });
     const [row] = await db.sql<
@@ -94,9 +102,9 @@ describe('API keys', () => {
   });
 
   it('revokes by prefix, and a revoked key is still found (the caller refuses it)', async () => {
-    await insertApiKey(db, { hash: 'h2', prefix: 'pjm_efgh', role: 'reader', label: 'old' });
-    await markApiKeyRevoked(db, 'pjm_efgh');
+    await insertApiKey(db, { hash: 'h2', prefix: 'pjm_efgh', role: 'reader', label: 'old' }, ACTOR);
+    await markApiKeyRevoked(db, 'pjm_efgh', ACTOR);
     expect((await findApiKeyByHash(db, 'h2'))?.revokedAt).toBeInstanceOf(Date);
-    await expect(markApiKeyRevoked(db, 'pjm_efgh')).rejects.toMatchObject({ code: 'not_found' });
+    await expect(markApiKeyRevoked(db, 'pjm_efgh', ACTOR)).rejects.toMatchObject({ code: 'not_found' });
   });
 });

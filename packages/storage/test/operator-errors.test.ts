@@ -9,6 +9,7 @@ import {
 } from '@pipelinejobs/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase } from '../../../test/database.js';
+import { ACTOR } from './helpers.js';
 
 let db: Database;
 /** A second pool on the same database whose sessions are read-only, as after ALTER DATABASE. */
@@ -45,7 +46,7 @@ async function refusal(work: () => Promise<unknown>): Promise<StorageError> {
 
 describe("an API key's last_used_at", () => {
   it('is written at most once a minute per key by this process, whatever the database says', async () => {
-    await insertApiKey(db, { hash: 'touch-1', prefix: 'pjm_tch1', role: 'reader', label: 'touch' });
+    await insertApiKey(db, { hash: 'touch-1', prefix: 'pjm_tch1', role: 'reader', label: 'touch' }, ACTOR);
     await findApiKeyByHash(db, 'touch-1');
     expect(await lastUsed('touch-1')).not.toBeNull();
     // As if the write had been lost (or had failed): the process remembers it wrote a moment ago.
@@ -56,7 +57,7 @@ describe("an API key's last_used_at", () => {
   });
 
   it('is skipped, without failing the lookup, when the database refuses the write', async () => {
-    await insertApiKey(db, { hash: 'touch-2', prefix: 'pjm_tch2', role: 'reader', label: 'touch' });
+    await insertApiKey(db, { hash: 'touch-2', prefix: 'pjm_tch2', role: 'reader', label: 'touch' }, ACTOR);
     expect((await findApiKeyByHash(readOnly, 'touch-2'))?.prefix).toBe('pjm_tch2');
     expect(await lastUsed('touch-2')).toBeNull();
   });

@@ -14,6 +14,9 @@ export interface ApiKeyRecord {
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
+  /** Who created and who revoked it; null for records from before this was kept. */
+  createdBy: { kind: string; id: string } | null;
+  revokedBy: { kind: string; id: string } | null;
 }
 
 export interface NonceRecord {
@@ -30,6 +33,9 @@ export interface NonceRecord {
   jobUuid: string | null;
   createdAt: Date;
   revokedAt: Date | null;
+  /** Who created and who revoked it; null for records from before this was kept. */
+  createdBy: { kind: string; id: string } | null;
+  revokedBy: { kind: string; id: string } | null;
 }
 
 /** One use of a nonce, consumed atomically: who it makes the caller, or why it is refused. */
