@@ -8,7 +8,7 @@ const WINDOW_MS = 60_000;
  * The IPv6 /64 a client address belongs to: one host usually holds a whole /64, so a budget per
  * full IPv6 address would give it 2^64 budgets. IPv4 (also IPv4-mapped) addresses stay whole.
  */
-export function addressBudget(address: string | undefined): string {
+function addressBudget(address: string | undefined): string {
   if (address === undefined || address === '') return 'address:unknown';
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped) return `address:${mapped[1]}`;
@@ -91,5 +91,3 @@ export function rateLimits(perMinute: number, clock: () => number = Date.now) {
     },
   };
 }
-
-export type RateLimits = ReturnType<typeof rateLimits>;

@@ -27,7 +27,7 @@ const MALFORMED: Failure = {
  * table, as every other refusal) and closes the connection; Node's default is a bare 400 without
  * a body. No route, so no Express response: the answer is written on the socket.
  */
-export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
@@ -44,7 +44,7 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
 }
 
 /** Node's defaults (60 s for headers, 300 s for the whole request, no cap) suit no JSON API. */
-export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+const DEFAULT_HTTP_LIMITS: HttpLimits = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,

@@ -6,7 +6,7 @@ import { refusal } from './refusal.js';
  * The refusal for a field the body and the URL both carry with different values: neither is
  * chosen silently. Values are never echoed (one of them may be a token).
  */
-export function conflictRefusal(bodyPath: string, urlName: string): Refusal {
+function conflictRefusal(bodyPath: string, urlName: string): Refusal {
   return refusal(
     'Body and URL disagree',
     `The body's ${bodyPath.slice(1)} and the URL parameter ${urlName} differ: send the field in one place, or the same value in both.`,

@@ -31,7 +31,9 @@ describe('the schemas built into the module', () => {
     const files = readdirSync(repositorySchemas).filter((file) => file.endsWith('.json'));
     expect(files.sort()).toEqual(schemaNames.map((name) => `${name}.json`).sort());
     for (const name of schemaNames) {
-      expect(schemas[name]).toEqual(JSON.parse(readFileSync(join(repositorySchemas, `${name}.json`), 'utf8')));
+      expect(schemas[name]).toEqual(
+        JSON.parse(readFileSync(join(repositorySchemas, `${name}.json`), 'utf8')),
+      );
     }
   });
 

@@ -46,7 +46,7 @@ export interface OpenOptions {
   readonly migrate?: boolean;
 }
 
-export function connect(url: string, config: PoolConfig = {}): Sql {
+function connect(url: string, config: PoolConfig = {}): Sql {
   return postgres(url, {
     max: config.poolSize ?? 10,
     // Fail fast while the database is down, so callers can answer 503 instead of hanging.
