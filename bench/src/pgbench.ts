@@ -21,7 +21,7 @@ export function findPgbench(): string | undefined {
  * Manager folds the update and the insert into one statement and also looks its API key up:
  * five round trips each way.
  */
-export function transitionScript(target: Target): string {
+function transitionScript(target: Target): string {
   const n = target.kind === 'hot' ? `\\set n ${HOT_JOB}` : `\\set n random(1, ${target.jobs})`;
   const uuid = benchJobUuidSql(':n');
   return `${n}

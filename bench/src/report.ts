@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 /** Plain-text tables and the results files. */
 
-export const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
 
 /** A number for a table cell: '-' for missing, fixed digits otherwise. */
 export function num(x: number | undefined, digits = 0): string {

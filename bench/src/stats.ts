@@ -28,8 +28,3 @@ export class Samples {
 
 export const mean = (xs: readonly number[]): number =>
   xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
-
-export const round = (x: number, digits = 1): number => {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-};

@@ -2,7 +2,7 @@
  * A one-line counter on stderr while `--all` walks the pages, redrawn in place; only on a
  * terminal, so pipes and logs never see carriage returns.
  */
-export function createProgress(label: string, enabled: boolean) {
+function createProgress(label: string, enabled: boolean) {
   let shown = false;
   return {
     update(count: number): void {

@@ -34,7 +34,7 @@ function operator(): Principal {
 }
 
 /** The configuration, read once: `--database-url` wins over DATABASE_URL. */
-export function configOf(command: Command): Config {
+function configOf(command: Command): Config {
   const { databaseUrl } = globalOptions(command);
   return readConfig({ ...process.env, DATABASE_URL: databaseUrl ?? process.env.DATABASE_URL }, process.cwd());
 }

@@ -61,7 +61,7 @@ export function runCli(
 }
 
 /** A CLI bound to one database URL, for the suites that share a database per file. */
-export function cliFor(url: string) {
+function cliFor(url: string) {
   return (args: readonly string[], options: Parameters<typeof runCli>[1] = {}) =>
     runCli([...args, '--database-url', url], options);
 }

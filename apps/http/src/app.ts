@@ -25,6 +25,8 @@ export interface AppDeps {
   accepting?: () => boolean;
   /** Remembers failures the operator must fix; default: logged once, held for 30 s. */
   alarm?: OperatorAlarm;
+  /** Why this process's shared settings are no longer the database's, once that was seen. */
+  settingsDrift?: () => Error | undefined;
 }
 
 /**
@@ -45,6 +47,7 @@ export function createApp(deps: AppDeps): Express {
     alarm: deps.alarm ?? operatorAlarm(logger),
     limits: rateLimits(deps.rateLimitPerMinute),
     accepting: deps.accepting ?? (() => true),
+    settingsDrift: deps.settingsDrift ?? (() => undefined),
   };
 
   // Health and documentation need no credential and no body; the rest authenticate a bearer

@@ -2,7 +2,7 @@ import { decodeUtf8, firstNonAscii } from '@pipelinejobs/core';
 import { ServiceError } from '@pipelinejobs/service';
 
 /** The charsets a body may declare: UTF-8 and its ASCII subset; any other is a 415. */
-export const ACCEPTED_CHARSETS = ['utf-8', 'utf8', 'us-ascii'] as const;
+const ACCEPTED_CHARSETS = ['utf-8', 'utf8', 'us-ascii'] as const;
 
 /** `; name=value` parameters of a media type, the value a token or a quoted string. */
 const PARAMETER = /;\s*([^\s;=]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;]*)/g;

@@ -4,7 +4,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { bodyText } from './body-text.js';
 
 /** Bodies above this (after decompression) are refused with 413. */
-export const BODY_LIMIT_BYTES = 1024 * 1024;
+const BODY_LIMIT_BYTES = 1024 * 1024;
 
 /** The exact view of each body's one parse (1.0 apart from 1), for the job identity. */
 const exactBodies = new WeakMap<Request, JsonExactValue>();

@@ -1,9 +1,18 @@
 #!/usr/bin/env node
-import { ConfigError, ensureFirstAdminKey, openServices, readConfig } from '@pipelinejobs/service';
+import {
+  ConfigError,
+  ensureFirstAdminKey,
+  openServices,
+  readConfig,
+  settingsDrift,
+} from '@pipelinejobs/service';
 import { createApp } from './app.js';
 import { createLogger } from './logging.js';
 import { createMetrics } from './metrics.js';
 import { listen } from './server.js';
+
+/** How often the Manager checks that its shared settings are still the database's. */
+const SETTINGS_CHECK_MS = 5000;
 
 /** The Manager's composition root: configuration, database, app, and graceful shutdown. */
 async function main(): Promise<void> {
@@ -29,6 +38,15 @@ async function main(): Promise<void> {
     }
   }
   let accepting = true;
+  // Another process's `pipelinejobs settings adopt` changes the secret under this one: seen
+  // within a few seconds, after which it hands out no token minted from the old secret.
+  let drift: Error | undefined;
+  const watch = setInterval(() => {
+    void settingsDrift(services).then((found) => {
+      drift = found;
+    });
+  }, SETTINGS_CHECK_MS);
+  watch.unref();
   const metrics = createMetrics();
   const app = createApp({
     services,
@@ -37,6 +55,7 @@ async function main(): Promise<void> {
     rateLimitPerMinute: config.rateLimitPerMinute,
     trustProxy: config.trustProxy,
     accepting: () => accepting,
+    settingsDrift: () => drift,
   });
   let server: Awaited<ReturnType<typeof listen>>;
   try {
@@ -63,6 +82,7 @@ async function main(): Promise<void> {
       server.closeAllConnections();
     }, 10_000);
     force.unref();
+    clearInterval(watch);
     server.close(async () => {
       await services.db.close();
       logger.info('stopped');

@@ -1,7 +1,7 @@
 import { type SchemaName, schemaNames, schemas } from '@pipelinejobs/schemas';
 
 /** Component name of a schema file: `create-job` -> `CreateJob`. */
-export const componentName = (name: SchemaName) =>
+const componentName = (name: SchemaName) =>
   name.replace(/(^|-)([a-z])/g, (_, _dash: string, c: string) => c.toUpperCase());
 
 const ref = (name: SchemaName) => ({ $ref: `#/components/schemas/${componentName(name)}` });

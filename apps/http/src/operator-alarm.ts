@@ -12,7 +12,7 @@ export interface OperatorProblem {
 }
 
 /** How long a condition keeps the Manager unready after it was last seen. */
-export const OPERATOR_HOLD_MS = 30_000;
+const OPERATOR_HOLD_MS = 30_000;
 
 /**
  * Remembers operator problems so that each is logged once at error level (not once per failing

@@ -31,7 +31,7 @@ const STATUS: Record<ProblemCode, { status: number; title: string }> = {
   malformed_request: { status: 400, title: 'Bad Request' },
 };
 
-export const PROBLEM_BASE = 'https://schemas.pipelinejobs.dev/problems/';
+const PROBLEM_BASE = 'https://schemas.pipelinejobs.dev/problems/';
 
 export interface Problem {
   type: string;
@@ -67,7 +67,7 @@ export function problemOf(failure: Failure): Problem {
  * that a URI may not hold (quotes, braces, non-ASCII, a `%` without two hex digits); those are
  * percent-encoded, the rest kept as sent.
  */
-export function instanceOf(url: string): string {
+function instanceOf(url: string): string {
   const path = url.split('?')[0] ?? '';
   return path
     .replace(/%(?![0-9A-Fa-f]{2})/g, '%25')
@@ -76,7 +76,7 @@ export function instanceOf(url: string): string {
     );
 }
 
-export function sendProblem(res: Response, problem: Problem): void {
+function sendProblem(res: Response, problem: Problem): void {
   const requestId = res.locals.requestId as string | undefined;
   res
     .status(problem.status)

@@ -102,5 +102,3 @@ export function rateLimits(perMinute: number, clock: () => number = Date.now) {
     },
   };
 }
-
-export type RateLimits = ReturnType<typeof rateLimits>;

@@ -28,7 +28,7 @@ const MALFORMED: Failure = {
  * table, as every other refusal) and closes the connection; Node's default is a bare 400 without
  * a body. No route, so no Express response: the answer is written on the socket.
  */
-export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;

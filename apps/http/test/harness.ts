@@ -20,7 +20,7 @@ import { listen } from '../src/server.js';
 /** The tests act as the Manager itself would (an admin principal of kind system). */
 const TEST_ADMIN = systemPrincipal('tests');
 
-export const SECRET = 'test-secret-for-the-http-suite-0123456789';
+const SECRET = 'test-secret-for-the-http-suite-0123456789';
 export const TACOBOT_PIPELINE = '10650844-1baa-55c5-a481-5e945b19c065';
 export const TACOBOT_JOB = '107b93f3-1eae-5e79-8a18-0a480f8aa3a5';
 

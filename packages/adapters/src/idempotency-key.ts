@@ -2,7 +2,7 @@ import type { Refusal } from './command.js';
 import { refusal } from './refusal.js';
 
 /** The same bounds as the event schema's `event_id`. */
-export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
+const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 
 /**
  * The `Idempotency-Key` header, if any. It applies to every form and wins over the key a body

@@ -19,7 +19,7 @@ export function redactUrlSecrets(text: string): string {
  * A copy of a JSON value with every string (keys included) passed through redactUrlSecrets.
  * Callers bound the depth first (checkJsonDepth), so the recursion is bounded too.
  */
-export function redactUrlSecretsDeep(value: unknown): unknown {
+function redactUrlSecretsDeep(value: unknown): unknown {
   if (typeof value === 'string') return redactUrlSecrets(value);
   if (Array.isArray(value)) return value.map(redactUrlSecretsDeep);
   if (isPlainObject(value)) {

@@ -6,7 +6,7 @@ import { refusal } from './refusal.js';
  * The refusal for a field the body and the URL both carry with different values: neither is
  * chosen silently. Values are never echoed (one of them may be a token).
  */
-export function conflictRefusal(bodyPath: string, urlName: string): Refusal {
+function conflictRefusal(bodyPath: string, urlName: string): Refusal {
   // The one header that can disagree with the body is the idempotency key.
   const header = urlName === 'idempotency-key';
   const where = header ? 'the Idempotency-Key header' : `the URL parameter ${urlName}`;

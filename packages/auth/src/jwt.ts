@@ -13,7 +13,7 @@ import { AuthError } from './auth-error.js';
 import { higherRole, isRole, ROLES, type Role } from './roles.js';
 
 /** Asymmetric signature algorithms only: no `none`, no HMAC (a JWKS is public). */
-export const JWT_ALGORITHMS = [
+const JWT_ALGORITHMS = [
   'RS256',
   'RS384',
   'RS512',
@@ -27,12 +27,12 @@ export const JWT_ALGORITHMS = [
   'Ed25519',
 ] as const;
 
-export const DEFAULT_ROLE_CLAIM = 'pipelinejobs_role';
+const DEFAULT_ROLE_CLAIM = 'pipelinejobs_role';
 /** Scope values `pipelinejobs:<role>` grant that role. */
-export const ROLE_SCOPE_PREFIX = 'pipelinejobs:';
+const ROLE_SCOPE_PREFIX = 'pipelinejobs:';
 /** Role of a valid token that names none: it passed issuer and audience checks, so it may read. */
-export const DEFAULT_JWT_ROLE: Role = 'reader';
-export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
+const DEFAULT_JWT_ROLE: Role = 'reader';
+const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 
 export interface JwtVerifierOptions {
   /** The issuer's JWKS document (https, or http for local testing). */

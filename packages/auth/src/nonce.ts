@@ -1,7 +1,7 @@
 import { sha256Hex } from './hashing.js';
 import { generateCredential, hasCredentialShape } from './random-credential.js';
 
-export const NONCE_PREFIX = 'pjn_';
+const NONCE_PREFIX = 'pjn_';
 
 export interface GeneratedNonce {
   /** The nonce itself: goes into callback URLs as `x-nonce=...`, never stored. */

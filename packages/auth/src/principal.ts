@@ -84,7 +84,7 @@ function admitted(principal: Principal, deps: AuthenticationDeps): Authenticatio
 }
 
 /** The longest principal id recorded (a JWT `sub` longer than this is refused, not cut). */
-export const MAX_PRINCIPAL_ID_LENGTH = 256;
+const MAX_PRINCIPAL_ID_LENGTH = 256;
 
 async function byJwt(token: string, deps: AuthenticationDeps): Promise<Authentication> {
   if (deps.jwt === undefined) {

@@ -9,8 +9,8 @@ export interface GeneratedCredential {
   hash: string;
 }
 
-export const CREDENTIAL_RANDOM_BYTES = 24;
-export const CREDENTIAL_LISTING_PREFIX_LENGTH = 12;
+const CREDENTIAL_RANDOM_BYTES = 24;
+const CREDENTIAL_LISTING_PREFIX_LENGTH = 12;
 
 /** `typePrefix` + base64url of 24 random bytes (192 bits): 32 characters after the prefix. */
 export function generateCredential(typePrefix: string): GeneratedCredential {

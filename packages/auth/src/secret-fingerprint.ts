@@ -15,7 +15,7 @@ export function adminKeyFingerprint(secret: string, adminKey: string): string {
 }
 
 /** The shortest server secret accepted (`openssl rand -base64 32` prints 44 characters). */
-export const MIN_SECRET_LENGTH = 32;
+const MIN_SECRET_LENGTH = 32;
 /** A secret of fewer distinct characters is a pattern, not a secret (`aaaa...`, `0101...`). */
 const MIN_DISTINCT_CHARACTERS = 12;
 

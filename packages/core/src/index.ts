@@ -1,14 +1,35 @@
-export * from './ascii-case.js';
-export * from './fsm-export.js';
-export * from './fsm-table.js';
-export * from './identity.js';
-export * from './instant.js';
-export * from './json-exact.js';
-export * from './json-input-error.js';
-export * from './json-pointer.js';
-export * from './python-forms.js';
-export * from './roles.js';
-export * from './status-map.js';
-export * from './transition.js';
-export * from './typed-uuid.js';
-export * from './utf8-text.js';
+export { asciiLower, asciiUpper } from './ascii-case.js';
+export { fsmToDot, fsmToJson, fsmToMermaid } from './fsm-export.js';
+export {
+  ADMIN_EVENTS,
+  EVENT_NAMES,
+  type EventName,
+  INITIAL_STATE,
+  isEventName,
+  type MessageEventName,
+  RESERVED_EVENTS,
+  STATE_NAMES,
+  type State,
+} from './fsm-table.js';
+export { jobUuid, pipelineUuid } from './identity.js';
+export { parseInstant } from './instant.js';
+export { type JsonExactValue, MAX_JSON_DEPTH, parseJson, parseJsonExact } from './json-exact.js';
+export { JsonInputError } from './json-input-error.js';
+export { isPlainObject } from './python-forms.js';
+export { isRole, ROLES, type Role } from './roles.js';
+export { eventForStatus, UNKNOWN_STATUS_EVENT } from './status-map.js';
+export {
+  allowedEvents,
+  isAdminEvent,
+  isReservedEvent,
+  normalizeEventName,
+  transition,
+} from './transition.js';
+export {
+  type JobUuid,
+  type PipelineUuid,
+  parseJobUuid,
+  parsePipelineUuid,
+  randomTypedUuid,
+} from './typed-uuid.js';
+export { decodeUtf8, firstNonAscii } from './utf8-text.js';

@@ -32,7 +32,6 @@ export const UUID_TYPES = {
 } as const;
 
 export type TypedUuidType = keyof typeof UUID_TYPES;
-export type TypedUuidPrefix = (typeof UUID_TYPES)[TypedUuidType];
 
 /** RFC 4122 DNS namespace, the parent of the catalog namespace. */
 export const NAMESPACE_DNS = '6ba7b810-9dad-11d1-80b4-00c04fd430c8';
@@ -119,7 +118,7 @@ export type JobUuid = TypedUuid<'pipelinejob'>;
 export type PipelineUuid = TypedUuid<'pipeline'>;
 
 /** `value` as a typed UUID of `type`, in lower case, or undefined when it is not one (any case accepted). */
-export function parseTypedUuid<T extends TypedUuidType>(value: unknown, type: T): TypedUuid<T> | undefined {
+function parseTypedUuid<T extends TypedUuidType>(value: unknown, type: T): TypedUuid<T> | undefined {
   return isTypedUuid(value, type) ? (value.toLowerCase() as TypedUuid<T>) : undefined;
 }
 

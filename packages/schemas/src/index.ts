@@ -1,21 +1,27 @@
-export * from './documents/agave-job-callback.js';
-export * from './documents/create-job-request.js';
-export type * from './documents/credentials.js';
-export * from './documents/delete-job-request.js';
-export * from './documents/event-message.js';
-export * from './documents/history-event.js';
-export * from './documents/index-requests.js';
-export * from './documents/job-document.js';
-export * from './documents/json-object.js';
-export * from './documents/message-response.js';
-export * from './documents/pipeline-document.js';
-export * from './documents/problem-document.js';
-export * from './documents/tapis-job-notification.js';
+export type { ApiKeyRecord, NonceConsumption, NonceRecord } from './documents/credentials.js';
+export { EVENT_SOURCES, type EventSource, type HistoryEvent } from './documents/history-event.js';
+export { PROCESSING_LEVELS } from './documents/index-requests.js';
+export type { JobDocument } from './documents/job-document.js';
+export type { JsonObject } from './documents/json-object.js';
+export type { MessageResponse } from './documents/message-response.js';
+export { PIPELINE_TYPES } from './documents/pipeline-document.js';
+export type { TapisJobNotification } from './documents/tapis-job-notification.js';
+/** @public Named by the inferred types of other packages' exports (declaration emit needs it). */
+export type { JsonSchemaDocument } from './json-schema-document.js';
 export { MESSAGE_EVENT_NAMES } from './pattern-messages.js';
-export * from './published-schemas.js';
-export { issuesSummary, MAX_ISSUES, type SchemaIssue } from './readable-issues.js';
-export * from './schema-documents.js';
-export { type JsonSchemaDocument, schemaDirectory } from './schema-files.js';
-export * from './schema-names.js';
-export * from './schemas-error.js';
-export * from './validate.js';
+export { schemas } from './published-schemas.js';
+export { issuesSummary, MAX_ISSUES } from './readable-issues.js';
+export { isSchemaName, SCHEMA_BASE_URL, type SchemaName, schemaNames } from './schema-names.js';
+export { SchemasError } from './schemas-error.js';
+export {
+  matches,
+  validate,
+  validateAgaveJobCallback,
+  validateCreateJob,
+  validateDeleteJob,
+  validateEvent,
+  validateMessageResponse,
+  validatePipeline,
+  validateProblem,
+  validateTapisJobNotification,
+} from './validate.js';

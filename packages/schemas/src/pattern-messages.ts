@@ -1,5 +1,5 @@
 import { EVENT_NAMES, normalizeEventName, RESERVED_EVENTS } from '@pipelinejobs/core';
-import type { JsonSchemaDocument } from './schema-files.js';
+import type { JsonSchemaDocument } from './json-schema-document.js';
 import type { SchemaName } from './schema-names.js';
 
 /** The events a message may carry: all but the reserved ones (`create` is written only by POST /jobs). */

@@ -8,7 +8,6 @@ import type { MessageResponse } from './documents/message-response.js';
 import type { PipelineDocument } from './documents/pipeline-document.js';
 import type { ProblemDocument } from './documents/problem-document.js';
 import type { TapisJobNotification } from './documents/tapis-job-notification.js';
-import type { SchemaName } from './schema-names.js';
 
 /** The TypeScript type of the document each schema describes. */
 export interface SchemaDocuments {
@@ -23,6 +22,3 @@ export interface SchemaDocuments {
   problem: ProblemDocument;
   'message-response': MessageResponse;
 }
-
-/** Indexing by SchemaName makes the compiler refuse a schema name without a document type. */
-export type SchemaDocument<N extends SchemaName> = SchemaDocuments[N];

@@ -17,10 +17,6 @@ export type SchemaName = (typeof schemaNames)[number];
 /** Base of every schema's `$id`; the ids are names, not a server the validator needs to reach. */
 export const SCHEMA_BASE_URL = 'https://schemas.pipelinejobs.dev/';
 
-export function schemaId(name: SchemaName): string {
-  return `${SCHEMA_BASE_URL}${name}.json`;
-}
-
 export function isSchemaName(value: unknown): value is SchemaName {
   return typeof value === 'string' && (schemaNames as readonly string[]).includes(value);
 }

@@ -1,4 +1,4 @@
-export type SchemasErrorCode = 'schema_files_not_found' | 'schema_file_invalid' | 'unknown_schema';
+export type SchemasErrorCode = 'unknown_schema';
 
 /** The one error class of @pipelinejobs/schemas. A document that fails validation is not an error: see validate(). */
 export class SchemasError extends Error {

@@ -38,7 +38,5 @@ export const validateTapisJobNotification = (value: unknown) => validate('tapis-
 export const validateCreateJob = (value: unknown) => validate('create-job', value);
 export const validateDeleteJob = (value: unknown) => validate('delete-job', value);
 export const validatePipeline = (value: unknown) => validate('pipeline', value);
-export const validateJob = (value: unknown) => validate('job', value);
-export const validateHistoryEvent = (value: unknown) => validate('history-event', value);
 export const validateProblem = (value: unknown) => validate('problem', value);
 export const validateMessageResponse = (value: unknown) => validate('message-response', value);

@@ -1,6 +1,10 @@
 import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
-import { DEFAULT_JWKS_MAX_STALE_MS, secretWeakness } from '@pipelinejobs/auth';
+import {
+  DEFAULT_ADMIN_TOKEN_LIFETIME_SECONDS,
+  DEFAULT_JWKS_MAX_STALE_MS,
+  secretWeakness,
+} from '@pipelinejobs/auth';
 import { DEFAULT_POOL_IDLE_SECONDS } from '@pipelinejobs/storage';
 
 /** Configuration of both apps (DESIGN.md §7), read once from the environment and validated. */
@@ -191,7 +195,13 @@ export function readConfig(env: Env, cwd: string): Config {
     secret,
     // Admin tokens need the server secret too; the key lets them be rotated on their own.
     adminKey: env.PIPELINEJOBS_ADMIN_KEY || 'admin',
-    adminTokenLifetimeSeconds: integer(env, 'PIPELINEJOBS_ADMIN_TOKEN_LIFETIME', 3600, 30, 86_400 * 7),
+    adminTokenLifetimeSeconds: integer(
+      env,
+      'PIPELINEJOBS_ADMIN_TOKEN_LIFETIME',
+      DEFAULT_ADMIN_TOKEN_LIFETIME_SECONDS,
+      30,
+      86_400 * 7,
+    ),
     poolSize: integer(env, 'PIPELINEJOBS_POOL_SIZE', 10, 1, 500),
     poolIdleTimeoutSeconds: integer(
       env,

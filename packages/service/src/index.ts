@@ -1,7 +1,7 @@
 // The apps' only door: every use case (each takes the principal and checks it), the typed
 // parsers of the apps' own input, configuration, and the few values of the packages below that
 // an app needs to speak about them (types, redaction, the CLI's principal).
-export { type InboundCommand, type InboundRequest, parseInbound } from '@pipelinejobs/adapters';
+export { type InboundRequest, parseInbound } from '@pipelinejobs/adapters';
 export {
   cliOperator,
   type Principal,
@@ -10,21 +10,8 @@ export {
   redactSecrets,
   redactUrl,
 } from '@pipelinejobs/auth';
-export type {
-  Actor,
-  EmbeddedLog,
-  EventOutcome,
-  EventSource,
-  JobAuditEntry,
-  PipelineRecord,
-} from '@pipelinejobs/storage';
-export { actorOf } from './actor.js';
-export {
-  type AuthenticationHooks,
-  authenticateRequest,
-  type Credentials,
-  requireRole,
-} from './authentication.js';
+export type { EmbeddedLog, PipelineRecord } from '@pipelinejobs/storage';
+export { authenticateRequest, requireRole } from './authentication.js';
 export {
   type Config,
   ConfigError,
@@ -46,37 +33,12 @@ export {
 } from './credentials.js';
 export { migrateDatabase } from './database.js';
 export { asServiceError, ServiceError, type ServiceErrorCode } from './errors.js';
-export {
-  type DryRunRequest,
-  type DryRunResult,
-  dryRunEvent,
-  type EventRequest,
-  handleInbound,
-  sendEvent,
-} from './events.js';
+export { dryRunEvent, handleInbound, sendEvent } from './events.js';
 export { fsmSvg } from './fsm-svg.js';
-export {
-  createJob,
-  deleteJob,
-  getHistory,
-  getJob,
-  jobFsmSvg,
-  jobTokenOf,
-  listJobs,
-  rotateJobToken,
-} from './jobs.js';
-export {
-  type HistoryQuery,
-  type JobsQuery,
-  PAGE_LIMITS,
-  type PipelinesQuery,
-  parseHistoryQuery,
-  parseJobsQuery,
-  parsePipelinesQuery,
-  type RawQuery,
-} from './list-queries.js';
+export { createJob, deleteJob, getHistory, getJob, jobFsmSvg, listJobs, rotateJobToken } from './jobs.js';
+export { PAGE_LIMITS, parseHistoryQuery, parseJobsQuery, parsePipelinesQuery } from './list-queries.js';
 export { eventInput, jobUuidInput, pipelineUuidInput } from './parse-input.js';
 export { getPipeline, listPipelines, registerPipeline } from './pipelines.js';
 export { checkReadiness } from './readiness.js';
-export { agreeOnSettings, embeddedSecret, type SharedSettings } from './secret.js';
-export { type OpenServicesOptions, openServices, type Services } from './services.js';
+export { agreeOnSettings, embeddedSecret, settingsDrift } from './secret.js';
+export { openServices, type Services } from './services.js';

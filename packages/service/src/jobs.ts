@@ -11,7 +11,7 @@ import type { Services } from './services.js';
 import { lowerCaseJobUuids } from './uuid-case.js';
 
 /** The job token of a job: what its creator passes to the platforms that report on it. */
-export function jobTokenOf(s: Services, job: { uuid: string; token_version: number }): string {
+function jobTokenOf(s: Services, job: { uuid: string; token_version: number }): string {
   return jobToken(s.secret, job.uuid, job.token_version);
 }
 

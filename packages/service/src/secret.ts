@@ -1,9 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { adminKeyFingerprint, secretFingerprint, secretWeakness } from '@pipelinejobs/auth';
+import {
+  adminKeyFingerprint,
+  DEFAULT_ADMIN_TOKEN_LIFETIME_SECONDS,
+  secretFingerprint,
+  secretWeakness,
+} from '@pipelinejobs/auth';
 import { type Actor, type Database, recordServerSettings } from '@pipelinejobs/storage';
 import { ConfigError } from './config.js';
+import type { Services } from './services.js';
 
 /** The settings every process on one database must share, as the database records them. */
 const SHARED = {
@@ -64,15 +70,15 @@ export async function agreeOnSettings(
  * must then stop handing out tokens. The refusal when they differ; undefined when they agree or
  * the database cannot say (an outage is not a change).
  */
-export async function settingsDrift(s: {
-  db: Database;
-  secret: string;
-  admin: { adminKey: string; lifetimeSeconds: number };
-}): Promise<ConfigError | undefined> {
+export async function settingsDrift(s: Services): Promise<ConfigError | undefined> {
   try {
     await agreeOnSettings(
       s.db,
-      { secret: s.secret, adminKey: s.admin.adminKey, adminTokenLifetimeSeconds: s.admin.lifetimeSeconds },
+      {
+        secret: s.secret,
+        adminKey: s.admin.adminKey,
+        adminTokenLifetimeSeconds: s.admin.lifetimeSeconds ?? DEFAULT_ADMIN_TOKEN_LIFETIME_SECONDS,
+      },
       { check: true },
     );
     return undefined;

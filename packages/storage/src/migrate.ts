@@ -3,7 +3,7 @@ import { readMigrationFiles } from 'drizzle-orm/migrator';
 import type { Sql } from 'postgres';
 
 /** The committed drizzle-kit migrations; works from src/ and dist/. */
-export const migrationsFolder = fileURLToPath(new URL('../drizzle', import.meta.url));
+const migrationsFolder = fileURLToPath(new URL('../drizzle', import.meta.url));
 
 /** An arbitrary constant: the advisory lock that serialises migrations across processes. */
 const MIGRATION_LOCK = 0x7069_706a; // "pipj"

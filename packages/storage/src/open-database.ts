@@ -49,7 +49,7 @@ export interface OpenOptions {
 /** Seconds an unused connection stays open, unless the caller says otherwise. */
 export const DEFAULT_POOL_IDLE_SECONDS = 60;
 
-export function connect(url: string, config: PoolConfig = {}): Sql {
+function connect(url: string, config: PoolConfig = {}): Sql {
   return postgres(url, {
     max: config.poolSize ?? 10,
     // Fail fast while the database is down, so callers can answer 503 instead of hanging.

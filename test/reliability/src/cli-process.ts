@@ -5,7 +5,7 @@ import { REPO_ROOT } from './config.js';
 import { rememberPid, runDir } from './run-dir.js';
 import { writeLog } from './run-files.js';
 
-export const CLI_MAIN = fileURLToPath(new URL('../../../apps/cli/dist/main.js', import.meta.url));
+const CLI_MAIN = fileURLToPath(new URL('../../../apps/cli/dist/main.js', import.meta.url));
 
 export interface CliRun {
   code: number | null;

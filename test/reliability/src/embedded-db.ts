@@ -10,7 +10,7 @@ import { rememberSecrets, runDir } from './run-dir.js';
 const TEST_ADMIN = systemPrincipal('tests');
 
 /** What every Manager of a test file is started with (its job and admin tokens derive from it). */
-export const ADMIN = { adminKey: 'admin', lifetimeSeconds: 3600 };
+const ADMIN = { adminKey: 'admin', lifetimeSeconds: 3600 };
 
 export interface EmbeddedDb {
   /** The database URL for Managers (password included: it is remembered as a secret). */

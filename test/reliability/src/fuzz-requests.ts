@@ -208,7 +208,7 @@ const specialBody: fc.Arbitrary<BodySpec> = fc.oneof(
  * Number literals that JSON.parse would change (infinite, rounded, zero from non-zero) or that sit
  * at the edge of what a double holds exactly; each must be stored as sent or refused.
  */
-export const ODD_NUMBERS = [
+const ODD_NUMBERS = [
   '1e400',
   '-1e400',
   '1e-400',
@@ -694,7 +694,7 @@ export function fuzzRequest(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
 }
 
 /** The bytes of a body spec. */
-export function materialise(body: BodySpec | undefined, ctx: FuzzContext): string | Buffer | undefined {
+function materialise(body: BodySpec | undefined, ctx: FuzzContext): string | Buffer | undefined {
   if (body === undefined) return undefined;
   switch (body.kind) {
     case 'json':

@@ -6,7 +6,7 @@ import http from 'node:http';
  * (connection refused or reset, timeout), never an exception, because the crash and outage tests
  * count them.
  */
-export const keepAlive = new http.Agent({
+const keepAlive = new http.Agent({
   keepAlive: true,
   maxSockets: 64,
   maxFreeSockets: 64,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
  * every secret the suite used, and the pids of the processes it started (so teardown can stop
  * leftovers). No vitest import here: global-setup.ts uses these too.
  */
-export const logsDir = (dir: string) => join(dir, 'logs');
+const logsDir = (dir: string) => join(dir, 'logs');
 const secretsFile = (dir: string) => join(dir, 'secrets.txt');
 const pidsFile = (dir: string) => join(dir, 'pids.txt');
 

@@ -13,6 +13,23 @@ export interface RouteContext {
   readonly limits: ReturnType<typeof rateLimits>;
   /** False once shutdown began: /readyz then answers 503. */
   readonly accepting: () => boolean;
+  /** Why this process's shared settings are no longer the database's, once that was seen. */
+  readonly settingsDrift: () => Error | undefined;
+}
+
+/**
+ * The refusal of every authenticated request once this process's secret, admin key or token
+ * lifetime were replaced in the database (`pipelinejobs settings adopt`): it would hand out
+ * tokens the other processes refuse, or accept ones they no longer mint.
+ */
+function refuseOnDrift(ctx: RouteContext): void {
+  const drift = ctx.settingsDrift();
+  if (drift === undefined) return;
+  throw new ServiceError(
+    'unavailable',
+    `This Manager's settings are no longer the database's (${drift.message}): restart it with the settings now in use`,
+    { condition: 'settings_changed' },
+  );
 }
 
 /** A query parameter given once; twice is a 400 that names it. */
@@ -63,6 +80,7 @@ export async function authenticated(
   jobUuid?: JobUuid,
   options: { consume?: boolean } = {},
 ): Promise<Principal> {
+  refuseOnDrift(ctx);
   const known = req.res?.locals.principal as Principal | undefined;
   if (known) return known;
   try {

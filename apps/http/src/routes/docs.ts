@@ -14,6 +14,13 @@ export function documentationRoutes(router: Router, ctx: RouteContext): void {
   // Ready: not shutting down, the database answers, this process may write the tables an event
   // writes, and no failure the operator must fix (disk full, ...) was seen in the last 30 s.
   router.get('/readyz', async (_req, res) => {
+    const drift = ctx.settingsDrift();
+    if (drift)
+      ctx.alarm.raise(
+        'settings_changed',
+        `This Manager's settings are no longer the database's: ${drift.message}`,
+        drift,
+      );
     const accepting = ctx.accepting();
     const readiness = accepting ? await checkReadiness(ctx.services) : { database: false, writable: false };
     const condition = readiness.failure?.details.condition;
