@@ -16,6 +16,7 @@ const ALLOWED = {
   client: ['core', 'schemas'],
   // The use cases both apps share (create, send, delete, keys): composes the three above.
   service: ['core', 'schemas', 'auth', 'storage', 'adapters'],
+  fixtures: ['core', 'schemas', 'service'], // test support (types only), imported by tests alone
 };
 /** Third-party modules each package may import at run time (tests may also use dev tools). */
 const THIRD_PARTY = {

@@ -1,6 +1,6 @@
+import { loadFixture, MANAGER_JOB, MANAGER_TOKEN, TACOBOT_JOB } from '@pipelinejobs/fixtures';
 import { describe, expect, it } from 'vitest';
 import { type EventCommand, parseInbound } from '../src/index.js';
-import { loadFixture, MANAGER_JOB, MANAGER_TOKEN, TACOBOT_JOB } from './load-fixture.js';
 
 const running = loadFixture('sd2e/manager/2-local-event-tacobot-agave-running.json') as Record<
   string,

@@ -1,7 +1,7 @@
 import { EVENT_NAMES } from '@pipelinejobs/core';
+import { FIXTURE_TOKEN, loadFixture, MANAGER_JOB, TACOBOT_JOB } from '@pipelinejobs/fixtures';
 import { describe, expect, it } from 'vitest';
 import { type EventCommand, parseInbound } from '../src/index.js';
-import { FIXTURE_TOKEN, loadFixture, MANAGER_JOB, TACOBOT_JOB } from './load-fixture.js';
 
 function parse(body: unknown, query: Record<string, string> = {}, headers: Record<string, string> = {}) {
   return parseInbound({ body, query, headers });

@@ -1,6 +1,6 @@
+import { FIXTURE_TOKEN, loadFixture, TACOBOT_JOB } from '@pipelinejobs/fixtures';
 import { describe, expect, it } from 'vitest';
 import { type EventCommand, parseInbound } from '../src/index.js';
-import { FIXTURE_TOKEN, loadFixture, TACOBOT_JOB } from './load-fixture.js';
 
 type Notification = Record<string, unknown> & { event: Record<string, unknown> };
 const running = loadFixture('tapis/notification-running.json') as Notification;

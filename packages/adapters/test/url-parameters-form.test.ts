@@ -1,6 +1,6 @@
+import { loadFixture, MANAGER_JOB, MANAGER_TOKEN } from '@pipelinejobs/fixtures';
 import { describe, expect, it } from 'vitest';
 import { type EventCommand, parseInbound } from '../src/index.js';
-import { loadFixture, MANAGER_JOB, MANAGER_TOKEN } from './load-fixture.js';
 
 const empty = loadFixture('sd2e/manager/2-local-event-empty.json');
 
