@@ -1,5 +1,6 @@
+import { fixturePath, TACOBOT_JOB, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { describe, expect, it } from 'vitest';
-import { fixturePath, json, TACOBOT_JOB, TACOBOT_PIPELINE, useTestDatabaseCli } from './run-cli.js';
+import { json, useTestDatabaseCli } from './run-cli.js';
 
 const cli = useTestDatabaseCli();
 
@@ -9,8 +10,8 @@ describe('--json', () => {
     expect(admin.token).toMatch(/^[0-9a-f]{16}$/);
     expect(new Date(admin.valid_until).getTime()).toBeGreaterThan(Date.now());
 
-    const pipeline = fixturePath('pipelines/tacobot.json');
-    const job = fixturePath('jobs/tacobot.json');
+    const pipeline = fixturePath('sd2e/pipelines/tacobot.json');
+    const job = fixturePath('sd2e/jobs/tacobot.json');
     // Run in order: later commands use what earlier ones created.
     const commands: string[][] = [
       ['migrate'],

@@ -1,6 +1,7 @@
+import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ManagerChild, startManagerProcess } from '../../../test/manager-process.js';
-import { fixture, json, SECRET, TACOBOT_PIPELINE, useTestDatabaseCli } from './run-cli.js';
+import { json, SECRET, useTestDatabaseCli } from './run-cli.js';
 
 /** Keys made by the CLI, used against a real Manager process on the same database. */
 const cli = useTestDatabaseCli();
@@ -37,15 +38,15 @@ describe('keys created with the CLI, used against the HTTP Manager', () => {
     const agent = await createKey('agent');
     const reader = await createKey('reader');
 
-    const pipeline = await call('POST', '/pipelines', agent.key, fixture('pipelines/tacobot.json'));
+    const pipeline = await call('POST', '/pipelines', agent.key, loadFixture('sd2e/pipelines/tacobot.json'));
     expect(pipeline.status).toBe(201);
     expect(pipeline.json.uuid).toBe(TACOBOT_PIPELINE);
-    const job = await call('POST', '/jobs', agent.key, fixture('jobs/tacobot.json'));
+    const job = await call('POST', '/jobs', agent.key, loadFixture('sd2e/jobs/tacobot.json'));
     expect(job.status).toBe(201);
 
     const read = await call('GET', `/jobs/${job.json.uuid}`, reader.key);
     expect(read).toMatchObject({ status: 200, json: { state: 'CREATED' } });
-    const refused = await call('POST', '/jobs', reader.key, fixture('jobs/tacobot.json'));
+    const refused = await call('POST', '/jobs', reader.key, loadFixture('sd2e/jobs/tacobot.json'));
     expect(refused.status).toBe(403);
   });
 

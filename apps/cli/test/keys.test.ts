@@ -1,5 +1,6 @@
+import { TACOBOT_JOB } from '@pipelinejobs/fixtures';
 import { describe, expect, it } from 'vitest';
-import { json, TACOBOT_JOB, useTestDatabaseCli } from './run-cli.js';
+import { json, useTestDatabaseCli } from './run-cli.js';
 
 const cli = useTestDatabaseCli();
 

@@ -1,19 +1,12 @@
+import { fixturePath, loadFixture, TACOBOT_JOB, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { describe, expect, it } from 'vitest';
-import {
-  type CliResult,
-  fixture,
-  fixturePath,
-  json,
-  TACOBOT_JOB,
-  TACOBOT_PIPELINE,
-  useTestDatabaseCli,
-} from './run-cli.js';
+import { type CliResult, json, useTestDatabaseCli } from './run-cli.js';
 
 const cli = useTestDatabaseCli();
 let token: string;
 
 const eventData = (name: string) =>
-  JSON.stringify(fixture<{ data: unknown }>(`jobs/tacobot-${name}.json`).data);
+  JSON.stringify(loadFixture<{ data: unknown }>(`sd2e/jobs/tacobot-${name}.json`).data);
 
 function ok(result: CliResult): CliResult {
   expect(result.stderr).toBe('');
@@ -24,14 +17,14 @@ function ok(result: CliResult): CliResult {
 describe('the tacobot lifecycle through the CLI', () => {
   it('registers the tacobot pipeline under its catalog UUID', async () => {
     const pipeline = json(
-      ok(await cli(['pipelines', 'add', fixturePath('pipelines/tacobot.json'), '--json'])),
+      ok(await cli(['pipelines', 'add', fixturePath('sd2e/pipelines/tacobot.json'), '--json'])),
     );
     expect(pipeline.uuid).toBe(TACOBOT_PIPELINE);
     expect(pipeline.created).toBe(true);
   });
 
   it('creates the tacobot job under its catalog UUID and prints its token', async () => {
-    const job = json(ok(await cli(['jobs', 'create', fixturePath('jobs/tacobot.json'), '--json'])));
+    const job = json(ok(await cli(['jobs', 'create', fixturePath('sd2e/jobs/tacobot.json'), '--json'])));
     expect(job.uuid).toBe(TACOBOT_JOB);
     expect(job.state).toBe('CREATED');
     expect(job.token).toMatch(/^[0-9a-f]{16}$/);
@@ -39,7 +32,7 @@ describe('the tacobot lifecycle through the CLI', () => {
   });
 
   it('creating the same job again returns it with the same token and no second create entry', async () => {
-    const again = json(ok(await cli(['jobs', 'create', fixturePath('jobs/tacobot.json'), '--json'])));
+    const again = json(ok(await cli(['jobs', 'create', fixturePath('sd2e/jobs/tacobot.json'), '--json'])));
     expect(again).toMatchObject({ uuid: TACOBOT_JOB, token, created: false });
   });
 
@@ -76,7 +69,9 @@ describe('the tacobot lifecycle through the CLI', () => {
     expect(history.items.map((e) => e.name)).toEqual(['create', 'run', 'update', 'resource', 'finish']);
     expect(history.items.at(-1)?.to).toBe('FINISHED');
     expect(history.items.slice(1).every((e) => e.source === 'cli')).toBe(true);
-    expect(history.items[2]?.data).toEqual(fixture<{ data: unknown }>('jobs/tacobot-update.json').data);
+    expect(history.items[2]?.data).toEqual(
+      loadFixture<{ data: unknown }>('sd2e/jobs/tacobot-update.json').data,
+    );
   });
 
   it('refuses run after FINISHED with exit 5, naming the state and the allowed events', async () => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,16 +7,8 @@ import { afterAll, beforeAll } from 'vitest';
 import { openTestDatabase } from '../../../test/database.js';
 
 export const SECRET = 'test-secret-for-the-cli-suite-0123456789';
-export const TACOBOT_PIPELINE = '10650844-1baa-55c5-a481-5e945b19c065';
-export const TACOBOT_JOB = '107b93f3-1eae-5e79-8a18-0a480f8aa3a5';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
-/** A fixture's path (for commands that take a file) or its parsed content. */
-export const fixturePath = (path: string) => fileURLToPath(new URL(`./fixtures/${path}`, import.meta.url));
-export function fixture<T = Record<string, unknown>>(path: string): T {
-  return JSON.parse(readFileSync(fixturePath(path), 'utf8')) as T;
-}
 
 export interface CliResult {
   code: number | null;

@@ -1,8 +1,9 @@
 import { connect } from 'node:net';
 import type { JobUuid } from '@pipelinejobs/core';
+import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { createNonce, systemPrincipal } from '@pipelinejobs/service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, type Manager, startManager, TACOBOT_PIPELINE } from './harness.js';
+import { type Manager, startManager } from './harness.js';
 
 /** The tests act as the Manager itself would (an admin principal of kind system). */
 const TEST_ADMIN = systemPrincipal('tests');
@@ -15,7 +16,7 @@ let m: Manager;
 
 beforeAll(async () => {
   m = await startManager();
-  await m.request('POST', '/pipelines', { body: fixture('pipelines/tacobot.json') });
+  await m.request('POST', '/pipelines', { body: loadFixture('sd2e/pipelines/tacobot.json') });
 });
 afterAll(() => m.stop());
 

@@ -1,14 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { adminToken } from '@pipelinejobs/auth';
-import {
-  createApiKey,
-  type HttpLimits,
-  type Services,
-  systemPrincipal,
-  type TrustProxy,
-} from '@pipelinejobs/service';
+import { createTestServices } from '@pipelinejobs/fixtures';
+import { createApiKey, type HttpLimits, systemPrincipal, type TrustProxy } from '@pipelinejobs/service';
 import { openDatabase } from '@pipelinejobs/storage';
 import { openTestDatabase } from '../../../test/database.js';
 import { createApp } from '../src/app.js';
@@ -19,14 +13,6 @@ import { listen } from '../src/server.js';
 
 /** The tests act as the Manager itself would (an admin principal of kind system). */
 const TEST_ADMIN = systemPrincipal('tests');
-
-const SECRET = 'test-secret-for-the-http-suite-0123456789';
-export const TACOBOT_PIPELINE = '10650844-1baa-55c5-a481-5e945b19c065';
-export const TACOBOT_JOB = '107b93f3-1eae-5e79-8a18-0a480f8aa3a5';
-
-export function fixture<T = Record<string, unknown>>(path: string): T {
-  return JSON.parse(readFileSync(new URL(`./fixtures/${path}`, import.meta.url), 'utf8')) as T;
-}
 
 /** The real app over a real socket on a real database; logs are captured for the secret checks. */
 export async function startManager(
@@ -58,8 +44,7 @@ export async function startManager(
     if (db !== opened.db) await db.close();
     await opened.cleanup();
   };
-  const admin = { secret: SECRET, adminKey: 'admin', lifetimeSeconds: 3600 };
-  const services: Services = { db, secret: SECRET, admin, jwt: undefined, clock: () => new Date() };
+  const services = createTestServices(db);
   const logLines: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -102,7 +87,7 @@ export async function startManager(
     keys,
     keyIds,
     logLines,
-    adminToken: () => adminToken({ ...admin, now: new Date() }),
+    adminToken: () => adminToken({ ...services.admin, now: new Date() }),
     async request(
       method: string,
       path: string,

@@ -1,7 +1,8 @@
 import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { validateProblem } from '@pipelinejobs/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, type Manager, startManager, TACOBOT_PIPELINE } from './harness.js';
+import { type Manager, startManager } from './harness.js';
 
 /**
  * A body means what it says or is refused: numbers are stored as sent or refused naming their JSON
@@ -15,7 +16,7 @@ beforeAll(async () => {
   m = await startManager();
   const res = await m.request('POST', '/pipelines', {
     key: m.keys.agent,
-    body: fixture('pipelines/tacobot.json'),
+    body: loadFixture('sd2e/pipelines/tacobot.json'),
   });
   expect([200, 201]).toContain(res.status);
 });
@@ -119,10 +120,9 @@ describe('numbers', () => {
   it('refuses an Agave callback whose record holds such a number', async () => {
     const j = await createJob();
     const before = await footprint(j.uuid);
-    const record = JSON.stringify(fixture('manager/2-local-event-tacobot-agave-running.json')).replace(
-      '"nodeCount":1',
-      '"nodeCount":12345678901234567890',
-    );
+    const record = JSON.stringify(
+      loadFixture('sd2e/manager/2-local-event-tacobot-agave-running.json'),
+    ).replace('"nodeCount":1', '"nodeCount":12345678901234567890');
     expect(record).toContain('12345678901234567890');
     const res = await send(`/actors/v2/jobs-manager.prod/messages?uuid=${j.uuid}&token=${j.token}`, record, {
       key: m.keys.reporter,

@@ -1,5 +1,6 @@
 import type { JobUuid } from '@pipelinejobs/core';
 import { jobUuid, parseJsonExact } from '@pipelinejobs/core';
+import { loadFixture, TACOBOT_JOB, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import {
   schemaNames,
   schemas,
@@ -10,7 +11,7 @@ import {
 import { createNonce, systemPrincipal } from '@pipelinejobs/service';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, type Manager, startManager, TACOBOT_JOB, TACOBOT_PIPELINE } from './harness.js';
+import { type Manager, startManager } from './harness.js';
 
 /** The tests act as the Manager itself would (an admin principal of kind system). */
 const TEST_ADMIN = systemPrincipal('tests');
@@ -56,25 +57,31 @@ describe('the tacobot job over HTTP', () => {
   it('registers the tacobot pipeline (201, then 200 with the same uuid)', async () => {
     const first = await call('POST', '/pipelines', {
       key: m.keys.agent,
-      body: fixture('pipelines/tacobot.json'),
+      body: loadFixture('sd2e/pipelines/tacobot.json'),
     });
     expect(first.status).toBe(201);
     expect(first.json.uuid).toBe(TACOBOT_PIPELINE);
     const again = await call('POST', '/pipelines', {
       key: m.keys.agent,
-      body: fixture('pipelines/tacobot.json'),
+      body: loadFixture('sd2e/pipelines/tacobot.json'),
     });
     expect(again.status).toBe(200);
   });
 
   it('creates the tacobot job with its token, and returns the same job and token when created again', async () => {
-    const created = await call('POST', '/jobs', { key: m.keys.agent, body: fixture('jobs/tacobot.json') });
+    const created = await call('POST', '/jobs', {
+      key: m.keys.agent,
+      body: loadFixture('sd2e/jobs/tacobot.json'),
+    });
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({ uuid: TACOBOT_JOB, state: 'CREATED', last_event: 'create' });
     expect(created.json.token).toMatch(/^[0-9a-f]{16}$/);
     token = created.json.token as string;
     tokens.push(token);
-    const again = await call('POST', '/jobs', { key: m.keys.agent, body: fixture('jobs/tacobot.json') });
+    const again = await call('POST', '/jobs', {
+      key: m.keys.agent,
+      body: loadFixture('sd2e/jobs/tacobot.json'),
+    });
     expect(again.status).toBe(200);
     expect(again.json.token).toBe(token);
   });
@@ -82,7 +89,7 @@ describe('the tacobot job over HTTP', () => {
   it('moves with a JSON event message', async () => {
     const res = await call('POST', '/messages', {
       key: m.keys.reporter,
-      body: { ...fixture<Record<string, unknown>>('jobs/tacobot-run.json'), token },
+      body: { ...loadFixture<Record<string, unknown>>('sd2e/jobs/tacobot-run.json'), token },
     });
     expect(res.status).toBe(200);
     expect(validateMessageResponse(res.json).ok).toBe(true);
@@ -113,7 +120,7 @@ describe('the tacobot job over HTTP', () => {
       `/actors/v2/jobs-manager.prod/messages?uuid=${TACOBOT_JOB}&token=${token}`,
       {
         key: m.keys.reporter,
-        body: fixture('manager/2-local-event-tacobot-agave-finished.json'),
+        body: loadFixture('sd2e/manager/2-local-event-tacobot-agave-finished.json'),
       },
     );
     expect(res.status).toBe(200);
@@ -169,7 +176,7 @@ describe('inbound forms and refusals', () => {
     const j = await createJob({ form: 'agave' });
     const res = await call('POST', `/messages?uuid=${j.uuid}&token=${j.token}`, {
       key: m.keys.reporter,
-      body: fixture('manager/2-local-event-tacobot-agave-running.json'),
+      body: loadFixture('sd2e/manager/2-local-event-tacobot-agave-running.json'),
     });
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ event: { name: 'run', to: 'RUNNING' } });
@@ -183,7 +190,7 @@ describe('inbound forms and refusals', () => {
 
   it('applies a Tapis notification once, replaying a redelivery with Idempotent-Replayed', async () => {
     const j = await createJob({ form: 'tapis' });
-    const body = fixture('tapis/notification-running.json');
+    const body = loadFixture('tapis/notification-running.json');
     const path = `/messages?uuid=${j.uuid}&token=${j.token}`;
     const first = await call('POST', path, { key: m.keys.reporter, body });
     expect(first.status).toBe(200);
@@ -262,7 +269,7 @@ describe('inbound forms and refusals', () => {
   it('answers 404 for an unknown job and 410 for a deleted one', async () => {
     const unknown = await call('POST', '/messages', {
       key: m.keys.reporter,
-      body: fixture('jobs/tacobot-run-wrong-uuid.json'),
+      body: loadFixture('sd2e/jobs/tacobot-run-wrong-uuid.json'),
     });
     expect(unknown.status).toBe(404);
     const j = await createJob({ form: 'deleted' });
@@ -319,7 +326,8 @@ describe('inbound forms and refusals', () => {
 
   it('keeps readers from writing and reporters from creating', async () => {
     expect(
-      (await call('POST', '/jobs', { key: m.keys.reporter, body: fixture('jobs/tacobot.json') })).status,
+      (await call('POST', '/jobs', { key: m.keys.reporter, body: loadFixture('sd2e/jobs/tacobot.json') }))
+        .status,
     ).toBe(403);
     expect(
       (

@@ -3,10 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { createApiKey, systemPrincipal } from '@pipelinejobs/service';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { fixture, type Manager, startManager, TACOBOT_PIPELINE } from './harness.js';
+import { type Manager, startManager } from './harness.js';
 
 /** The tests act as the Manager itself would (an admin principal of kind system). */
 const TEST_ADMIN = systemPrincipal('tests');
@@ -35,8 +36,12 @@ async function reconnect(m: Manager) {
 
 async function jobToWriteTo(m: Manager) {
   expect(
-    (await m.request('POST', '/pipelines', { key: m.keys.agent, body: fixture('pipelines/tacobot.json') }))
-      .status,
+    (
+      await m.request('POST', '/pipelines', {
+        key: m.keys.agent,
+        body: loadFixture('sd2e/pipelines/tacobot.json'),
+      })
+    ).status,
   ).toBe(201);
   const created = await m.request('POST', '/jobs', {
     key: m.keys.agent,

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { jobToken } from '@pipelinejobs/auth';
-import { createApiKey, type Services, systemPrincipal } from '@pipelinejobs/service';
+import { createTestServices } from '@pipelinejobs/fixtures';
+import { createApiKey, systemPrincipal } from '@pipelinejobs/service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase } from '../../../test/database.js';
 import { type ManagerChild, startManagerProcess } from '../../../test/manager-process.js';
@@ -30,13 +31,7 @@ function quickstart(): string {
 beforeAll(async () => {
   const opened = await openTestDatabase();
   cleanup = opened.cleanup;
-  const services: Services = {
-    db: opened.db,
-    secret: SECRET,
-    admin: { secret: SECRET, adminKey: 'admin' },
-    jwt: undefined,
-    clock: () => new Date(),
-  };
+  const services = createTestServices(opened.db, { secret: SECRET });
   key = (await createApiKey(services, TEST_ADMIN, { role: 'admin', label: 'quickstart' })).key;
   manager = await startManagerProcess({
     env: { DATABASE_URL: opened.url, PIPELINEJOBS_SECRET: SECRET, LOG_LEVEL: 'warn' },

@@ -1,18 +1,13 @@
+import { loadFixture, MANAGER_JOB, MANAGER_TOKEN, TACOBOT_JOB } from '@pipelinejobs/fixtures';
 import { describe, expect, it } from 'vitest';
-import { type EventCommand, parseInbound } from '../src/index.js';
-import { loadFixture, MANAGER_JOB, MANAGER_TOKEN, TACOBOT_JOB } from './load-fixture.js';
+import { parseInbound } from '../src/index.js';
+import { eventOf as event } from './event-of.js';
 
 const running = loadFixture('sd2e/manager/2-local-event-tacobot-agave-running.json') as Record<
   string,
   unknown
 >;
 const finished = loadFixture('sd2e/manager/2-local-event-tacobot-agave-finished.json');
-
-function event(body: unknown, query: Record<string, string>): EventCommand {
-  const command = parseInbound({ body, query, headers: {} });
-  if (command.kind !== 'event') throw new Error(`expected an event, got ${JSON.stringify(command)}`);
-  return command;
-}
 
 describe('Agave v2 job callback', () => {
   it('turns a RUNNING record into run, keeping the record without _links, retries and localId', () => {

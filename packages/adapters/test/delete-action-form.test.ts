@@ -1,6 +1,6 @@
+import { FIXTURE_TOKEN, loadFixture, MANAGER_JOB, TACOBOT_JOB } from '@pipelinejobs/fixtures';
 import { describe, expect, it } from 'vitest';
 import { parseInbound } from '../src/index.js';
-import { FIXTURE_TOKEN, loadFixture, MANAGER_JOB, TACOBOT_JOB } from './load-fixture.js';
 
 describe('delete action', () => {
   it('turns 4-local-event-tacobot-delete.json into a forced delete', () => {

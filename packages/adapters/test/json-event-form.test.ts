@@ -1,16 +1,11 @@
 import { EVENT_NAMES } from '@pipelinejobs/core';
+import { FIXTURE_TOKEN, loadFixture, MANAGER_JOB, TACOBOT_JOB } from '@pipelinejobs/fixtures';
 import { describe, expect, it } from 'vitest';
-import { type EventCommand, parseInbound } from '../src/index.js';
-import { FIXTURE_TOKEN, loadFixture, MANAGER_JOB, TACOBOT_JOB } from './load-fixture.js';
+import { parseInbound } from '../src/index.js';
+import { eventOf as event } from './event-of.js';
 
 function parse(body: unknown, query: Record<string, string> = {}, headers: Record<string, string> = {}) {
   return parseInbound({ body, query, headers });
-}
-
-function event(body: unknown, query: Record<string, string> = {}, headers: Record<string, string> = {}) {
-  const command = parse(body, query, headers);
-  if (command.kind !== 'event') throw new Error(`expected an event, got ${JSON.stringify(command)}`);
-  return command as EventCommand;
 }
 
 describe('JSON event message', () => {

@@ -1,7 +1,7 @@
+import { MANAGER_JOB } from '@pipelinejobs/fixtures';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type InboundRequest, parseInbound } from '../src/index.js';
-import { MANAGER_JOB } from './load-fixture.js';
 
 const parameterValue = fc.oneof(
   fc.string(),

@@ -1,3 +1,4 @@
+import { FIXTURE_TOKEN, MANAGER_JOB } from '@pipelinejobs/fixtures';
 import { describe, expect, it } from 'vitest';
 import {
   acceptedForms,
@@ -6,7 +7,6 @@ import {
   type InboundRequest,
   parseInbound,
 } from '../src/index.js';
-import { FIXTURE_TOKEN, MANAGER_JOB } from './load-fixture.js';
 
 function parse(request: Partial<InboundRequest>) {
   return parseInbound({ query: {}, body: undefined, headers: {}, ...request });

@@ -1,17 +1,14 @@
+import { FIXTURE_TOKEN, loadFixture, TACOBOT_JOB } from '@pipelinejobs/fixtures';
 import { describe, expect, it } from 'vitest';
-import { type EventCommand, parseInbound } from '../src/index.js';
-import { FIXTURE_TOKEN, loadFixture, TACOBOT_JOB } from './load-fixture.js';
+import { parseInbound } from '../src/index.js';
+import { eventOf } from './event-of.js';
 
 type Notification = Record<string, unknown> & { event: Record<string, unknown> };
 const running = loadFixture('tapis/notification-running.json') as Notification;
 const finished = loadFixture('tapis/notification-finished.json') as Notification;
 const query = { uuid: TACOBOT_JOB, token: FIXTURE_TOKEN };
 
-function event(body: unknown, q: Record<string, string> = query, headers = {}): EventCommand {
-  const command = parseInbound({ body, query: q, headers });
-  if (command.kind !== 'event') throw new Error(`expected an event, got ${JSON.stringify(command)}`);
-  return command;
-}
+const event = (body: unknown, q: Record<string, string> = query, headers = {}) => eventOf(body, q, headers);
 
 function withEvent(base: Notification, changes: Record<string, unknown>): Notification {
   return { ...base, event: { ...base.event, ...changes } };

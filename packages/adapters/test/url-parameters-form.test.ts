@@ -1,14 +1,9 @@
+import { loadFixture, MANAGER_JOB, MANAGER_TOKEN } from '@pipelinejobs/fixtures';
 import { describe, expect, it } from 'vitest';
-import { type EventCommand, parseInbound } from '../src/index.js';
-import { loadFixture, MANAGER_JOB, MANAGER_TOKEN } from './load-fixture.js';
+import { parseInbound } from '../src/index.js';
+import { eventOf as event } from './event-of.js';
 
 const empty = loadFixture('sd2e/manager/2-local-event-empty.json');
-
-function event(body: unknown, query: Record<string, string>): EventCommand {
-  const command = parseInbound({ body, query, headers: {} });
-  if (command.kind !== 'event') throw new Error(`expected an event, got ${JSON.stringify(command)}`);
-  return command;
-}
 
 describe('URL-parameter event', () => {
   it('turns {} with ?event=fail into fail with the empty body as data', () => {

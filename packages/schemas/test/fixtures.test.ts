@@ -1,8 +1,8 @@
+import { loadFixture } from '@pipelinejobs/fixtures';
 import { describe, expect, it } from 'vitest';
 import { matches, type SchemaName, validate } from '../src/index.js';
-import { loadFixture } from './load-fixture.js';
 
-// Copies of the shared fixtures (the original SD2E test data and the Tapis notifications).
+// The fixtures (the original SD2E test data and the Tapis notifications) and the schema of each.
 const EXPECTED: Record<string, SchemaName> = {
   'sd2e/jobs/tacobot-run.json': 'event',
   'sd2e/jobs/tacobot-update.json': 'event',

@@ -1,3 +1,4 @@
+import { loadFixture } from '@pipelinejobs/fixtures';
 import { describe, expect, it } from 'vitest';
 import {
   issuesSummary,
@@ -11,7 +12,6 @@ import {
   validatePipeline,
   validateTapisJobNotification,
 } from '../src/index.js';
-import { loadFixture } from './load-fixture.js';
 
 const run = loadFixture('sd2e/jobs/tacobot-run.json') as Record<string, unknown>;
 const messageEvents =

@@ -1,16 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { type JobUuid, type PipelineUuid, transition } from '@pipelinejobs/core';
+import { transition } from '@pipelinejobs/core';
+import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import type { Database, LockedJob, PipelineInput } from '@pipelinejobs/storage';
 import { insertJob, insertPipeline } from '@pipelinejobs/storage';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { openTestDatabase } from '../../../test/database.js';
-
-export function fixture<T = Record<string, unknown>>(path: string): T {
-  return JSON.parse(readFileSync(new URL(`./fixtures/${path}`, import.meta.url), 'utf8')) as T;
-}
-
-export const TACOBOT_PIPELINE = '10650844-1baa-55c5-a481-5e945b19c065' as PipelineUuid;
-export const TACOBOT_JOB = '107b93f3-1eae-5e79-8a18-0a480f8aa3a5' as JobUuid;
 
 /**
  * Opens a fresh test database for the file (closed after its tests) and hands it to `opened`,
@@ -31,8 +24,8 @@ export function withTestDatabase(
 
 /** Registers the tacobot pipeline and creates the tacobot job from the SD2E fixtures. */
 export async function tacobot(db: Database) {
-  await insertPipeline(db, fixture<PipelineInput>('pipelines/tacobot.json'));
-  const { job } = await insertJob(db, fixture('jobs/tacobot.json'), { creator: ACTOR });
+  await insertPipeline(db, loadFixture<PipelineInput>('sd2e/pipelines/tacobot.json'));
+  const { job } = await insertJob(db, loadFixture('sd2e/jobs/tacobot.json'), { creator: ACTOR });
   return job;
 }
 

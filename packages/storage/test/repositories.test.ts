@@ -1,4 +1,5 @@
 import type { JobUuid, MessageEventName, PipelineUuid } from '@pipelinejobs/core';
+import { loadFixture, TACOBOT_JOB, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import {
   applyEvent,
   bumpTokenVersion,
@@ -18,17 +19,7 @@ import {
   selectPipelines,
 } from '@pipelinejobs/storage';
 import { describe, expect, it } from 'vitest';
-import {
-  ACTOR,
-  allow,
-  fixture,
-  jobNumber,
-  rejection,
-  TACOBOT_JOB,
-  TACOBOT_PIPELINE,
-  tacobot,
-  withTestDatabase,
-} from './helpers.js';
+import { ACTOR, allow, jobNumber, rejection, tacobot, withTestDatabase } from './helpers.js';
 
 let db: Database;
 
@@ -64,7 +55,7 @@ async function eventCount(uuid: string): Promise<number> {
 
 describe('pipelines', () => {
   it('registers the tacobot pipeline under its typed UUID, once', async () => {
-    const input = fixture<PipelineInput>('pipelines/tacobot.json');
+    const input = loadFixture<PipelineInput>('sd2e/pipelines/tacobot.json');
     const first = await insertPipeline(db, input);
     const again = await insertPipeline(db, {
       ...input,
@@ -87,7 +78,9 @@ describe('the tacobot job (SD2E fixtures)', () => {
     const job = await tacobot(db);
     expect(job).toMatchObject({ uuid: TACOBOT_JOB, state: 'CREATED', last_event: 'create', version: 1 });
     for (const file of ['tacobot-run', 'tacobot-update', 'tacobot-resource', 'tacobot-finish']) {
-      const event = fixture<{ uuid: JobUuid; name: MessageEventName; data?: unknown }>(`jobs/${file}.json`);
+      const event = loadFixture<{ uuid: JobUuid; name: MessageEventName; data?: unknown }>(
+        `sd2e/jobs/${file}.json`,
+      );
       const { outcome } = await applyEvent(
         db,
         { actor: ACTOR, jobUuid: event.uuid, name: event.name, data: event.data, source: 'json' },
@@ -106,19 +99,21 @@ describe('the tacobot job (SD2E fixtures)', () => {
       [5, 'finish', 'RUNNING', 'FINISHED'],
     ]);
     expect(history.items[1]?.data).toEqual({ 'key-from-run': 'key value data' });
-    expect(history.items[0]?.data).toEqual(fixture<{ data: unknown }>('jobs/tacobot.json').data);
+    expect(history.items[0]?.data).toEqual(loadFixture<{ data: unknown }>('sd2e/jobs/tacobot.json').data);
     for (const entry of history.items) expect(entry.uuid).toMatch(/^108/);
   });
 
   it('returns the existing job when created again, without a second create entry', async () => {
-    const again = await insertJob(db, fixture('jobs/tacobot.json'), { creator: ACTOR });
+    const again = await insertJob(db, loadFixture('sd2e/jobs/tacobot.json'), { creator: ACTOR });
     expect(again.created).toBe(false);
     expect(again.job.uuid).toBe(TACOBOT_JOB);
     expect(await eventCount(TACOBOT_JOB)).toBe(5);
   });
 
   it('refuses the wrong-uuid event as not_found', async () => {
-    const event = fixture<{ uuid: JobUuid; name: MessageEventName }>('jobs/tacobot-run-wrong-uuid.json');
+    const event = loadFixture<{ uuid: JobUuid; name: MessageEventName }>(
+      'sd2e/jobs/tacobot-run-wrong-uuid.json',
+    );
     const error = await storageRejection(
       applyEvent(db, { actor: ACTOR, jobUuid: event.uuid, name: event.name, source: 'json' }, allow),
     );

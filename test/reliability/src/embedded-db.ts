@@ -2,15 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminToken } from '@pipelinejobs/auth';
+import { createTestServices } from '@pipelinejobs/fixtures';
 import { createApiKey, createNonce, type Services, systemPrincipal } from '@pipelinejobs/service';
 import { acquireEmbeddedServer, openDatabase, releaseEmbeddedServer } from '@pipelinejobs/storage';
 import { rememberSecrets, runDir } from './run-dir.js';
 
 /** The tests act as the Manager itself would (an admin principal of kind system). */
 const TEST_ADMIN = systemPrincipal('tests');
-
-/** What every Manager of a test file is started with (its job and admin tokens derive from it). */
-const ADMIN = { adminKey: 'admin', lifetimeSeconds: 3600 };
 
 export interface EmbeddedDb {
   /** The database URL for Managers (password included: it is remembered as a secret). */
@@ -54,8 +52,8 @@ export async function startEmbeddedDb(name: string): Promise<EmbeddedDb> {
   const password = decodeURIComponent(new URL(server.url).password);
   rememberSecrets(secret, password);
   const db = await openDatabase({ url: server.url, poolSize: 5 });
-  const admin = { secret, ...ADMIN };
-  const services: Services = { db, secret, admin, jwt: undefined, clock: () => new Date() };
+  // The Managers of the file run with this secret and the default admin key and lifetime.
+  const services = createTestServices(db, { secret });
   // A server left running by a failed file is stopped by global-setup.ts (it scans the run dir).
   let closed = false;
   return {
@@ -71,7 +69,7 @@ export async function startEmbeddedDb(name: string): Promise<EmbeddedDb> {
       await acquireEmbeddedServer(dataDir, { port: server.port });
     },
     adminToken() {
-      const token = adminToken({ ...admin, now: new Date() });
+      const token = adminToken({ ...services.admin, now: new Date() });
       rememberSecrets(token);
       return token;
     },

@@ -1,27 +1,15 @@
+import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { expect } from 'vitest';
 import { type HttpResponse, sendJson } from './http.js';
 import { rememberSecrets } from './run-dir.js';
 
-/** The tacobot pipeline of the original's tests (its uuid is 10650844-1baa-55c5-a481-5e945b19c065). */
-export const PIPELINE = {
-  name: 'Tacobot 9000',
-  description: '(Test) Create delicious breakfast tacos out of silicon and ozone',
-  components: [
-    { id: 'eqMyqq4xB1Lqa', image: 'index.docker.io/tacc/tacbobot:latest', options: {} },
-    { id: 'bbq-brisket-0.5.0', inputs: {}, parameters: { smoke: true } },
-  ],
-  processing_levels: ['1'],
-  accepts: ['*'],
-  produces: ['PNG'],
-  pipeline_type: 'generic-process',
-  id: 'tacc/tacobot:9000',
-};
-export const PIPELINE_UUID = '10650844-1baa-55c5-a481-5e945b19c065';
+/** The tacobot pipeline of the SD2E fixtures (its uuid is TACOBOT_PIPELINE). */
+export const PIPELINE = loadFixture('sd2e/pipelines/tacobot.json');
 
 /** A job body; `data` makes its identity, so each (test, n) pair is a new job. */
 export function jobBody(test: string, n: number): Record<string, unknown> {
   return {
-    pipeline_uuid: PIPELINE_UUID,
+    pipeline_uuid: TACOBOT_PIPELINE,
     child_of: [],
     archive_path: `/reliability/${test}/${n}`,
     archive_system: 'data-sd2e-community',

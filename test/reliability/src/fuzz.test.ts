@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { parseJobUuid } from '@pipelinejobs/core';
+import { TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { revokeApiKey, systemPrincipal } from '@pipelinejobs/service';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +8,7 @@ import { SEED, sizes } from './config.js';
 import { type EmbeddedDb, type Keys, startEmbeddedDb } from './embedded-db.js';
 import { is2xx, problemIssue } from './events.js';
 import { alterations, type Exact, member, readExact } from './exact-oracle.js';
-import { createJob, PIPELINE_UUID, registerPipeline } from './fixtures.js';
+import { createJob, registerPipeline } from './fixtures.js';
 import {
   describe as describeRequest,
   type FuzzContext,
@@ -58,7 +59,7 @@ beforeAll(async () => {
   expect(used.status).toBe(200);
   ctx = {
     jobs,
-    pipelineUuid: PIPELINE_UUID,
+    pipelineUuid: TACOBOT_PIPELINE,
     keys: [keys.admin, keys.agent, keys.reporter, keys.reader],
     revokedKey: revoked,
     nonces,

@@ -1,7 +1,8 @@
+import { TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedDb, type Keys, startEmbeddedDb } from './embedded-db.js';
 import { problemIssue } from './events.js';
-import { type CreatedJob, createJob, PIPELINE_UUID, registerPipeline } from './fixtures.js';
+import { type CreatedJob, createJob, registerPipeline } from './fixtures.js';
 import { enc, INJECTIONS } from './fuzz-requests.js';
 import { type HttpRequest, type HttpResponse, send } from './http.js';
 import { ManagerProcess, runManagerToExit } from './manager-process.js';
@@ -276,7 +277,7 @@ describe('security', () => {
           request: {
             method: 'POST',
             path: '/jobs',
-            ...body({ pipeline_uuid: PIPELINE_UUID, data: {}, child_of: [raw] }, keys.agent),
+            ...body({ pipeline_uuid: TACOBOT_PIPELINE, data: {}, child_of: [raw] }, keys.agent),
           },
         },
         {
