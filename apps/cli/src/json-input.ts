@@ -20,8 +20,7 @@ async function readStdin(io: CliIo): Promise<Buffer> {
   if (io.stdin === undefined) return Buffer.alloc(0);
   const { stdin } = io;
   await unlessInterrupted(async () => {
-    for await (const chunk of stdin)
-      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
+    for await (const chunk of stdin) chunks.push(Buffer.from(chunk));
   }, io.signal);
   return Buffer.concat(chunks);
 }
