@@ -34,6 +34,10 @@ export function stripAnsi(text: string): string {
  * Colour only on a terminal, and never when NO_COLOR is set (no-color.org: present and not
  * empty) or `--no-color` was given.
  */
-export function colorWanted(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, flag: boolean): boolean {
+export function colorWanted(
+  stream: { readonly isTTY?: boolean },
+  env: Readonly<Record<string, string | undefined>>,
+  flag: boolean,
+): boolean {
   return flag && stream.isTTY === true && !env.NO_COLOR;
 }

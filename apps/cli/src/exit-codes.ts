@@ -10,6 +10,8 @@ export const EXIT = {
   refused: 5,
   unauthorised: 6,
   unavailable: 7,
+  /** Ctrl-C: the command stopped and closed the database (128 + SIGINT, as shells report it). */
+  interrupted: 130,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -43,6 +45,7 @@ const MEANINGS: Record<ExitCode, string> = {
   5: 'refused by the state machine, or a conflict (idempotency key reused, ...)',
   6: 'unauthorised or forbidden (missing or wrong job/admin token)',
   7: 'database unavailable (try again later)',
+  130: 'interrupted (Ctrl-C); the database was closed first',
 };
 
 /** The "Exit codes" section of `pipelinejobs --help`. */

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-import { CommanderError } from 'commander';
+import { userInfo } from 'node:os';
 import { EXIT } from './exit-codes.js';
-import { failureOf } from './failure.js';
-import { createProgram } from './program.js';
+import type { CliIo } from './io.js';
+import { run } from './run.js';
+
+// The only file that touches the process: it binds `run` to argv, the environment, the working
+// directory, the standard streams, SIGINT and the exit code.
 
 /** Exits once stdout and stderr have flushed (pipes can be asynchronous). */
 function exit(code: number): void {
@@ -15,22 +18,39 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-async function main(argv: readonly string[]): Promise<number> {
+/**
+ * The first Ctrl-C stops the command, which closes the database (for the embedded default, stops
+ * the server if no one else uses it) and exits 130; a second one does not wait for that.
+ */
+const interrupt = new AbortController();
+process.on('SIGINT', () => {
+  if (interrupt.signal.aborted) process.exit(EXIT.interrupted);
+  interrupt.abort();
+});
+
+/** The account's name; with no passwd entry (some containers), USER or LOGNAME instead. */
+function userName(): string | undefined {
   try {
-    await createProgram().parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // commander has already printed its message (or the help or version).
-      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    }
-    const failure = failureOf(error);
-    process.stderr.write(`${failure.line}\n`);
-    return failure.exitCode;
+    return userInfo().username;
+  } catch {
+    return undefined;
   }
 }
 
-main(process.argv).then(exit, (error: unknown) => {
+const io: CliIo = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  // Read only by commands given `-`: touching process.stdin earlier would open it for nothing.
+  get stdin() {
+    return process.stdin;
+  },
+  env: process.env,
+  cwd: process.cwd(),
+  user: userName(),
+  signal: interrupt.signal,
+};
+
+run(process.argv.slice(2), io).then(exit, (error: unknown) => {
   // Only reachable if reporting itself failed; still one line, no stack.
   process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
   exit(EXIT.unexpected);

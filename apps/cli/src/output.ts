@@ -1,5 +1,6 @@
 import { colorWanted, createStyle, type Style } from './ansi.js';
 import type { GlobalOptions } from './global-options.js';
+import type { CliIo, CliWriter } from './io.js';
 
 export interface Output {
   /** True with --json: stdout then carries exactly one JSON document. */
@@ -7,6 +8,8 @@ export interface Output {
   readonly style: Style;
   /** Whether stderr is a terminal (progress displays and hints go there only then). */
   readonly interactive: boolean;
+  /** stderr when it is a terminal, for displays redrawn in place (progress); otherwise none. */
+  readonly terminal: CliWriter | undefined;
   /** The command's result: as JSON with --json, otherwise through `human`. Call once. */
   result(value: unknown, human: () => void): void;
   /** A line of human output on stdout. */
@@ -15,22 +18,29 @@ export interface Output {
   note(text: string): void;
 }
 
-export function createOutput(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Output {
-  const style = createStyle(!options.json && colorWanted(process.stdout, env, options.color));
-  const stderrStyle = createStyle(colorWanted(process.stderr, env, options.color));
+export function createOutput(options: GlobalOptions, io: CliIo): Output {
+  const { stdout, stderr, env } = io;
+  const style = createStyle(!options.json && colorWanted(stdout, env, options.color));
+  const stderrStyle = createStyle(colorWanted(stderr, env, options.color));
+  const interactive = stderr.isTTY === true;
+  // After Ctrl-C the command says nothing more: run has already answered 130.
+  const stopped = () => io.signal?.aborted === true;
   return {
     json: options.json,
     style,
-    interactive: process.stderr.isTTY === true,
+    interactive,
+    terminal: interactive ? stderr : undefined,
     result(value, human) {
-      if (options.json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+      if (stopped()) return;
+      if (options.json) stdout.write(`${JSON.stringify(value, null, 2)}\n`);
       else human();
     },
     line(text = '') {
-      process.stdout.write(`${text}\n`);
+      if (stopped()) return;
+      stdout.write(`${text}\n`);
     },
     note(text) {
-      if (!options.json) process.stderr.write(`${stderrStyle.dim(text)}\n`);
+      if (!options.json && !stopped()) stderr.write(`${stderrStyle.dim(text)}\n`);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
+import { colorWanted } from './ansi.js';
 import { registerAdminToken } from './commands/admin-token.js';
 import { registerFsm } from './commands/fsm.js';
 import { registerJobs } from './commands/jobs.js';
@@ -10,6 +11,7 @@ import { registerPipelines } from './commands/pipelines.js';
 import { registerSend } from './commands/send.js';
 import { registerSettings } from './commands/settings.js';
 import { exitCodesHelp } from './exit-codes.js';
+import type { Invocation } from './invocation.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -25,10 +27,12 @@ Environment:
 `;
 
 /**
- * The `pipelinejobs` command tree. Options declared here are global: accepted before or after
- * the subcommand and listed in every subcommand's --help.
+ * The `pipelinejobs` command tree, new for each run. Options declared here are global: accepted
+ * before or after the subcommand and listed in every subcommand's --help. Commander writes its
+ * help, version and usage errors to the run's io, not to the process.
  */
-export function createProgram(): Command {
+export function createProgram(invocation: Invocation): Command {
+  const { stdout, stderr, env } = invocation.io;
   const program = new Command('pipelinejobs')
     .description(
       'PipelineJobs Manager command line: pipelines, jobs, events, keys and nonces on the database',
@@ -43,18 +47,24 @@ export function createProgram(): Command {
     // Usage errors become exceptions, so main decides the exit code (2) in one place.
     .exitOverride()
     .configureOutput({
+      writeOut: (text) => stdout.write(text),
+      writeErr: (text) => stderr.write(text),
       outputError: (message, write) => write(`${message.trimEnd()} (see --help)\n`),
+      getOutHelpWidth: () => (stdout.isTTY && stdout.columns) || 80,
+      getErrHelpWidth: () => (stderr.isTTY && stderr.columns) || 80,
+      getOutHasColors: () => colorWanted(stdout, env, true),
+      getErrHasColors: () => colorWanted(stderr, env, true),
     })
     .addHelpText('after', `${ENVIRONMENT_HELP}${exitCodesHelp()}`);
 
-  registerMigrate(program);
-  registerPipelines(program);
-  registerJobs(program);
-  registerSend(program);
-  registerAdminToken(program);
-  registerKeys(program);
-  registerNonces(program);
-  registerSettings(program);
-  registerFsm(program);
+  registerMigrate(program, invocation);
+  registerPipelines(program, invocation);
+  registerJobs(program, invocation);
+  registerSend(program, invocation);
+  registerAdminToken(program, invocation);
+  registerKeys(program, invocation);
+  registerNonces(program, invocation);
+  registerSettings(program, invocation);
+  registerFsm(program, invocation);
   return program;
 }

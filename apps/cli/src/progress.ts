@@ -1,32 +1,34 @@
+import type { CliWriter } from './io.js';
+
 /**
- * A one-line counter on stderr while `--all` walks the pages, redrawn in place; only on a
- * terminal, so pipes and logs never see carriage returns.
+ * A one-line counter while `--all` walks the pages, redrawn in place on `terminal` (stderr when
+ * it is one); with none it shows nothing, so pipes and logs never see carriage returns.
  */
-function createProgress(label: string, enabled: boolean) {
+function createProgress(label: string, terminal: CliWriter | undefined) {
   let shown = false;
   return {
     update(count: number): void {
-      if (!enabled) return;
-      process.stderr.write(`\r${label}: ${count}…`);
+      if (!terminal) return;
+      terminal.write(`\r${label}: ${count}…`);
       shown = true;
     },
     done(): void {
-      if (shown) process.stderr.write('\r\u001b[K');
+      if (shown) terminal?.write('\r\u001b[K');
       shown = false;
     },
   };
 }
 
 /**
- * Reads one page from `start`, or with `all` every page by following `next`, counting on stderr
- * (on a terminal) as it goes. Returns the items and the `next` of the last page read.
+ * Reads one page from `start`, or with `all` every page by following `next`, counting on the
+ * terminal (if any) as it goes. Returns the items and the `next` of the last page read.
  */
 export async function readPages<T, C>(
   read: (cursor: C | undefined) => Promise<{ items: T[]; next: C | null }>,
-  options: { start: C | undefined; all: boolean; label: string; interactive: boolean },
+  options: { start: C | undefined; all: boolean; label: string; terminal: CliWriter | undefined },
 ): Promise<{ items: T[]; next: C | null }> {
   const items: T[] = [];
-  const progress = createProgress(options.label, options.interactive && options.all);
+  const progress = createProgress(options.label, options.all ? options.terminal : undefined);
   let cursor = options.start;
   let next: C | null;
   try {

@@ -1,4 +1,3 @@
-import { userInfo } from 'node:os';
 import {
   asServiceError,
   type Config,
@@ -12,6 +11,9 @@ import {
 } from '@pipelinejobs/service';
 import type { Command } from 'commander';
 import { globalOptions } from './global-options.js';
+import { unlessInterrupted } from './interrupt.js';
+import type { Invocation } from './invocation.js';
+import type { CliIo, CliWriter } from './io.js';
 import { createOutput, type Output } from './output.js';
 
 export interface Session {
@@ -23,20 +25,14 @@ export interface Session {
 }
 
 /** The operator's user name on this machine (an admin: they hold the database credentials). */
-function operator(): Principal {
-  let name = process.env.USER ?? process.env.LOGNAME ?? '';
-  try {
-    name = userInfo().username;
-  } catch {
-    // no passwd entry (some containers): the environment's name, or unknown
-  }
-  return cliOperator(name);
+function operator(io: CliIo): Principal {
+  return cliOperator(io.user ?? io.env.USER ?? io.env.LOGNAME ?? '');
 }
 
-/** The configuration, read once: `--database-url` wins over DATABASE_URL. */
-function configOf(command: Command): Config {
+/** The configuration, read once from the run's environment: `--database-url` wins over DATABASE_URL. */
+function configOf(command: Command, io: CliIo): Config {
   const { databaseUrl } = globalOptions(command);
-  return readConfig({ ...process.env, DATABASE_URL: databaseUrl ?? process.env.DATABASE_URL }, process.cwd());
+  return readConfig({ ...io.env, DATABASE_URL: databaseUrl ?? io.env.DATABASE_URL }, io.cwd);
 }
 
 /** Where the data is, for messages: the URL without credentials, or the embedded data directory. */
@@ -51,17 +47,20 @@ function describeDatabase(config: Config): string {
 }
 
 /** Progress of the embedded server (starting, reusing) is worth a line only for a person watching. */
-function embeddedLog(): ((line: string) => void) | undefined {
-  return process.stderr.isTTY ? (line) => process.stderr.write(`${line}\n`) : undefined;
+function embeddedLog(stderr: CliWriter): EmbeddedLog | undefined {
+  return stderr.isTTY ? (line) => stderr.write(`${line}\n`) : undefined;
 }
 
 /**
  * A new, empty database where one was expected usually means the CLI looked in the wrong place
  * (another folder, a missing DATABASE_URL): say so on stderr, whether or not it is a terminal.
  */
-function announceNewDatabase(embedded: { created: boolean; dataDir: string } | undefined): void {
+export function announceNewDatabase(
+  stderr: CliWriter,
+  embedded: { created: boolean; dataDir: string } | undefined,
+): void {
   if (!embedded?.created) return;
-  process.stderr.write(
+  stderr.write(
     `pipelinejobs: created a new embedded PostgreSQL database in ${embedded.dataDir} ` +
       '(none was there; set DATABASE_URL or PIPELINEJOBS_DATA_DIR to use another)\n',
   );
@@ -81,44 +80,42 @@ function withDatabaseName(error: unknown, config: Config): unknown {
 
 /**
  * Runs `work` with an open database and closes it afterwards whatever happens (for the embedded
- * default, closing stops the server when no other process uses it). Ctrl-C closes it too.
+ * default, closing stops the server when no other process uses it). Ctrl-C (the io's signal)
+ * stops waiting for `work` and closes it at once.
  */
 async function withClosing<T extends { close(): Promise<void> }>(
   resource: T,
   work: () => Promise<void>,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
-  const interrupt = () => {
-    void resource.close().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', interrupt);
   try {
-    await work();
+    await unlessInterrupted(work, signal);
   } finally {
-    process.off('SIGINT', interrupt);
     await resource.close();
   }
 }
 
 /** Runs a command that needs the services (database, secret); the common case. */
 export async function withServices(
+  { io }: Invocation,
   command: Command,
   work: (session: Session) => Promise<void>,
   options: { adoptSettings?: boolean } = {},
 ): Promise<void> {
-  const out = createOutput(globalOptions(command));
-  const config = configOf(command);
+  const out = createOutput(globalOptions(command), io);
+  const config = configOf(command, io);
   let services: Services;
   try {
     services = await openServices(config, {
-      log: embeddedLog(),
-      ...(options.adoptSettings ? { adoptSettings: operator() } : {}),
+      log: embeddedLog(io.stderr),
+      ...(options.adoptSettings ? { adoptSettings: operator(io) } : {}),
     });
   } catch (error) {
     throw withDatabaseName(error, config);
   }
-  announceNewDatabase(services.db.embedded);
+  announceNewDatabase(io.stderr, services.db.embedded);
   try {
-    await withClosing(services.db, () => work({ services, config, out, operator: operator() }));
+    await withClosing(services.db, () => work({ services, config, out, operator: operator(io) }), io.signal);
   } catch (error) {
     throw withDatabaseName(error, config);
   }
@@ -129,17 +126,20 @@ export async function withServices(
  * case opens the database itself); the progress log and the new-database notice as for the rest.
  */
 export async function withConfig(
+  { io }: Invocation,
   command: Command,
-  work: (session: { config: Config; out: Output; log: EmbeddedLog | undefined }) => Promise<void>,
+  work: (session: {
+    config: Config;
+    out: Output;
+    log: EmbeddedLog | undefined;
+    stderr: CliWriter;
+  }) => Promise<void>,
 ): Promise<void> {
-  const out = createOutput(globalOptions(command));
-  const config = configOf(command);
+  const out = createOutput(globalOptions(command), io);
+  const config = configOf(command, io);
   try {
-    await work({ config, out, log: embeddedLog() });
+    await work({ config, out, log: embeddedLog(io.stderr), stderr: io.stderr });
   } catch (error) {
     throw withDatabaseName(error, config);
   }
 }
-
-/** The notice for a database a command created, for commands that open it through a use case. */
-export { announceNewDatabase };

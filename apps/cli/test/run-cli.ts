@@ -1,10 +1,14 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { releaseEmbeddedServer } from '@pipelinejobs/storage';
 import { afterAll, beforeAll } from 'vitest';
 import { openTestDatabase } from '../../../test/database.js';
+import type { CliWriter } from '../src/io.js';
+import { run } from '../src/run.js';
 
 export const SECRET = 'test-secret-for-the-cli-suite-0123456789';
 
@@ -12,19 +16,46 @@ const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
 export interface CliResult {
   code: number | null;
+  /** The call's scratch working directory, already removed. */
+  cwd: string;
   stdout: string;
   stderr: string;
 }
 
+export interface CliOptions {
+  /** Added to (or, with `undefined`, removed from) the environment the call starts from. */
+  env?: Record<string, string | undefined>;
+  /** What the CLI reads as stdin (`-`, `@-`). */
+  input?: string;
+  /** Aborting it is Ctrl-C. */
+  signal?: AbortSignal;
+  /** Whether stdout and stderr say they are terminals. */
+  tty?: boolean;
+}
+
+/** A writable that keeps what it is given, for the output of an in-process run. */
+export function textBuffer(isTTY = false): CliWriter & { text(): string } {
+  let text = '';
+  return {
+    isTTY,
+    columns: 100,
+    write(chunk: string) {
+      text += chunk;
+      return true;
+    },
+    text: () => text,
+  };
+}
+
 /**
- * Runs the built `pipelinejobs` as a real process. The environment is built from scratch so the
- * machine's DATABASE_URL or secret never leak in; the working and data directories are fresh
- * temporary ones, so nothing can touch an embedded database of the developer's.
+ * A fresh temporary working directory for one call, with the environment built from scratch so
+ * the machine's DATABASE_URL or secret never leak in and nothing can touch an embedded database
+ * of the developer's; removed (with any embedded server started in it) when `work` ends.
  */
-export function runCli(
-  args: readonly string[],
-  options: { env?: Record<string, string | undefined>; input?: string } = {},
-): Promise<CliResult> {
+async function inScratchDirectory<T>(
+  extraEnv: CliOptions['env'],
+  work: (cwd: string, env: Record<string, string>) => Promise<T>,
+): Promise<T> {
   const cwd = mkdtempSync(join(tmpdir(), 'pipelinejobs-cli-'));
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
@@ -32,29 +63,73 @@ export function runCli(
     PIPELINEJOBS_SECRET: SECRET,
     PIPELINEJOBS_DATA_DIR: join(cwd, 'data'),
   };
-  for (const [name, value] of Object.entries(options.env ?? {})) {
+  for (const [name, value] of Object.entries(extraEnv ?? {})) {
     if (value === undefined) delete env[name];
     else env[name] = value;
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd, env, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
+  try {
+    return await work(cwd, env);
+  } finally {
+    const dataDir = join(cwd, 'data');
+    if (existsSync(dataDir)) await releaseEmbeddedServer(dataDir, { force: true }).catch(() => false);
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+/** Runs `pipelinejobs` in this process through `run`, as main.ts would, in a scratch directory. */
+export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  return inScratchDirectory(options.env, async (cwd, env) => {
+    const stdout = textBuffer(options.tty);
+    const stderr = textBuffer(options.tty);
+    const code = await run(args, {
+      stdout,
+      stderr,
+      env,
+      cwd,
+      stdin: Readable.from(options.input === undefined ? [] : [options.input]),
+      user: 'cli-test',
+      signal: options.signal,
     });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
+    return { code, cwd, stdout: stdout.text(), stderr: stderr.text() };
   });
+}
+
+/**
+ * Runs the built `pipelinejobs` as a real process, for what only the process shows (main.ts:
+ * argv, streams, exit code, signals). `started` sees the child as soon as it is spawned.
+ */
+export function spawnCli(
+  args: readonly string[],
+  options: {
+    env?: CliOptions['env'];
+    input?: string;
+    started?: (child: ChildProcess) => void;
+  } = {},
+): Promise<CliResult & { signal: NodeJS.Signals | null }> {
+  return inScratchDirectory(
+    options.env,
+    (cwd, env) =>
+      new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [MAIN, ...args], { cwd, env, stdio: 'pipe' });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          stdout += chunk;
+        });
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+          stderr += chunk;
+        });
+        child.on('error', reject);
+        child.on('close', (code, signal) => resolve({ code, signal, cwd, stdout, stderr }));
+        child.stdin.end(options.input ?? '');
+        options.started?.(child);
+      }),
+  );
 }
 
 /** A CLI bound to one database URL, for the suites that share a database per file. */
 function cliFor(url: string) {
-  return (args: readonly string[], options: Parameters<typeof runCli>[1] = {}) =>
+  return (args: readonly string[], options: CliOptions = {}) =>
     runCli([...args, '--database-url', url], options);
 }
 
@@ -72,7 +147,7 @@ export function useTestDatabaseCli() {
     bound = cliFor(url);
   });
   afterAll(() => cleanup?.());
-  const cli = (args: readonly string[], options: Parameters<typeof runCli>[1] = {}) => {
+  const cli = (args: readonly string[], options: CliOptions = {}) => {
     if (!bound) throw new Error('the test database is not open yet (use cli inside a test)');
     return bound(args, options);
   };

@@ -2,6 +2,7 @@ import { fsmToDot, fsmToJson, fsmToMermaid } from '@pipelinejobs/core';
 import { fsmSvg } from '@pipelinejobs/service';
 import { type Command, Option } from 'commander';
 import { globalOptions } from '../global-options.js';
+import type { Invocation } from '../invocation.js';
 import { createOutput } from '../output.js';
 import { fsmRows, fsmTable } from '../views/fsm-table-view.js';
 
@@ -15,13 +16,13 @@ async function render(format: Exclude<Format, 'table' | 'json'>): Promise<string
 }
 
 /** `fsm`: the state machine from core's table; needs no database and no configuration. */
-export function registerFsm(program: Command): void {
+export function registerFsm(program: Command, invocation: Invocation): void {
   program
     .command('fsm')
     .description('print the job state machine: a table, Mermaid, Graphviz DOT, SVG (Graphviz) or JSON')
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table'))
     .action(async (options: { format: Format }, command: Command) => {
-      const out = createOutput(globalOptions(command));
+      const out = createOutput(globalOptions(command), invocation.io);
       const { format } = options;
       if (format === 'table' || format === 'json') {
         const json = {
@@ -35,6 +36,6 @@ export function registerFsm(program: Command): void {
       }
       const text = await render(format);
       // With --json a drawing is wrapped, so stdout is still one JSON document.
-      out.result({ format, text }, () => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`));
+      out.result({ format, text }, () => out.line(text.endsWith('\n') ? text.slice(0, -1) : text));
     });
 }

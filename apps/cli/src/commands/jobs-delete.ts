@@ -1,8 +1,9 @@
 import { deleteJob, jobUuidInput } from '@pipelinejobs/service';
 import type { Command } from 'commander';
+import type { Invocation } from '../invocation.js';
 import { withServices } from '../session.js';
 
-export function registerJobsDelete(jobs: Command): void {
+export function registerJobsDelete(jobs: Command, invocation: Invocation): void {
   jobs
     .command('delete')
     .description(
@@ -13,7 +14,7 @@ export function registerJobsDelete(jobs: Command): void {
     .option('--token <token>', 'an admin token, required as over HTTP: --token "$(pipelinejobs admin-token)"')
     .action(async (uuid: string, options: { force?: boolean; token?: string }, command: Command) => {
       const id = jobUuidInput(uuid);
-      await withServices(command, async ({ services, out, operator }) => {
+      await withServices(invocation, command, async ({ services, out, operator }) => {
         const result = await deleteJob(services, operator, {
           jobUuid: id,
           force: options.force === true,

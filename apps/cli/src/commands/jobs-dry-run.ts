@@ -1,9 +1,10 @@
 import { dryRunEvent, jobUuidInput } from '@pipelinejobs/service';
 import type { Command } from 'commander';
 import { EXIT_CODES } from '../exit-codes.js';
+import type { Invocation } from '../invocation.js';
 import { withServices } from '../session.js';
 
-export function registerJobsDryRun(jobs: Command): void {
+export function registerJobsDryRun(jobs: Command, invocation: Invocation): void {
   jobs
     .command('dry-run')
     .description(
@@ -18,7 +19,7 @@ export function registerJobsDryRun(jobs: Command): void {
     )
     .action(async (uuid: string, event: string, options: { token?: string }, command: Command) => {
       const id = jobUuidInput(uuid);
-      await withServices(command, async ({ services, out, operator }) => {
+      await withServices(invocation, command, async ({ services, out, operator }) => {
         const result = await dryRunEvent(services, operator, { jobUuid: id, event, token: options.token });
         if (result.accepted) {
           out.result(result, () => {
@@ -31,7 +32,7 @@ export function registerJobsDryRun(jobs: Command): void {
           out.line(`${result.event}: ${out.style.red('refused')}: ${refusal.message}`);
         });
         // Scripts can test the answer with `if pipelinejobs jobs dry-run ...; then`.
-        process.exitCode = EXIT_CODES[refusal.code];
+        invocation.exitCode = EXIT_CODES[refusal.code];
       });
     });
 }

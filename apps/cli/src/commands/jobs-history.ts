@@ -1,6 +1,7 @@
 import type { HistoryEvent } from '@pipelinejobs/schemas';
 import { getHistory, jobUuidInput, PAGE_LIMITS, parseHistoryQuery } from '@pipelinejobs/service';
 import type { Command } from 'commander';
+import type { Invocation } from '../invocation.js';
 import { readPages } from '../progress.js';
 import { withServices } from '../session.js';
 import { asOptions } from '../usage-error.js';
@@ -14,7 +15,7 @@ interface HistoryOptions {
 
 const { history } = PAGE_LIMITS;
 
-export function registerJobsHistory(jobs: Command): void {
+export function registerJobsHistory(jobs: Command, invocation: Invocation): void {
   jobs
     .command('history')
     .description("show a job's history, oldest first")
@@ -34,14 +35,14 @@ export function registerJobsHistory(jobs: Command): void {
           limit: options.limit ?? (options.all ? String(history.max) : undefined),
         }),
       );
-      await withServices(command, async ({ services, out, operator }) => {
+      await withServices(invocation, command, async ({ services, out, operator }) => {
         const { items, next } = await readPages<HistoryEvent, number>(
           (after) => getHistory(services, operator, id, after === undefined ? query : { ...query, after }),
           {
             start: undefined,
             all: options.all === true,
             label: 'Fetching history',
-            interactive: out.interactive,
+            terminal: out.terminal,
           },
         );
         out.result({ items, next }, () => {

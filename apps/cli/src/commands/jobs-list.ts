@@ -2,6 +2,7 @@ import { STATE_NAMES } from '@pipelinejobs/core';
 import type { JobDocument } from '@pipelinejobs/schemas';
 import { listJobs, PAGE_LIMITS, parseJobsQuery } from '@pipelinejobs/service';
 import type { Command } from 'commander';
+import type { Invocation } from '../invocation.js';
 import { readPages } from '../progress.js';
 import { withServices } from '../session.js';
 import { asOptions } from '../usage-error.js';
@@ -18,7 +19,7 @@ interface ListOptions {
 
 const { jobs: bounds } = PAGE_LIMITS;
 
-export function registerJobsList(jobs: Command): void {
+export function registerJobsList(jobs: Command, invocation: Invocation): void {
   jobs
     .command('list')
     .description('list jobs, most recently updated first (deleted jobs are left out)')
@@ -42,7 +43,7 @@ export function registerJobsList(jobs: Command): void {
         cursor: options.cursor,
       };
       const first = asOptions(() => parseJobsQuery(raw));
-      await withServices(command, async ({ services, out, operator }) => {
+      await withServices(invocation, command, async ({ services, out, operator }) => {
         const { items, next } = await readPages<JobDocument, string>(
           (cursor) =>
             listJobs(services, operator, cursor === undefined ? first : parseJobsQuery({ ...raw, cursor })),
@@ -50,7 +51,7 @@ export function registerJobsList(jobs: Command): void {
             start: undefined,
             all: options.all === true,
             label: 'Fetching jobs',
-            interactive: out.interactive,
+            terminal: out.terminal,
           },
         );
         out.result({ items, next }, () => {

@@ -1,8 +1,9 @@
 import { jobUuidInput, rotateJobToken } from '@pipelinejobs/service';
 import type { Command } from 'commander';
+import type { Invocation } from '../invocation.js';
 import { withServices } from '../session.js';
 
-export function registerJobsRotateToken(jobs: Command): void {
+export function registerJobsRotateToken(jobs: Command, invocation: Invocation): void {
   jobs
     .command('rotate-token')
     .description("replace a job's token: the old one stops working at once; prints the new one")
@@ -10,7 +11,7 @@ export function registerJobsRotateToken(jobs: Command): void {
     .option('--token <token>', 'an admin token, required as over HTTP: --token "$(pipelinejobs admin-token)"')
     .action(async (uuid: string, options: { token?: string }, command: Command) => {
       const id = jobUuidInput(uuid);
-      await withServices(command, async ({ services, out, operator }) => {
+      await withServices(invocation, command, async ({ services, out, operator }) => {
         const { job, token } = await rotateJobToken(services, operator, id, options.token);
         out.result({ ...job, token }, () => {
           // Only the token on stdout, so `NEW=$(pipelinejobs jobs rotate-token ...)` works.

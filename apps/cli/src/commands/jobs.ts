@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Invocation } from '../invocation.js';
 import { registerJobsCreate } from './jobs-create.js';
 import { registerJobsDelete } from './jobs-delete.js';
 import { registerJobsDryRun } from './jobs-dry-run.js';
@@ -8,13 +9,13 @@ import { registerJobsRotateToken } from './jobs-rotate-token.js';
 import { registerJobsShow } from './jobs-show.js';
 
 /** `jobs create|list|show|history|delete|rotate-token|dry-run`. */
-export function registerJobs(program: Command): void {
+export function registerJobs(program: Command, invocation: Invocation): void {
   const jobs = program.command('jobs').description('create, inspect, delete jobs; rotate their tokens');
-  registerJobsCreate(jobs);
-  registerJobsList(jobs);
-  registerJobsShow(jobs);
-  registerJobsHistory(jobs);
-  registerJobsDelete(jobs);
-  registerJobsRotateToken(jobs);
-  registerJobsDryRun(jobs);
+  registerJobsCreate(jobs, invocation);
+  registerJobsList(jobs, invocation);
+  registerJobsShow(jobs, invocation);
+  registerJobsHistory(jobs, invocation);
+  registerJobsDelete(jobs, invocation);
+  registerJobsRotateToken(jobs, invocation);
+  registerJobsDryRun(jobs, invocation);
 }

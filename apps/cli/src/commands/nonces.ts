@@ -1,6 +1,7 @@
 import { ROLES, type Role } from '@pipelinejobs/core';
 import { createNonce, jobUuidInput, listNonces, revokeNonce } from '@pipelinejobs/service';
 import { type Command, Option } from 'commander';
+import type { Invocation } from '../invocation.js';
 import { duration, wholeNumber } from '../option-parsers.js';
 import { withServices } from '../session.js';
 import { nonceDocument, nonceTable } from '../views/credential-view.js';
@@ -14,7 +15,7 @@ interface CreateOptions {
 }
 
 /** `nonces create|list|revoke`: single-purpose credentials passed as `?x-nonce=` (stored hashed). */
-export function registerNonces(program: Command): void {
+export function registerNonces(program: Command, invocation: Invocation): void {
   const nonces = program
     .command('nonces')
     .description('manage nonces: limited credentials passed as the x-nonce URL parameter');
@@ -33,7 +34,7 @@ export function registerNonces(program: Command): void {
     .option('--label <label>', 'a note saying who or what uses the nonce', '')
     .action(async (options: CreateOptions, command: Command) => {
       const jobUuid = options.job === undefined ? null : jobUuidInput(options.job);
-      await withServices(command, async ({ services, out, operator }) => {
+      await withServices(invocation, command, async ({ services, out, operator }) => {
         const { nonce, record } = await createNonce(services, operator, {
           role: options.role,
           maxUses: options.maxUses ?? null,
@@ -55,7 +56,7 @@ export function registerNonces(program: Command): void {
     .command('list')
     .description('list nonces (prefix, role, uses, expiry, job; never the nonces themselves)')
     .action(async (_options: unknown, command: Command) => {
-      await withServices(command, async ({ services, out, operator }) => {
+      await withServices(invocation, command, async ({ services, out, operator }) => {
         const items = (await listNonces(services, operator)).map(nonceDocument);
         out.result({ items }, () =>
           out.line(items.length === 0 ? 'No nonces.' : nonceTable(items, out.style)),
@@ -68,7 +69,7 @@ export function registerNonces(program: Command): void {
     .description('revoke a nonce at once')
     .argument('<id-or-prefix>', 'the nonce id, or the prefix shown by `nonces list`')
     .action(async (idOrPrefix: string, _options: unknown, command: Command) => {
-      await withServices(command, async ({ services, out, operator }) => {
+      await withServices(invocation, command, async ({ services, out, operator }) => {
         const nonce = nonceDocument(await revokeNonce(services, operator, idOrPrefix));
         out.result(nonce, () => out.line(`Revoked nonce ${nonce.prefix} (role ${nonce.role}).`));
       });

@@ -8,12 +8,13 @@ import {
   registerPipeline,
 } from '@pipelinejobs/service';
 import type { Command } from 'commander';
+import type { Invocation } from '../invocation.js';
 import { readJsonFile } from '../json-input.js';
 import { withServices } from '../session.js';
 import { pipelineDetails, pipelineTable } from '../views/pipeline-view.js';
 
 /** `pipelines add|list|show`. */
-export function registerPipelines(program: Command): void {
+export function registerPipelines(program: Command, invocation: Invocation): void {
   const pipelines = program.command('pipelines').description('register and inspect pipelines');
 
   pipelines
@@ -21,8 +22,8 @@ export function registerPipelines(program: Command): void {
     .description('register a pipeline from a JSON document (registering the same pipeline again is a no-op)')
     .argument('<file.json>', "the pipeline document (schemas/pipeline.json); '-' reads stdin")
     .action(async (file: string, _options: unknown, command: Command) => {
-      const document = readJsonFile(file).value;
-      await withServices(command, async ({ services, out, operator }) => {
+      const document = (await readJsonFile(file, invocation.io)).value;
+      await withServices(invocation, command, async ({ services, out, operator }) => {
         const { pipeline, created } = await registerPipeline(services, operator, document);
         out.result({ ...pipeline, created }, () => {
           const verb = created ? 'Registered pipeline' : 'Pipeline already registered:';
@@ -35,7 +36,7 @@ export function registerPipelines(program: Command): void {
     .command('list')
     .description('list the registered pipelines')
     .action(async (_options: unknown, command: Command) => {
-      await withServices(command, async ({ services, out, operator }) => {
+      await withServices(invocation, command, async ({ services, out, operator }) => {
         // Pipelines are few; every page is read so the list is complete.
         const items: PipelineRecord[] = [];
         let before: PipelineUuid | undefined;
@@ -56,7 +57,7 @@ export function registerPipelines(program: Command): void {
     .argument('<uuid>', 'the pipeline UUID (106...)')
     .action(async (uuid: string, _options: unknown, command: Command) => {
       const id = pipelineUuidInput(uuid);
-      await withServices(command, async ({ services, out, operator }) => {
+      await withServices(invocation, command, async ({ services, out, operator }) => {
         const pipeline = await getPipeline(services, operator, id);
         out.result(pipeline, () => out.line(pipelineDetails(pipeline, out.style)));
       });

@@ -1,5 +1,6 @@
 import { eventInput, jobUuidInput, sendEvent } from '@pipelinejobs/service';
 import type { Command } from 'commander';
+import type { Invocation } from '../invocation.js';
 import { eventData } from '../json-input.js';
 import { withServices } from '../session.js';
 import { STATE_COLORS } from '../state-colors.js';
@@ -14,7 +15,7 @@ interface SendOptions {
  * `send`: the same locked transition and authorisation as the Manager (service `sendEvent`), so a
  * job token or an admin token is required here too; the history records the source `cli`.
  */
-export function registerSend(program: Command): void {
+export function registerSend(program: Command, invocation: Invocation): void {
   program
     .command('send')
     .description('send an event to a job: checks its token, moves it through the state machine, records it')
@@ -32,8 +33,8 @@ export function registerSend(program: Command): void {
     .action(async (uuid: string, event: string, options: SendOptions, command: Command) => {
       const jobUuid = jobUuidInput(uuid);
       const name = eventInput(event, '/event');
-      const data = eventData(options.data);
-      await withServices(command, async ({ services, out, operator }) => {
+      const data = await eventData(options.data, invocation.io);
+      await withServices(invocation, command, async ({ services, out, operator }) => {
         const { outcome, replayed } = await sendEvent(services, operator, {
           jobUuid,
           event: name,

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Invocation } from '../invocation.js';
 import { withServices } from '../session.js';
 
 /**
@@ -7,7 +8,7 @@ import { withServices } from '../session.js';
  * changing them on purpose (the rotation procedure in the README); every job token and admin
  * token changes with the secret.
  */
-export function registerSettings(program: Command): void {
+export function registerSettings(program: Command, invocation: Invocation): void {
   const settings = program
     .command('settings')
     .description('the settings every process on the database shares (secret, admin key, token lifetime)');
@@ -23,6 +24,7 @@ export function registerSettings(program: Command): void {
     )
     .action(async (_options: unknown, command: Command) => {
       await withServices(
+        invocation,
         command,
         async ({ out, services }) => {
           out.result({ adopted: true, admin_token_lifetime_seconds: services.admin.lifetimeSeconds }, () => {

@@ -1,0 +1,113 @@
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import { createServer, type Socket } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
+import { describe, expect, it } from 'vitest';
+import { json, spawnCli, useTestDatabaseCli } from './run-cli.js';
+
+// The other CLI tests call `run` in-process; these run the built binary, for what only main.ts
+// does: argv, the real streams, stdin, the process exit code and SIGINT.
+const cli = useTestDatabaseCli();
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+/**
+ * A TCP server that accepts a connection and never answers: a database the CLI is still waiting
+ * for. `connected` resolves when the CLI has connected, so it is surely running main's handlers.
+ */
+async function silentDatabase() {
+  const sockets: Socket[] = [];
+  let hungUp = false;
+  let connected!: () => void;
+  const first = new Promise<void>((resolve) => {
+    connected = resolve;
+  });
+  const server = createServer((socket) => {
+    if (hungUp) return void socket.destroy();
+    sockets.push(socket);
+    socket.on('error', () => {});
+    connected();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/silent`,
+    connected: first,
+    /** Drops the connections, and every later one: the database is gone. */
+    hangUp() {
+      hungUp = true;
+      for (const socket of sockets) socket.destroy();
+    },
+    close() {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+describe('the built pipelinejobs binary', () => {
+  it('prints its version', async () => {
+    const result = await spawnCli(['--version']);
+    expect(result).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
+  it('runs a command on the database with a document on stdin, and exits with its code', async () => {
+    const added = await spawnCli(['pipelines', 'add', '-', '--json', '--database-url', cli.url()], {
+      input: JSON.stringify(loadFixture('sd2e/pipelines/tacobot.json')),
+    });
+    expect(added.code, added.stderr).toBe(0);
+    expect(json(added)).toMatchObject({ uuid: TACOBOT_PIPELINE, created: true });
+    const malformed = await spawnCli(['jobs', 'show', 'not-a-uuid', '--database-url', cli.url()]);
+    expect(malformed).toMatchObject({
+      code: 3,
+      stdout: '',
+      stderr: "error: 'not-a-uuid' is not a job UUID (107...)\n",
+    });
+  });
+
+  it('exits 130 on Ctrl-C, saying nothing, once the command has stopped', async () => {
+    const database = await silentDatabase();
+    let runningAfterCtrlC: boolean | undefined;
+    try {
+      const result = await spawnCli(['jobs', 'list', '--database-url', database.url], {
+        started: (child) => {
+          void database.connected.then(async () => {
+            child.kill('SIGINT');
+            // The first Ctrl-C lets the command end (and close what it opened); here it ends
+            // when the connection it waits on fails.
+            await delay(300);
+            runningAfterCtrlC = child.exitCode === null && child.signalCode === null;
+            database.hangUp();
+          });
+        },
+      });
+      expect(result).toMatchObject({ code: 130, signal: null, stdout: '', stderr: '' });
+      expect(runningAfterCtrlC).toBe(true);
+    } finally {
+      database.close();
+    }
+  });
+
+  it('exits 130 at once on a second Ctrl-C', async () => {
+    const database = await silentDatabase();
+    let secondAt = 0;
+    try {
+      const result = await spawnCli(['jobs', 'list', '--database-url', database.url], {
+        started: (child) => {
+          void database.connected.then(async () => {
+            child.kill('SIGINT');
+            await delay(300);
+            secondAt = Date.now();
+            child.kill('SIGINT');
+          });
+        },
+      });
+      expect(result).toMatchObject({ code: 130, signal: null, stdout: '' });
+      // Not after the driver's 3 s connect timeout: the second Ctrl-C does not wait for it.
+      expect(Date.now() - secondAt).toBeLessThan(1500);
+    } finally {
+      database.close();
+    }
+  });
+});
