@@ -13,17 +13,20 @@ const ALLOWED = {
   auth: ['core', 'schemas'],
   storage: ['core', 'schemas'],
   adapters: ['core', 'schemas'],
+  // The embedded PostgreSQL server: knows nothing of ours (its errors are translated by service).
+  'embedded-postgres': [],
   client: ['core', 'schemas'],
   // The use cases both apps share (create, send, delete, keys): composes the three above.
-  service: ['core', 'schemas', 'auth', 'storage', 'adapters'],
+  service: ['core', 'schemas', 'auth', 'storage', 'adapters', 'embedded-postgres'],
 };
 /** Third-party modules each package may import at run time (tests may also use dev tools). */
 const THIRD_PARTY = {
   core: [],
   schemas: ['ajv', 'ajv-formats'],
   auth: ['jose'],
-  storage: ['drizzle-orm', 'postgres', 'embedded-postgres'],
+  storage: ['drizzle-orm', 'postgres'],
   adapters: [],
+  'embedded-postgres': ['embedded-postgres', 'postgres'],
   client: [],
   service: ['@viz-js/viz'],
 };

@@ -114,7 +114,7 @@ export async function withServices(
   } catch (error) {
     throw withDatabaseName(error, config);
   }
-  announceNewDatabase(services.db.embedded);
+  announceNewDatabase(services.embedded);
   try {
     await withClosing(services.db, () => work({ services, config, out, operator: operator() }));
   } catch (error) {

@@ -10,9 +10,9 @@ export {
   redactSecrets,
   redactUrl,
 } from '@pipelinejobs/auth';
+export type { EmbeddedLog } from '@pipelinejobs/embedded-postgres';
 export type {
   Actor,
-  EmbeddedLog,
   EventOutcome,
   EventSource,
   JobAuditEntry,
@@ -63,6 +63,7 @@ export {
   parsePipelinesQuery,
   type RawQuery,
 } from './list-queries.js';
+export type { EmbeddedDatabase } from './open-database.js';
 export { eventInput, jobUuidInput, pipelineUuidInput } from './parse-input.js';
 export { getPipeline, listPipelines, registerPipeline } from './pipelines.js';
 export { checkReadiness } from './readiness.js';

@@ -22,16 +22,6 @@ export type {
   JobDocument,
   PipelineRecord,
 } from './documents.js';
-export {
-  acquireEmbeddedServer,
-  EMBEDDED_DATABASE,
-  type EmbeddedLog,
-  type EmbeddedLogLevel,
-  type EmbeddedOptions,
-  type EmbeddedServer,
-  type ReleaseOptions,
-  releaseEmbeddedServer,
-} from './embedded/index.js';
 export { isDriverError, StorageError, type StorageErrorCode, translated, translateError } from './errors.js';
 export {
   bumpTokenVersion,

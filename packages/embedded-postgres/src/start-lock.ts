@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fail } from './failure.js';
+import { fail } from './errors.js';
 import { isRunning } from './processes.js';
 
 /**

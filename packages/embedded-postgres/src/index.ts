@@ -1,3 +1,4 @@
+export { EmbeddedPostgresError } from './errors.js';
 export {
   acquireEmbeddedServer,
   EMBEDDED_DATABASE,

@@ -4,7 +4,7 @@ import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, wri
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { type Binaries, type RunAs, reachableByOthers, USER } from './binaries.js';
-import { fail } from './failure.js';
+import { fail } from './errors.js';
 import type { Paths } from './paths.js';
 
 /** The PostgreSQL cluster of a data directory: initdb, its password, its URLs, our database. */

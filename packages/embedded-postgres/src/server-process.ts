@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import type { Binaries } from './binaries.js';
 import { urlFor } from './cluster.js';
-import { fail } from './failure.js';
+import { fail } from './errors.js';
 import type { Paths } from './paths.js';
 import { isRunning, startedWith } from './processes.js';
 
