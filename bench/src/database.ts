@@ -1,7 +1,8 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acquireEmbeddedServer, openDatabase, releaseEmbeddedServer } from '@pipelinejobs/storage';
+import { acquireEmbeddedServer, releaseEmbeddedServer } from '@pipelinejobs/embedded-postgres';
+import { openDatabase } from '@pipelinejobs/storage';
 import postgres from 'postgres';
 import { postmasterOf } from './proc.js';
 

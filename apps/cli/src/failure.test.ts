@@ -1,3 +1,4 @@
+import { EmbeddedPostgresError } from '@pipelinejobs/embedded-postgres';
 import { ConfigError, ServiceError } from '@pipelinejobs/service';
 import { StorageError } from '@pipelinejobs/storage';
 import { describe, expect, it } from 'vitest';
@@ -26,7 +27,10 @@ describe('failureOf', () => {
 
   it('maps storage and service codes through the exit-code table', () => {
     expect(failureOf(new StorageError('gone', 'Job x was deleted')).exitCode).toBe(EXIT.notFound);
-    expect(failureOf(new StorageError('embedded_failed', 'cannot start')).exitCode).toBe(EXIT.unavailable);
+    expect(failureOf(new EmbeddedPostgresError('cannot start'))).toEqual({
+      line: 'error: cannot start',
+      exitCode: EXIT.unavailable,
+    });
     expect(failureOf(new ServiceError('forbidden', 'no')).exitCode).toBe(EXIT.unauthorised);
     expect(failureOf(new ServiceError('invalid', 'bad')).exitCode).toBe(EXIT.invalid);
   });

@@ -113,7 +113,7 @@ export async function withServices(
   } catch (error) {
     throw withDatabaseName(error, config);
   }
-  announceNewDatabase(io.stderr, services.db.embedded);
+  announceNewDatabase(io.stderr, services.embedded);
   try {
     await withClosing(services.db, () => work({ services, config, out, operator: operator(io) }), io.signal);
   } catch (error) {

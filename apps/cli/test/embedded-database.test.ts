@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { releaseEmbeddedServer } from '@pipelinejobs/storage';
+import { releaseEmbeddedServer } from '@pipelinejobs/embedded-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { json, runCli } from './run-cli.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { releaseEmbeddedServer } from '@pipelinejobs/storage';
+import { releaseEmbeddedServer } from '@pipelinejobs/embedded-postgres';
 import { afterAll, beforeAll } from 'vitest';
 import { openTestDatabase } from '../../../test/database.js';
 import type { CliWriter } from '../src/io.js';

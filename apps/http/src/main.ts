@@ -70,7 +70,10 @@ async function main(): Promise<void> {
   }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info({ port, host: config.host, database: services.db.kind }, 'PipelineJobs Manager listening');
+  logger.info(
+    { port, host: config.host, database: services.embedded ? 'embedded' : 'external' },
+    'PipelineJobs Manager listening',
+  );
   process.stdout.write(`PipelineJobs Manager listening on http://${config.host}:${port}\n`);
 
   const shutdown = (signal: string) => {

@@ -1,6 +1,7 @@
+import type { EmbeddedLog } from '@pipelinejobs/embedded-postgres';
 import * as storage from '@pipelinejobs/storage';
 import type { Config } from './config.js';
-import { databaseConfigOf } from './services.js';
+import { openConfiguredDatabase } from './open-database.js';
 
 /**
  * Applies pending migrations to the configured database without opening the services (no secret
@@ -9,22 +10,23 @@ import { databaseConfigOf } from './services.js';
  */
 export async function migrateDatabase(
   config: Config,
-  options: { log?: storage.EmbeddedLog } = {},
+  options: { log?: EmbeddedLog } = {},
 ): Promise<{
   applied: number;
   database: 'external' | 'embedded';
   /** For the embedded default: where it is, and whether this call created it. */
   embedded?: { dataDir: string; created: boolean };
 }> {
-  const db = await storage.openDatabase(databaseConfigOf(config, options.log, { poolSize: 1 }), {
+  const { db, embedded } = await openConfiguredDatabase(config, {
+    log: options.log,
+    poolSize: 1,
     migrate: false,
   });
   try {
     const applied = await storage.translated(() => storage.migrate(db.sql));
-    const { embedded } = db;
     return {
       applied,
-      database: db.kind,
+      database: embedded ? 'embedded' : 'external',
       ...(embedded ? { embedded: { dataDir: embedded.dataDir, created: embedded.created } } : {}),
     };
   } finally {

@@ -1,4 +1,5 @@
 import { isAuthError } from '@pipelinejobs/auth';
+import { EmbeddedPostgresError } from '@pipelinejobs/embedded-postgres';
 import { isDriverError, StorageError, type StorageErrorCode, translateError } from '@pipelinejobs/storage';
 
 /**
@@ -6,7 +7,7 @@ import { isDriverError, StorageError, type StorageErrorCode, translateError } fr
  * exit code, in tables the compiler checks are total (`Record<ServiceErrorCode, ...>`).
  */
 export type ServiceErrorCode =
-  | Exclude<StorageErrorCode, 'embedded_failed'>
+  | StorageErrorCode
   | 'unauthenticated'
   | 'forbidden'
   | 'expired'
@@ -38,8 +39,11 @@ export function asServiceError(error: unknown): ServiceError {
   // disk the operator must free, not a bare 500).
   if (!(error instanceof StorageError) && isDriverError(error)) return asServiceError(translateError(error));
   if (error instanceof StorageError) {
-    const code = error.code === 'embedded_failed' ? 'unavailable' : error.code;
-    return new ServiceError(code, error.message, error.details, { cause: error });
+    return new ServiceError(error.code, error.message, error.details, { cause: error });
+  }
+  // The embedded server cannot start (or was refused a restart): its message says what to do.
+  if (error instanceof EmbeddedPostgresError) {
+    return new ServiceError('unavailable', error.message, {}, { cause: error });
   }
   if (isAuthError(error)) {
     if (error.code === 'jwks_unavailable') {

@@ -10,7 +10,8 @@ export {
   redactSecrets,
   redactUrl,
 } from '@pipelinejobs/auth';
-export type { EmbeddedLog, PipelineRecord } from '@pipelinejobs/storage';
+export type { EmbeddedLog } from '@pipelinejobs/embedded-postgres';
+export type { PipelineRecord } from '@pipelinejobs/storage';
 export { authenticateRequest, requireRole } from './authentication.js';
 export {
   type Config,

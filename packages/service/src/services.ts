@@ -1,13 +1,17 @@
 import type { AdminTokenConfig, JwtVerifier, Principal } from '@pipelinejobs/auth';
 import { createJwtVerifier } from '@pipelinejobs/auth';
-import { type Database, type DatabaseConfig, type EmbeddedLog, openDatabase } from '@pipelinejobs/storage';
+import type { EmbeddedLog } from '@pipelinejobs/embedded-postgres';
+import type { Database } from '@pipelinejobs/storage';
 import { actorOf } from './actor.js';
 import type { Config } from './config.js';
+import { type EmbeddedDatabase, openConfiguredDatabase } from './open-database.js';
 import { agreeOnSettings, embeddedSecret } from './secret.js';
 
 /** What every use case needs: the database, the secrets, and a clock (injected in tests). */
 export interface Services {
   readonly db: Database;
+  /** Set for the embedded default: where it is, and whether this process created it. */
+  readonly embedded?: EmbeddedDatabase;
   readonly secret: string;
   readonly admin: AdminTokenConfig;
   readonly jwt: JwtVerifier | undefined;
@@ -31,7 +35,7 @@ export interface OpenServicesOptions {
  * written by a caller before that check has passed.
  */
 export async function openServices(config: Config, options: OpenServicesOptions = {}): Promise<Services> {
-  const db = await openDatabase(databaseConfigOf(config, options.log));
+  const { db, embedded } = await openConfiguredDatabase(config, { log: options.log });
   try {
     const secret = config.secret ?? (await embeddedSecret(config.dataDir, db));
     const admin = { secret, adminKey: config.adminKey, lifetimeSeconds: config.adminTokenLifetimeSeconds };
@@ -42,6 +46,7 @@ export async function openServices(config: Config, options: OpenServicesOptions 
     );
     return {
       db,
+      ...(embedded ? { embedded } : {}),
       secret,
       admin,
       jwt: config.jwt ? createJwtVerifier(config.jwt) : undefined,
@@ -51,19 +56,4 @@ export async function openServices(config: Config, options: OpenServicesOptions 
     await db.close();
     throw error;
   }
-}
-
-/** How to open the configured database: its URL, or the embedded default's data directory. */
-export function databaseConfigOf(
-  config: Config,
-  log?: EmbeddedLog,
-  pool: { poolSize?: number } = {},
-): DatabaseConfig {
-  const sizes = {
-    poolSize: pool.poolSize ?? config.poolSize,
-    idleTimeoutSeconds: config.poolIdleTimeoutSeconds,
-  };
-  return 'url' in config.database
-    ? { url: config.database.url, ...sizes }
-    : { dataDir: config.database.dataDir, ...sizes, log };
 }

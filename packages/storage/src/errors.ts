@@ -15,8 +15,6 @@ export type StorageErrorCode =
   | 'invalid'
   /** The database cannot be reached or is shutting down; retrying later may work. */
   | 'unavailable'
-  /** The embedded PostgreSQL cannot start here; the message says what to do. */
-  | 'embedded_failed'
   /** Anything the database reported that none of the above explains. */
   | 'internal';
 

@@ -9,7 +9,6 @@ export {
 export type { AppliedEvent } from './apply-event.js';
 export { type ApplyEventHooks, applyEvent, type EventInput, type LockedJob } from './apply-event.js';
 export type { Actor, EventSource, JobDocument, PipelineRecord } from './documents.js';
-export { acquireEmbeddedServer, type EmbeddedLog, releaseEmbeddedServer } from './embedded/index.js';
 export { isDriverError, StorageError, type StorageErrorCode, translated, translateError } from './errors.js';
 export {
   bumpTokenVersion,
@@ -33,8 +32,8 @@ export {
 } from './nonces.js';
 export {
   type Database,
-  type DatabaseConfig,
   DEFAULT_POOL_IDLE_SECONDS,
+  type OpenOptions,
   openDatabase,
 } from './open-database.js';
 export { insertPipeline, type PipelineInput, selectPipeline, selectPipelines } from './pipelines.js';

@@ -1,6 +1,5 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres, { type Sql } from 'postgres';
-import { acquireEmbeddedServer, type EmbeddedOptions } from './embedded/index.js';
 import { translated } from './errors.js';
 import { migrate } from './migrate.js';
 import * as schema from './schema.js';
@@ -12,14 +11,9 @@ export interface PoolConfig {
   readonly idleTimeoutSeconds?: number;
 }
 
-export type DatabaseConfig =
-  | (PoolConfig & { readonly url: string })
-  | (PoolConfig & {
-      readonly dataDir: string;
-      readonly log?: EmbeddedOptions['log'];
-      /** How often the server is checked (and started again if gone), ms. Default 1000. */
-      readonly watchIntervalMs?: number;
-    });
+export interface DatabaseConfig extends PoolConfig {
+  readonly url: string;
+}
 
 export interface Database {
   /** postgres.js: used directly on the hot path. */
@@ -29,15 +23,9 @@ export interface Database {
    * this client, so raw queries pass timestamps as ISO text (`::timestamptz`) and get strings back.
    */
   readonly orm: PostgresJsDatabase<typeof schema>;
-  readonly kind: 'external' | 'embedded';
-  /** For the embedded default: where it is, and whether this process created it. */
-  readonly embedded?: { readonly dataDir: string; readonly port: number; readonly created: boolean };
   /** True when the database answers a trivial query within `timeoutMs` (default 2000). */
   ping(timeoutMs?: number): Promise<boolean>;
-  /**
-   * Ends the pool; for the embedded default, ends this process's lease and stops the server
-   * when no other live process holds one.
-   */
+  /** Ends the pool. */
   close(): Promise<void>;
 }
 
@@ -66,25 +54,14 @@ function connect(url: string, config: PoolConfig = {}): Sql {
 }
 
 /**
- * Opens an external PostgreSQL (`{ url }`) or the embedded default (`{ dataDir }`), and applies
- * pending migrations unless told not to.
+ * Opens the PostgreSQL at `url` and applies pending migrations unless told not to. (Who provides
+ * the server is the caller's business: the apps compose an embedded one through the service.)
  */
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
-  const embedded = 'dataDir' in config;
-  const server = embedded
-    ? await acquireEmbeddedServer(config.dataDir, {
-        log: config.log,
-        watchIntervalMs: config.watchIntervalMs,
-      })
-    : undefined;
-  const sql = connect(server?.url ?? (config as { url: string }).url, config);
+  const sql = connect(config.url, config);
   const database: Database = {
     sql,
     orm: drizzle({ client: sql, schema }),
-    kind: embedded ? 'embedded' : 'external',
-    ...(server && 'dataDir' in config
-      ? { embedded: { dataDir: config.dataDir, port: server.port, created: server.created } }
-      : {}),
     async ping(timeoutMs = 2000) {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<false>((resolve) => {
@@ -102,7 +79,6 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     },
     async close() {
       await sql.end({ timeout: 5 });
-      await server?.release();
     },
   };
   if (options.migrate !== false) {

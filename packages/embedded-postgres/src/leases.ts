@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Paths } from './paths.js';
-import { isRunning, startTimeOf } from './processes.js';
+import { isRunning, OWN_START } from './processes.js';
 
 /**
  * Who uses the server: one lease file per open database, `leases/<pid>-<start time>-<token>`,
@@ -21,16 +21,14 @@ export interface Lease {
   readonly body: string;
 }
 
-const selfStart = startTimeOf(process.pid);
-
 export function writeLease(paths: Paths): Lease {
   mkdirSync(paths.leases, { recursive: true });
   chmodSync(paths.leases, 0o755);
-  const name = `${process.pid}-${selfStart ?? 'unknown'}-${randomBytes(6).toString('hex')}`;
+  const name = `${process.pid}-${OWN_START ?? 'unknown'}-${randomBytes(6).toString('hex')}`;
   const file = join(paths.leases, name);
   const body = `${JSON.stringify({
     pid: process.pid,
-    start: selfStart ?? null,
+    start: OWN_START ?? null,
     command: process.argv.slice(1, 2).join(' '),
     since: new Date().toISOString(),
   })}\n`;

@@ -13,7 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { releaseEmbeddedServer } from '@pipelinejobs/storage';
+import { releaseEmbeddedServer } from '@pipelinejobs/embedded-postgres';
 import postgres from 'postgres';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 

@@ -4,12 +4,12 @@ import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, wri
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { type Binaries, type RunAs, reachableByOthers, USER } from './binaries.js';
-import { fail } from './failure.js';
+import { fail } from './errors.js';
 import type { Paths } from './paths.js';
 
 /** The PostgreSQL cluster of a data directory: initdb, its password, its URLs, our database. */
 
-export const EMBEDDED_DATABASE = 'pipelinejobs';
+const EMBEDDED_DATABASE = 'pipelinejobs';
 
 export function urlFor(paths: Paths, port: number, database = EMBEDDED_DATABASE): string {
   const password = readFileSync(paths.password, 'utf8').trim();
@@ -18,7 +18,7 @@ export function urlFor(paths: Paths, port: number, database = EMBEDDED_DATABASE)
 
 export const clusterExists = (paths: Paths) => existsSync(join(paths.pgdata, 'PG_VERSION'));
 
-export function run(bin: string, args: string[], runAs: RunAs | undefined): void {
+function run(bin: string, args: string[], runAs: RunAs | undefined): void {
   try {
     execFileSync(bin, args, { stdio: 'pipe', ...(runAs ?? {}) });
   } catch (error) {

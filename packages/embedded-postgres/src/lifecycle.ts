@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Binaries, binaries } from './binaries.js';
-import { clusterExists, EMBEDDED_DATABASE, ensureDatabase, initialise, urlFor } from './cluster.js';
+import { clusterExists, ensureDatabase, initialise, urlFor } from './cluster.js';
 import { type Lease, liveLeases, removeLease, writeLease } from './leases.js';
 import type { EmbeddedLog } from './log.js';
 import { type Paths, pathsFor } from './paths.js';
@@ -28,8 +28,6 @@ import { type Supervisor, supervise } from './supervisor.js';
  * class stops the server when the starting process exits; here the server is started detached,
  * its port and pid live in PostgreSQL's own postmaster.pid, and it outlives whoever started it.
  */
-
-export { EMBEDDED_DATABASE };
 
 export interface EmbeddedServer {
   readonly url: string;

@@ -47,11 +47,14 @@ export function startedWith(pid: number, argument: string): boolean {
   }
 }
 
-/** This process's start time, or undefined where it cannot be read. */
-export function startTimeOf(pid: number): string | undefined {
+/** A process's start time in clock ticks since boot, or undefined where it cannot be read. */
+function startTimeOf(pid: number): string | undefined {
   const found = stat(pid);
   return typeof found === 'object' ? found.start : undefined;
 }
+
+/** This process's start time (undefined where it cannot be read): with the pid, who we are. */
+export const OWN_START = startTimeOf(process.pid);
 
 /** True unless the process is certainly gone (see above); `start` checks its identity too. */
 export function isRunning(pid: number, start?: string): boolean {

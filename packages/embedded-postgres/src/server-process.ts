@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import type { Binaries } from './binaries.js';
 import { urlFor } from './cluster.js';
-import { fail } from './failure.js';
+import { fail } from './errors.js';
 import type { Paths } from './paths.js';
 import { isRunning, startedWith } from './processes.js';
 
@@ -93,7 +93,7 @@ export function recordedPort(paths: Paths): number | undefined {
   }
 }
 
-export function recordPort(paths: Paths, port: number): void {
+function recordPort(paths: Paths, port: number): void {
   writeFileSync(paths.port, `${port}\n`, { mode: 0o644 });
 }
 
@@ -126,7 +126,7 @@ function spawnServer(paths: Paths, { bin, runAs }: Binaries, port: number): Chil
  * Waits until the server on `port` accepts connections. `child` is the server this process
  * spawned (its early exit ends the wait); without it, the server another process is starting.
  */
-export async function waitReady(
+async function waitReady(
   paths: Paths,
   port: number,
   timeoutMs: number,
@@ -158,7 +158,7 @@ const logSize = (paths: Paths) => {
  * PANIC line (the lines after it are the generic shutdown), else the last line. ERROR lines are
  * left out: they are about clients' statements, whose values do not belong in our logs.
  */
-export function logTail(paths: Paths, from = 0): string {
+function logTail(paths: Paths, from = 0): string {
   let text: string;
   try {
     const fd = openSync(paths.log, 'r');

@@ -1,9 +1,0 @@
-export {
-  acquireEmbeddedServer,
-  EMBEDDED_DATABASE,
-  type EmbeddedOptions,
-  type EmbeddedServer,
-  type ReleaseOptions,
-  releaseEmbeddedServer,
-} from './lifecycle.js';
-export type { EmbeddedLog, EmbeddedLogLevel } from './log.js';
