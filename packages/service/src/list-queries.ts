@@ -20,6 +20,12 @@ export const PAGE_LIMITS = {
   history: { default: 100, max: 1000 },
 } as const;
 
+/**
+ * The most bytes of stored documents (job or event data) one page carries: a page ends early
+ * (its `next` continues) rather than hold a thousand documents of a MiB each.
+ */
+export const PAGE_BYTES = 8 * 1024 * 1024;
+
 /** A query as received: text values (a URL's), numbers (a CLI's parsed options), or repeats. */
 export type RawQuery = Readonly<Record<string, unknown>>;
 
@@ -36,7 +42,7 @@ function wholeNumber(query: RawQuery, name: string, min: number, max: number): n
   const raw = single(query, name);
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
     throw new ServiceError('invalid', `'${name}' must be a whole number from ${min} to ${max}`);
   }
   return value;
@@ -64,12 +70,13 @@ export interface JobsQuery {
   pipelineUuid?: PipelineUuid;
   updatedSince?: Date;
   limit: number;
+  maxBytes: number;
   cursor?: JobCursor;
 }
 
 /** `state`, `pipeline_uuid`, `updated_since`, `limit`, `cursor`. */
 export function parseJobsQuery(query: RawQuery): JobsQuery {
-  const parsed: JobsQuery = { limit: pageLimit(query, PAGE_LIMITS.jobs) };
+  const parsed: JobsQuery = { limit: pageLimit(query, PAGE_LIMITS.jobs), maxBytes: PAGE_BYTES };
   const state = stateOf(query);
   if (state !== undefined) parsed.state = state;
   const pipeline = single(query, 'pipeline_uuid');
@@ -103,6 +110,7 @@ export interface HistoryQuery {
   /** The last seq of the previous page; 0 for the first. */
   after: number;
   limit: number;
+  maxBytes: number;
 }
 
 /** `after` (a seq), `limit`. */
@@ -110,6 +118,7 @@ export function parseHistoryQuery(query: RawQuery): HistoryQuery {
   return {
     after: wholeNumber(query, 'after', 0, 2 ** 31 - 1) ?? 0,
     limit: pageLimit(query, PAGE_LIMITS.history),
+    maxBytes: PAGE_BYTES,
   };
 }
 

@@ -147,6 +147,8 @@ export interface SelectJobsOptions {
   updatedSince?: Date;
   /** Checked by the caller against the listing's bounds. */
   limit: number;
+  /** The most bytes of job data a page holds (at least one job is always returned). */
+  maxBytes: number;
   /** Where the previous page ended (its `next`, parsed with `parseJobCursor`). */
   cursor?: JobCursor;
 }
@@ -176,21 +178,57 @@ export async function selectJobs(
   const { sql } = db;
   const { limit, cursor } = options;
   const rows = await translated(
-    () => sql<JobRow[]>`
-      select ${sql.unsafe(JOB_COLUMNS)} from jobs
-      where visible
-        ${options.state ? sql`and state = ${options.state}` : sql``}
-        ${options.pipelineUuid ? sql`and pipeline_uuid = ${options.pipelineUuid}` : sql``}
-        ${options.updatedSince ? sql`and updated_at >= ${options.updatedSince.toISOString()}::timestamptz` : sql``}
-        ${cursor ? sql`and (updated_at, uuid) < (${cursor[0]}::timestamptz, ${cursor[1]})` : sql``}
-      -- NULLS LAST as in the indexes (drizzle writes them so), or the planner sorts instead.
-      order by updated_at desc nulls last, uuid desc nulls last
-      limit ${limit + 1}`,
+    () => sql<(JobRow & Paged)[]>`
+      ${withinBudget(
+        sql,
+        sql`
+        select ${sql.unsafe(JOB_COLUMNS)}, octet_length(data::text) as bytes from jobs
+        where visible
+          ${options.state ? sql`and state = ${options.state}` : sql``}
+          ${options.pipelineUuid ? sql`and pipeline_uuid = ${options.pipelineUuid}` : sql``}
+          ${options.updatedSince ? sql`and updated_at >= ${options.updatedSince.toISOString()}::timestamptz` : sql``}
+          ${cursor ? sql`and (updated_at, uuid) < (${cursor[0]}::timestamptz, ${cursor[1]})` : sql``}
+        -- NULLS LAST as in the indexes (drizzle writes them so), or the planner sorts instead.
+        order by updated_at desc nulls last, uuid desc nulls last
+        limit ${limit + 1}`,
+        sql`updated_at desc nulls last, uuid desc nulls last`,
+        options.maxBytes,
+      )}`,
   );
   const items = rows.slice(0, limit).map(jobDocument);
   const last = items.at(-1);
-  return { items, next: rows.length > limit && last ? encodeCursor([last.updated, last.uuid]) : null };
+  return { items, next: more(rows, items) && last ? encodeCursor([last.updated, last.uuid]) : null };
 }
+
+/** The columns `withinBudget` adds: how many rows the page query found before the budget. */
+interface Paged {
+  fetched: number;
+}
+
+/**
+ * A page query's rows in its order, cut where their data passes `maxBytes` (the first row is
+ * always kept): a page of large documents stays a few MiB instead of a thousand times the largest.
+ * The budget is applied in PostgreSQL, so what is cut is never sent. `page` selects a `bytes`
+ * column, ordered by `order`, with its own limit.
+ */
+function withinBudget(
+  sql: Database['sql'],
+  page: ReturnType<Database['sql']>,
+  order: ReturnType<Database['sql']>,
+  maxBytes: number,
+) {
+  return sql`
+    select * from (
+      select p.*, sum(coalesce(p.bytes, 0)) over (order by ${order}) as running,
+        count(*) over ()::int as fetched
+      from (${page}) p
+    ) w
+    where w.running - coalesce(w.bytes, 0) < ${maxBytes}
+    order by ${order}`;
+}
+
+/** Whether a page has a next one: the query found more rows than the page holds. */
+const more = (rows: readonly Paged[], items: readonly unknown[]) => (rows[0]?.fetched ?? 0) > items.length;
 
 /**
  * A job's history, oldest first, by seq; `after` is the last seq of the previous page and
@@ -199,20 +237,28 @@ export async function selectJobs(
 export async function selectHistory(
   db: Database,
   uuid: JobUuid,
-  page: { after: number; limit: number },
+  page: { after: number; limit: number; maxBytes: number },
 ): Promise<{ items: HistoryEvent[]; next: number | null }> {
   await selectJob(db, uuid);
+  const { sql } = db;
   const { limit } = page;
   const rows = await translated(
-    () => db.sql<HistoryRow[]>`
-      select uuid, seq, name, from_state, to_state, data, source, principal_kind, principal_id, created_at
-      from job_events
-      where job_uuid = ${uuid} and seq > ${page.after}
-      order by seq
-      limit ${limit + 1}`,
+    () => sql<(HistoryRow & Paged)[]>`
+      ${withinBudget(
+        sql,
+        sql`
+        select uuid, seq, name, from_state, to_state, data, source, principal_kind, principal_id,
+          created_at, octet_length(data::text) as bytes
+        from job_events
+        where job_uuid = ${uuid} and seq > ${page.after}
+        order by seq
+        limit ${limit + 1}`,
+        sql`seq`,
+        page.maxBytes,
+      )}`,
   );
   const items = rows.slice(0, limit).map(historyEvent);
-  return { items, next: rows.length > limit ? (items.at(-1)?.seq ?? null) : null };
+  return { items, next: more(rows, items) ? (items.at(-1)?.seq ?? null) : null };
 }
 
 /** The admin actions on a job that are not events, as recorded in job_audit. */

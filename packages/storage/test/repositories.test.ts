@@ -22,6 +22,7 @@ import { describe, expect, it } from 'vitest';
 import { ACTOR, allow, jobNumber, rejection, tacobot, withTestDatabase } from './helpers.js';
 
 let db: Database;
+const MIB = 1024 * 1024;
 
 /** Until another backend of this database waits for a lock (the insert waiting for the delete). */
 async function waitForLockWaiter(): Promise<void> {
@@ -90,7 +91,7 @@ describe('the tacobot job (SD2E fixtures)', () => {
     }
     const finished = await selectJob(db, TACOBOT_JOB);
     expect(finished).toMatchObject({ state: 'FINISHED', last_event: 'finish', version: 5 });
-    const history = await selectHistory(db, TACOBOT_JOB, { after: 0, limit: 100 });
+    const history = await selectHistory(db, TACOBOT_JOB, { after: 0, limit: 100, maxBytes: MIB });
     expect(history.items.map((e) => [e.seq, e.name, e.from, e.to])).toEqual([
       [1, 'create', 'CREATED', 'CREATED'],
       [2, 'run', 'CREATED', 'RUNNING'],
@@ -208,7 +209,7 @@ describe('jobs', () => {
     expect(job.created_by).toEqual(ACTOR);
     const reporter = { kind: 'api_key', id: 'a2b1c3d4-0000-4000-8000-000000000001' };
     await applyEvent(db, { actor: reporter, jobUuid: job.uuid, name: 'run', source: 'json' }, allow);
-    const { items } = await selectHistory(db, job.uuid, { after: 0, limit: 100 });
+    const { items } = await selectHistory(db, job.uuid, { after: 0, limit: 100, maxBytes: MIB });
     expect(items.map((e) => e.principal)).toEqual([ACTOR, reporter]);
   });
 
@@ -232,7 +233,9 @@ describe('jobs', () => {
         )
       ).code,
     ).toBe('gone');
-    expect((await selectJobs(db, { limit: 500 })).items.map((j) => j.uuid)).not.toContain(job.uuid);
+    expect((await selectJobs(db, { limit: 500, maxBytes: MIB })).items.map((j) => j.uuid)).not.toContain(
+      job.uuid,
+    );
     expect((await storageRejection(markJobDeleted(db, job.uuid, { actor: ACTOR }))).code).toBe('gone');
     expect(await markJobDeleted(db, job.uuid, { force: true, actor: ACTOR })).toEqual({
       uuid: job.uuid,
@@ -296,34 +299,56 @@ describe('jobs', () => {
     for (const job of made.slice(0, 3)) {
       await applyEvent(db, { actor: ACTOR, jobUuid: job.uuid, name: 'run', source: 'json' }, allow);
     }
-    const running = await selectJobs(db, { state: 'RUNNING', limit: 500 });
+    const running = await selectJobs(db, { state: 'RUNNING', limit: 500, maxBytes: MIB });
     for (const job of made.slice(0, 3)) expect(running.items.map((j) => j.uuid)).toContain(job.uuid);
     expect(running.items.every((j) => j.state === 'RUNNING')).toBe(true);
 
     const seen: string[] = [];
     let cursor: JobCursor | undefined;
     do {
-      const page = await selectJobs(db, { pipelineUuid: TACOBOT_PIPELINE, limit: 2, cursor });
+      const page = await selectJobs(db, { pipelineUuid: TACOBOT_PIPELINE, limit: 2, maxBytes: MIB, cursor });
       seen.push(...page.items.map((j) => j.uuid));
       cursor = page.next === null ? undefined : parseJobCursor(page.next);
     } while (cursor);
-    const all = await selectJobs(db, { pipelineUuid: TACOBOT_PIPELINE, limit: 500 });
+    const all = await selectJobs(db, { pipelineUuid: TACOBOT_PIPELINE, limit: 500, maxBytes: MIB });
     expect(seen).toEqual(all.items.map((j) => j.uuid));
     expect(new Set(seen).size).toBe(seen.length);
 
     const since = new Date(Date.parse(all.items[0]?.updated ?? '') + 1);
-    expect((await selectJobs(db, { updatedSince: since, limit: 50 })).items).toEqual([]);
+    expect((await selectJobs(db, { updatedSince: since, limit: 50, maxBytes: MIB })).items).toEqual([]);
     expect(parseJobCursor('garbage')).toBeUndefined();
+  });
+
+  it('ends a page early when its documents pass the byte budget, and continues from there', async () => {
+    const job = await jobNumber(db, 72);
+    const big = 'x'.repeat(100_000);
+    for (let i = 0; i < 5; i += 1) {
+      await applyEvent(
+        db,
+        { actor: ACTOR, jobUuid: job.uuid, name: 'update', source: 'json', data: { big } },
+        allow,
+      );
+    }
+    const first = await selectHistory(db, job.uuid, { after: 0, limit: 100, maxBytes: 250_000 });
+    expect(first.items.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(first.next).toBe(4);
+    const rest = await selectHistory(db, job.uuid, { after: 4, limit: 100, maxBytes: 250_000 });
+    expect(rest.items.map((e) => e.seq)).toEqual([5, 6]);
+    expect(rest.next).toBeNull();
+    // One document larger than the budget still comes, alone.
+    const one = await selectHistory(db, job.uuid, { after: 1, limit: 100, maxBytes: 10 });
+    expect(one.items.map((e) => e.seq)).toEqual([2]);
+    expect(one.next).toBe(2);
   });
 
   it('pages history oldest first by seq', async () => {
     const job = await jobNumber(db, 7);
     for (let i = 0; i < 4; i += 1)
       await applyEvent(db, { actor: ACTOR, jobUuid: job.uuid, name: 'update', source: 'json' }, allow);
-    const first = await selectHistory(db, job.uuid, { after: 0, limit: 2 });
+    const first = await selectHistory(db, job.uuid, { after: 0, limit: 2, maxBytes: MIB });
     expect(first.items.map((e) => e.seq)).toEqual([1, 2]);
     expect(first.next).toBe(2);
-    const rest = await selectHistory(db, job.uuid, { after: first.next ?? 0, limit: 10 });
+    const rest = await selectHistory(db, job.uuid, { after: first.next ?? 0, limit: 10, maxBytes: MIB });
     expect(rest.items.map((e) => e.seq)).toEqual([3, 4, 5]);
     expect(rest.next).toBeNull();
   });
