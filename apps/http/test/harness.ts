@@ -14,6 +14,9 @@ import { listen } from '../src/server.js';
 /** The tests act as the Manager itself would (an admin principal of kind system). */
 const TEST_ADMIN = systemPrincipal('tests');
 
+/** The password of roles a test creates for `databaseRole`. */
+export const ROLE_PASSWORD = 'pj-operator-test-password';
+
 /** The real app over a real socket on a real database; logs are captured for the secret checks. */
 export async function startManager(
   options: {
@@ -26,6 +29,7 @@ export async function startManager(
      * An existing role the Manager connects as instead of the owner: it is granted what the
      * Manager needs on the test database, so a test can revoke some of it.
      */
+    /** Serve as this login role (created by the caller with ROLE_PASSWORD), not as the owner. */
     databaseRole?: string;
   } = {},
 ) {
@@ -38,6 +42,8 @@ export async function startManager(
       grant usage, select on all sequences in schema public to ${role}`);
     const asRole = new URL(opened.url);
     asRole.username = role;
+    // The embedded server authenticates with scram (the machine's PostgreSQL may trust).
+    asRole.password = ROLE_PASSWORD;
     db = await openDatabase({ url: asRole.href, poolSize: 5 }, { migrate: false });
   }
   const cleanup = async () => {

@@ -7,7 +7,7 @@ import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { createApiKey, systemPrincipal } from '@pipelinejobs/service';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Manager, startManager } from './harness.js';
+import { type Manager, ROLE_PASSWORD, startManager } from './harness.js';
 
 /** The tests act as the Manager itself would (an admin principal of kind system). */
 const TEST_ADMIN = systemPrincipal('tests');
@@ -129,7 +129,7 @@ describe('a database role that loses its privileges', () => {
   let m: Manager;
   beforeAll(async () => {
     await admin.unsafe(`drop role if exists ${role}`);
-    await admin.unsafe(`create role ${role} login`);
+    await admin.unsafe(`create role ${role} login password '${ROLE_PASSWORD}'`);
     m = await startManager({ operatorHoldMs: HOLD_MS, databaseRole: role });
   });
   afterAll(async () => {

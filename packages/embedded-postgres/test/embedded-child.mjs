@@ -54,7 +54,7 @@ if (mode === 'write-and-hang') {
     }
   }
 } else {
-  const { items } = await selectJobs(db, { limit: 500 });
+  const { items } = await selectJobs(db, { limit: 500, maxBytes: 8 * 1024 * 1024 });
   process.stdout.write(`${JSON.stringify({ jobs: items.length })}\n`);
   await db.close();
 }

@@ -37,7 +37,13 @@ export { asServiceError, ServiceError, type ServiceErrorCode } from './errors.js
 export { dryRunEvent, handleInbound, sendEvent } from './events.js';
 export { fsmSvg } from './fsm-svg.js';
 export { createJob, deleteJob, getHistory, getJob, jobFsmSvg, listJobs, rotateJobToken } from './jobs.js';
-export { PAGE_LIMITS, parseHistoryQuery, parseJobsQuery, parsePipelinesQuery } from './list-queries.js';
+export {
+  PAGE_BYTES,
+  PAGE_LIMITS,
+  parseHistoryQuery,
+  parseJobsQuery,
+  parsePipelinesQuery,
+} from './list-queries.js';
 export { eventInput, jobUuidInput, pipelineUuidInput } from './parse-input.js';
 export { getPipeline, listPipelines, registerPipeline } from './pipelines.js';
 export { checkReadiness } from './readiness.js';

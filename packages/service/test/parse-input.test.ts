@@ -1,6 +1,7 @@
 import {
   eventInput,
   jobUuidInput,
+  PAGE_BYTES,
   PAGE_LIMITS,
   parseHistoryQuery,
   parseJobsQuery,
@@ -41,11 +42,12 @@ describe('the apps’ own input, parsed once', () => {
   });
 
   it('reads list queries with one definition of each bound', () => {
-    expect(parseJobsQuery({})).toEqual({ limit: PAGE_LIMITS.jobs.default });
+    expect(parseJobsQuery({})).toEqual({ limit: PAGE_LIMITS.jobs.default, maxBytes: PAGE_BYTES });
     expect(parseJobsQuery({ state: 'running', pipeline_uuid: PIPELINE.toUpperCase(), limit: '7' })).toEqual({
       state: 'RUNNING',
       pipelineUuid: PIPELINE,
       limit: 7,
+      maxBytes: PAGE_BYTES,
     });
     expect(parseJobsQuery({ limit: PAGE_LIMITS.jobs.max }).limit).toBe(PAGE_LIMITS.jobs.max);
     expect(refusal(() => parseJobsQuery({ limit: String(PAGE_LIMITS.jobs.max + 1) })).message).toContain(
@@ -54,7 +56,11 @@ describe('the apps’ own input, parsed once', () => {
     expect(refusal(() => parseJobsQuery({ state: ['RUNNING', 'FAILED'] })).message).toContain('once');
     expect(refusal(() => parseJobsQuery({ cursor: 'garbage' })).message).toContain('cursor');
     expect(refusal(() => parseJobsQuery({ updated_since: 'yesterday' })).message).toContain('ISO 8601');
-    expect(parseHistoryQuery({ after: '3' })).toEqual({ after: 3, limit: PAGE_LIMITS.history.default });
+    expect(parseHistoryQuery({ after: '3' })).toEqual({
+      after: 3,
+      limit: PAGE_LIMITS.history.default,
+      maxBytes: PAGE_BYTES,
+    });
     expect(refusal(() => parseHistoryQuery({ limit: '0' })).message).toContain('from 1');
     expect(parsePipelinesQuery({ cursor: PIPELINE })).toEqual({
       limit: PAGE_LIMITS.pipelines.default,
