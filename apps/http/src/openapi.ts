@@ -210,6 +210,48 @@ export function openApiDocument(serverUrl?: string) {
           },
         },
       },
+      '/jobs/{uuid}/audit': {
+        get: {
+          operationId: 'getJobAudit',
+          summary:
+            'Who deleted, force-deleted or rotated the token of the job, and when (admins; kept after a force delete)',
+          parameters: [uuidParam],
+          responses: {
+            '200': {
+              description: 'The audit records, oldest first',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['items'],
+                    properties: {
+                      items: {
+                        type: 'array',
+                        items: {
+                          type: 'object',
+                          required: ['job_uuid', 'action', 'principal', 'token_version', 'date'],
+                          properties: {
+                            job_uuid: { type: 'string' },
+                            action: { type: 'string', enum: ['delete', 'force_delete', 'rotate_token'] },
+                            principal: {
+                              type: 'object',
+                              required: ['kind', 'id'],
+                              properties: { kind: { type: 'string' }, id: { type: 'string' } },
+                            },
+                            token_version: { type: 'integer' },
+                            date: { type: 'string', format: 'date-time' },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            ...errors,
+          },
+        },
+      },
       '/jobs/{uuid}/events/dry-run': {
         post: {
           operationId: 'dryRunEvent',

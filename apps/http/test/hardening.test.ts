@@ -118,6 +118,16 @@ describe('authorisation', () => {
       ['rotate_token', 'nonce', record.id],
       ['force_delete', 'api_key', m.keyIds.admin],
     ]);
+    // The same over HTTP, for admins only.
+    const read = await m.request('GET', `/jobs/${job.uuid}/audit`, { key: m.keys.admin });
+    expect(read.status).toBe(200);
+    expect(
+      (read.json.items as { action: string; principal: unknown }[]).map((a) => [a.action, a.principal]),
+    ).toEqual([
+      ['rotate_token', { kind: 'nonce', id: record.id }],
+      ['force_delete', { kind: 'api_key', id: m.keyIds.admin }],
+    ]);
+    expect((await m.request('GET', `/jobs/${job.uuid}/audit`, { key: m.keys.agent })).status).toBe(403);
   });
 
   it('never makes a force-deleted job’s old tokens valid again when it is re-created', async () => {

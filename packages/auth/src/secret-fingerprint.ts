@@ -31,5 +31,16 @@ export function secretWeakness(secret: string): string | undefined {
   if (new Set(secret).size < MIN_DISTINCT_CHARACTERS) {
     return `has fewer than ${MIN_DISTINCT_CHARACTERS} distinct characters; it must be random`;
   }
+  if (repeats(secret)) return 'is a shorter text repeated; it must be random';
   return undefined;
+}
+
+/** Whether the text is one shorter block written again and again (`abcabcabc`, `0123401234`). */
+function repeats(text: string): boolean {
+  for (let period = 1; period <= text.length / 2; period += 1) {
+    let periodic = true;
+    for (let i = period; i < text.length && periodic; i += 1) periodic = text[i] === text[i - period];
+    if (periodic) return true;
+  }
+  return false;
 }

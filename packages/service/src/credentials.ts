@@ -49,11 +49,14 @@ export async function revokeApiKey(s: Services, principal: Principal, idOrPrefix
 /** On a database with no active API key, creates the first admin key (printed once by the caller). */
 export async function ensureFirstAdminKey(s: Services): Promise<string | undefined> {
   if ((await storage.countActiveApiKeys(s.db)) > 0) return undefined;
-  const { key } = await createApiKey(s, systemPrincipal('first-start'), {
-    role: 'admin',
-    label: 'first admin key',
-  });
-  return key;
+  const generated = generateApiKey();
+  const record = await storage.insertFirstApiKey(
+    s.db,
+    { hash: generated.hash, prefix: generated.prefix, role: 'admin', label: 'first admin key' },
+    actorOf(systemPrincipal('first-start')),
+  );
+  // Another process starting at the same moment made it: that one prints it.
+  return record ? generated.key : undefined;
 }
 
 /** A new nonce, returned once: a use limit, an expiry, a role (default reporter), maybe one job. */

@@ -36,7 +36,16 @@ export { migrateDatabase } from './database.js';
 export { asServiceError, ServiceError, type ServiceErrorCode } from './errors.js';
 export { dryRunEvent, handleInbound, sendEvent } from './events.js';
 export { fsmSvg } from './fsm-svg.js';
-export { createJob, deleteJob, getHistory, getJob, jobFsmSvg, listJobs, rotateJobToken } from './jobs.js';
+export {
+  createJob,
+  deleteJob,
+  getHistory,
+  getJob,
+  getJobAudit,
+  jobFsmSvg,
+  listJobs,
+  rotateJobToken,
+} from './jobs.js';
 export {
   PAGE_BYTES,
   PAGE_LIMITS,

@@ -113,3 +113,16 @@ export async function rotateJobToken(s: Services, principal: Principal, uuid: Jo
   const job = await storage.bumpTokenVersion(s.db, uuid, actorOf(principal));
   return { job, token: jobTokenOf(s, job) };
 }
+
+/**
+ * Who deleted the job, force-deleted it or rotated its token, and when (events carry their own
+ * principal in the history). For admins; kept after a force delete, so the job may be gone.
+ */
+export async function getJobAudit(
+  s: Services,
+  principal: Principal,
+  uuid: JobUuid,
+): Promise<{ items: storage.JobAuditEntry[] }> {
+  requireRole(principal, 'admin', "read a job's audit record");
+  return { items: await storage.selectJobAudit(s.db, uuid) };
+}

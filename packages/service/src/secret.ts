@@ -127,8 +127,12 @@ function readSecretFile(path: string): string | undefined {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw new ConfigError(
+      path,
+      `cannot be read (${code ?? 'error'}): it must be a file this process may read`,
+    );
   }
   const secret = text.replace(/\r?\n$/, '');
   const weakness = secretWeakness(secret);

@@ -43,6 +43,7 @@ describe('readConfig', () => {
     [{ PIPELINEJOBS_SECRET: '' }, 'PIPELINEJOBS_SECRET'],
     [{ PIPELINEJOBS_SECRET: ' '.repeat(40) }, 'PIPELINEJOBS_SECRET'],
     [{ PIPELINEJOBS_SECRET: 'ab'.repeat(30) }, 'PIPELINEJOBS_SECRET'],
+    [{ PIPELINEJOBS_SECRET: 'abcdefghijkl'.repeat(3) }, 'PIPELINEJOBS_SECRET'],
     [{ PIPELINEJOBS_SECRET: ' padded-secret-0123456789abcdefghijkl' }, 'PIPELINEJOBS_SECRET'],
     [{ PIPELINEJOBS_JWKS_URL: 'https://issuer/jwks' }, 'PIPELINEJOBS_JWT_ISSUER'],
   ])('refuses %o naming %s', (env, variable) => {

@@ -1,4 +1,13 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agreeOnSettings, ConfigError, embeddedSecret } from '@pipelinejobs/service';
@@ -108,6 +117,18 @@ describe('the embedded default secret file', () => {
       expect((await refusal(embeddedSecret(t.dataDir, t.db))).message).toContain('holds no usable secret');
     }
     writeFileSync(path, kept);
+  });
+
+  it('is named in the refusal when it cannot be read (a directory in its place)', async () => {
+    const path = join(t.dataDir, 'secret');
+    const kept = readFileSync(path, 'utf8');
+    unlinkSync(path);
+    mkdirSync(path);
+    const error = await refusal(embeddedSecret(t.dataDir, t.db));
+    expect(error.message).toContain(path);
+    expect(error.message).toContain('cannot be read');
+    rmSync(path, { recursive: true });
+    writeFileSync(path, kept, { mode: 0o600 });
   });
 
   it('is not regenerated when deleted under a database that already has a secret', async () => {

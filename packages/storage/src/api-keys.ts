@@ -104,6 +104,21 @@ interface ApiKeyRow {
 
 const dateOrNull = (text: string | null): Date | null => (text === null ? null : new Date(text));
 
+/** A row read with plain SQL, as a record. */
+function recordFromRow(row: ApiKeyRow): ApiKeyRecord {
+  return {
+    id: row.id,
+    prefix: row.prefix,
+    role: storedRole(row.role, `API key ${row.prefix}`),
+    label: row.label,
+    createdAt: new Date(row.created_at),
+    lastUsedAt: dateOrNull(row.last_used_at),
+    revokedAt: dateOrNull(row.revoked_at),
+    createdBy: actorOf(row.created_by_kind, row.created_by_id),
+    revokedBy: actorOf(row.revoked_by_kind, row.revoked_by_id),
+  };
+}
+
 /**
  * The key with this hash (revoked ones included: the caller decides), recording its use (at most
  * once a minute, see `touch`). On every authenticated request, so plain SQL (a prepared statement)
@@ -117,17 +132,7 @@ export async function findApiKeyByHash(db: Database, hash: string): Promise<ApiK
       from api_keys where hash = ${hash}`,
   );
   if (!row) return undefined;
-  const key: ApiKeyRecord = {
-    id: row.id,
-    prefix: row.prefix,
-    role: storedRole(row.role, `API key ${row.prefix}`),
-    label: row.label,
-    createdAt: new Date(row.created_at),
-    lastUsedAt: dateOrNull(row.last_used_at),
-    revokedAt: dateOrNull(row.revoked_at),
-    createdBy: actorOf(row.created_by_kind, row.created_by_id),
-    revokedBy: actorOf(row.revoked_by_kind, row.revoked_by_id),
-  };
+  const key = recordFromRow(row);
   // At most once a minute per key (see touch), so the wait is rare; awaited so it is ordered.
   if (!key.revokedAt) await touch(db, key);
   return key;
@@ -136,6 +141,35 @@ export async function findApiKeyByHash(db: Database, hash: string): Promise<ApiK
 export async function selectApiKeys(db: Database): Promise<ApiKeyRecord[]> {
   const rows = await translated(() => db.orm.select(columns).from(apiKeys).orderBy(desc(apiKeys.createdAt)));
   return rows.map(recordOf);
+}
+
+/** An arbitrary constant: the advisory lock under which a first key is created, once. */
+const FIRST_KEY_LOCK = 0x706a_6b31; // "pjk1"
+
+/**
+ * Stores the key only when the database has no active key, under an advisory lock, so two
+ * processes starting together on a new database create one first key, not two. Undefined when
+ * a key already existed.
+ */
+export async function insertFirstApiKey(
+  db: Database,
+  key: { hash: string; prefix: string; role: Role; label: string },
+  actor: Actor,
+): Promise<ApiKeyRecord | undefined> {
+  return translated(() =>
+    db.sql.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(${FIRST_KEY_LOCK})`;
+      const [active] = await tx<{ n: number }[]>`
+        select count(*)::int as n from api_keys where revoked_at is null`;
+      if ((active?.n ?? 0) > 0) return undefined;
+      const [row] = await tx<ApiKeyRow[]>`
+        insert into api_keys (hash, prefix, role, label, created_by_kind, created_by_id)
+        values (${key.hash}, ${key.prefix}, ${key.role}, ${key.label}, ${actor.kind}, ${actor.id})
+        returning id, prefix, role, label, created_at, last_used_at, revoked_at,
+          created_by_kind, created_by_id, revoked_by_kind, revoked_by_id`;
+      return row ? recordFromRow(row) : undefined;
+    }),
+  );
 }
 
 export async function countActiveApiKeys(db: Database): Promise<number> {

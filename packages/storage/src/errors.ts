@@ -110,24 +110,26 @@ const OPERATOR: Readonly<Record<string, readonly [condition: string, detail: str
     'The database is out of a resource (such as open files); see the database server log',
   ],
   '53200': ['out_of_memory', 'The database is out of memory; see the database server log'],
-  '53300': [
-    'too_many_connections',
-    'The database refuses connections: too many connections; raise its max_connections or lower PIPELINEJOBS_POOL_SIZE',
-  ],
   '58030': [
     'io_error',
     "The database cannot read or write its files: I/O error; check the database server's disk",
   ],
 };
-/** The same causes when PostgreSQL reports them under another code (the errno's text stays). */
+/**
+ * The same causes when PostgreSQL reports them under another code of the resource and system
+ * classes (53, 58, XX: it keeps the errno's text). Only those classes: a message of another
+ * error can quote a caller's text, which must not be able to turn the Manager unready.
+ */
 const OPERATOR_BY_TEXT: readonly (readonly [RegExp, string])[] = [
   [/No space left on device/i, '53100'],
   [/Read-only file system/i, '25006'],
 ];
+const SYSTEM_CLASSES = /^(53|58|XX)/;
 
 function operatorCondition(code: string, message: string): readonly [string, string] | undefined {
   const direct = OPERATOR[code];
   if (direct) return direct;
+  if (!SYSTEM_CLASSES.test(code)) return undefined;
   const byText = OPERATOR_BY_TEXT.find(([pattern]) => pattern.test(message));
   return byText ? OPERATOR[byText[1]] : undefined;
 }

@@ -2,6 +2,7 @@ export {
   countActiveApiKeys,
   findApiKeyByHash,
   insertApiKey,
+  insertFirstApiKey,
   markApiKeyRevoked,
   selectApiKeys,
 } from './api-keys.js';
@@ -14,6 +15,7 @@ export {
   bumpTokenVersion,
   type InsertJobInput,
   insertJob,
+  type JobAuditEntry,
   type JobCursor,
   markJobDeleted,
   parseJobCursor,

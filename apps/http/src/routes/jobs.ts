@@ -4,6 +4,7 @@ import {
   dryRunEvent,
   getHistory,
   getJob,
+  getJobAudit,
   jobFsmSvg,
   jobUuidInput,
   listJobs,
@@ -44,6 +45,11 @@ export function jobRoutes(router: Router, ctx: RouteContext): void {
     const uuid = jobInPath(req);
     const principal = await authenticated(ctx, req, uuid);
     res.json(await getHistory(services, principal, uuid, parseHistoryQuery(req.query)));
+  });
+  router.get('/jobs/:uuid/audit', async (req, res) => {
+    const uuid = jobInPath(req);
+    const principal = await authenticated(ctx, req, uuid);
+    res.json(await getJobAudit(services, principal, uuid));
   });
   router.get('/jobs/:uuid/fsm.svg', async (req, res) => {
     const uuid = jobInPath(req);
