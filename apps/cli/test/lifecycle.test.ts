@@ -74,6 +74,27 @@ describe('the tacobot lifecycle through the CLI', () => {
     );
   });
 
+  it('takes job and pipeline UUIDs in any letter case', async () => {
+    const shown = json<{ uuid: string }>(
+      ok(await cli(['jobs', 'show', TACOBOT_JOB.toUpperCase(), '--json'])),
+    );
+    expect(shown.uuid).toBe(TACOBOT_JOB);
+    const listed = json<{ items: { uuid: string }[] }>(
+      ok(
+        await cli([
+          'jobs',
+          'list',
+          '--pipeline',
+          TACOBOT_PIPELINE.toUpperCase(),
+          '--state',
+          'finished',
+          '--json',
+        ]),
+      ),
+    );
+    expect(listed.items.map((j) => j.uuid)).toContain(TACOBOT_JOB);
+  });
+
   it('refuses run after FINISHED with exit 5, naming the state and the allowed events', async () => {
     const refused = await cli(['send', TACOBOT_JOB, 'run', '--token', token]);
     expect(refused.code).toBe(5);

@@ -434,3 +434,40 @@ describe('the red team’s second look', () => {
     expect(spaced.json).toMatchObject({ accepted: false, status: 400 });
   });
 });
+
+describe('fingerprinted keys and the other inbound forms', () => {
+  it('replays one Tapis event delivered by two subscriptions (another notification uuid, the same eventUuid)', async () => {
+    const job = await created();
+    const notification = loadFixture('tapis/notification-running.json');
+    const deliver = (body: Record<string, unknown>) =>
+      m.request('POST', `/messages?uuid=${job.uuid}&token=${job.token}`, { key: m.keys.reporter, body });
+    const first = await deliver(notification);
+    expect(first.status).toBe(200);
+    const second = await deliver({
+      ...notification,
+      uuid: '9a3c1b7e-0000-4000-8000-000000000002',
+      subscriptionName: 'another subscription',
+    });
+    expect(second.status).toBe(200);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    expect((await history(job.uuid)).map((e) => e.name)).toEqual(['create', 'run']);
+  });
+
+  it('refuses an Agave record and a delete action that disagree with their URL, writing nothing', async () => {
+    const job = await created();
+    const running = loadFixture('sd2e/manager/2-local-event-tacobot-agave-running.json');
+    const agave = await m.request('POST', `/messages?uuid=${job.uuid}&token=${job.token}&status=FINISHED`, {
+      key: m.keys.reporter,
+      body: running,
+    });
+    expect(agave.status).toBe(400);
+    const other = await created();
+    const deletion = await m.request('POST', `/messages?uuid=${other.uuid}`, {
+      key: m.keys.admin,
+      body: { uuid: job.uuid, action: 'delete', token: m.adminToken() },
+    });
+    expect(deletion.status).toBe(400);
+    expect((await history(job.uuid)).length).toBe(1);
+    expect((await m.request('GET', `/jobs/${job.uuid}`)).status).toBe(200);
+  });
+});

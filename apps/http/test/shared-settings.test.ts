@@ -1,6 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTestServices } from '@pipelinejobs/fixtures';
+import { createApiKey, systemPrincipal } from '@pipelinejobs/service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase } from '../../../test/database.js';
 import { type ManagerChild, startManagerProcess } from '../../../test/manager-process.js';
@@ -88,5 +92,53 @@ describe('a Manager on the embedded default', () => {
     expect(await refusedStart(env)).toMatch(/secret: holds no usable secret/);
     unlinkSync(secretFile);
     expect(await refusedStart(env)).toMatch(/secret: is missing, but this database was set up with a secret/);
+  });
+});
+
+describe('settings adopted while a Manager runs', () => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  beforeAll(async () => {
+    db = await openTestDatabase({ poolSize: 1 });
+  });
+  afterAll(() => db.cleanup());
+
+  it('make the running Manager refuse to serve (503 settings_changed) instead of handing out old tokens', async () => {
+    const manager = await startManagerProcess({ env: { DATABASE_URL: db.url, PIPELINEJOBS_SECRET: SECRET } });
+    try {
+      const { key } = await createApiKey(
+        createTestServices(db.db, { secret: SECRET }),
+        systemPrincipal('tests'),
+        {
+          role: 'reader',
+          label: 'drift',
+        },
+      );
+      const get = () => fetch(`${manager.url}/fsm`, { headers: { authorization: `Bearer ${key}` } });
+      expect((await get()).status).toBe(200);
+      const adopted = spawnSync(
+        process.execPath,
+        [fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url)), 'settings', 'adopt', '--yes'],
+        {
+          env: {
+            PATH: process.env.PATH ?? '',
+            DATABASE_URL: db.url,
+            PIPELINEJOBS_SECRET: 'adopted-secret-0123456789abcdefghijklmno',
+          },
+          encoding: 'utf8',
+        },
+      );
+      expect(adopted.status, adopted.stderr).toBe(0);
+      let refused: Response | undefined;
+      for (let i = 0; i < 100 && !refused; i += 1) {
+        const res = await get();
+        if (res.status === 503) refused = res;
+        else await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(refused?.status).toBe(503);
+      expect(await refused?.json()).toMatchObject({ condition: 'settings_changed' });
+      expect((await fetch(`${manager.url}/readyz`)).status).toBe(503);
+    } finally {
+      await manager.stop();
+    }
   });
 });

@@ -55,6 +55,6 @@ export {
 } from './list-queries.js';
 export { eventInput, jobUuidInput, pipelineUuidInput } from './parse-input.js';
 export { getPipeline, listPipelines, registerPipeline } from './pipelines.js';
-export { checkReadiness } from './readiness.js';
+export { checkReadiness, type Readiness } from './readiness.js';
 export { agreeOnSettings, embeddedSecret, settingsDrift } from './secret.js';
 export { openServices, type Services } from './services.js';

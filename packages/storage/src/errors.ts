@@ -5,7 +5,7 @@ export type StorageErrorCode =
   | 'not_found'
   /** The job was deleted (hidden). */
   | 'gone'
-  /** The write conflicts with the current data (idempotency key reused for another event, ...). */
+  /** The write conflicts with the current data (a record that already exists, a concurrent write). */
   | 'conflict'
   /** The idempotency key was already used on this job for a different request. */
   | 'key_reused'

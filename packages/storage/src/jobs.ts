@@ -43,8 +43,8 @@ export interface InsertJobOptions {
   /** Who creates the job: recorded on the job and its `create` history entry. */
   creator: Actor;
   /**
-   * The identity computed by the caller from the exact request text (core's parseJsonExact keeps
-   * 1.0 apart from 1); by default it is computed from `input`.
+   * The identity computed by the caller from the exact view of the request's one parse (core's
+   * parseJson keeps 1.0 apart from 1); by default it is computed from `input`.
    */
   uuid?: JobUuid;
 }

@@ -1,9 +1,12 @@
 import { fsmToJson } from '@pipelinejobs/core';
 import { isSchemaName, schemas } from '@pipelinejobs/schemas';
-import { checkReadiness, fsmSvg, requireRole, ServiceError } from '@pipelinejobs/service';
+import { checkReadiness, fsmSvg, type Readiness, requireRole, ServiceError } from '@pipelinejobs/service';
 import type { Router } from 'express';
 import { openApiDocument } from '../openapi.js';
 import { authenticated, type RouteContext } from './context.js';
+
+/** How long /readyz reuses the database's answer. */
+const READINESS_TTL_MS = 1000;
 
 /** Health, readiness, the published documents and the FSM: what describes the Manager itself. */
 export function documentationRoutes(router: Router, ctx: RouteContext): void {
@@ -13,6 +16,16 @@ export function documentationRoutes(router: Router, ctx: RouteContext): void {
   });
   // Ready: not shutting down, the database answers, this process may write the tables an event
   // writes, and no failure the operator must fix (disk full, ...) was seen in the last 30 s.
+  // The database's answer is kept a second: an unauthenticated probe cannot make every call cost
+  // two queries.
+  let checked: { at: number; readiness: Promise<Readiness> } | undefined;
+  const readiness = () => {
+    const now = Date.now();
+    if (!checked || now - checked.at > READINESS_TTL_MS) {
+      checked = { at: now, readiness: checkReadiness(ctx.services) };
+    }
+    return checked.readiness;
+  };
   router.get('/readyz', async (_req, res) => {
     const drift = ctx.settingsDrift();
     if (drift)
@@ -22,18 +35,18 @@ export function documentationRoutes(router: Router, ctx: RouteContext): void {
         drift,
       );
     const accepting = ctx.accepting();
-    const readiness = accepting ? await checkReadiness(ctx.services) : { database: false, writable: false };
-    const condition = readiness.failure?.details.condition;
-    if (readiness.failure && typeof condition === 'string') {
-      ctx.alarm.raise(condition, readiness.failure.message, readiness.failure.cause);
+    const state: Readiness = accepting ? await readiness() : { database: false, writable: false };
+    const condition = state.failure?.details.condition;
+    if (state.failure && typeof condition === 'string') {
+      ctx.alarm.raise(condition, state.failure.message, state.failure.cause);
     }
     const problem = ctx.alarm.current();
-    const ready = readiness.database && readiness.writable && !problem;
+    const ready = state.database && state.writable && !problem;
     res.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : 'unavailable',
       accepting,
-      database: readiness.database,
-      writable: readiness.writable,
+      database: state.database,
+      writable: state.writable,
       ...(problem ? { condition: problem.condition, detail: problem.detail } : {}),
     });
   });

@@ -14,8 +14,12 @@ export function messageRoutes(router: Router, ctx: RouteContext): void {
     const command = parseInbound({
       query: req.query,
       body: req.body,
-      // Distinct, so that two Idempotency-Key headers are refused rather than joined.
-      headers: { ...req.headers, 'idempotency-key': req.headersDistinct['idempotency-key'] },
+      // Distinct, so that two Idempotency-Key headers are refused rather than joined (copied
+      // only when there is one: most events carry none).
+      headers:
+        req.headers['idempotency-key'] === undefined
+          ? req.headers
+          : { ...req.headers, 'idempotency-key': req.headersDistinct['idempotency-key'] },
     } as InboundRequest);
     // A refusal is answered only to an authenticated caller, as everything else here (a nonce
     // scoped to the job the URL names may hear why its request was refused).
