@@ -12,7 +12,7 @@ import { findProfile, type ProfileSummary, profileText, summariseProfile } from 
 import { num, type Target, table, targetLines, writeResults } from './report.js';
 import type { RunResult } from './run-result.js';
 
-/** DESIGN.md §8 thresholds. */
+/** The targets' thresholds (bench/README.md, "Targets"). */
 const MIN_RATIO = 0.9;
 const MAX_P99_MS = 50;
 const MAX_RSS_MB = 200;
@@ -116,7 +116,7 @@ export async function defaultMode(ctx: Context): Promise<void> {
   log(`  autocannon overallRate (per-second bursts): ${describeFixed(fixed)}`);
   log(`  paced, open loop (even arrivals):           ${describeFixed(paced)}`);
   log('');
-  log('Targets (DESIGN.md §8):');
+  log('Targets (bench/README.md):');
   log(targetLines(targets));
   if (profile) log(`\n${profileText(profile)}`);
   const path = writeResults({

@@ -107,7 +107,7 @@ export async function scaleMode(ctx: Context): Promise<void> {
   log('');
   log(scaleTable(sizes));
   log('');
-  log('Targets (DESIGN.md §8):');
+  log('Targets (bench/README.md):');
   log(targetLines(targets));
   const path = writeResults(
     {

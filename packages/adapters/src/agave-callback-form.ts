@@ -9,13 +9,13 @@ import { isRefusal, refusal } from './refusal.js';
 import { withUrlFields } from './url-conflict.js';
 import { urlNamesEvent } from './url-parameters.js';
 
-/** Agave bookkeeping the original dropped before storing the record (REFERENCE §3.3). */
+/** Agave bookkeeping the original dropped before storing the record (docs/reference.md#agave-v2-job-callback). */
 const DROPPED_KEYS: ReadonlySet<string> = new Set(['_links', 'retries', 'localId']);
 
 /**
  * An Agave v2 job callback: the Agave job record as the body, the job and token in the URL the
- * notification was registered with (?uuid=&token=[&status=${JOB_STATUS}]). A URL status wins over
- * the body's (the develop branch's fix: "honor the value passed as a URL param").
+ * notification was registered with (?uuid=&token=[&status=${JOB_STATUS}]). A URL status must
+ * equal the record's: the original's branches disagreed on which one wins, so neither is chosen.
  */
 export const agaveCallbackForm: InboundForm = {
   name: 'agave',

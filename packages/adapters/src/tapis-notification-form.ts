@@ -16,7 +16,7 @@ import { withUrlFields } from './url-conflict.js';
 const STATUS_CATEGORY = 'JOB_NEW_STATUS';
 
 /**
- * A Tapis v3 job notification (TAPIS.md): the body Tapis Notifications posts to a webhook. The job
+ * A Tapis v3 job notification (docs/reference.md#tapis-v3-job-notification): the body Tapis Notifications posts to a webhook. The job
  * and token come from the delivery URL the subscription was given (?uuid=&token=), never from the
  * body's `deliveryTarget`, which repeats that URL and is not kept.
  */

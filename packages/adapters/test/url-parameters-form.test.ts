@@ -28,7 +28,7 @@ describe('URL-parameter event', () => {
     expect(event(undefined, { uuid: MANAGER_JOB, name: 'Finish' }).event).toBe('finish');
   });
 
-  it('attaches a JSON object body as the data, as the seed page says', () => {
+  it('attaches a JSON object body as the data, as the original documentation says', () => {
     const body = { arbitrary: 'key value data' };
     expect(event(body, { uuid: MANAGER_JOB, event: 'finish' }).data).toEqual(body);
   });

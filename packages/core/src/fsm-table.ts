@@ -3,7 +3,7 @@
  * Mermaid exports, the JSON Schema enums, GET /fsm, the CLI and the tests) reads this table;
  * nothing else spells out a state or event list.
  *
- * Source: the original datacatalog FSM (REFERENCE §2.3), unchanged.
+ * Source: the original datacatalog FSM, unchanged (docs/reference.md#the-state-machine).
  */
 
 export const STATES = {

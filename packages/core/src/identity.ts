@@ -2,7 +2,7 @@ import { compareCodePoints, isPlainObject, pythonJsonDumps, pythonStr } from './
 import { type JobUuid, type PipelineUuid, typedUuid } from './typed-uuid.js';
 
 /**
- * Deterministic identity of jobs (REFERENCE §1.3) and pipelines (§7), computed from the same Python string
+ * Deterministic identity of jobs and pipelines (docs/reference.md#job-and-pipeline-identity), computed from the same Python string
  * forms as the original so that existing UUIDs carry over.
  */
 

@@ -1,7 +1,7 @@
 import { JsonNumber } from './json-exact.js';
 
 /**
- * The Python string forms that identity is computed from (REFERENCE §1.3, §7): `json.dumps(v, sort_keys=True,
+ * The Python string forms that identity is computed from (docs/reference.md#job-and-pipeline-identity): `json.dumps(v, sort_keys=True,
  * separators=(',', ':'))` and `str(v)`. A JS value is read as Python's json.loads would read JSON.stringify
  * of it: an integral number below 1e21 is an int, any other number a float; undefined object members are
  * skipped and undefined array items are None. JsonNumber (from parseJsonExact) carries the exact literal.

@@ -5,7 +5,7 @@ export type Platform = 'agave' | 'tapis';
 
 /**
  * Platform job status -> PipelineJob event, one table for Agave v2 and Tapis v3.
- * Deliberate fixes over the original (DESIGN.md §2): UPDATED -> update (was the invalid name
+ * Deliberate fixes over the original (docs/reference.md#status-map): UPDATED -> update (was the invalid name
  * `updated`), KILLED -> fail (was update); Tapis v3 CANCELLED -> fail, SUBMITTING_JOB and
  * BLOCKED -> resource (were missing, so fell to update).
  */

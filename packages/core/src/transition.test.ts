@@ -4,10 +4,11 @@ import { EVENT_NAMES, isState, STATE_NAMES, type State } from './fsm-table.js';
 import { allowedEvents, isAdminEvent, isReservedEvent, transition } from './transition.js';
 
 /**
- * REFERENCE §2.4, typed out independently of the table in fsm-table.ts:
+ * The original's events allowed in each state (docs/reference.md#the-state-machine), typed out
+ * independently of the table in fsm-table.ts:
  * state -> { event: destination }. Every pair not listed must be refused.
  */
-const REFERENCE: Record<State, Record<string, State>> = {
+const ORIGINAL: Record<State, Record<string, State>> = {
   CREATED: {
     create: 'CREATED',
     run: 'RUNNING',
@@ -59,16 +60,16 @@ describe('transition', () => {
   it('has 11 states and 15 events', () => {
     expect(STATE_NAMES).toHaveLength(11);
     expect(EVENT_NAMES).toHaveLength(15);
-    expect(Object.keys(REFERENCE).sort()).toEqual([...STATE_NAMES].sort());
+    expect(Object.keys(ORIGINAL).sort()).toEqual([...STATE_NAMES].sort());
   });
 
   const pairs = STATE_NAMES.flatMap((state) => EVENT_NAMES.map((event) => [state, event] as const));
-  it.each(pairs)('%s + %s agrees with the reference table', (state, event) => {
-    const expected = REFERENCE[state][event];
+  it.each(pairs)('%s + %s agrees with the original table', (state, event) => {
+    const expected = ORIGINAL[state][event];
     const result = transition(state, event);
     if (expected === undefined) {
       expect(result).toMatchObject({ ok: false, reason: 'not_allowed' });
-      if (!result.ok) expect([...result.allowed].sort()).toEqual(Object.keys(REFERENCE[state]).sort());
+      if (!result.ok) expect([...result.allowed].sort()).toEqual(Object.keys(ORIGINAL[state]).sort());
     } else {
       expect(result).toEqual({ ok: true, event, from: state, to: expected });
     }
@@ -125,7 +126,7 @@ describe('transition', () => {
         for (const event of events) {
           const result = transition(state, event);
           if (result.ok) {
-            expect(REFERENCE[state][result.event]).toBe(result.to);
+            expect(ORIGINAL[state][result.event]).toBe(result.to);
             state = result.to;
           }
           expect(isState(state)).toBe(true);

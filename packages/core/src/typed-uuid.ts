@@ -1,7 +1,7 @@
 import { createHash, randomInt } from 'node:crypto';
 
 /**
- * Typed UUIDs (REFERENCE §1.2): a UUIDv5 in the catalog namespace whose first 3 hex characters are
+ * Typed UUIDs (docs/reference.md#typed-uuids): a UUIDv5 in the catalog namespace whose first 3 hex characters are
  * overwritten with a prefix naming the record type. Version and variant bits are left as UUIDv5 set them.
  */
 export const UUID_TYPES = {

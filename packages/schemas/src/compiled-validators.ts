@@ -5,7 +5,7 @@ import { schemas } from './published-schemas.js';
 import { type SchemaName, schemaNames } from './schema-names.js';
 
 // ajv-formats is CommonJS: to TypeScript under NodeNext its default import is the module object,
-// at run time it is the function (TOOLCHAIN.md §7).
+// at run time it is the function.
 const addFormats = addFormatsImport as unknown as typeof addFormatsImport.default;
 
 /**

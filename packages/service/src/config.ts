@@ -7,7 +7,7 @@ import {
 } from '@pipelinejobs/auth';
 import { DEFAULT_POOL_IDLE_SECONDS } from '@pipelinejobs/storage';
 
-/** Configuration of both apps (DESIGN.md §7), read once from the environment and validated. */
+/** Configuration of both apps (every variable: apps/http/README.md), read once from the environment and validated. */
 export interface Config {
   /** An external PostgreSQL, or the embedded default in `dataDir`. */
   database: { url: string } | { dataDir: string };

@@ -25,7 +25,7 @@ import type { Database } from './open-database.js';
 export interface InsertJobInput {
   pipeline_uuid: string;
   data: Record<string, unknown>;
-  /** Absent and `[]` give different identities, as in the original (REFERENCE §1.3). */
+  /** Absent and `[]` give different identities, as in the original (docs/reference.md#job-and-pipeline-identity). */
   child_of?: string[];
   archive_path?: string | null;
   archive_system?: string | null;

@@ -14,7 +14,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 
-// Timestamps are UTC with millisecond precision (DESIGN.md §2): timestamptz(3).
+// Timestamps are UTC with millisecond precision (docs/reference.md#history-and-time): timestamptz(3).
 const at = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' });
 const nowMs = sql`date_trunc('milliseconds', now())`;
 
@@ -50,7 +50,7 @@ export const jobs = pgTable(
     agent: text('agent'),
     task: text('task'),
     childOf: jsonb('child_of').notNull().default([]),
-    // Linkages (REFERENCE §1.7a): the pipeline that made the job, files and references it used.
+    // The original catalog's linkages: the pipeline that made the job, files and references it used.
     generatedBy: jsonb('generated_by').notNull().default([]),
     actedOn: jsonb('acted_on').notNull().default([]),
     actedUsing: jsonb('acted_using').notNull().default([]),

@@ -1,4 +1,4 @@
-/** The `event` of a Tapis v3 notification (TAPIS.md §3). Fields added by newer Tapis releases pass through. */
+/** The `event` of a Tapis v3 notification (docs/reference.md#tapis-v3-job-notification). Fields added by newer Tapis releases pass through. */
 export interface TapisJobEvent {
   source: string;
   /** `jobs.<category>.<detail>`, e.g. `jobs.JOB_NEW_STATUS.RUNNING`. */
@@ -25,7 +25,7 @@ export interface TapisJobNotification {
   uuid: string;
   tenant: string;
   subscriptionName: string;
-  /** Event id: the idempotency key (DESIGN §2). */
+  /** Event id, the same in every delivery of the event: the idempotency key. */
   eventUuid: string;
   event: TapisJobEvent;
   /** `deliveryAddress` repeats the URL, token included: redact it before storing or logging. */
