@@ -17,6 +17,10 @@ CREATE TABLE "server_settings" (
 	"created_at" timestamp (3) with time zone DEFAULT date_trunc('milliseconds', now()) NOT NULL
 );
 --> statement-breakpoint
+DROP INDEX "job_events_job_seq_idx";--> statement-breakpoint
+DROP INDEX "job_events_uuid_idx";--> statement-breakpoint
+ALTER TABLE "job_events" DROP COLUMN "id";--> statement-breakpoint
+ALTER TABLE "job_events" ADD CONSTRAINT "job_events_job_uuid_seq_pk" PRIMARY KEY("job_uuid","seq");--> statement-breakpoint
 ALTER TABLE "api_keys" ADD COLUMN "created_by_kind" text;--> statement-breakpoint
 ALTER TABLE "api_keys" ADD COLUMN "created_by_id" text;--> statement-breakpoint
 ALTER TABLE "api_keys" ADD COLUMN "revoked_by_kind" text;--> statement-breakpoint
@@ -29,4 +33,5 @@ ALTER TABLE "jobs" ADD COLUMN "creator_id" text;--> statement-breakpoint
 ALTER TABLE "nonces" ADD COLUMN "created_by_kind" text;--> statement-breakpoint
 ALTER TABLE "nonces" ADD COLUMN "created_by_id" text;--> statement-breakpoint
 ALTER TABLE "nonces" ADD COLUMN "revoked_by_kind" text;--> statement-breakpoint
-ALTER TABLE "nonces" ADD COLUMN "revoked_by_id" text;
+ALTER TABLE "nonces" ADD COLUMN "revoked_by_id" text;--> statement-breakpoint
+CREATE UNIQUE INDEX "job_events_job_uuid_idx" ON "job_events" USING btree ("job_uuid","uuid");

@@ -77,7 +77,6 @@ export const jobs = pgTable(
 export const jobEvents = pgTable(
   'job_events',
   {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
     jobUuid: text('job_uuid')
       .notNull()
       .references(() => jobs.uuid, { onDelete: 'cascade' }),
@@ -99,9 +98,10 @@ export const jobEvents = pgTable(
     createdAt: at('created_at').notNull().default(nowMs),
   },
   (t) => [
-    uniqueIndex('job_events_job_seq_idx').on(t.jobUuid, t.seq),
+    // Every key holds the job uuid, so the table can be distributed by it (docs/architecture.md).
+    primaryKey({ columns: [t.jobUuid, t.seq] }),
     uniqueIndex('job_events_job_key_idx').on(t.jobUuid, t.idempotencyKey),
-    uniqueIndex('job_events_uuid_idx').on(t.uuid),
+    uniqueIndex('job_events_job_uuid_idx').on(t.jobUuid, t.uuid),
   ],
 );
 

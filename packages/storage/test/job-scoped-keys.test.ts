@@ -17,18 +17,10 @@ const JOB_SCOPED: Record<string, string> = {
 };
 
 /**
- * The keys that do not include the job uuid today, each with why it is there. Changing them is
- * a migration (the lead's decision); until then they are listed here, and this test fails both
- * when another appears and when one of these is gone (so the list stays true).
+ * Keys that may lack the job uuid, each with why. Empty: every key of a job-scoped table holds
+ * it. This test fails both when a key without it appears and when a listed one is gone.
  */
-const EXCEPTIONS: Record<string, string> = {
-  // A surrogate key nothing reads by: (job_uuid, seq) identifies a history row. On a distributed
-  // engine it becomes (job_uuid, id) or is dropped for (job_uuid, seq).
-  'job_events.job_events_pkey': 'bigserial surrogate key; (job_uuid, seq) is the natural key',
-  // Event uuids are random (prefix 108), so their uniqueness is a safety net, not a lookup key.
-  // Distributed, it becomes unique (job_uuid, uuid).
-  'job_events.job_events_uuid_idx': 'event uuids are random; global uniqueness is a safety net',
-};
+const EXCEPTIONS: Record<string, string> = {};
 
 interface Key {
   table: string;
@@ -74,7 +66,7 @@ describe('keys of the job-scoped tables', () => {
     expect(keys.map((k) => `${k.table}.${k.name}`)).toEqual(
       expect.arrayContaining([
         'jobs.jobs_pkey',
-        'job_events.job_events_job_seq_idx',
+        'job_events.job_events_job_uuid_seq_pk',
         'job_audit.job_audit_job_uuid_id_pk',
       ]),
     );
