@@ -17,11 +17,13 @@ export function documentationRoutes(router: Router, ctx: RouteContext): void {
   // Ready: not shutting down, the database answers, this process may write the tables an event
   // writes, and no failure the operator must fix (disk full, ...) was seen in the last 30 s.
   // The database's answer is kept a second: an unauthenticated probe cannot make every call cost
-  // two queries.
+  // two queries. A condition first seen after that answer makes it stale at once, so the answer
+  // never says writable while the alarm it contradicts holds.
   let checked: { at: number; readiness: Promise<Readiness> } | undefined;
   const readiness = () => {
     const now = Date.now();
-    if (!checked || now - checked.at > READINESS_TTL_MS) {
+    const since = ctx.alarm.current()?.since ?? 0;
+    if (!checked || now - checked.at > READINESS_TTL_MS || since >= checked.at) {
       checked = { at: now, readiness: checkReadiness(ctx.services) };
     }
     return checked.readiness;
