@@ -9,7 +9,7 @@ export const schemaFiles: Record<SchemaName, JsonSchemaDocument> = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://schemas.pipelinejobs.dev/agave-job-callback.json",
     "title": "Agave v2 job callback",
-    "description": "The Agave v2 job record that an Agave job notification posts as its body. The job UUID, token and (optionally) status come from the URL parameters `uuid`, `token` and `status` (or `state`); a URL status wins over the body `status`, which is mapped to an event. Other properties of the record are allowed and ignored.",
+    "description": "The Agave v2 job record that an Agave job notification posts as its body. The job UUID, token and (optionally) status come from the URL parameters `uuid`, `token` and `status` (or `state`); the body `status` is mapped to an event, and a URL status that disagrees with it is refused (400). Other properties of the record are allowed and ignored.",
     "type": "object",
     "required": [
       "owner",
