@@ -39,12 +39,17 @@ async function main(): Promise<void> {
   }
   let accepting = true;
   // Another process's `pipelinejobs settings adopt` changes the secret under this one: seen
-  // within a few seconds, after which it hands out no token minted from the old secret.
+  // within a few seconds, after which it hands out no token minted from the old secret. A check
+  // that could not run (the database away) changes nothing: drift clears only when the settings
+  // agree again.
   let drift: Error | undefined;
   const watch = setInterval(() => {
-    void settingsDrift(services).then((found) => {
-      drift = found;
-    });
+    settingsDrift(services).then(
+      (found) => {
+        drift = found;
+      },
+      () => {},
+    );
   }, SETTINGS_CHECK_MS);
   watch.unref();
   const metrics = createMetrics();

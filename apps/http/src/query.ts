@@ -34,7 +34,9 @@ export function parseQuery(text: string | null | undefined): Record<string, stri
     const name = decode(equals === -1 ? part : part.slice(0, equals), undefined);
     const value = equals === -1 ? '' : decode(part.slice(equals + 1), name);
     const before = query[name];
-    query[name] = before === undefined ? value : Array.isArray(before) ? [...before, value] : [before, value];
+    if (before === undefined) query[name] = value;
+    else if (Array.isArray(before)) before.push(value);
+    else query[name] = [before, value];
   }
   return query;
 }

@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { adminToken } from '@pipelinejobs/auth';
-import { createTestServices } from '@pipelinejobs/fixtures';
 import { createApiKey, type HttpLimits, systemPrincipal, type TrustProxy } from '@pipelinejobs/service';
+import { createTestServices } from '@pipelinejobs/service/testing';
 import { openDatabase } from '@pipelinejobs/storage';
 import { openTestDatabase } from '../../../test/database.js';
 import { createApp } from '../src/app.js';

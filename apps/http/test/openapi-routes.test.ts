@@ -1,4 +1,4 @@
-import { createTestServices, TEST_SECRET } from '@pipelinejobs/fixtures';
+import { createTestServices, TEST_SECRET } from '@pipelinejobs/service/testing';
 import { describe, expect, it } from 'vitest';
 import { routeDrift } from '../../../scripts/check-routes.mjs';
 import { createApp } from '../src/app.js';

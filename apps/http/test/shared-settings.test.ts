@@ -3,8 +3,8 @@ import { chmodSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTestServices } from '@pipelinejobs/fixtures';
 import { createApiKey, systemPrincipal } from '@pipelinejobs/service';
+import { createTestServices } from '@pipelinejobs/service/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase } from '../../../test/database.js';
 import { type ManagerChild, startManagerProcess } from '../../../test/manager-process.js';

@@ -67,8 +67,8 @@ export async function agreeOnSettings(
 /**
  * Whether the settings this process started with are still the database's, read without writing:
  * another process's `pipelinejobs settings adopt` changes them under a running Manager, which
- * must then stop handing out tokens. The refusal when they differ; undefined when they agree or
- * the database cannot say (an outage is not a change).
+ * must then stop handing out tokens. The refusal when they differ; undefined when they agree.
+ * Rejects when the database cannot say (an outage is not a change, nor an agreement).
  */
 export async function settingsDrift(s: Services): Promise<ConfigError | undefined> {
   try {
@@ -83,7 +83,10 @@ export async function settingsDrift(s: Services): Promise<ConfigError | undefine
     );
     return undefined;
   } catch (error) {
-    return error instanceof ConfigError ? error : undefined;
+    // Anything else (the database unreachable, ...) says nothing about drift: the caller keeps
+    // what it knew.
+    if (error instanceof ConfigError) return error;
+    throw error;
   }
 }
 

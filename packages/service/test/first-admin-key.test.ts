@@ -1,4 +1,5 @@
-import { ensureFirstAdminKey, type Services } from '@pipelinejobs/service';
+import { ensureFirstAdminKey } from '@pipelinejobs/service';
+import { createTestServices } from '@pipelinejobs/service/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase } from '../../../test/database.js';
 
@@ -11,13 +12,7 @@ describe('the first admin key', () => {
 
   it('is created once when several processes start on a new database at the same moment', async () => {
     const secret = 'first-admin-key-secret-0123456789abcdefgh';
-    const services: Services = {
-      db: t.db,
-      secret,
-      admin: { secret, adminKey: 'admin', lifetimeSeconds: 3600 },
-      jwt: undefined,
-      clock: () => new Date(),
-    };
+    const services = createTestServices(t.db, { secret });
     const keys = await Promise.all(Array.from({ length: 6 }, () => ensureFirstAdminKey(services)));
     expect(keys.filter((key) => key !== undefined)).toHaveLength(1);
     const [row] = await t.db.sql<{ n: number }[]>`select count(*)::int as n from api_keys`;

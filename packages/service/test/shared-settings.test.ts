@@ -10,7 +10,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agreeOnSettings, ConfigError, embeddedSecret } from '@pipelinejobs/service';
+import { agreeOnSettings, ConfigError, embeddedSecret, settingsDrift } from '@pipelinejobs/service';
+import { createTestServices } from '@pipelinejobs/service/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase } from '../../../test/database.js';
 
@@ -89,6 +90,30 @@ describe('the settings every process on a database shares', () => {
     await agreeOnSettings(t.db, next, { adopt: { kind: 'cli', id: 'tests' } });
     await agreeOnSettings(t.db, next);
     expect((await refusal(agreeOnSettings(t.db, settings()))).variable).toBe('PIPELINEJOBS_SECRET');
+  });
+});
+
+describe('a running process watching for settings changed under it', () => {
+  it('sees drift when they differ, agreement when they agree, and cannot tell while the database is away', async () => {
+    const t = await fresh();
+    try {
+      const mine = createTestServices(t.db, {
+        secret: SECRET,
+        adminKey: 'admin',
+        adminTokenLifetimeSeconds: 3600,
+      });
+      await agreeOnSettings(t.db, settings());
+      expect(await settingsDrift(mine)).toBeUndefined();
+      await agreeOnSettings(t.db, settings({ secret: 'rotated-secret-0123456789-abcdefghijklmno' }), {
+        adopt: { kind: 'cli', id: 'tests' },
+      });
+      expect((await settingsDrift(mine))?.variable).toBe('PIPELINEJOBS_SECRET');
+      // An outage is neither: the check rejects, and the caller keeps what it knew.
+      await t.db.close();
+      await expect(settingsDrift(mine)).rejects.not.toBeInstanceOf(ConfigError);
+    } finally {
+      await t.done();
+    }
   });
 });
 

@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminToken } from '@pipelinejobs/auth';
 import { acquireEmbeddedServer, releaseEmbeddedServer } from '@pipelinejobs/embedded-postgres';
-import { createTestServices } from '@pipelinejobs/fixtures';
+import { createTestServices } from '@pipelinejobs/service/testing';
 import { createApiKey, createNonce, type Services, systemPrincipal } from '@pipelinejobs/service';
 import { openDatabase } from '@pipelinejobs/storage';
 import { rememberSecrets, runDir } from './run-dir.js';
