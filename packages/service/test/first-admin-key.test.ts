@@ -1,18 +1,19 @@
 import { ensureFirstAdminKey, type Services } from '@pipelinejobs/service';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openTestDatabase } from '../../../test/database.js';
+import { scoped } from '../../../test/scoped.js';
 
 describe('the first admin key', () => {
-  let t: Awaited<ReturnType<typeof openTestDatabase>>;
-  beforeAll(async () => {
-    t = await openTestDatabase({ poolSize: 8 });
-  });
-  afterAll(() => t.cleanup());
+  const database = scoped(
+    () => openTestDatabase({ poolSize: 8 }),
+    (opened) => opened.cleanup(),
+  );
 
   it('is created once when several processes start on a new database at the same moment', async () => {
     const secret = 'first-admin-key-secret-0123456789abcdefgh';
+    const { db } = database();
     const services: Services = {
-      db: t.db,
+      db,
       secret,
       admin: { secret, adminKey: 'admin', lifetimeSeconds: 3600 },
       jwt: undefined,
@@ -20,7 +21,7 @@ describe('the first admin key', () => {
     };
     const keys = await Promise.all(Array.from({ length: 6 }, () => ensureFirstAdminKey(services)));
     expect(keys.filter((key) => key !== undefined)).toHaveLength(1);
-    const [row] = await t.db.sql<{ n: number }[]>`select count(*)::int as n from api_keys`;
+    const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from api_keys`;
     expect(row?.n).toBe(1);
     expect(await ensureFirstAdminKey(services)).toBeUndefined();
   });
