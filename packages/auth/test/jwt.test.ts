@@ -267,6 +267,7 @@ describe('a JWKS outage', () => {
     };
   }
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
   /** A verifier of the keys at `url` that fetches them again after 50 ms, with `options` on top. */
   const verifierOf = (url: string, options: { jwksMaxStaleMs?: number } = {}) =>
     createJwtVerifier({
