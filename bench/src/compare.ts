@@ -13,6 +13,7 @@ import { mean } from './stats.js';
 
 export type CaseName = 'distinct' | 'hot';
 
+/** What a run needs; also the context `measured` reads (the PostgreSQL and Manager pids). */
 export interface Env {
   managerUrl: string;
   managerPid: number;
@@ -50,8 +51,7 @@ export const targetOf = (name: CaseName, jobs: number): Target =>
 
 /** One run of one engine, measured. */
 export function runOne(env: Env, engine: Engine, target: Target, concurrency: number, seconds: number) {
-  const ctx = { postmasterPid: env.postmasterPid, managerPid: env.managerPid };
-  return measured(ctx, () =>
+  return measured(env, () =>
     engine === 'pgbench'
       ? runPgbench({ bin: env.pgbench!, url: env.databaseUrl, target, clients: concurrency, seconds })
       : runManagerEvents({
@@ -138,8 +138,7 @@ function aggregate(name: CaseName, concurrency: number, engine: Engine, runs: Ru
 
 /** The Manager at a fixed rate (autocannon overallRate), to read its p99 below saturation. */
 export async function fixedRateRun(env: Env, rate: number, concurrency: number, seconds: number) {
-  const ctx = { postmasterPid: env.postmasterPid, managerPid: env.managerPid };
-  return measured(ctx, () =>
+  return measured(env, () =>
     runManagerEvents({
       url: env.managerUrl,
       apiKey: env.apiKey,
@@ -154,8 +153,7 @@ export async function fixedRateRun(env: Env, rate: number, concurrency: number, 
 
 /** The Manager at a fixed rate, open loop (see paced-load.ts for why this differs from autocannon). */
 export async function pacedRun(env: Env, rate: number, concurrency: number, seconds: number) {
-  const ctx = { postmasterPid: env.postmasterPid, managerPid: env.managerPid };
-  return measured(ctx, () =>
+  return measured(env, () =>
     runPaced({
       url: env.managerUrl,
       apiKey: env.apiKey,

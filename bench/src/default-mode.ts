@@ -9,7 +9,7 @@ import { loadJobs } from './load-data.js';
 import { startManager } from './manager-process.js';
 import type { BenchOptions } from './options.js';
 import { findProfile, type ProfileSummary, profileText, summariseProfile } from './profile.js';
-import { num, type Target, table, targetLines, writeResults } from './report.js';
+import { num, resultsHeader, type Target, table, targetLines, writeResults } from './report.js';
 import type { RunResult } from './run-result.js';
 
 /** The targets' thresholds (bench/README.md, "Targets"). */
@@ -120,10 +120,7 @@ export async function defaultMode(ctx: Context): Promise<void> {
   log(targetLines(targets));
   if (profile) log(`\n${profileText(profile)}`);
   const path = writeResults({
-    mode: 'compare',
-    date: new Date().toISOString(),
-    machine: ctx.machine,
-    options: { ...options, databaseUrl: options.databaseUrl ? '(given)' : undefined },
+    ...resultsHeader('compare', ctx.machine, options),
     load,
     rows,
     fixedRate: { rate, concurrency: peak.concurrency, peak: peakRun, autocannon: fixed, paced },

@@ -39,6 +39,23 @@ export function targetLines(targets: Target[]): string {
     .join('\n');
 }
 
+/**
+ * What every results file starts with: its mode, when, the machine and the options, a given
+ * database URL only as "(given)" (it may hold a password).
+ */
+export function resultsHeader<O extends { databaseUrl?: string | undefined }>(
+  mode: string,
+  machine: unknown,
+  options: O,
+) {
+  return {
+    mode,
+    date: new Date().toISOString(),
+    machine,
+    options: { ...options, databaseUrl: options.databaseUrl ? '(given)' : undefined },
+  };
+}
+
 /** Writes `results/<iso-date><suffix>.json` and `results/latest<suffix>.json`; returns the first path. */
 export function writeResults(document: unknown, suffix = ''): string {
   mkdirSync(RESULTS_DIR, { recursive: true });

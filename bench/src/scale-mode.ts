@@ -5,7 +5,7 @@ import type { Context } from './default-mode.js';
 import { listLatency } from './http-load.js';
 import { type LoadResult, loadJobs } from './load-data.js';
 import { startManager } from './manager-process.js';
-import { num, type Target, table, targetLines, writeResults } from './report.js';
+import { num, resultsHeader, type Target, table, targetLines, writeResults } from './report.js';
 
 /**
  * Scale mode: the distinct-jobs measurement (pgbench and the Manager, alternating) and the
@@ -111,10 +111,7 @@ export async function scaleMode(ctx: Context): Promise<void> {
   log(targetLines(targets));
   const path = writeResults(
     {
-      mode: 'scale',
-      date: new Date().toISOString(),
-      machine: ctx.machine,
-      options: { ...options, databaseUrl: options.databaseUrl ? '(given)' : undefined },
+      ...resultsHeader('scale', ctx.machine, options),
       sizes,
       targets,
       minutes,

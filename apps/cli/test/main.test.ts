@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { createServer, type Socket } from 'node:net';
@@ -46,6 +47,29 @@ async function silentDatabase() {
   };
 }
 
+/**
+ * `jobs list` on a silent database: once the CLI has connected, a Ctrl-C, 300 ms, then `next`
+ * (which may press Ctrl-C again or hang the database up). Resolves with how the binary ended.
+ */
+async function ctrlCWhileWaiting(
+  next: (child: ChildProcess, database: Awaited<ReturnType<typeof silentDatabase>>) => void,
+) {
+  const database = await silentDatabase();
+  try {
+    return await spawnCli(['jobs', 'list', '--database-url', database.url], {
+      started: (child) => {
+        void database.connected.then(async () => {
+          child.kill('SIGINT');
+          await delay(300);
+          next(child, database);
+        });
+      },
+    });
+  } finally {
+    database.close();
+  }
+}
+
 describe('the built pipelinejobs binary', () => {
   it('prints its version', async () => {
     const result = await spawnCli(['--version']);
@@ -67,47 +91,25 @@ describe('the built pipelinejobs binary', () => {
   });
 
   it('exits 130 on Ctrl-C, saying nothing, once the command has stopped', async () => {
-    const database = await silentDatabase();
     let runningAfterCtrlC: boolean | undefined;
-    try {
-      const result = await spawnCli(['jobs', 'list', '--database-url', database.url], {
-        started: (child) => {
-          void database.connected.then(async () => {
-            child.kill('SIGINT');
-            // The first Ctrl-C lets the command end (and close what it opened); here it ends
-            // when the connection it waits on fails.
-            await delay(300);
-            runningAfterCtrlC = child.exitCode === null && child.signalCode === null;
-            database.hangUp();
-          });
-        },
-      });
-      expect(result).toMatchObject({ code: 130, signal: null, stdout: '', stderr: '' });
-      expect(runningAfterCtrlC).toBe(true);
-    } finally {
-      database.close();
-    }
+    const result = await ctrlCWhileWaiting((child, database) => {
+      // The first Ctrl-C lets the command end (and close what it opened); here it ends
+      // when the connection it waits on fails.
+      runningAfterCtrlC = child.exitCode === null && child.signalCode === null;
+      database.hangUp();
+    });
+    expect(result).toMatchObject({ code: 130, signal: null, stdout: '', stderr: '' });
+    expect(runningAfterCtrlC).toBe(true);
   });
 
   it('exits 130 at once on a second Ctrl-C', async () => {
-    const database = await silentDatabase();
     let secondAt = 0;
-    try {
-      const result = await spawnCli(['jobs', 'list', '--database-url', database.url], {
-        started: (child) => {
-          void database.connected.then(async () => {
-            child.kill('SIGINT');
-            await delay(300);
-            secondAt = Date.now();
-            child.kill('SIGINT');
-          });
-        },
-      });
-      expect(result).toMatchObject({ code: 130, signal: null, stdout: '' });
-      // Not after the driver's 3 s connect timeout: the second Ctrl-C does not wait for it.
-      expect(Date.now() - secondAt).toBeLessThan(1500);
-    } finally {
-      database.close();
-    }
+    const result = await ctrlCWhileWaiting((child) => {
+      secondAt = Date.now();
+      child.kill('SIGINT');
+    });
+    expect(result).toMatchObject({ code: 130, signal: null, stdout: '' });
+    // Not after the driver's 3 s connect timeout: the second Ctrl-C does not wait for it.
+    expect(Date.now() - secondAt).toBeLessThan(1500);
   });
 });

@@ -1,15 +1,28 @@
-import { connect, type Socket } from 'node:net';
+import { connect, type NetConnectOpts, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Manager, startManager } from './harness.js';
+
+/** A TCP connection once it is established (rejects when it cannot be). */
+function connected(options: NetConnectOpts): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(options);
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** Socket limits short enough for a test to wait them out. */
+const SHORT_TIMEOUTS = {
+  headersTimeoutMs: 1000,
+  requestTimeoutMs: 2000,
+  keepAliveTimeoutMs: 1000,
+  maxConnections: 1000,
+};
 
 /** A raw socket to the Manager that records what comes back and when it closes. */
 async function open(base: string) {
   const { hostname, port } = new URL(base);
-  const socket: Socket = connect(Number(port), hostname);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('error', reject);
-  });
+  const socket = await connected({ port: Number(port), host: hostname });
   let received = '';
   socket.on('data', (d: Buffer) => {
     received += d.toString('utf8');
@@ -57,15 +70,7 @@ function trickle(socket: Socket, text: string, everyMs: number): () => void {
 describe('slow clients', () => {
   let m: Manager;
   beforeAll(async () => {
-    m = await startManager({
-      limits: {
-        headersTimeoutMs: 1000,
-        requestTimeoutMs: 2000,
-        keepAliveTimeoutMs: 1000,
-        maxConnections: 1000,
-        maxConnectionsPerAddress: 0,
-      },
-    });
+    m = await startManager({ limits: { ...SHORT_TIMEOUTS, maxConnectionsPerAddress: 0 } });
   });
   afterAll(async () => {
     await m.stop();
@@ -155,14 +160,7 @@ describe('connection caps', () => {
     // address (127.0.0.2) gives the total cap of 6 something to count.
     expect(sockets).toHaveLength(4); // held by the test above
     const { port } = new URL(m.base);
-    const from = async (localAddress: string) => {
-      const socket = connect({ port: Number(port), host: '127.0.0.1', localAddress });
-      await new Promise<void>((resolve, reject) => {
-        socket.once('connect', () => resolve());
-        socket.once('error', reject);
-      });
-      return socket;
-    };
+    const from = (localAddress: string) => connected({ port: Number(port), host: '127.0.0.1', localAddress });
     const others = [await from('127.0.0.2'), await from('127.0.0.2')];
     await new Promise((resolve) => setTimeout(resolve, 100));
     const third = await from('127.0.0.2');
@@ -179,15 +177,7 @@ describe('connection caps', () => {
 describe('clients that never close their side', () => {
   let m: Manager;
   beforeAll(async () => {
-    m = await startManager({
-      limits: {
-        headersTimeoutMs: 1000,
-        requestTimeoutMs: 2000,
-        keepAliveTimeoutMs: 1000,
-        maxConnections: 1000,
-        maxConnectionsPerAddress: 2,
-      },
-    });
+    m = await startManager({ limits: { ...SHORT_TIMEOUTS, maxConnectionsPerAddress: 2 } });
   });
   afterAll(() => m.stop());
 
@@ -195,14 +185,7 @@ describe('clients that never close their side', () => {
     const { hostname, port } = new URL(m.base);
     // allowHalfOpen: the client does not answer the server's FIN, as a hostile or broken client.
     const silent = await Promise.all(
-      [0, 1].map(
-        () =>
-          new Promise<Socket>((resolve, reject) => {
-            const socket = connect({ port: Number(port), host: hostname, allowHalfOpen: true });
-            socket.once('connect', () => resolve(socket));
-            socket.once('error', reject);
-          }),
-      ),
+      [0, 1].map(() => connected({ port: Number(port), host: hostname, allowHalfOpen: true })),
     );
     try {
       // Past the headers timeout: the server answers 408, and must then let go of the sockets.

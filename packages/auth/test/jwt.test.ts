@@ -268,15 +268,19 @@ describe('a JWKS outage', () => {
   }
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  it('keeps verifying valid tokens with the last keys fetched while the JWKS server is down', async () => {
-    const up = await issuer(() => publicKeys);
-    const graceful = createJwtVerifier({
-      jwksUrl: up.url,
+  /** A verifier of the keys at `url` that fetches them again after 50 ms, with `options` on top. */
+  const verifierOf = (url: string, options: { jwksMaxStaleMs?: number } = {}) =>
+    createJwtVerifier({
+      jwksUrl: url,
       issuer: ISSUER,
       audience: AUDIENCE,
       jwksCacheMaxAgeMs: 50,
-      jwksMaxStaleMs: 60_000,
+      ...options,
     });
+
+  it('keeps verifying valid tokens with the last keys fetched while the JWKS server is down', async () => {
+    const up = await issuer(() => publicKeys);
+    const graceful = verifierOf(up.url, { jwksMaxStaleMs: 60_000 });
     expect(await graceful(await sign())).toMatchObject({ ok: true, subject: 'user-1' });
     await up.stop();
     await pause(120); // the cached keys are now older than the cache period
@@ -299,13 +303,7 @@ describe('a JWKS outage', () => {
 
   it('refuses with jwks_unavailable once the last keys are older than the grace', async () => {
     const up = await issuer(() => publicKeys);
-    const brief = createJwtVerifier({
-      jwksUrl: up.url,
-      issuer: ISSUER,
-      audience: AUDIENCE,
-      jwksCacheMaxAgeMs: 50,
-      jwksMaxStaleMs: 200,
-    });
+    const brief = verifierOf(up.url, { jwksMaxStaleMs: 200 });
     expect((await brief(await sign())).ok).toBe(true);
     await up.stop();
     await pause(100);
@@ -318,12 +316,7 @@ describe('a JWKS outage', () => {
     let published = publicKeys;
     const up = await issuer(() => published);
     try {
-      const rotating = createJwtVerifier({
-        jwksUrl: up.url,
-        issuer: ISSUER,
-        audience: AUDIENCE,
-        jwksCacheMaxAgeMs: 50,
-      });
+      const rotating = verifierOf(up.url);
       expect((await rotating(await sign())).ok).toBe(true);
       published = publicKeys.filter((k) => k.kid !== 'rsa-1');
       await pause(120);

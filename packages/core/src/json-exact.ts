@@ -170,6 +170,21 @@ export function parseJson(text: string): ParsedJson {
     while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++pos);
   };
 
+  /**
+   * The digits of a fraction or an exponent, from `pos`: steps past them and returns the code
+   * after them; with no digit there, fails at `mark` (the '.' or the 'e').
+   */
+  const digitsFrom = (mark: number, expected: string): number => {
+    let c = text.charCodeAt(pos);
+    if (!(c >= 0x30 && c <= 0x39)) {
+      pos = mark;
+      return fail(expected);
+    }
+    do c = text.charCodeAt(++pos);
+    while (c >= 0x30 && c <= 0x39);
+    return c;
+  };
+
   const parseNumber = (depth: number): JsonExactValue => {
     const start = pos;
     let c = text.charCodeAt(pos);
@@ -189,27 +204,16 @@ export function parseJson(text: string): ParsedJson {
     }
     let isFloat = false;
     if (c === 0x2e) {
-      const dot = pos;
-      c = text.charCodeAt(++pos);
-      if (!(c >= 0x30 && c <= 0x39)) {
-        pos = dot;
-        return fail('a number with digits after its decimal point');
-      }
-      do c = text.charCodeAt(++pos);
-      while (c >= 0x30 && c <= 0x39);
+      const dot = pos++;
+      c = digitsFrom(dot, 'a number with digits after its decimal point');
       isFloat = true;
     }
     const mantissaEnd = pos;
     if (c === 0x65 || c === 0x45) {
       const e = pos;
       c = text.charCodeAt(++pos);
-      if (c === 0x2b || c === 0x2d) c = text.charCodeAt(++pos);
-      if (!(c >= 0x30 && c <= 0x39)) {
-        pos = e;
-        return fail('a number with digits in its exponent');
-      }
-      do c = text.charCodeAt(++pos);
-      while (c >= 0x30 && c <= 0x39);
+      if (c === 0x2b || c === 0x2d) pos++;
+      c = digitsFrom(e, 'a number with digits in its exponent');
       isFloat = true;
     }
     const digitsStart = negative ? start + 1 : start;
@@ -283,35 +287,37 @@ export function parseJson(text: string): ParsedJson {
     return s;
   };
 
-  const parseArray = (depth: number): JsonExactValue[] => {
+  /** Steps over `[` or `{`; true (and over `close` too) when the container is empty. */
+  const opensEmpty = (close: number): boolean => {
     pos++;
-    const items: JsonExactValue[] = [];
     skipWhitespace();
-    if (text.charCodeAt(pos) === 0x5d) {
-      pos++;
-      return items;
-    }
+    if (text.charCodeAt(pos) !== close) return false;
+    pos++;
+    return true;
+  };
+
+  /** After a member: steps over the ',' before the next one or over `close`; true at `close`. */
+  const closesAfterMember = (close: number, expected: string): boolean => {
+    skipWhitespace();
+    const c = text.charCodeAt(pos);
+    if (c !== close && c !== 0x2c) fail(expected);
+    pos++;
+    return c === close;
+  };
+
+  const parseArray = (depth: number): JsonExactValue[] => {
+    const items: JsonExactValue[] = [];
+    if (opensEmpty(0x5d)) return items;
     for (let index = 0; ; index++) {
       path[depth] = index;
       items.push(parseValue(depth + 1));
-      skipWhitespace();
-      const c = text.charCodeAt(pos);
-      if (c === 0x5d) break;
-      if (c !== 0x2c) fail("',' or ']'");
-      pos++;
+      if (closesAfterMember(0x5d, "',' or ']'")) return items;
     }
-    pos++;
-    return items;
   };
 
   const parseObject = (depth: number): { [key: string]: JsonExactValue } => {
-    pos++;
     const object: { [key: string]: JsonExactValue } = {};
-    skipWhitespace();
-    if (text.charCodeAt(pos) === 0x7d) {
-      pos++;
-      return object;
-    }
+    if (opensEmpty(0x7d)) return object;
     for (;;) {
       skipWhitespace();
       if (text.charCodeAt(pos) !== 0x22) fail('a string key');
@@ -329,14 +335,8 @@ export function parseJson(text: string): ParsedJson {
       } else {
         object[key] = value;
       }
-      skipWhitespace();
-      const c = text.charCodeAt(pos);
-      if (c === 0x7d) break;
-      if (c !== 0x2c) fail("',' or '}'");
-      pos++;
+      if (closesAfterMember(0x7d, "',' or '}'")) return object;
     }
-    pos++;
-    return object;
   };
 
   const parseValue = (depth: number): JsonExactValue => {

@@ -132,45 +132,67 @@ function unsupported(value: unknown): never {
   throw new TypeError(`No Python form for a value of type ${typeof value}`);
 }
 
-/** Python `json.dumps(value, sort_keys=True, separators=(',', ':'))` with the default ensure_ascii=True. */
-export function pythonJsonDumps(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'string') return jsonString(value);
+/** How one Python form spells each kind of value; json.dumps and repr walk values the same way. */
+interface PythonForm {
+  none: string;
+  booleans: readonly [whenFalse: string, whenTrue: string];
+  string: (s: string) => string;
+  number: (value: number | bigint | JsonNumber) => string;
+  /** Between items and between members. */
+  separator: string;
+  /** Between a key and its value. */
+  colon: string;
+  sortKeys: boolean;
+}
+
+const JSON_DUMPS_FORM: PythonForm = {
+  none: 'null',
+  booleans: ['false', 'true'],
+  string: jsonString,
+  number: jsonNumber,
+  separator: ',',
+  colon: ':',
+  sortKeys: true,
+};
+
+const REPR_FORM: PythonForm = {
+  none: 'None',
+  booleans: ['False', 'True'],
+  string: reprString,
+  number: reprNumber,
+  separator: ', ',
+  colon: ': ',
+  sortKeys: false,
+};
+
+function inForm(value: unknown, form: PythonForm): string {
+  if (value === null) return form.none;
+  if (typeof value === 'boolean') return form.booleans[value ? 1 : 0];
+  if (typeof value === 'string') return form.string(value);
   if (typeof value === 'number' || typeof value === 'bigint' || value instanceof JsonNumber) {
-    return jsonNumber(value);
+    return form.number(value);
   }
   if (Array.isArray(value)) {
-    return `[${value.map((item: unknown) => (item === undefined ? 'null' : pythonJsonDumps(item))).join(',')}]`;
+    const items = value.map((item: unknown) => (item === undefined ? form.none : inForm(item, form)));
+    return `[${items.join(form.separator)}]`;
   }
   if (isPlainObject(value)) {
-    const members = Object.keys(value)
-      .filter((key) => value[key] !== undefined)
-      .sort(compareCodePoints)
-      .map((key) => `${jsonString(key)}:${pythonJsonDumps(value[key])}`);
-    return `{${members.join(',')}}`;
+    const keys = Object.keys(value).filter((key) => value[key] !== undefined);
+    if (form.sortKeys) keys.sort(compareCodePoints);
+    const members = keys.map((key) => `${form.string(key)}${form.colon}${inForm(value[key], form)}`);
+    return `{${members.join(form.separator)}}`;
   }
   return unsupported(value);
 }
 
+/** Python `json.dumps(value, sort_keys=True, separators=(',', ':'))` with the default ensure_ascii=True. */
+export function pythonJsonDumps(value: unknown): string {
+  return inForm(value, JSON_DUMPS_FORM);
+}
+
 /** Python `repr(value)`: the form nested values take inside str() of a list or dict. */
 export function pythonRepr(value: unknown): string {
-  if (value === null) return 'None';
-  if (typeof value === 'boolean') return value ? 'True' : 'False';
-  if (typeof value === 'string') return reprString(value);
-  if (typeof value === 'number' || typeof value === 'bigint' || value instanceof JsonNumber) {
-    return reprNumber(value);
-  }
-  if (Array.isArray(value)) {
-    return `[${value.map((item: unknown) => (item === undefined ? 'None' : pythonRepr(item))).join(', ')}]`;
-  }
-  if (isPlainObject(value)) {
-    const members = Object.keys(value)
-      .filter((key) => value[key] !== undefined)
-      .map((key) => `${reprString(key)}: ${pythonRepr(value[key])}`);
-    return `{${members.join(', ')}}`;
-  }
-  return unsupported(value);
+  return inForm(value, REPR_FORM);
 }
 
 /** Python `str(value)`: a string as it is, anything else as its repr. */

@@ -4,7 +4,6 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -14,8 +13,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { releaseEmbeddedServer } from '@pipelinejobs/embedded-postgres';
-import postgres from 'postgres';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  clientConnections,
+  connect,
+  leases,
+  postmaster,
+  running,
+  serverRuns,
+} from '../../../test/embedded-server.js';
+import { childOutput } from './child-output.js';
 
 /**
  * Who may stop the shared embedded server, and who starts it again: real processes
@@ -115,73 +122,16 @@ async function hold(dataDir: string, idleSeconds = 60): Promise<Holder> {
 function openAndClose(dataDir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const proc = spawn(process.execPath, [child, dataDir, 'count'], { stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(proc);
-  let stdout = '';
-  let stderr = '';
-  proc.stdout?.on('data', (d) => {
-    stdout += d;
-  });
-  proc.stderr?.on('data', (d) => {
-    stderr += d;
-  });
-  return new Promise((resolve) => proc.once('close', (code) => resolve({ code, stdout, stderr })));
-}
-
-function postmaster(dataDir: string): { pid: number; port: number } | undefined {
-  try {
-    const lines = readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n');
-    return { pid: Number(lines[0]), port: Number(lines[3]) };
-  } catch {
-    return undefined;
-  }
-}
-
-function running(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-  } catch {
-    return false;
-  }
-}
-
-const serverRuns = (dataDir: string) => running(postmaster(dataDir)?.pid);
-const leases = (dataDir: string) =>
-  existsSync(join(dataDir, 'leases')) ? readdirSync(join(dataDir, 'leases')) : [];
-
-/** A connection of the test's own, straight to the server (it counts as a client while open). */
-function connect(dataDir: string, database = 'postgres') {
-  const server = postmaster(dataDir);
-  if (!server) throw new Error('no server');
-  const password = readFileSync(join(dataDir, 'pg.password'), 'utf8').trim();
-  return postgres({
-    host: '127.0.0.1',
-    port: server.port,
-    user: 'postgres',
-    password,
-    database,
-    max: 1,
-    onnotice: () => {},
-  });
-}
-
-/** Client connections other than the one asking, counted by the server itself. */
-async function otherConnections(dataDir: string): Promise<number> {
-  const sql = connect(dataDir);
-  try {
-    const [row] = await sql<{ n: number }[]>`
-      select count(*)::int as n from pg_stat_activity
-      where backend_type = 'client backend' and pid <> pg_backend_pid()`;
-    return row?.n ?? -1;
-  } finally {
-    await sql.end({ timeout: 1 });
-  }
+  const written = childOutput(proc);
+  return new Promise((resolve) =>
+    proc.once('close', (code) => resolve({ code, stdout: written.stdout(), stderr: written.stderr() })),
+  );
 }
 
 /** Waits until every pool on the server is idle (no connection open), then a moment for ours to go. */
 async function untilIdle(dataDir: string): Promise<void> {
   const deadline = Date.now() + 90_000;
-  while ((await otherConnections(dataDir)) > 0) {
+  while ((await clientConnections(dataDir)) > 0) {
     if (Date.now() > deadline) throw new Error('the pools did not go idle');
     await sleep(200);
   }
@@ -201,7 +151,7 @@ describe('leases on the embedded server', () => {
     const dataDir = newDataDir();
     const idle = await hold(dataDir, 1);
     await untilIdle(dataDir);
-    expect(await otherConnections(dataDir)).toBe(0); // the holder has no connection open
+    expect(await clientConnections(dataDir)).toBe(0); // the holder has no connection open
     const other = await openAndClose(dataDir);
     expect(other.code, other.stderr).toBe(0);
     expect(serverRuns(dataDir), 'the server still runs').toBe(true);

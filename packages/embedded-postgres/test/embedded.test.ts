@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireEmbeddedServer, releaseEmbeddedServer } from '@pipelinejobs/embedded-postgres';
 import { afterAll, describe, expect, it } from 'vitest';
+import { childOutput } from './child-output.js';
 
 const child = new URL('./embedded-child.mjs', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'pipelinejobs-embedded-'));
@@ -18,25 +19,20 @@ function start(dataDir: string, mode: string, n = 0): { proc: ChildProcess; outp
   const proc = spawn(process.execPath, [child, dataDir, mode, String(n)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  let err = '';
-  proc.stdout?.on('data', (d) => {
-    out += d;
-  });
-  proc.stderr?.on('data', (d) => {
-    err += d;
-  });
+  const written = childOutput(proc);
   const output = new Promise<string>((resolve, reject) => {
     const check = setInterval(() => {
-      if (mode === 'write-and-hang' && out.includes('ready')) {
+      if (mode === 'write-and-hang' && written.stdout().includes('ready')) {
         clearInterval(check);
-        resolve(out);
+        resolve(written.stdout());
       }
     }, 20);
     proc.on('exit', (code) => {
       clearInterval(check);
+      const out = written.stdout();
       if (code === 0) resolve(out);
-      else if (mode !== 'write-and-hang' || !out.includes('ready')) reject(new Error(`exit ${code}: ${err}`));
+      else if (mode !== 'write-and-hang' || !out.includes('ready'))
+        reject(new Error(`exit ${code}: ${written.stderr()}`));
     });
   });
   return { proc, output };

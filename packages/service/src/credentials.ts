@@ -35,16 +35,31 @@ export async function createApiKey(
   return { key: generated.key, record };
 }
 
-export async function listApiKeys(s: Services, principal: Principal) {
-  requireRole(principal, 'admin', 'list API keys');
-  return storage.selectApiKeys(s.db);
+/**
+ * What API keys and nonces share: admins list them, and revoke one by its id or its visible
+ * prefix (recorded as done by the principal).
+ */
+function listedAndRevoked<R>(
+  noun: string,
+  select: (db: storage.Database) => Promise<R[]>,
+  markRevoked: (db: storage.Database, idOrPrefix: string, actor: storage.Actor) => Promise<R>,
+) {
+  return {
+    list: async (s: Services, principal: Principal): Promise<R[]> => {
+      requireRole(principal, 'admin', `list ${noun}`);
+      return select(s.db);
+    },
+    revoke: async (s: Services, principal: Principal, idOrPrefix: string): Promise<R> => {
+      requireRole(principal, 'admin', `revoke ${noun}`);
+      return markRevoked(s.db, idOrPrefix, actorOf(principal));
+    },
+  };
 }
 
+const apiKeys = listedAndRevoked('API keys', storage.selectApiKeys, storage.markApiKeyRevoked);
+export const listApiKeys = apiKeys.list;
 /** Revokes a key by its id or its visible prefix. */
-export async function revokeApiKey(s: Services, principal: Principal, idOrPrefix: string) {
-  requireRole(principal, 'admin', 'revoke API keys');
-  return storage.markApiKeyRevoked(s.db, idOrPrefix, actorOf(principal));
-}
+export const revokeApiKey = apiKeys.revoke;
 
 /** On a database with no active API key, creates the first admin key (printed once by the caller). */
 export async function ensureFirstAdminKey(s: Services): Promise<string | undefined> {
@@ -90,16 +105,10 @@ export async function createNonce(
   return { nonce: generated.nonce, record };
 }
 
-export async function listNonces(s: Services, principal: Principal) {
-  requireRole(principal, 'admin', 'list nonces');
-  return storage.selectNonces(s.db);
-}
-
+const nonces = listedAndRevoked('nonces', storage.selectNonces, storage.markNonceRevoked);
+export const listNonces = nonces.list;
 /** Revokes a nonce by its id or its visible prefix. */
-export async function revokeNonce(s: Services, principal: Principal, idOrPrefix: string) {
-  requireRole(principal, 'admin', 'revoke nonces');
-  return storage.markNonceRevoked(s.db, idOrPrefix, actorOf(principal));
-}
+export const revokeNonce = nonces.revoke;
 
 /** The current admin token and until when it is accepted: for admins only. */
 export function currentAdminToken(s: Services, principal: Principal): { token: string; validUntil: Date } {

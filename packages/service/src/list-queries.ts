@@ -6,7 +6,7 @@ import {
   STATE_NAMES,
   type State,
 } from '@pipelinejobs/core';
-import { type JobCursor, parseJobCursor } from '@pipelinejobs/storage';
+import { parseJobCursor, type SelectJobsOptions } from '@pipelinejobs/storage';
 import { ServiceError } from './errors.js';
 
 /**
@@ -53,57 +53,49 @@ function pageLimit(query: RawQuery, bounds: { default: number; max: number }): n
 }
 
 const CURSOR_REFUSED = 'The cursor is not one this server issued; pass the `next` of the previous page';
+const PIPELINE_UUID_REFUSED = "'pipeline_uuid' must be a pipeline UUID (106...)";
+const UPDATED_SINCE_REFUSED =
+  "'updated_since' must be an ISO 8601 date-time with a time zone, or a date: e.g. 2026-11-28T00:00:00Z or 2026-11-28";
+
+/** A parameter given once and read by `parse`; refused with `refusal` when `parse` cannot read it. */
+function parsed<T>(
+  query: RawQuery,
+  name: string,
+  parse: (text: string) => T | undefined,
+  refusal: string,
+): T | undefined {
+  const raw = single(query, name);
+  if (raw === undefined) return undefined;
+  const value = parse(raw);
+  if (value === undefined) throw new ServiceError('invalid', refusal);
+  return value;
+}
 
 /** A state in any letter case (`running`, `RUNNING`). */
 function stateOf(query: RawQuery): State | undefined {
-  const raw = single(query, 'state');
-  if (raw === undefined) return undefined;
-  const state = STATE_NAMES.find((name) => name === asciiUpper(raw.trim()));
-  if (state === undefined) {
-    throw new ServiceError('invalid', `'state' must be one of (any letter case): ${STATE_NAMES.join(', ')}`);
-  }
-  return state;
+  return parsed(
+    query,
+    'state',
+    (raw) => STATE_NAMES.find((name) => name === asciiUpper(raw.trim())),
+    `'state' must be one of (any letter case): ${STATE_NAMES.join(', ')}`,
+  );
 }
 
-export interface JobsQuery {
-  state?: State;
-  pipelineUuid?: PipelineUuid;
-  updatedSince?: Date;
-  limit: number;
-  maxBytes: number;
-  cursor?: JobCursor;
-}
+/** Storage's own options: what the parser makes is what storage takes. */
+export type JobsQuery = SelectJobsOptions;
 
 /** `state`, `pipeline_uuid`, `updated_since`, `limit`, `cursor`. */
 export function parseJobsQuery(query: RawQuery): JobsQuery {
-  const parsed: JobsQuery = { limit: pageLimit(query, PAGE_LIMITS.jobs), maxBytes: PAGE_BYTES };
+  const jobs: JobsQuery = { limit: pageLimit(query, PAGE_LIMITS.jobs), maxBytes: PAGE_BYTES };
   const state = stateOf(query);
-  if (state !== undefined) parsed.state = state;
-  const pipeline = single(query, 'pipeline_uuid');
-  if (pipeline !== undefined) {
-    const uuid = parsePipelineUuid(pipeline);
-    if (uuid === undefined)
-      throw new ServiceError('invalid', "'pipeline_uuid' must be a pipeline UUID (106...)");
-    parsed.pipelineUuid = uuid;
-  }
-  const since = single(query, 'updated_since');
-  if (since !== undefined) {
-    const instant = parseInstant(since);
-    if (instant === undefined) {
-      throw new ServiceError(
-        'invalid',
-        "'updated_since' must be an ISO 8601 date-time with a time zone, or a date: e.g. 2026-11-28T00:00:00Z or 2026-11-28",
-      );
-    }
-    parsed.updatedSince = instant;
-  }
-  const cursor = single(query, 'cursor');
-  if (cursor !== undefined) {
-    const position = parseJobCursor(cursor);
-    if (position === undefined) throw new ServiceError('invalid', CURSOR_REFUSED);
-    parsed.cursor = position;
-  }
-  return parsed;
+  if (state !== undefined) jobs.state = state;
+  const pipelineUuid = parsed(query, 'pipeline_uuid', parsePipelineUuid, PIPELINE_UUID_REFUSED);
+  if (pipelineUuid !== undefined) jobs.pipelineUuid = pipelineUuid;
+  const updatedSince = parsed(query, 'updated_since', parseInstant, UPDATED_SINCE_REFUSED);
+  if (updatedSince !== undefined) jobs.updatedSince = updatedSince;
+  const cursor = parsed(query, 'cursor', parseJobCursor, CURSOR_REFUSED);
+  if (cursor !== undefined) jobs.cursor = cursor;
+  return jobs;
 }
 
 export interface HistoryQuery {
@@ -130,12 +122,8 @@ export interface PipelinesQuery {
 
 /** `limit`, `cursor`. */
 export function parsePipelinesQuery(query: RawQuery): PipelinesQuery {
-  const parsed: PipelinesQuery = { limit: pageLimit(query, PAGE_LIMITS.pipelines) };
-  const cursor = single(query, 'cursor');
-  if (cursor !== undefined) {
-    const uuid = parsePipelineUuid(cursor);
-    if (uuid === undefined) throw new ServiceError('invalid', CURSOR_REFUSED);
-    parsed.before = uuid;
-  }
-  return parsed;
+  const pipelines: PipelinesQuery = { limit: pageLimit(query, PAGE_LIMITS.pipelines) };
+  const before = parsed(query, 'cursor', parsePipelineUuid, CURSOR_REFUSED);
+  if (before !== undefined) pipelines.before = before;
+  return pipelines;
 }

@@ -12,8 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agreeOnSettings, ConfigError, embeddedSecret, settingsDrift } from '@pipelinejobs/service';
 import { createTestServices } from '@pipelinejobs/service/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openTestDatabase } from '../../../test/database.js';
+import { scoped } from '../../../test/scoped.js';
 
 /** A database of its own and a data directory of its own, for one test. */
 async function fresh() {
@@ -49,16 +50,12 @@ const settings = (over: Partial<Parameters<typeof agreeOnSettings>[1]> = {}) => 
 });
 
 describe('the settings every process on a database shares', () => {
-  let t: Awaited<ReturnType<typeof fresh>>;
-  beforeAll(async () => {
-    t = await fresh();
-  });
-  afterAll(() => t.done());
+  const t = scoped(fresh, (opened) => opened.done());
 
   it('records them at first start and accepts the same ones after', async () => {
-    await agreeOnSettings(t.db, settings());
-    await agreeOnSettings(t.db, settings());
-    const rows = await t.db.sql<{ name: string; value: string }[]>`select name, value from server_settings`;
+    await agreeOnSettings(t().db, settings());
+    await agreeOnSettings(t().db, settings());
+    const rows = await t().db.sql<{ name: string; value: string }[]>`select name, value from server_settings`;
     expect(rows.map((r) => r.name).sort()).toEqual([
       'admin_key_fingerprint',
       'admin_token_lifetime_seconds',
@@ -70,15 +67,15 @@ describe('the settings every process on a database shares', () => {
 
   it('refuses another secret, another admin key and another lifetime, naming each variable', async () => {
     const other = await refusal(
-      agreeOnSettings(t.db, settings({ secret: 'another-secret-0123456789-abcdefghijklmno' })),
+      agreeOnSettings(t().db, settings({ secret: 'another-secret-0123456789-abcdefghijklmno' })),
     );
     expect(other.variable).toBe('PIPELINEJOBS_SECRET');
     expect(other.message).toContain('pipelinejobs settings adopt');
-    expect((await refusal(agreeOnSettings(t.db, settings({ adminKey: 'other' })))).variable).toBe(
+    expect((await refusal(agreeOnSettings(t().db, settings({ adminKey: 'other' })))).variable).toBe(
       'PIPELINEJOBS_ADMIN_KEY',
     );
     expect(
-      (await refusal(agreeOnSettings(t.db, settings({ adminTokenLifetimeSeconds: 600 })))).variable,
+      (await refusal(agreeOnSettings(t().db, settings({ adminTokenLifetimeSeconds: 600 })))).variable,
     ).toBe('PIPELINEJOBS_ADMIN_TOKEN_LIFETIME');
   });
 
@@ -87,9 +84,9 @@ describe('the settings every process on a database shares', () => {
       secret: 'rotated-secret-0123456789-abcdefghijklmno',
       adminTokenLifetimeSeconds: 600,
     });
-    await agreeOnSettings(t.db, next, { adopt: { kind: 'cli', id: 'tests' } });
-    await agreeOnSettings(t.db, next);
-    expect((await refusal(agreeOnSettings(t.db, settings()))).variable).toBe('PIPELINEJOBS_SECRET');
+    await agreeOnSettings(t().db, next, { adopt: { kind: 'cli', id: 'tests' } });
+    await agreeOnSettings(t().db, next);
+    expect((await refusal(agreeOnSettings(t().db, settings()))).variable).toBe('PIPELINEJOBS_SECRET');
   });
 });
 
@@ -118,38 +115,36 @@ describe('a running process watching for settings changed under it', () => {
 });
 
 describe('the embedded default secret file', () => {
-  let t: Awaited<ReturnType<typeof fresh>>;
-  beforeAll(async () => {
-    t = await fresh();
-  });
-  afterAll(() => t.done());
+  const t = scoped(fresh, (opened) => opened.done());
 
   it('is generated once for a new database, kept private, and read back after', async () => {
-    const first = await embeddedSecret(t.dataDir, t.db);
+    const first = await embeddedSecret(t().dataDir, t().db);
     expect(first).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(readFileSync(join(t.dataDir, 'secret'), 'utf8').trim()).toBe(first);
-    expect(statSync(join(t.dataDir, 'secret')).mode & 0o777).toBe(0o600);
-    await agreeOnSettings(t.db, settings({ secret: first }));
-    expect(await embeddedSecret(t.dataDir, t.db)).toBe(first);
+    expect(readFileSync(join(t().dataDir, 'secret'), 'utf8').trim()).toBe(first);
+    expect(statSync(join(t().dataDir, 'secret')).mode & 0o777).toBe(0o600);
+    await agreeOnSettings(t().db, settings({ secret: first }));
+    expect(await embeddedSecret(t().dataDir, t().db)).toBe(first);
   });
 
   it('is refused when empty or whitespace, instead of deriving tokens from nothing', async () => {
-    const path = join(t.dataDir, 'secret');
+    const path = join(t().dataDir, 'secret');
     const kept = readFileSync(path, 'utf8');
     for (const text of ['', '\n', '   \n', 'short\n']) {
       chmodSync(path, 0o600);
       writeFileSync(path, text);
-      expect((await refusal(embeddedSecret(t.dataDir, t.db))).message).toContain('holds no usable secret');
+      expect((await refusal(embeddedSecret(t().dataDir, t().db))).message).toContain(
+        'holds no usable secret',
+      );
     }
     writeFileSync(path, kept);
   });
 
   it('is named in the refusal when it cannot be read (a directory in its place)', async () => {
-    const path = join(t.dataDir, 'secret');
+    const path = join(t().dataDir, 'secret');
     const kept = readFileSync(path, 'utf8');
     unlinkSync(path);
     mkdirSync(path);
-    const error = await refusal(embeddedSecret(t.dataDir, t.db));
+    const error = await refusal(embeddedSecret(t().dataDir, t().db));
     expect(error.message).toContain(path);
     expect(error.message).toContain('cannot be read');
     rmSync(path, { recursive: true });
@@ -157,9 +152,9 @@ describe('the embedded default secret file', () => {
   });
 
   it('is not regenerated when deleted under a database that already has a secret', async () => {
-    unlinkSync(join(t.dataDir, 'secret'));
-    const error = await refusal(embeddedSecret(t.dataDir, t.db));
+    unlinkSync(join(t().dataDir, 'secret'));
+    const error = await refusal(embeddedSecret(t().dataDir, t().db));
     expect(error.message).toContain('is missing, but this database was set up with a secret');
-    expect(() => statSync(join(t.dataDir, 'secret'))).toThrow();
+    expect(() => statSync(join(t().dataDir, 'secret'))).toThrow();
   });
 });

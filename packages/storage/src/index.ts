@@ -19,6 +19,7 @@ export {
   type JobCursor,
   markJobDeleted,
   parseJobCursor,
+  type SelectJobsOptions,
   selectHistory,
   selectJob,
   selectJobAudit,

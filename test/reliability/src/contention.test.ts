@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED, sizes } from './config.js';
 import { type EmbeddedDb, type Keys, startEmbeddedDb } from './embedded-db.js';
-import { pick, random, type SentEvent, sendEvent, shuffle, tally } from './events.js';
+import { type EventTally, pick, random, type SentEvent, sendEvent, shuffle, tally } from './events.js';
 import { type CreatedJob, createJob, registerPipeline } from './fixtures.js';
-import { checkHistories } from './history-checks.js';
+import { checkHistories, type HistoryReport } from './history-checks.js';
 import { pool } from './http.js';
 import { finishFile } from './lifecycle.js';
 import { ManagerProcess } from './manager-process.js';
@@ -35,6 +35,42 @@ afterAll(async () => {
 
 const manager = (i: number) => managers[i % managers.length] as ManagerProcess;
 
+/** Sends event `i` of a run through the Managers in turn, with `{ i }` as its data. */
+async function sendVia(
+  i: number,
+  job: CreatedJob,
+  name: string,
+  form: 'json' | 'params',
+): Promise<SentEvent> {
+  return {
+    job: job.uuid,
+    name,
+    res: await sendEvent(manager(i).base, keys.reporter, job, name, { form, data: { i } }),
+  };
+}
+
+/** The counts of a tally, as both runs report them. */
+const counts = (t: EventTally) => ({
+  sent: t.sent,
+  acknowledged: t.acknowledged,
+  refused: t.refused,
+  found: t.found,
+  lost: t.lost,
+  '5xx': t.fivexx,
+  unanswered: t.unanswered,
+});
+
+/** What both runs must show: every event answered with a 200 or a 409, none lost, legal histories. */
+function expectEveryEventAnswered(t: EventTally, history: HistoryReport): void {
+  expect(t.problems).toEqual([]);
+  expect(history.problems).toEqual([]);
+  expect(t.fivexx).toBe(0);
+  expect(t.unanswered).toBe(0);
+  // Every answer is a 200 or a 409 (refused by the state machine, with a problem document).
+  expect(t.acknowledged + t.refused).toBe(t.sent);
+  expect(t.lost).toBe(0);
+}
+
 describe('contention: two Managers, one database', () => {
   it(`${sizes.hotEvents} concurrent events on one job lose nothing and apply nothing twice`, async () => {
     const job = await createJob(manager(0).base, keys.agent, 'contention-hot', 0);
@@ -58,14 +94,7 @@ describe('contention: two Managers, one database', () => {
     const started = performance.now();
     // All at once: each Manager gets half, through 64 keep-alive sockets each.
     const sent: SentEvent[] = await Promise.all(
-      plan.map(async (name, i) => ({
-        job: job.uuid,
-        name,
-        res: await sendEvent(manager(i).base, keys.reporter, job, name, {
-          form: i % 3 === 0 ? 'params' : 'json',
-          data: { i },
-        }),
-      })),
+      plan.map((name, i) => sendVia(i, job, name, i % 3 === 0 ? 'params' : 'json')),
     );
     const seconds = (performance.now() - started) / 1000;
     const history = await checkHistories(db.services.db.sql, [job.uuid]);
@@ -73,24 +102,12 @@ describe('contention: two Managers, one database', () => {
     const entries = history.histories.get(job.uuid)?.length ?? 0;
     report('contention (one job)', {
       managers: managers.length,
-      sent: t.sent,
-      acknowledged: t.acknowledged,
-      refused: t.refused,
-      found: t.found,
-      lost: t.lost,
-      '5xx': t.fivexx,
-      unanswered: t.unanswered,
+      ...counts(t),
       history: entries,
       final: history.jobsByUuid.get(job.uuid)?.state ?? null,
       'events/s': Math.round(t.sent / seconds),
     });
-    expect(t.problems).toEqual([]);
-    expect(history.problems).toEqual([]);
-    expect(t.fivexx).toBe(0);
-    expect(t.unanswered).toBe(0);
-    // Every answer is a 200 or a 409 (refused by the state machine, with a problem document).
-    expect(t.acknowledged + t.refused).toBe(t.sent);
-    expect(t.lost).toBe(0);
+    expectEveryEventAnswered(t, history);
     expect(t.found).toBe(t.acknowledged);
     // Nothing applied without an acknowledgement: the history is create + the acknowledged events.
     expect(entries).toBe(1 + t.acknowledged);
@@ -131,14 +148,9 @@ describe('contention: two Managers, one database', () => {
       ),
     ).flat();
     const started = performance.now();
-    const sent: SentEvent[] = await pool(plan, 128, async ({ job, name }, i) => ({
-      job: job.uuid,
-      name,
-      res: await sendEvent(manager(i).base, keys.reporter, job, name, {
-        form: i % 2 === 0 ? 'json' : 'params',
-        data: { i },
-      }),
-    }));
+    const sent: SentEvent[] = await pool(plan, 128, ({ job, name }, i) =>
+      sendVia(i, job, name, i % 2 === 0 ? 'json' : 'params'),
+    );
     const seconds = (performance.now() - started) / 1000;
     const history = await checkHistories(
       db.services.db.sql,
@@ -147,22 +159,11 @@ describe('contention: two Managers, one database', () => {
     const t = tally(sent, history);
     report('contention (many jobs)', {
       jobs: jobs.length,
-      sent: t.sent,
-      acknowledged: t.acknowledged,
-      refused: t.refused,
-      found: t.found,
-      lost: t.lost,
-      '5xx': t.fivexx,
-      unanswered: t.unanswered,
+      ...counts(t),
       history: history.events,
       'events/s': Math.round(t.sent / seconds),
     });
-    expect(t.problems).toEqual([]);
-    expect(history.problems).toEqual([]);
-    expect(t.fivexx).toBe(0);
-    expect(t.unanswered).toBe(0);
-    expect(t.acknowledged + t.refused).toBe(t.sent);
-    expect(t.lost).toBe(0);
+    expectEveryEventAnswered(t, history);
     // Per job: create + what was acknowledged on that job, nothing more.
     expect(history.events).toBe(jobs.length + t.acknowledged);
   });

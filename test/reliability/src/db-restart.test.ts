@@ -9,6 +9,7 @@ import { type HttpResponse, pool, send, statusCounts } from './http.js';
 import { finishFile } from './lifecycle.js';
 import { ManagerProcess } from './manager-process.js';
 import { report } from './results.js';
+import { type Logged, timedLoad } from './timed-load.js';
 
 /**
  * PostgreSQL stops under load (fast shutdown, clients connected) and starts again on the same
@@ -32,14 +33,13 @@ afterAll(async () => {
   await finishFile([manager], db);
 });
 
-interface Timed {
+interface Request {
   kind: 'event' | 'read' | 'readyz';
-  start: number;
-  end: number;
   key?: string;
   job?: string;
   res: HttpResponse;
 }
+type Timed = Logged<Request>;
 
 interface Outage {
   /** releaseEmbeddedServer called; returned (server gone); acquireEmbeddedServer called; returned. */
@@ -60,48 +60,37 @@ describe('database restart under load', () => {
       4,
       (i) => createJob(m.base, keys.agent, 'db-restart', i),
     );
-    const t0 = performance.now();
-    const now = () => performance.now() - t0;
-    const log: Timed[] = [];
-    let running = true;
-    let n = 0;
-
     // Load: 8 callers sending events (each with an idempotency key) and reads, back to back.
-    const caller = async (c: number) => {
-      while (running) {
-        const i = n++;
-        const job = jobs[i % jobs.length] as CreatedJob;
-        const start = now();
-        if (i % 5 === 4) {
-          const res = await send(m.base, {
-            method: 'GET',
-            path: `/jobs/${job.uuid}`,
-            headers: { authorization: `Bearer ${keys.reader}` },
-            timeoutMs: 30_000,
-          });
-          log.push({ kind: 'read', start, end: now(), job: job.uuid, res });
-        } else {
-          const key = `restart-${c}-${i}`;
-          const res = await sendEvent(m.base, keys.reporter, job, i % 2 ? 'update' : 'resource', {
-            key,
-            data: { i },
-            timeoutMs: 30_000,
-          });
-          log.push({ kind: 'event', start, end: now(), key, job: job.uuid, res });
-        }
-        if (!is2xx(log.at(-1)?.res.status ?? 0)) await sleep(20); // a caller backs off a little
+    const load = timedLoad<Request>(8, async (i, c) => {
+      const job = jobs[i % jobs.length] as CreatedJob;
+      if (i % 5 === 4) {
+        const res = await send(m.base, {
+          method: 'GET',
+          path: `/jobs/${job.uuid}`,
+          headers: { authorization: `Bearer ${keys.reader}` },
+          timeoutMs: 30_000,
+        });
+        return { kind: 'read', job: job.uuid, res };
       }
-    };
+      const key = `restart-${c}-${i}`;
+      const res = await sendEvent(m.base, keys.reporter, job, i % 2 ? 'update' : 'resource', {
+        key,
+        data: { i },
+        timeoutMs: 30_000,
+      });
+      return { kind: 'event', key, job: job.uuid, res };
+    });
+    const { now, log } = load;
     // /readyz every 250 ms.
     const poller = async () => {
-      while (running) {
+      while (load.running()) {
         const start = now();
         const res = await send(m.base, { method: 'GET', path: '/readyz', timeoutMs: 30_000 });
         log.push({ kind: 'readyz', start, end: now(), res });
         await sleep(250);
       }
     };
-    const load = Promise.all([...Array.from({ length: 8 }, (_, c) => caller(c)), poller()]);
+    const polling = poller();
 
     const outages: Outage[] = [];
     await sleep(2000);
@@ -127,8 +116,7 @@ describe('database restart under load', () => {
       }
       await sleep(3000);
     }
-    running = false;
-    await load;
+    await Promise.all([load.stop(), polling]);
     const alive = m.running;
 
     // Classify every request by when it ran.

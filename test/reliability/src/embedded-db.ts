@@ -3,8 +3,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminToken } from '@pipelinejobs/auth';
 import { acquireEmbeddedServer, releaseEmbeddedServer } from '@pipelinejobs/embedded-postgres';
-import { createTestServices } from '@pipelinejobs/service/testing';
 import { createApiKey, createNonce, type Services, systemPrincipal } from '@pipelinejobs/service';
+import { createTestServices } from '@pipelinejobs/service/testing';
 import { openDatabase } from '@pipelinejobs/storage';
 import { rememberSecrets, runDir } from './run-dir.js';
 

@@ -1,7 +1,14 @@
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import postgres, { type Sql } from 'postgres';
+import type { Sql } from 'postgres';
+import {
+  clientConnections as clientConnectionsOf,
+  connect,
+  leases,
+  postmaster,
+  serverRuns,
+} from '../../embedded-server.js';
 import { rememberSecrets, runDir } from './run-dir.js';
 
 /**
@@ -27,62 +34,18 @@ export interface EmbeddedDefault {
   rememberSecrets(): void;
 }
 
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-  } catch {
-    return false;
-  }
-}
-
 export function embeddedDefault(name: string): EmbeddedDefault {
   const dir = mkdtempSync(join(runDir(), `${name}-`));
   chmodSync(dir, 0o755); // the postgres user must reach the data when the tests run as root
   const dataDir = join(dir, 'data'); // global-setup.ts stops a server left in <dir>/data/pg
-  const server = () => {
-    try {
-      const lines = readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n');
-      return { pid: Number(lines[0]), port: Number(lines[3]) };
-    } catch {
-      return undefined;
-    }
-  };
-  const connect = (database = 'postgres') => {
-    const found = server();
-    if (!found) throw new Error(`no embedded PostgreSQL runs in ${dataDir}`);
-    const password = readFileSync(join(dataDir, 'pg.password'), 'utf8').trim();
-    return postgres({
-      host: '127.0.0.1',
-      port: found.port,
-      user: 'postgres',
-      password,
-      database,
-      max: 1,
-      onnotice: () => {},
-    });
-  };
-  const clientConnections = async () => {
-    const sql = connect();
-    try {
-      const [row] = await sql<{ n: number }[]>`
-        select count(*)::int as n from pg_stat_activity
-        where backend_type = 'client backend' and pid <> pg_backend_pid()`;
-      return row?.n ?? -1;
-    } finally {
-      await sql.end({ timeout: 1 });
-    }
-  };
+  const clientConnections = () => clientConnectionsOf(dataDir);
   return {
     dataDir,
     env: { PIPELINEJOBS_DATA_DIR: dataDir },
-    server,
-    serverRuns: () => {
-      const found = server();
-      return found !== undefined && running(found.pid);
-    },
-    leases: () => (existsSync(join(dataDir, 'leases')) ? readdirSync(join(dataDir, 'leases')) : []),
-    connect,
+    server: () => postmaster(dataDir),
+    serverRuns: () => serverRuns(dataDir),
+    leases: () => leases(dataDir),
+    connect: (database) => connect(dataDir, database),
     clientConnections,
     async untilIdle(timeoutMs = 90_000) {
       const deadline = Date.now() + timeoutMs;

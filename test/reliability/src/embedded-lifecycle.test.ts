@@ -5,11 +5,12 @@ import { type EmbeddedDefault, embeddedDefault } from './embedded-default.js';
 import { type EventOutcome, is2xx, sendEvent } from './events.js';
 import { type CreatedJob, createJob, registerPipeline } from './fixtures.js';
 import { checkHistories } from './history-checks.js';
-import { type HttpResponse, pool, send, statusCounts } from './http.js';
+import { pool, send, statusCounts } from './http.js';
 import { finishFile } from './lifecycle.js';
 import { ManagerProcess } from './manager-process.js';
 import { report } from './results.js';
 import { rememberSecrets } from './run-dir.js';
+import { timedLoad } from './timed-load.js';
 
 /**
  * The embedded default as users run it (no DATABASE_URL): Managers and CLI commands sharing one
@@ -122,34 +123,18 @@ describe('the embedded PostgreSQL under live processes', () => {
       (i) => createJob(m.base, key, 'embedded-kill9', i),
     );
 
-    interface Timed {
-      start: number;
-      end: number;
-      key: string;
-      job: string;
-      res: HttpResponse;
-    }
-    const t0 = performance.now();
-    const now = () => performance.now() - t0;
-    const log: Timed[] = [];
-    let running = true;
-    let n = 0;
-    const caller = async (c: number) => {
-      while (running) {
-        const i = n++;
-        const job = jobs[i % jobs.length] as CreatedJob;
-        const eventKey = `kill9-${c}-${i}`;
-        const start = now();
-        const res = await sendEvent(m.base, key, job, i % 2 ? 'update' : 'resource', {
-          key: eventKey,
-          data: { i },
-          timeoutMs: 30_000,
-        });
-        log.push({ start, end: now(), key: eventKey, job: job.uuid, res });
-        if (!is2xx(res.status)) await sleep(20);
-      }
-    };
-    const load = Promise.all(Array.from({ length: 8 }, (_, c) => caller(c)));
+    const load = timedLoad(8, async (i, c) => {
+      const job = jobs[i % jobs.length] as CreatedJob;
+      const eventKey = `kill9-${c}-${i}`;
+      const res = await sendEvent(m.base, key, job, i % 2 ? 'update' : 'resource', {
+        key: eventKey,
+        data: { i },
+        timeoutMs: 30_000,
+      });
+      return { key: eventKey, job: job.uuid, res };
+    });
+    const { now, log } = load;
+    type Timed = (typeof log)[number];
 
     await sleep(2000);
     const before = home.server();
@@ -170,8 +155,7 @@ describe('the embedded PostgreSQL under live processes', () => {
       await sleep(50);
     }
     await sleep(3000); // keep the load on a while after recovery
-    running = false;
-    await load;
+    await load.stop();
 
     expect(
       home.serverRuns(),

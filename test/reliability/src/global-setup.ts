@@ -1,17 +1,9 @@
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestProject } from 'vitest/node';
+import { postmaster } from '../../embedded-server.js';
 import { KEEP_LOGS, RESULTS_DIR, SCALE, SEED, sizes } from './config.js';
 import { findLeaks, startedPids } from './run-files.js';
 
@@ -44,10 +36,8 @@ async function stop(pid: number, marker: string, signal: NodeJS.Signals): Promis
 async function stopLeftovers(runDir: string): Promise<void> {
   for (const { pid } of startedPids(runDir)) await stop(pid, 'apps/http/dist/main.js', 'SIGTERM');
   for (const entry of readdirSync(runDir)) {
-    const pidFile = join(runDir, entry, 'data', 'pg', 'postmaster.pid');
-    if (!existsSync(pidFile)) continue;
-    const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-    if (Number.isInteger(pid) && pid > 0) await stop(pid, 'postgres', 'SIGINT');
+    const pid = postmaster(join(runDir, entry, 'data'))?.pid;
+    if (pid !== undefined && Number.isInteger(pid) && pid > 0) await stop(pid, 'postgres', 'SIGINT');
   }
 }
 

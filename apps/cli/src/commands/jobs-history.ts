@@ -2,7 +2,7 @@ import type { HistoryEvent } from '@pipelinejobs/schemas';
 import { getHistory, jobUuidInput, PAGE_LIMITS, parseHistoryQuery } from '@pipelinejobs/service';
 import type { Command } from 'commander';
 import type { Invocation } from '../invocation.js';
-import { readPages } from '../progress.js';
+import { printPages } from '../print-pages.js';
 import { withServices } from '../session.js';
 import { asOptions } from '../usage-error.js';
 import { historyTable } from '../views/history-view.js';
@@ -36,19 +36,17 @@ export function registerJobsHistory(jobs: Command, invocation: Invocation): void
         }),
       );
       await withServices(invocation, command, async ({ services, out, operator }) => {
-        const { items, next } = await readPages<HistoryEvent, number>(
+        await printPages<HistoryEvent, number>(
+          out,
           (after) => getHistory(services, operator, id, after === undefined ? query : { ...query, after }),
           {
-            start: undefined,
             all: options.all === true,
             label: 'Fetching history',
-            terminal: out.terminal,
+            empty: 'No events.',
+            table: historyTable,
+            more: (next) => `More events: add --after ${next} (or --all)`,
           },
         );
-        out.result({ items, next }, () => {
-          out.line(items.length === 0 ? 'No events.' : historyTable(items, out.style));
-          if (next !== null) out.note(`More events: add --after ${next} (or --all)`);
-        });
       });
     });
 }

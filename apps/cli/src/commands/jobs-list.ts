@@ -3,7 +3,7 @@ import type { JobDocument } from '@pipelinejobs/schemas';
 import { listJobs, PAGE_LIMITS, parseJobsQuery } from '@pipelinejobs/service';
 import type { Command } from 'commander';
 import type { Invocation } from '../invocation.js';
-import { readPages } from '../progress.js';
+import { printPages } from '../print-pages.js';
 import { withServices } from '../session.js';
 import { asOptions } from '../usage-error.js';
 import { jobTable } from '../views/job-view.js';
@@ -44,20 +44,18 @@ export function registerJobsList(jobs: Command, invocation: Invocation): void {
       };
       const first = asOptions(() => parseJobsQuery(raw));
       await withServices(invocation, command, async ({ services, out, operator }) => {
-        const { items, next } = await readPages<JobDocument, string>(
+        await printPages<JobDocument, string>(
+          out,
           (cursor) =>
             listJobs(services, operator, cursor === undefined ? first : parseJobsQuery({ ...raw, cursor })),
           {
-            start: undefined,
             all: options.all === true,
             label: 'Fetching jobs',
-            terminal: out.terminal,
+            empty: 'No jobs.',
+            table: jobTable,
+            more: (next) => `More jobs: add --cursor ${next} (or --all)`,
           },
         );
-        out.result({ items, next }, () => {
-          out.line(items.length === 0 ? 'No jobs.' : jobTable(items, out.style));
-          if (next !== null) out.note(`More jobs: add --cursor ${next} (or --all)`);
-        });
       });
     });
 }

@@ -4,6 +4,7 @@ import { type Command, Option } from 'commander';
 import type { Invocation } from '../invocation.js';
 import { withServices } from '../session.js';
 import { apiKeyDocument, apiKeyTable } from '../views/credential-view.js';
+import { registerListAndRevoke } from './credential-commands.js';
 
 /** `keys create|list|revoke`: API keys for the HTTP API (stored hashed; shown once). */
 export function registerKeys(program: Command, invocation: Invocation): void {
@@ -28,28 +29,16 @@ export function registerKeys(program: Command, invocation: Invocation): void {
       });
     });
 
-  keys
-    .command('list')
-    .description('list API keys (prefix, role, label, last use; never the keys themselves)')
-    .action(async (_options: unknown, command: Command) => {
-      await withServices(invocation, command, async ({ services, out, operator }) => {
-        const items = (await listApiKeys(services, operator)).map(apiKeyDocument);
-        out.result({ items }, () =>
-          out.line(items.length === 0 ? 'No API keys.' : apiKeyTable(items, out.style)),
-        );
-      });
-    });
-
-  keys
-    .command('revoke')
-    .description('revoke an API key at once')
-    .argument('<id-or-prefix>', 'the key id, or the prefix shown by `keys list`')
-    .action(async (idOrPrefix: string, _options: unknown, command: Command) => {
-      await withServices(invocation, command, async ({ services, out, operator }) => {
-        const key = apiKeyDocument(await revokeApiKey(services, operator, idOrPrefix));
-        out.result(key, () =>
-          out.line(`Revoked API key ${key.prefix} (role ${key.role}${key.label ? `, ${key.label}` : ''}).`),
-        );
-      });
-    });
+  registerListAndRevoke(keys, invocation, {
+    noun: 'API key',
+    listDescription: 'list API keys (prefix, role, label, last use; never the keys themselves)',
+    empty: 'No API keys.',
+    revokeDescription: 'revoke an API key at once',
+    revokeArgument: 'the key id, or the prefix shown by `keys list`',
+    list: listApiKeys,
+    revoke: revokeApiKey,
+    document: apiKeyDocument,
+    table: apiKeyTable,
+    revokedDetail: (key) => (key.label ? `, ${key.label}` : ''),
+  });
 }

@@ -5,6 +5,7 @@ import type { Invocation } from '../invocation.js';
 import { duration, wholeNumber } from '../option-parsers.js';
 import { withServices } from '../session.js';
 import { nonceDocument, nonceTable } from '../views/credential-view.js';
+import { registerListAndRevoke } from './credential-commands.js';
 
 interface CreateOptions {
   role: Role;
@@ -52,26 +53,15 @@ export function registerNonces(program: Command, invocation: Invocation): void {
       });
     });
 
-  nonces
-    .command('list')
-    .description('list nonces (prefix, role, uses, expiry, job; never the nonces themselves)')
-    .action(async (_options: unknown, command: Command) => {
-      await withServices(invocation, command, async ({ services, out, operator }) => {
-        const items = (await listNonces(services, operator)).map(nonceDocument);
-        out.result({ items }, () =>
-          out.line(items.length === 0 ? 'No nonces.' : nonceTable(items, out.style)),
-        );
-      });
-    });
-
-  nonces
-    .command('revoke')
-    .description('revoke a nonce at once')
-    .argument('<id-or-prefix>', 'the nonce id, or the prefix shown by `nonces list`')
-    .action(async (idOrPrefix: string, _options: unknown, command: Command) => {
-      await withServices(invocation, command, async ({ services, out, operator }) => {
-        const nonce = nonceDocument(await revokeNonce(services, operator, idOrPrefix));
-        out.result(nonce, () => out.line(`Revoked nonce ${nonce.prefix} (role ${nonce.role}).`));
-      });
-    });
+  registerListAndRevoke(nonces, invocation, {
+    noun: 'nonce',
+    listDescription: 'list nonces (prefix, role, uses, expiry, job; never the nonces themselves)',
+    empty: 'No nonces.',
+    revokeDescription: 'revoke a nonce at once',
+    revokeArgument: 'the nonce id, or the prefix shown by `nonces list`',
+    list: listNonces,
+    revoke: revokeNonce,
+    document: nonceDocument,
+    table: nonceTable,
+  });
 }
