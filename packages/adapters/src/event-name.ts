@@ -21,6 +21,12 @@ export function reservedEventRefusal(where: string): Refusal {
   );
 }
 
+/** Whether text a sender wrote names a reserved event (`create`), in any letter case or spacing. */
+export function namesReservedEvent(text: string): boolean {
+  const normal = normalizeEventName(text);
+  return isEventName(normal) && isReservedEvent(normal);
+}
+
 /**
  * An event name as a message may carry it, checked once: known (any letter case) and not
  * reserved. `where` is where it was sent (`/event` for the URL parameter, `/name` for a body
@@ -28,7 +34,7 @@ export function reservedEventRefusal(where: string): Refusal {
  * response or a log).
  */
 export function parseEventName(name: string, where = '/event'): MessageEventName | Refusal {
-  if (isReservedEvent(name)) return reservedEventRefusal(where);
+  if (namesReservedEvent(name)) return reservedEventRefusal(where);
   const normal = normalizeEventName(name);
   // A body field is taken as the event schema takes it: any letter case, but no spaces around.
   const spaced = where !== '/event' && normal !== asciiLower(name);

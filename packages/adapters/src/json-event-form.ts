@@ -1,7 +1,12 @@
-import { asciiLower, isPlainObject, isReservedEvent, normalizeEventName } from '@pipelinejobs/core';
+import { asciiLower, isPlainObject, normalizeEventName } from '@pipelinejobs/core';
 import { issuesSummary, matches, validateEvent } from '@pipelinejobs/schemas';
 import type { EventCommand, Refusal } from './command.js';
-import { MESSAGE_EVENTS_TEXT, parseEventName, reservedEventRefusal } from './event-name.js';
+import {
+  MESSAGE_EVENTS_TEXT,
+  namesReservedEvent,
+  parseEventName,
+  reservedEventRefusal,
+} from './event-name.js';
 import type { FormInput, InboundForm } from './inbound-form.js';
 import { bodyJobUuid } from './job-uuid.js';
 import { redactedData } from './redact-url-secrets.js';
@@ -37,7 +42,7 @@ export const jsonEventForm: InboundForm = {
     const conflict = urlConflict(body, input.url);
     if (conflict !== undefined) return conflict;
     const message = withUrlDefaults(body, input.url);
-    if (typeof message.name === 'string' && isReservedEvent(message.name))
+    if (typeof message.name === 'string' && namesReservedEvent(message.name))
       return reservedEventRefusal('/name');
     const checked = validateEvent(message);
     if (!checked.ok) {

@@ -1,4 +1,4 @@
-import { isAdminEvent, type MessageEventName } from '@pipelinejobs/core';
+import { isAdminEvent, type JobUuid, type MessageEventName } from '@pipelinejobs/core';
 import { type AdminTokenConfig, verifyAdminToken } from './admin-token.js';
 import { verifyJobToken } from './job-token.js';
 import type { Principal } from './principal.js';
@@ -12,7 +12,7 @@ export interface AuthorizeEventInput {
   principal: Principal;
   /** The event, parsed where it entered. */
   event: MessageEventName;
-  jobUuid: string;
+  jobUuid: JobUuid;
   /** The job's current token version (rotation bumps it). */
   tokenVersion: number;
   /** The token the caller sent (body `token` or URL parameter `token`), if any. */
@@ -28,7 +28,7 @@ export type AdminAction = 'delete' | 'rotate_token';
 export interface AuthorizeAdminActionInput {
   principal: Principal;
   action: AdminAction;
-  jobUuid: string;
+  jobUuid: JobUuid;
   token: unknown;
   admin: AdminTokenConfig;
   now: Date;
@@ -47,7 +47,7 @@ function missing(token: unknown): boolean {
 }
 
 /** Role and scope checks shared by events and admin actions; undefined when they pass. */
-function principalRefusal(principal: Principal, jobUuid: string, action: Action, doing: string) {
+function principalRefusal(principal: Principal, jobUuid: JobUuid, action: Action, doing: string) {
   if (!roleAllows(principal.role, action)) {
     return forbid(
       `role \`${principal.role}\` cannot ${doing}; use a credential with role ${rolesAllowing(action).join(', ')}`,

@@ -71,10 +71,12 @@ export function transition(state: string, event: string): TransitionResult {
   return { ok: true, event: name, from: state, to };
 }
 
-export function isReservedEvent(name: string): boolean {
-  return (RESERVED_EVENTS as readonly string[]).includes(normalizeEventName(name));
+/** Whether a (parsed) event is one only the Manager writes: `create`. */
+export function isReservedEvent(name: EventName): boolean {
+  return RESERVED_EVENTS.includes(name);
 }
 
-export function isAdminEvent(name: string): boolean {
-  return (ADMIN_EVENTS as readonly string[]).includes(normalizeEventName(name));
+/** Whether a (parsed) event needs an admin token: `reset`, `ready`. */
+export function isAdminEvent(name: EventName): boolean {
+  return ADMIN_EVENTS.includes(name);
 }

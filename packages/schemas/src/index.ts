@@ -1,10 +1,11 @@
+export type { CreateJobRequest } from './documents/create-job-request.js';
 export type { ApiKeyRecord, NonceConsumption, NonceRecord } from './documents/credentials.js';
 export { EVENT_SOURCES, type EventSource, type HistoryEvent } from './documents/history-event.js';
 export { PROCESSING_LEVELS } from './documents/index-requests.js';
 export type { JobDocument } from './documents/job-document.js';
 export type { JsonObject } from './documents/json-object.js';
 export type { MessageResponse } from './documents/message-response.js';
-export { PIPELINE_TYPES } from './documents/pipeline-document.js';
+export { PIPELINE_TYPES, type PipelineDocument } from './documents/pipeline-document.js';
 export type { TapisJobNotification } from './documents/tapis-job-notification.js';
 /** @public Named by the inferred types of other packages' exports (declaration emit needs it). */
 export type { JsonSchemaDocument } from './json-schema-document.js';

@@ -6,9 +6,9 @@ import { actorOf } from './actor.js';
 import { requireRole } from './authentication.js';
 import { invalidDocument, ServiceError } from './errors.js';
 import { fsmSvg } from './fsm-svg.js';
+import { jobInput } from './job-input.js';
 import type { HistoryQuery, JobsQuery } from './list-queries.js';
 import type { Services } from './services.js';
-import { lowerCaseJobUuids } from './uuid-case.js';
 
 /** The job token of a job: what its creator passes to the platforms that report on it. */
 function jobTokenOf(s: Services, job: { uuid: string; token_version: number }): string {
@@ -40,13 +40,13 @@ export async function createJob(
   requireRole(principal, 'create', 'create jobs');
   const checked = validateCreateJob(body);
   if (!checked.ok) invalidDocument('The job is not valid', checked.issues);
-  const input = lowerCaseJobUuids(checked.value);
+  const input = jobInput(checked.value);
   // Only data can hold numbers; the uuids come from the validated (lower-cased) input.
   const exact = isPlainObject(options.exact) ? options.exact : undefined;
   const uuid = exact
     ? jobUuid({ pipeline_uuid: input.pipeline_uuid, child_of: input.child_of, data: exact.data })
     : undefined;
-  const { job, created } = await storage.insertJob(s.db, input as storage.InsertJobInput, {
+  const { job, created } = await storage.insertJob(s.db, input, {
     uuid,
     creator: actorOf(principal),
   });

@@ -1,12 +1,10 @@
+import { asciiUpper, parseInstant, parsePipelineUuid, STATE_NAMES, type State } from '@pipelinejobs/core';
 import {
-  asciiUpper,
-  type PipelineUuid,
-  parseInstant,
-  parsePipelineUuid,
-  STATE_NAMES,
-  type State,
-} from '@pipelinejobs/core';
-import { parseJobCursor, type SelectJobsOptions } from '@pipelinejobs/storage';
+  parseJobCursor,
+  type SelectHistoryOptions,
+  type SelectJobsOptions,
+  type SelectPipelinesOptions,
+} from '@pipelinejobs/storage';
 import { ServiceError } from './errors.js';
 
 /**
@@ -98,12 +96,7 @@ export function parseJobsQuery(query: RawQuery): JobsQuery {
   return jobs;
 }
 
-export interface HistoryQuery {
-  /** The last seq of the previous page; 0 for the first. */
-  after: number;
-  limit: number;
-  maxBytes: number;
-}
+export type HistoryQuery = SelectHistoryOptions;
 
 /** `after` (a seq), `limit`. */
 export function parseHistoryQuery(query: RawQuery): HistoryQuery {
@@ -114,11 +107,7 @@ export function parseHistoryQuery(query: RawQuery): HistoryQuery {
   };
 }
 
-export interface PipelinesQuery {
-  limit: number;
-  /** The `next` of the previous page: the last pipeline UUID it held. */
-  before?: PipelineUuid;
-}
+export type PipelinesQuery = SelectPipelinesOptions;
 
 /** `limit`, `cursor`. */
 export function parsePipelinesQuery(query: RawQuery): PipelinesQuery {

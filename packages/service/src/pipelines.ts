@@ -12,7 +12,7 @@ export async function registerPipeline(s: Services, principal: Principal, body: 
   requireRole(principal, 'create', 'register pipelines');
   const checked = validatePipeline(body);
   if (!checked.ok) invalidDocument('The pipeline is not valid', checked.issues);
-  return storage.insertPipeline(s.db, checked.value as unknown as storage.PipelineInput);
+  return storage.insertPipeline(s.db, checked.value);
 }
 
 export async function getPipeline(s: Services, principal: Principal, uuid: PipelineUuid) {

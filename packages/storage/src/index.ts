@@ -19,6 +19,7 @@ export {
   type JobCursor,
   markJobDeleted,
   parseJobCursor,
+  type SelectHistoryOptions,
   type SelectJobsOptions,
   selectHistory,
   selectJob,
@@ -39,6 +40,11 @@ export {
   type OpenOptions,
   openDatabase,
 } from './open-database.js';
-export { insertPipeline, type PipelineInput, selectPipeline, selectPipelines } from './pipelines.js';
+export {
+  insertPipeline,
+  type SelectPipelinesOptions,
+  selectPipeline,
+  selectPipelines,
+} from './pipelines.js';
 export { recordServerSettings } from './server-settings.js';
 export { checkWritable } from './writable.js';

@@ -8,6 +8,7 @@ import {
   randomTypedUuid,
   type State,
 } from '@pipelinejobs/core';
+import type { CreateJobRequest } from '@pipelinejobs/schemas';
 import {
   type Actor,
   decodeCursor,
@@ -22,22 +23,12 @@ import {
 import { StorageError, translated } from './errors.js';
 import type { Database } from './open-database.js';
 
-export interface InsertJobInput {
-  pipeline_uuid: string;
-  data: Record<string, unknown>;
-  /** Absent and `[]` give different identities, as in the original (docs/reference.md#job-and-pipeline-identity). */
-  child_of?: string[];
-  archive_path?: string | null;
-  archive_system?: string | null;
-  archive_patterns?: unknown[];
-  product_patterns?: unknown[];
-  session?: string | null;
-  agent?: string | null;
-  task?: string | null;
-  generated_by?: string[];
-  acted_on?: string[];
-  acted_using?: string[];
-}
+/**
+ * A job as created: the schema-checked request of POST /jobs with its UUIDs in lower case and its
+ * pipeline UUID parsed (absent and `[]` for `child_of` give different identities, as in the
+ * original: docs/reference.md#job-and-pipeline-identity).
+ */
+export type InsertJobInput = Omit<CreateJobRequest, 'pipeline_uuid'> & { pipeline_uuid: PipelineUuid };
 
 export interface InsertJobOptions {
   /** Who creates the job: recorded on the job and its `create` history entry. */
@@ -230,14 +221,20 @@ function withinBudget(
 /** Whether a page has a next one: the query found more rows than the page holds. */
 const more = (rows: readonly Paged[], items: readonly unknown[]) => (rows[0]?.fetched ?? 0) > items.length;
 
-/**
- * A job's history, oldest first, by seq; `after` is the last seq of the previous page and
- * `limit` is checked by the caller.
- */
+export interface SelectHistoryOptions {
+  /** The last seq of the previous page; 0 for the first. */
+  after: number;
+  /** Checked by the caller against the listing's bounds. */
+  limit: number;
+  /** The most bytes of event data a page holds (at least one event is always returned). */
+  maxBytes: number;
+}
+
+/** A job's history, oldest first, by seq, with keyset pagination on seq. */
 export async function selectHistory(
   db: Database,
   uuid: JobUuid,
-  page: { after: number; limit: number; maxBytes: number },
+  page: SelectHistoryOptions,
 ): Promise<{ items: HistoryEvent[]; next: number | null }> {
   await selectJob(db, uuid);
   const { sql } = db;

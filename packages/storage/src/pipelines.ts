@@ -1,4 +1,5 @@
 import { type PipelineUuid, pipelineUuid } from '@pipelinejobs/core';
+import type { PipelineDocument } from '@pipelinejobs/schemas';
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { iso, type PipelineRecord } from './documents.js';
 import { StorageError, translated } from './errors.js';
@@ -19,20 +20,13 @@ function pipelineDocument(row: PipelineRow): PipelineRecord {
   };
 }
 
-export interface PipelineInput {
-  id: string;
-  name: string;
-  components: unknown[];
-  [key: string]: unknown;
-}
-
 /**
- * Registers a pipeline; its identity is the typed UUID of its id and components, so registering
+ * Registers a pipeline (a document the pipeline schema accepted, stored as sent); its identity is the typed UUID of its id and components, so registering
  * the same pipeline again returns the existing record (`created: false`).
  */
 export async function insertPipeline(
   db: Database,
-  input: PipelineInput,
+  input: PipelineDocument,
 ): Promise<{ pipeline: PipelineRecord; created: boolean }> {
   const uuid = pipelineUuid(input);
   return translated(async () => {
@@ -53,13 +47,17 @@ export async function selectPipeline(db: Database, uuid: PipelineUuid): Promise<
   return pipelineDocument(row);
 }
 
-/**
- * Visible pipelines in uuid order; `before` is the `next` value of the previous page (a pipeline
- * UUID) and `limit` is checked by the caller.
- */
+export interface SelectPipelinesOptions {
+  /** Checked by the caller against the listing's bounds. */
+  limit: number;
+  /** The `next` of the previous page: the last pipeline UUID it held. */
+  before?: PipelineUuid;
+}
+
+/** Visible pipelines in descending uuid order, with keyset pagination on the uuid. */
 export async function selectPipelines(
   db: Database,
-  options: { limit: number; before?: PipelineUuid },
+  options: SelectPipelinesOptions,
 ): Promise<{ items: PipelineRecord[]; next: string | null }> {
   const { limit } = options;
   const rows = await translated(() =>

@@ -1,6 +1,7 @@
 import { transition } from '@pipelinejobs/core';
 import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
-import type { Database, LockedJob, PipelineInput } from '@pipelinejobs/storage';
+import type { PipelineDocument } from '@pipelinejobs/schemas';
+import type { Database, LockedJob } from '@pipelinejobs/storage';
 import { insertJob, insertPipeline } from '@pipelinejobs/storage';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { openTestDatabase } from '../../../test/database.js';
@@ -24,7 +25,7 @@ export function withTestDatabase(
 
 /** Registers the tacobot pipeline and creates the tacobot job from the SD2E fixtures. */
 export async function tacobot(db: Database) {
-  await insertPipeline(db, loadFixture<PipelineInput>('sd2e/pipelines/tacobot.json'));
+  await insertPipeline(db, loadFixture<PipelineDocument>('sd2e/pipelines/tacobot.json'));
   const { job } = await insertJob(db, loadFixture('sd2e/jobs/tacobot.json'), { creator: ACTOR });
   return job;
 }

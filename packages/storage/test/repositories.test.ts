@@ -1,5 +1,6 @@
 import type { JobUuid, MessageEventName, PipelineUuid } from '@pipelinejobs/core';
 import { loadFixture, TACOBOT_JOB, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
+import type { PipelineDocument } from '@pipelinejobs/schemas';
 import {
   applyEvent,
   bumpTokenVersion,
@@ -8,7 +9,6 @@ import {
   insertPipeline,
   type JobCursor,
   markJobDeleted,
-  type PipelineInput,
   parseJobCursor,
   StorageError,
   selectHistory,
@@ -56,7 +56,7 @@ async function eventCount(uuid: string): Promise<number> {
 
 describe('pipelines', () => {
   it('registers the tacobot pipeline under its typed UUID, once', async () => {
-    const input = loadFixture<PipelineInput>('sd2e/pipelines/tacobot.json');
+    const input = loadFixture<PipelineDocument>('sd2e/pipelines/tacobot.json');
     const first = await insertPipeline(db, input);
     const again = await insertPipeline(db, {
       ...input,
