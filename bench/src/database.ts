@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireEmbeddedServer, releaseEmbeddedServer } from '@pipelinejobs/embedded-postgres';
 import { openDatabase } from '@pipelinejobs/storage';
+import { databaseUrl, dropDatabase } from '@pipelinejobs/storage/testing';
 import postgres from 'postgres';
 import { postmasterOf } from './proc.js';
 
@@ -15,12 +16,6 @@ export interface BenchServer {
   /** The postmaster's pid when the server runs on this machine (for its CPU time). */
   postmasterPid: number | undefined;
   stop(): Promise<void>;
-}
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
 }
 
 async function describe(adminUrl: string): Promise<{ version: string; postmasterPid: number | undefined }> {
@@ -55,7 +50,7 @@ export async function startServer(
   const dataDir = join(dir, 'data');
   log(`starting an embedded PostgreSQL in ${dataDir}`);
   const server = await acquireEmbeddedServer(dataDir, { log });
-  const adminUrl = withDatabase(server.url, 'postgres');
+  const adminUrl = databaseUrl(server.url, 'postgres');
   const bench: BenchServer = {
     adminUrl,
     kind: 'embedded',
@@ -86,20 +81,13 @@ export async function createBenchDatabase(server: BenchServer): Promise<BenchDat
   } finally {
     await admin.end({ timeout: 5 });
   }
-  const url = withDatabase(server.adminUrl, name);
+  const url = databaseUrl(server.adminUrl, name);
   // openDatabase applies the committed drizzle migrations: the bench runs on the real schema.
   const db = await openDatabase({ url, poolSize: 1 });
   await db.close();
   return {
     name,
     url,
-    async drop() {
-      const sql = postgres(server.adminUrl, { max: 1, onnotice: () => {} });
-      try {
-        await sql.unsafe(`drop database if exists ${name} with (force)`);
-      } finally {
-        await sql.end({ timeout: 5 });
-      }
-    },
+    drop: () => dropDatabase(server.adminUrl, name),
   };
 }

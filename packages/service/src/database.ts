@@ -23,7 +23,7 @@ export async function migrateDatabase(
     migrate: false,
   });
   try {
-    const applied = await storage.translated(() => storage.migrate(db.sql));
+    const applied = await storage.applyMigrations(db);
     return {
       applied,
       database: embedded ? 'embedded' : 'external',

@@ -10,7 +10,7 @@ export {
 export type { AppliedEvent } from './apply-event.js';
 export { type ApplyEventHooks, applyEvent, type EventInput, type LockedJob } from './apply-event.js';
 export type { Actor, EventSource, JobDocument, PipelineRecord } from './documents.js';
-export { isDriverError, StorageError, type StorageErrorCode, translated, translateError } from './errors.js';
+export { isDriverError, StorageError, type StorageErrorCode, translateError } from './errors.js';
 export {
   bumpTokenVersion,
   type InsertJobInput,
@@ -26,7 +26,7 @@ export {
   selectJobAudit,
   selectJobs,
 } from './jobs.js';
-export { migrate } from './migrate.js';
+export { applyMigrations } from './migrate.js';
 export {
   checkNonce,
   consumeNonce,

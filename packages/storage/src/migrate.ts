@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import type { Sql } from 'postgres';
+import { translated } from './errors.js';
+import type { Database } from './open-database.js';
 
 /** The committed drizzle-kit migrations; works from src/ and dist/. */
 const migrationsFolder = fileURLToPath(new URL('../drizzle', import.meta.url));
@@ -36,4 +38,12 @@ export async function migrate(sql: Sql): Promise<number> {
     }
     return applied;
   });
+}
+
+/**
+ * Applies pending migrations to an open database (see `migrate`), a failure translated as every
+ * repository's is. Returns how many ran.
+ */
+export function applyMigrations(db: Database): Promise<number> {
+  return translated(() => migrate(db.sql));
 }

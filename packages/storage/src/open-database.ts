@@ -1,7 +1,6 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres, { type Sql } from 'postgres';
-import { translated } from './errors.js';
-import { migrate } from './migrate.js';
+import { applyMigrations } from './migrate.js';
 import * as schema from './schema.js';
 
 export interface PoolConfig {
@@ -83,7 +82,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
   };
   if (options.migrate !== false) {
     try {
-      await translated(() => migrate(sql));
+      await applyMigrations(database);
     } catch (error) {
       await database.close();
       throw error;

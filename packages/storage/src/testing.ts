@@ -18,7 +18,8 @@ export interface TestPostgres {
 
 const suffix = () => `${process.pid}_${randomBytes(4).toString('hex')}`;
 
-function withDatabase(url: string, database: string): string {
+/** The URL `url` with its database replaced by `database` (same server, credentials, options). */
+export function databaseUrl(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();
@@ -34,7 +35,7 @@ export async function startTestPostgres(options: { url: string }): Promise<TestP
   } finally {
     await admin.end({ timeout: 5 });
   }
-  const sql = postgres(withDatabase(adminUrl, template), { max: 1, onnotice: () => {} });
+  const sql = postgres(databaseUrl(adminUrl, template), { max: 1, onnotice: () => {} });
   try {
     await migrate(sql);
   } finally {
@@ -58,7 +59,7 @@ export async function createTestDatabase(pg: { adminUrl: string; template: strin
   } finally {
     await admin.end({ timeout: 5 });
   }
-  return withDatabase(pg.adminUrl, name);
+  return databaseUrl(pg.adminUrl, name);
 }
 
 export async function dropDatabase(adminUrl: string, name: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { migrate } from '@pipelinejobs/storage';
-import { dropDatabase } from '@pipelinejobs/storage/testing';
+import { applyMigrations, openDatabase } from '@pipelinejobs/storage';
+import { databaseUrl, dropDatabase } from '@pipelinejobs/storage/testing';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import postgres from 'postgres';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -8,12 +8,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 const pg = inject('pg');
 const name = `pj_migrate_${process.pid}`;
 const upgraded = `pj_upgrade_${process.pid}`;
-const urlOf = (database: string) => {
-  const u = new URL(pg.adminUrl);
-  u.pathname = `/${database}`;
-  return u.toString();
-};
-const url = urlOf(name);
+const url = databaseUrl(pg.adminUrl, name);
 
 afterAll(async () => {
   await dropDatabase(pg.adminUrl, name);
@@ -25,17 +20,19 @@ describe('migrations', () => {
     const admin = postgres(pg.adminUrl, { max: 1, onnotice: () => {} });
     await admin.unsafe(`create database ${name}`);
     await admin.end();
-    const clients = Array.from({ length: 4 }, () => postgres(url, { max: 2, onnotice: () => {} }));
+    const clients = await Promise.all(
+      Array.from({ length: 4 }, () => openDatabase({ url, poolSize: 2 }, { migrate: false })),
+    );
     try {
-      const applied = await Promise.all(clients.map((sql) => migrate(sql)));
+      const applied = await Promise.all(clients.map((db) => applyMigrations(db)));
       expect(applied.reduce((a, b) => a + b, 0)).toBe(applied.find((n) => n > 0));
       expect(applied.filter((n) => n > 0)).toHaveLength(1);
       const [first] = clients;
-      const rows = await first!`select count(*)::int as n from drizzle.__drizzle_migrations`;
+      const rows = await first!.sql`select count(*)::int as n from drizzle.__drizzle_migrations`;
       expect(rows[0]?.n).toBe(applied.find((n) => n > 0));
-      expect(await migrate(first!)).toBe(0);
+      expect(await applyMigrations(first!)).toBe(0);
     } finally {
-      await Promise.all(clients.map((sql) => sql.end()));
+      await Promise.all(clients.map((db) => db.close()));
     }
   });
 
@@ -43,7 +40,11 @@ describe('migrations', () => {
     const admin = postgres(pg.adminUrl, { max: 1, onnotice: () => {} });
     await admin.unsafe(`create database ${upgraded}`);
     await admin.end();
-    const sql = postgres(urlOf(upgraded), { max: 1, onnotice: () => {} });
+    const db = await openDatabase(
+      { url: databaseUrl(pg.adminUrl, upgraded), poolSize: 1 },
+      { migrate: false },
+    );
+    const { sql } = db;
     try {
       // The first release's schema, recorded as drizzle's migrator records it.
       const [first] = readMigrationFiles({
@@ -62,7 +63,7 @@ describe('migrations', () => {
                ('107a', 2, '108b', 'run', 'CREATED', 'RUNNING', 'test', 'k1'),
                ('107b', 1, '108c', 'create', 'CREATED', 'CREATED', 'test', null)`;
 
-      expect(await migrate(sql)).toBeGreaterThan(0);
+      expect(await applyMigrations(db)).toBeGreaterThan(0);
 
       const rows = await sql<{ job_uuid: string; seq: number; uuid: string; principal_kind: null }[]>`
         select job_uuid, seq, uuid, principal_kind from job_events order by job_uuid, seq`;
@@ -85,7 +86,7 @@ describe('migrations', () => {
           values ('107a', 2, '108d', 'run', 'CREATED', 'RUNNING', 'test')`,
       ).rejects.toMatchObject({ code: '23505', constraint_name: 'job_events_job_uuid_seq_pk' });
     } finally {
-      await sql.end();
+      await db.close();
     }
   });
 });

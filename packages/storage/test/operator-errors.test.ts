@@ -5,10 +5,11 @@ import {
   insertApiKey,
   openDatabase,
   type StorageError,
-  translated,
 } from '@pipelinejobs/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase } from '../../../test/database.js';
+// The translation every repository applies, tried here on statements no repository makes.
+import { translated } from '../src/errors.js';
 import { ACTOR } from './helpers.js';
 
 let db: Database;
