@@ -1,4 +1,4 @@
-import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
+import { loadFixture } from '@pipelinejobs/fixtures';
 import { describe, expect, it } from 'vitest';
 import {
   classifyPipelineComponent,
@@ -9,6 +9,9 @@ import {
 } from '../src/identity.js';
 import { parseJsonExact } from '../src/json-exact.js';
 
+// The original catalog's UUID, written out: this test is a vector independent of the fixtures'
+// constants.
+const TACOBOT_PIPELINE_UUID = '10650844-1baa-55c5-a481-5e945b19c065';
 const TACOBOT_DATA = {
   param1: 'value1',
   param2: 1,
@@ -21,7 +24,7 @@ describe('jobUuid', () => {
   it.each([
     {
       job: {
-        pipeline_uuid: TACOBOT_PIPELINE,
+        pipeline_uuid: TACOBOT_PIPELINE_UUID,
         child_of: ['10483e8d-6602-532a-8941-176ce20dd05a'],
         data: TACOBOT_DATA,
       },
@@ -46,7 +49,7 @@ describe('jobUuid', () => {
   it('matches the tacobot job fixture', () => {
     const job = loadFixture('sd2e/jobs/tacobot.json');
     expect(jobIdentityString(job)).toBe(
-      `${TACOBOT_PIPELINE}:['10483e8d-6602-532a-8941-176ce20dd05a']:` +
+      `${TACOBOT_PIPELINE_UUID}:['10483e8d-6602-532a-8941-176ce20dd05a']:` +
         '{"param1":"value1","param2":1,"param3":true,"param4":[1,2,3],"param5":["a","b","c"]}',
     );
     expect(jobUuid(job)).toBe('107b93f3-1eae-5e79-8a18-0a480f8aa3a5');
@@ -72,34 +75,34 @@ describe('jobUuid', () => {
 
   it('does not depend on the key order of data', () => {
     const reversed = Object.fromEntries(Object.entries(TACOBOT_DATA).reverse());
-    const job = { pipeline_uuid: TACOBOT_PIPELINE, child_of: [], data: TACOBOT_DATA };
+    const job = { pipeline_uuid: TACOBOT_PIPELINE_UUID, child_of: [], data: TACOBOT_DATA };
     expect(jobUuid({ ...job, data: reversed })).toBe(jobUuid(job));
   });
 
   it('tells 1 from 1.0 in data when given the exact parse', () => {
-    const asInt = jobUuid({ pipeline_uuid: TACOBOT_PIPELINE, data: parseJsonExact('{"x": 1}') });
-    const asFloat = jobUuid({ pipeline_uuid: TACOBOT_PIPELINE, data: parseJsonExact('{"x": 1.0}') });
+    const asInt = jobUuid({ pipeline_uuid: TACOBOT_PIPELINE_UUID, data: parseJsonExact('{"x": 1}') });
+    const asFloat = jobUuid({ pipeline_uuid: TACOBOT_PIPELINE_UUID, data: parseJsonExact('{"x": 1.0}') });
     expect(asFloat).not.toBe(asInt);
   });
 
   it('matches Python for an empty child_of and non-ASCII float data', () => {
     const job = {
-      pipeline_uuid: TACOBOT_PIPELINE,
+      pipeline_uuid: TACOBOT_PIPELINE_UUID,
       child_of: [],
       data: parseJsonExact('{"x": 1.0, "ü": "😀"}'),
     };
-    expect(jobIdentityString(job)).toBe(`${TACOBOT_PIPELINE}:[]:{"x":1.0,"\\u00fc":"\\ud83d\\ude00"}`);
+    expect(jobIdentityString(job)).toBe(`${TACOBOT_PIPELINE_UUID}:[]:{"x":1.0,"\\u00fc":"\\ud83d\\ude00"}`);
     expect(jobUuid(job)).toBe('10739ac1-4913-576b-82d9-daf8b09cef01');
   });
 
   it('renders non-dict data with str(), so null data is None', () => {
     const job = {
-      pipeline_uuid: TACOBOT_PIPELINE,
+      pipeline_uuid: TACOBOT_PIPELINE_UUID,
       child_of: ['102e95e6-67a8-5a06-9484-3131c6907890', '1035f2a6-17d8-5f9b-9d8c-6d1d63d4dd3b'],
       data: null,
     };
     expect(jobIdentityString(job)).toBe(
-      `${TACOBOT_PIPELINE}:None:['102e95e6-67a8-5a06-9484-3131c6907890', '1035f2a6-17d8-5f9b-9d8c-6d1d63d4dd3b']`,
+      `${TACOBOT_PIPELINE_UUID}:None:['102e95e6-67a8-5a06-9484-3131c6907890', '1035f2a6-17d8-5f9b-9d8c-6d1d63d4dd3b']`,
     );
     expect(jobUuid(job)).toBe('107af5e6-e9db-5b4e-b7c9-46cbaf851f68');
   });
@@ -112,7 +115,7 @@ describe('pipelineUuid', () => {
       'tacc/tacobot:9000:[{"id":"eqMyqq4xB1Lqa","image":"index.docker.io/tacc/tacbobot:latest","options":{}},' +
         '{"id":"bbq-brisket-0.5.0","inputs":{},"parameters":{"smoke":true}}]',
     );
-    expect(pipelineUuid(pipeline)).toBe(TACOBOT_PIPELINE);
+    expect(pipelineUuid(pipeline)).toBe(TACOBOT_PIPELINE_UUID);
   });
 
   it('ignores name, description, file types and processing levels', () => {
@@ -125,14 +128,14 @@ describe('pipelineUuid', () => {
       produces: [],
       processing_levels: [],
     };
-    expect(pipelineUuid(renamed)).toBe(TACOBOT_PIPELINE);
+    expect(pipelineUuid(renamed)).toBe(TACOBOT_PIPELINE_UUID);
   });
 
   it('depends on the id and on the order of components', () => {
     const pipeline = loadFixture('sd2e/pipelines/tacobot.json');
     const components = pipeline.components as unknown[];
-    expect(pipelineUuid({ ...pipeline, id: 'tacc/tacobot:9001' })).not.toBe(TACOBOT_PIPELINE);
-    expect(pipelineUuid({ ...pipeline, components: [...components].reverse() })).not.toBe(TACOBOT_PIPELINE);
+    expect(pipelineUuid({ ...pipeline, id: 'tacc/tacobot:9001' })).not.toBe(TACOBOT_PIPELINE_UUID);
+    expect(pipelineUuid({ ...pipeline, components: [...components].reverse() })).not.toBe(TACOBOT_PIPELINE_UUID);
   });
 
   it('classifies, filters and drops components like the original serializer', () => {
