@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireEmbeddedServer, releaseEmbeddedServer } from '@pipelinejobs/embedded-postgres';
 import { openDatabase } from '@pipelinejobs/storage';
-import { databaseUrl, dropDatabase } from '@pipelinejobs/storage/testing';
+import { databaseUrl as withDatabase, dropDatabase } from '@pipelinejobs/storage/testing';
 import postgres from 'postgres';
 import { postmasterOf } from './proc.js';
 
@@ -50,7 +50,7 @@ export async function startServer(
   const dataDir = join(dir, 'data');
   log(`starting an embedded PostgreSQL in ${dataDir}`);
   const server = await acquireEmbeddedServer(dataDir, { log });
-  const adminUrl = databaseUrl(server.url, 'postgres');
+  const adminUrl = withDatabase(server.url, 'postgres');
   const bench: BenchServer = {
     adminUrl,
     kind: 'embedded',
@@ -81,7 +81,7 @@ export async function createBenchDatabase(server: BenchServer): Promise<BenchDat
   } finally {
     await admin.end({ timeout: 5 });
   }
-  const url = databaseUrl(server.adminUrl, name);
+  const url = withDatabase(server.adminUrl, name);
   // openDatabase applies the committed drizzle migrations: the bench runs on the real schema.
   const db = await openDatabase({ url, poolSize: 1 });
   await db.close();

@@ -2,7 +2,11 @@ import {
   asServiceError,
   type Config,
   cliOperator,
+  closeServices,
   type EmbeddedLog,
+  type InterruptedOutcome,
+  interruptedOutcome,
+  interruptServices,
   openServices,
   type Principal,
   readConfig,
@@ -11,7 +15,7 @@ import {
 } from '@pipelinejobs/service';
 import type { Command } from 'commander';
 import { globalOptions } from './global-options.js';
-import { unlessInterrupted } from './interrupt.js';
+import { Interrupted } from './interrupt.js';
 import type { Invocation } from './invocation.js';
 import type { CliIo, CliWriter } from './io.js';
 import { createOutput, type Output } from './output.js';
@@ -78,21 +82,63 @@ function withDatabaseName(error: unknown, config: Config): unknown {
   );
 }
 
+/** What a command changes, for saying after Ctrl-C whether the change was made. */
+interface Change {
+  /** A noun phrase: "the event", "the job". */
+  what: string;
+  /** A command that shows whether it was made, for when that is not known. */
+  check?: string;
+}
+
+/** The line Ctrl-C leaves about a command's change: what became of it, as the database said. */
+function interruptedLine(change: Change, outcome: InterruptedOutcome): string {
+  const said = {
+    applied: `${change.what} was applied`,
+    not_applied: `${change.what} was not applied`,
+    unknown: `whether ${change.what} was applied is not known (the database's answer was lost)${
+      change.check ? `; see \`${change.check}\`` : ''
+    }`,
+  }[outcome];
+  return `pipelinejobs: interrupted: ${said}\n`;
+}
+
 /**
- * Runs `work` with an open database and closes it afterwards whatever happens (for the embedded
+ * Runs `work` with the services and closes them afterwards whatever happens (for the embedded
  * default, closing stops the server when no other process uses it). Ctrl-C (the io's signal)
- * stops waiting for `work` and closes it at once.
+ * cancels the statements `work` has in flight and closes the services at once, then waits for
+ * `work` to end: a statement that had already committed stays so, and the outcome of the
+ * command's `change`, if it makes one, is said on stderr from how `work` ended.
  */
-async function withClosing<T extends { close(): Promise<void> }>(
-  resource: T,
+async function withClosing(
+  services: Services,
   work: () => Promise<void>,
-  signal: AbortSignal | undefined,
+  { signal, stderr }: { signal: AbortSignal | undefined; stderr: CliWriter },
+  change: Change | undefined,
 ): Promise<void> {
-  try {
-    await unlessInterrupted(work, signal);
-  } finally {
-    await resource.close();
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping = interruptServices(services).catch(() => {});
+  };
+  let ended: { ok: true } | { ok: false; error: unknown };
+  if (signal?.aborted) {
+    ended = { ok: false, error: new Interrupted() };
+  } else {
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      await work();
+      ended = { ok: true };
+    } catch (error) {
+      ended = { ok: false, error };
+    } finally {
+      signal?.removeEventListener('abort', stop);
+    }
   }
+  await (stopping ?? closeServices(services));
+  if (signal?.aborted) {
+    if (change) stderr.write(interruptedLine(change, interruptedOutcome(ended)));
+    throw new Interrupted();
+  }
+  if (!ended.ok) throw ended.error;
 }
 
 /** Runs a command that needs the services (database, secret); the common case. */
@@ -100,7 +146,7 @@ export async function withServices(
   { io }: Invocation,
   command: Command,
   work: (session: Session) => Promise<void>,
-  options: { adoptSettings?: boolean } = {},
+  options: { adoptSettings?: boolean; change?: Change } = {},
 ): Promise<void> {
   const out = createOutput(globalOptions(command), io);
   const config = configOf(command, io);
@@ -115,10 +161,25 @@ export async function withServices(
   }
   announceNewDatabase(io.stderr, services.embedded);
   try {
-    await withClosing(services.db, () => work({ services, config, out, operator: operator(io) }), io.signal);
+    await withClosing(
+      services,
+      () => work({ services, config, out, operator: operator(io) }),
+      { signal: io.signal, stderr: io.stderr },
+      options.change,
+    );
   } catch (error) {
     throw withDatabaseName(error, config);
   }
+}
+
+/** withServices for a command that changes something: after Ctrl-C it says whether `change` was made. */
+export function withServicesChanging(
+  invocation: Invocation,
+  command: Command,
+  change: Change,
+  work: (session: Session) => Promise<void>,
+): Promise<void> {
+  return withServices(invocation, command, work, { change });
 }
 
 /**

@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { createServer, type Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
+import { fixturePath, loadFixture, TACOBOT_JOB, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
+import { openDatabase } from '@pipelinejobs/storage';
 import { describe, expect, it } from 'vitest';
 import { json, spawnCli, useTestDatabaseCli } from './run-cli.js';
 
@@ -111,5 +112,66 @@ describe('the built pipelinejobs binary', () => {
     expect(result).toMatchObject({ code: 130, signal: null, stdout: '' });
     // Not after the driver's 3 s connect timeout: the second Ctrl-C does not wait for it.
     expect(Date.now() - secondAt).toBeLessThan(1500);
+  });
+
+  it('on Ctrl-C while `send` waits for the job row, cancels the statement and says the event was not applied', async () => {
+    await cli(['pipelines', 'add', fixturePath('sd2e/pipelines/tacobot.json')]);
+    const created = json<{ token: string }>(
+      await cli(['jobs', 'create', fixturePath('sd2e/jobs/tacobot.json'), '--json']),
+    );
+    // Another session holds the job's row lock, so the CLI's write waits for it.
+    const db = await openDatabase({ url: cli.url(), poolSize: 2 }, { migrate: false });
+    const holder = await db.sql.reserve();
+    try {
+      await holder`begin`;
+      await holder`select 1 from jobs where uuid = ${TACOBOT_JOB} for update`;
+      const waiting = async () => {
+        for (let i = 0; i < 200; i++) {
+          const [row] = await db.sql<{ n: number }[]>`
+            select count(*)::int as n from pg_stat_activity
+            where datname = current_database() and wait_event_type = 'Lock'`;
+          if ((row?.n ?? 0) > 0) return;
+          await delay(50);
+        }
+        throw new Error('the CLI never waited for the row lock');
+      };
+      const result = await spawnCli(
+        [
+          'send',
+          TACOBOT_JOB,
+          'update',
+          '--data',
+          '{"ctrlc":1}',
+          '--token',
+          created.token,
+          '--database-url',
+          cli.url(),
+        ],
+        { started: (child) => void waiting().then(() => child.kill('SIGINT')) },
+      );
+      // The lock is given up only now, after the CLI has exited: a statement it left behind would
+      // take the row and commit.
+      await holder`commit`;
+      for (let i = 0; i < 100; i++) {
+        const [row] = await db.sql<{ n: number }[]>`
+          select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and pid <> pg_backend_pid() and state = 'active'
+            and application_name like 'pipelinejobs%'`;
+        if ((row?.n ?? 0) === 0) break;
+        await delay(50);
+      }
+      await delay(200);
+      const [applied] = await db.sql<{ n: number }[]>`
+        select count(*)::int as n from job_events where job_uuid = ${TACOBOT_JOB} and data ? 'ctrlc'`;
+      expect({ code: result.code, stdout: result.stdout, applied: applied?.n }).toEqual({
+        code: 130,
+        stdout: '',
+        applied: 0,
+      });
+      expect(result.stderr).toBe('pipelinejobs: interrupted: the event was not applied\n');
+    } finally {
+      holder.release();
+      await db.close();
+    }
   });
 });

@@ -185,4 +185,34 @@ describe('Ctrl-C (the io signal)', () => {
     expect(drawn).not.toContain('Fetching jobs: 3');
     await expect.poll(cliConnections).toBe(0);
   });
+
+  it('says the event was applied when Ctrl-C comes after it was committed', async () => {
+    await runCli(['pipelines', 'add', fixturePath('sd2e/pipelines/tacobot.json'), '--database-url', url]);
+    const created = await runCli(['jobs', 'create', '-', '--database-url', url, '--json'], {
+      input: JSON.stringify({ ...loadFixture('sd2e/jobs/tacobot.json'), data: { ctrlc: 'late' } }),
+    });
+    const { uuid, token } = json<{ uuid: string; token: string }>(created);
+    const interrupt = new AbortController();
+    // Ctrl-C as the result is being written: the event has been committed by then.
+    const stdout: CliWriter = {
+      write() {
+        interrupt.abort();
+        return true;
+      },
+    };
+    const stderr = textBuffer();
+    const code = await run(['send', uuid, 'run', '--token', token, '--json', '--database-url', url], {
+      stdout,
+      stderr,
+      env: { PIPELINEJOBS_SECRET: SECRET },
+      cwd: FIXTURES,
+      signal: interrupt.signal,
+    });
+    expect(code).toBe(130);
+    expect(stderr.text()).toBe('pipelinejobs: interrupted: the event was applied\n');
+    const history = json<{ items: { name: string }[] }>(
+      await runCli(['jobs', 'history', uuid, '--json', '--database-url', url]),
+    );
+    expect(history.items.map((e) => e.name)).toEqual(['create', 'run']);
+  });
 });

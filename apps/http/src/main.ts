@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import {
   ConfigError,
+  closeServices,
   ensureFirstAdminKey,
   openServices,
   readConfig,
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
     });
   } catch (error) {
     // Nothing was served: give the database back before saying why (the catch below exits 1).
-    await services.db.close();
+    await closeServices(services);
     throw error;
   }
   const address = server.address();
@@ -92,7 +93,7 @@ async function main(): Promise<void> {
     force.unref();
     clearInterval(watch);
     server.close(async () => {
-      await services.db.close();
+      await closeServices(services);
       logger.info('stopped');
       process.exit(0);
     });

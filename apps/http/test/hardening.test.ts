@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import type { JobUuid } from '@pipelinejobs/core';
 import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { createNonce, systemPrincipal } from '@pipelinejobs/service';
+import { databaseOf } from '@pipelinejobs/service/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Manager, startManager } from './harness.js';
 
@@ -112,7 +113,9 @@ describe('authorisation', () => {
     });
     expect(deleted.status).toBe(200);
     // The audit record outlives the force-deleted job.
-    const audit = await m.services.db.sql<{ action: string; principal_kind: string; principal_id: string }[]>`
+    const audit = await databaseOf(m.services).sql<
+      { action: string; principal_kind: string; principal_id: string }[]
+    >`
       select action, principal_kind, principal_id from job_audit where job_uuid = ${job.uuid} order by id`;
     expect(audit.map((a) => [a.action, a.principal_kind, a.principal_id])).toEqual([
       ['rotate_token', 'nonce', record.id],
@@ -356,7 +359,7 @@ describe('a caller over its rate limit', () => {
 
     const { nonce, record } = await createNonce(limited.services, TEST_ADMIN, { role: 'reader' });
     for (let i = 0; i < 5; i += 1) await limited.request('GET', `/fsm?x-nonce=${nonce}`, { key: null });
-    const [row] = await limited.services.db.sql<{ uses: number }[]>`
+    const [row] = await databaseOf(limited.services).sql<{ uses: number }[]>`
       select uses::int as uses from nonces where id = ${record.id}`;
     expect(row?.uses).toBe(2);
   });

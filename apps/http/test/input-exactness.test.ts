@@ -1,6 +1,7 @@
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { validateProblem } from '@pipelinejobs/schemas';
+import { databaseOf } from '@pipelinejobs/service/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Manager, startManager } from './harness.js';
 
@@ -71,7 +72,7 @@ async function footprint(uuid: string): Promise<{ history: number; version: numb
 }
 
 async function jobCount(): Promise<number> {
-  const [row] = await m.services.db.sql<{ n: number }[]>`select count(*)::int as n from jobs`;
+  const [row] = await databaseOf(m.services).sql<{ n: number }[]>`select count(*)::int as n from jobs`;
   return row?.n ?? 0;
 }
 
@@ -154,7 +155,7 @@ describe('numbers', () => {
     const uuid = created.json.uuid as string;
     expect(created.json.data).toEqual(expected);
     expect((await m.request('GET', `/jobs/${uuid}`)).json.data).toEqual(expected);
-    const [row] = await m.services.db.sql<
+    const [row] = await databaseOf(m.services).sql<
       { data: string }[]
     >`select data::text from jobs where uuid = ${uuid}`;
     expect(row?.data).toContain('9007199254740991');

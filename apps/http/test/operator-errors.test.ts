@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { createApiKey, systemPrincipal } from '@pipelinejobs/service';
+import { databaseOf } from '@pipelinejobs/service/testing';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Manager, ROLE_PASSWORD, startManager } from './harness.js';
@@ -22,14 +23,14 @@ afterAll(async () => {
   await admin.end();
 });
 
-const databaseOf = (m: Manager) => new URL(m.url).pathname.slice(1);
+const databaseName = (m: Manager) => new URL(m.url).pathname.slice(1);
 
 /** Ends every session of the test database so that the Manager's pool reconnects. */
 async function reconnect(m: Manager) {
   await admin`select pg_terminate_backend(pid) from pg_stat_activity
-    where datname = ${databaseOf(m)} and pid <> pg_backend_pid()`;
+    where datname = ${databaseName(m)} and pid <> pg_backend_pid()`;
   await new Promise((resolve) => setTimeout(resolve, 200));
-  for (let i = 0; i < 20 && !(await m.services.db.ping()); i++) {
+  for (let i = 0; i < 20 && !(await databaseOf(m.services).ping()); i++) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -100,7 +101,7 @@ describe('a database that refuses writes (default_transaction_read_only)', () =>
     m = await startManager({ operatorHoldMs: HOLD_MS });
   });
   afterAll(async () => {
-    await admin.unsafe(`alter database "${databaseOf(m)}" reset default_transaction_read_only`);
+    await admin.unsafe(`alter database "${databaseName(m)}" reset default_transaction_read_only`);
     await m.stop();
   });
 
@@ -110,11 +111,11 @@ describe('a database that refuses writes (default_transaction_read_only)', () =>
       .key;
     expect((await m.request('GET', '/readyz', { key: null })).status).toBe(200);
 
-    await admin.unsafe(`alter database "${databaseOf(m)}" set default_transaction_read_only = on`);
+    await admin.unsafe(`alter database "${databaseName(m)}" set default_transaction_read_only = on`);
     await reconnect(m);
     await expectRefusingWrites(m, job, neverUsed, 'read_only', /refuses writes: it is read-only/);
 
-    await admin.unsafe(`alter database "${databaseOf(m)}" reset default_transaction_read_only`);
+    await admin.unsafe(`alter database "${databaseName(m)}" reset default_transaction_read_only`);
     await reconnect(m);
     const ready = await readyWithin(m, HOLD_MS + 5000);
     expect(ready.status).toBe(200);

@@ -135,7 +135,9 @@ describe('pipelineUuid', () => {
     const pipeline = loadFixture('sd2e/pipelines/tacobot.json');
     const components = pipeline.components as unknown[];
     expect(pipelineUuid({ ...pipeline, id: 'tacc/tacobot:9001' })).not.toBe(TACOBOT_PIPELINE_UUID);
-    expect(pipelineUuid({ ...pipeline, components: [...components].reverse() })).not.toBe(TACOBOT_PIPELINE_UUID);
+    expect(pipelineUuid({ ...pipeline, components: [...components].reverse() })).not.toBe(
+      TACOBOT_PIPELINE_UUID,
+    );
   });
 
   it('classifies, filters and drops components like the original serializer', () => {

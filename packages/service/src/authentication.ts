@@ -1,6 +1,7 @@
 import { type Action, authenticate, type Principal, roleAllows, rolesAllowing } from '@pipelinejobs/auth';
 import type { JobUuid } from '@pipelinejobs/core';
 import * as storage from '@pipelinejobs/storage';
+import { DATABASE } from './database-key.js';
 import { asServiceError, ServiceError } from './errors.js';
 import type { Services } from './services.js';
 
@@ -26,10 +27,10 @@ export async function authenticateRequest(
   hooks: AuthenticationHooks = {},
 ): Promise<Principal> {
   const result = await authenticate(credentials, {
-    apiKeys: { findApiKeyByHash: (hash) => storage.findApiKeyByHash(s.db, hash) },
+    apiKeys: { findApiKeyByHash: (hash) => storage.findApiKeyByHash(s[DATABASE], hash) },
     nonces: {
-      consumeNonce: (hash, job, now) => storage.consumeNonce(s.db, hash, job, now),
-      checkNonce: (hash, job, now) => storage.checkNonce(s.db, hash, job, now),
+      consumeNonce: (hash, job, now) => storage.consumeNonce(s[DATABASE], hash, job, now),
+      checkNonce: (hash, job, now) => storage.checkNonce(s[DATABASE], hash, job, now),
     },
     jwt: s.jwt,
     now: s.clock(),

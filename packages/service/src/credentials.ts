@@ -9,6 +9,7 @@ import type { JobUuid, Role } from '@pipelinejobs/core';
 import * as storage from '@pipelinejobs/storage';
 import { actorOf } from './actor.js';
 import { requireRole } from './authentication.js';
+import { DATABASE } from './database-key.js';
 import type { Services } from './services.js';
 
 /**
@@ -28,7 +29,7 @@ export async function createApiKey(
   requireRole(principal, 'admin', 'create API keys');
   const generated = generateApiKey();
   const record = await storage.insertApiKey(
-    s.db,
+    s[DATABASE],
     { hash: generated.hash, prefix: generated.prefix, role: options.role, label: options.label },
     actorOf(principal),
   );
@@ -47,11 +48,11 @@ function listedAndRevoked<R>(
   return {
     list: async (s: Services, principal: Principal): Promise<R[]> => {
       requireRole(principal, 'admin', `list ${noun}`);
-      return select(s.db);
+      return select(s[DATABASE]);
     },
     revoke: async (s: Services, principal: Principal, idOrPrefix: string): Promise<R> => {
       requireRole(principal, 'admin', `revoke ${noun}`);
-      return markRevoked(s.db, idOrPrefix, actorOf(principal));
+      return markRevoked(s[DATABASE], idOrPrefix, actorOf(principal));
     },
   };
 }
@@ -63,10 +64,10 @@ export const revokeApiKey = apiKeys.revoke;
 
 /** On a database with no active API key, creates the first admin key (printed once by the caller). */
 export async function ensureFirstAdminKey(s: Services): Promise<string | undefined> {
-  if ((await storage.countActiveApiKeys(s.db)) > 0) return undefined;
+  if ((await storage.countActiveApiKeys(s[DATABASE])) > 0) return undefined;
   const generated = generateApiKey();
   const record = await storage.insertFirstApiKey(
-    s.db,
+    s[DATABASE],
     { hash: generated.hash, prefix: generated.prefix, role: 'admin', label: 'first admin key' },
     actorOf(systemPrincipal('first-start')),
   );
@@ -90,7 +91,7 @@ export async function createNonce(
   const generated = generateNonce();
   const now = s.clock();
   const record = await storage.insertNonce(
-    s.db,
+    s[DATABASE],
     {
       hash: generated.hash,
       prefix: generated.prefix,

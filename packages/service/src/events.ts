@@ -10,6 +10,7 @@ import {
 import * as storage from '@pipelinejobs/storage';
 import { actorOf } from './actor.js';
 import { requireRole } from './authentication.js';
+import { DATABASE } from './database-key.js';
 import { asServiceError, ServiceError } from './errors.js';
 import { deleteJob } from './jobs.js';
 import { eventInput } from './parse-input.js';
@@ -54,7 +55,7 @@ function eventAuthorizer(
 export async function sendEvent(s: Services, principal: Principal, command: EventRequest) {
   requireRole(principal, 'report', 'report events');
   return storage.applyEvent(
-    s.db,
+    s[DATABASE],
     {
       jobUuid: command.jobUuid,
       name: command.event,
@@ -102,7 +103,7 @@ export async function dryRunEvent(
     const event = eventInput(request.event, request.where ?? '/name');
     named = event;
     requireRole(principal, 'report', 'report events');
-    const job = await storage.selectJob(s.db, request.jobUuid);
+    const job = await storage.selectJob(s[DATABASE], request.jobUuid);
     from = job.state;
     eventAuthorizer(s, principal, { event, token: request.token })({
       uuid: request.jobUuid,

@@ -12,7 +12,7 @@ export {
 } from '@pipelinejobs/auth';
 export type { EmbeddedLog } from '@pipelinejobs/embedded-postgres';
 export type { PipelineRecord } from '@pipelinejobs/storage';
-export { authenticateRequest, requireRole } from './authentication.js';
+export { authenticateRequest } from './authentication.js';
 export {
   type Config,
   ConfigError,
@@ -53,8 +53,16 @@ export {
   parseJobsQuery,
   parsePipelinesQuery,
 } from './list-queries.js';
+export { authoriseMetrics, readFsm, readFsmSvg } from './manager-documents.js';
 export { eventInput, jobUuidInput, pipelineUuidInput } from './parse-input.js';
 export { getPipeline, listPipelines, registerPipeline } from './pipelines.js';
 export { checkReadiness, type Readiness } from './readiness.js';
 export { agreeOnSettings, embeddedSecret, settingsDrift } from './secret.js';
-export { openServices, type Services } from './services.js';
+export {
+  closeServices,
+  type InterruptedOutcome,
+  interruptedOutcome,
+  interruptServices,
+  openServices,
+  type Services,
+} from './services.js';

@@ -4,6 +4,7 @@ import { validateCreateJob } from '@pipelinejobs/schemas';
 import * as storage from '@pipelinejobs/storage';
 import { actorOf } from './actor.js';
 import { requireRole } from './authentication.js';
+import { DATABASE } from './database-key.js';
 import { invalidDocument, ServiceError } from './errors.js';
 import { fsmSvg } from './fsm-svg.js';
 import { jobInput } from './job-input.js';
@@ -46,7 +47,7 @@ export async function createJob(
   const uuid = exact
     ? jobUuid({ pipeline_uuid: input.pipeline_uuid, child_of: input.child_of, data: exact.data })
     : undefined;
-  const { job, created } = await storage.insertJob(s.db, input, {
+  const { job, created } = await storage.insertJob(s[DATABASE], input, {
     uuid,
     creator: actorOf(principal),
   });
@@ -58,18 +59,18 @@ export async function createJob(
 
 export async function getJob(s: Services, principal: Principal, uuid: JobUuid) {
   requireRole(principal, 'read', 'read jobs');
-  return storage.selectJob(s.db, uuid);
+  return storage.selectJob(s[DATABASE], uuid);
 }
 
 export async function listJobs(s: Services, principal: Principal, query: JobsQuery) {
   requireRole(principal, 'read', 'read jobs');
-  return storage.selectJobs(s.db, query);
+  return storage.selectJobs(s[DATABASE], query);
 }
 
 /** A job's history, oldest first. */
 export async function getHistory(s: Services, principal: Principal, uuid: JobUuid, query: HistoryQuery) {
   requireRole(principal, 'read', 'read jobs');
-  return storage.selectHistory(s.db, uuid, query);
+  return storage.selectHistory(s[DATABASE], uuid, query);
 }
 
 /** The state machine drawn with the job's current state highlighted. */
@@ -104,13 +105,16 @@ export async function deleteJob(
   command: { jobUuid: JobUuid; force: boolean; token?: string | undefined },
 ) {
   requireAdminToken(s, principal, 'delete', command.jobUuid, command.token);
-  return storage.markJobDeleted(s.db, command.jobUuid, { force: command.force, actor: actorOf(principal) });
+  return storage.markJobDeleted(s[DATABASE], command.jobUuid, {
+    force: command.force,
+    actor: actorOf(principal),
+  });
 }
 
 /** A new token for the job (the old one stops working); recorded as done by the principal. */
 export async function rotateJobToken(s: Services, principal: Principal, uuid: JobUuid, token: unknown) {
   requireAdminToken(s, principal, 'rotate_token', uuid, token);
-  const job = await storage.bumpTokenVersion(s.db, uuid, actorOf(principal));
+  const job = await storage.bumpTokenVersion(s[DATABASE], uuid, actorOf(principal));
   return { job, token: jobTokenOf(s, job) };
 }
 
@@ -124,5 +128,5 @@ export async function getJobAudit(
   uuid: JobUuid,
 ): Promise<{ items: storage.JobAuditEntry[] }> {
   requireRole(principal, 'admin', "read a job's audit record");
-  return { items: await storage.selectJobAudit(s.db, uuid) };
+  return { items: await storage.selectJobAudit(s[DATABASE], uuid) };
 }

@@ -18,7 +18,7 @@ export interface OpenDatabaseOptions extends OpenOptions {
 
 /**
  * Opens the configured database: storage on its URL, or, for the embedded default, on the URL of
- * the embedded server, whose lease this process holds until `db.close()` (closing ends the pool,
+ * the embedded server, whose lease this process holds until `db.close()` or `db.interrupt()` (either ends the pool,
  * then the lease, which stops the server when no other live process holds one).
  */
 export async function openConfiguredDatabase(
@@ -42,16 +42,18 @@ export async function openConfiguredDatabase(
     await server.release();
     throw error;
   }
+  const thenRelease = async (end: Promise<void>) => {
+    try {
+      await end;
+    } finally {
+      await server.release();
+    }
+  };
   return {
     db: {
       ...db,
-      async close() {
-        try {
-          await db.close();
-        } finally {
-          await server.release();
-        }
-      },
+      close: () => thenRelease(db.close()),
+      interrupt: () => thenRelease(db.interrupt()),
     },
     embedded: { dataDir, port: server.port, created: server.created },
   };

@@ -3,6 +3,7 @@ import type { PipelineUuid } from '@pipelinejobs/core';
 import { validatePipeline } from '@pipelinejobs/schemas';
 import * as storage from '@pipelinejobs/storage';
 import { requireRole } from './authentication.js';
+import { DATABASE } from './database-key.js';
 import { invalidDocument } from './errors.js';
 import type { PipelinesQuery } from './list-queries.js';
 import type { Services } from './services.js';
@@ -12,15 +13,15 @@ export async function registerPipeline(s: Services, principal: Principal, body: 
   requireRole(principal, 'create', 'register pipelines');
   const checked = validatePipeline(body);
   if (!checked.ok) invalidDocument('The pipeline is not valid', checked.issues);
-  return storage.insertPipeline(s.db, checked.value);
+  return storage.insertPipeline(s[DATABASE], checked.value);
 }
 
 export async function getPipeline(s: Services, principal: Principal, uuid: PipelineUuid) {
   requireRole(principal, 'read', 'read pipelines');
-  return storage.selectPipeline(s.db, uuid);
+  return storage.selectPipeline(s[DATABASE], uuid);
 }
 
 export async function listPipelines(s: Services, principal: Principal, query: PipelinesQuery) {
   requireRole(principal, 'read', 'read pipelines');
-  return storage.selectPipelines(s.db, query);
+  return storage.selectPipelines(s[DATABASE], query);
 }

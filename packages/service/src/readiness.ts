@@ -1,4 +1,5 @@
 import { checkWritable } from '@pipelinejobs/storage';
+import { DATABASE } from './database-key.js';
 import { asServiceError, type ServiceError } from './errors.js';
 import type { Services } from './services.js';
 
@@ -13,8 +14,8 @@ export interface Readiness {
 
 /** What /readyz reports of the database: reachable, and writable by this process. */
 export async function checkReadiness(s: Services): Promise<Readiness> {
-  if (!(await s.db.ping())) return { database: false, writable: false };
-  const writes = await checkWritable(s.db);
+  if (!(await s[DATABASE].ping())) return { database: false, writable: false };
+  const writes = await checkWritable(s[DATABASE]);
   return writes.ok
     ? { database: true, writable: true }
     : { database: true, writable: false, failure: asServiceError(writes.error) };

@@ -9,6 +9,7 @@ import {
 } from '@pipelinejobs/auth';
 import { type Actor, type Database, recordServerSettings } from '@pipelinejobs/storage';
 import { ConfigError } from './config.js';
+import { DATABASE } from './database-key.js';
 import type { Services } from './services.js';
 
 /** The settings every process on one database must share, as the database records them. */
@@ -73,7 +74,7 @@ export async function agreeOnSettings(
 export async function settingsDrift(s: Services): Promise<ConfigError | undefined> {
   try {
     await agreeOnSettings(
-      s.db,
+      s[DATABASE],
       {
         secret: s.secret,
         adminKey: s.admin.adminKey,

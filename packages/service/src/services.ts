@@ -1,15 +1,19 @@
 import type { AdminTokenConfig, JwtVerifier, Principal } from '@pipelinejobs/auth';
 import { createJwtVerifier } from '@pipelinejobs/auth';
 import type { EmbeddedLog } from '@pipelinejobs/embedded-postgres';
-import type { Database } from '@pipelinejobs/storage';
+import { type Database, isOutcomeUnknown } from '@pipelinejobs/storage';
 import { actorOf } from './actor.js';
 import type { Config } from './config.js';
+import { DATABASE } from './database-key.js';
 import { type EmbeddedDatabase, openConfiguredDatabase } from './open-database.js';
 import { agreeOnSettings, embeddedSecret } from './secret.js';
 
-/** What every use case needs: the database, the secrets, and a clock (injected in tests). */
+/**
+ * What every use case needs: the database, the secrets, and a clock (injected in tests). The
+ * database is under a key the apps cannot name: they close the services with closeServices.
+ */
 export interface Services {
-  readonly db: Database;
+  readonly [DATABASE]: Database;
   /** Set for the embedded default: where it is, and whether this process created it. */
   readonly embedded?: EmbeddedDatabase;
   readonly secret: string;
@@ -45,7 +49,7 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       { adopt: options.adoptSettings && actorOf(options.adoptSettings) },
     );
     return {
-      db,
+      [DATABASE]: db,
       ...(embedded ? { embedded } : {}),
       secret,
       admin,
@@ -56,4 +60,31 @@ export async function openServices(config: Config, options: OpenServicesOptions 
     await db.close();
     throw error;
   }
+}
+
+/** Closes the services' database once the statements in flight have ended (for the embedded default, then gives up this process's lease on the server). */
+export async function closeServices(s: Services): Promise<void> {
+  await s[DATABASE].close();
+}
+
+/**
+ * Closes the services' database without waiting for what a use case is doing (Ctrl-C): its
+ * running statements are cancelled and rolled back, and it fails, unless it had already
+ * committed. `interruptedOutcome` then says which from how the use case ended.
+ */
+export async function interruptServices(s: Services): Promise<void> {
+  await s[DATABASE].interrupt();
+}
+
+/** What became of the change of a use case stopped by interruptServices. */
+export type InterruptedOutcome = 'applied' | 'not_applied' | 'unknown';
+
+/**
+ * From how the interrupted use case ended: it returned (its change was committed), it failed
+ * (cancelled, refused: nothing was written), or it lost the database's answer (it may have
+ * committed without the answer arriving).
+ */
+export function interruptedOutcome(ended: { ok: true } | { ok: false; error: unknown }): InterruptedOutcome {
+  if (ended.ok) return 'applied';
+  return isOutcomeUnknown(ended.error) ? 'unknown' : 'not_applied';
 }

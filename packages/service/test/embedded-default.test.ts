@@ -1,7 +1,14 @@
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asServiceError, migrateDatabase, openServices, readConfig } from '@pipelinejobs/service';
+import {
+  asServiceError,
+  closeServices,
+  migrateDatabase,
+  openServices,
+  readConfig,
+} from '@pipelinejobs/service';
+import { databaseOf } from '@pipelinejobs/service/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // The embedded default as the service composes it: a lease on the embedded server, storage on its
@@ -21,10 +28,10 @@ describe('the embedded default', () => {
     const services = await openServices(config);
     try {
       expect(services.embedded).toMatchObject({ dataDir, created: false });
-      expect(await services.db.ping()).toBe(true);
+      expect(await databaseOf(services).ping()).toBe(true);
       expect(readdirSync(join(dataDir, 'leases'))).toHaveLength(1);
     } finally {
-      await services.db.close();
+      await closeServices(services);
     }
     expect(readdirSync(join(dataDir, 'leases')), 'the lease ended with the database').toEqual([]);
     expect(existsSync(join(dataDir, 'pg', 'postmaster.pid')), 'the last holder stopped it').toBe(false);

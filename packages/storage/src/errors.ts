@@ -56,6 +56,26 @@ export function isDriverError(error: unknown): boolean {
   return cause instanceof postgres.PostgresError || hasDriverCode(cause);
 }
 
+/**
+ * The driver's codes for a connection that went away while a statement may have been in flight:
+ * the statement may have committed without its answer arriving. (CONNECTION_ENDED is a statement
+ * refused before it was sent; a PostgreSQL error is a statement that failed, its transaction
+ * rolled back.)
+ */
+const ANSWER_LOST = new Set([
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'CONNECTION_CLOSED',
+  'CONNECTION_DESTROYED',
+]);
+
+/** Whether a failed call may still have written what it meant to: its database answer was lost. */
+export function isOutcomeUnknown(error: unknown): boolean {
+  const cause = driverCause(error) as { code?: unknown } | null;
+  return !(cause instanceof postgres.PostgresError) && ANSWER_LOST.has(String(cause?.code));
+}
+
 /** SQLSTATE classes and codes that mean "try again later" rather than "your input is wrong". */
 const UNAVAILABLE = /^(08|53|57P0[1-4]|58)/;
 const CONNECTION_CODES = new Set([

@@ -10,7 +10,13 @@ export {
 export type { AppliedEvent } from './apply-event.js';
 export { type ApplyEventHooks, applyEvent, type EventInput, type LockedJob } from './apply-event.js';
 export type { Actor, EventSource, JobDocument, PipelineRecord } from './documents.js';
-export { isDriverError, StorageError, type StorageErrorCode, translateError } from './errors.js';
+export {
+  isDriverError,
+  isOutcomeUnknown,
+  StorageError,
+  type StorageErrorCode,
+  translateError,
+} from './errors.js';
 export {
   bumpTokenVersion,
   type InsertJobInput,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres, { type Sql } from 'postgres';
 import { applyMigrations } from './migrate.js';
@@ -24,8 +25,15 @@ export interface Database {
   readonly orm: PostgresJsDatabase<typeof schema>;
   /** True when the database answers a trivial query within `timeoutMs` (default 2000). */
   ping(timeoutMs?: number): Promise<boolean>;
-  /** Ends the pool. */
+  /** Ends the pool, once the statements in flight have ended (at most 5 s, then at once). */
   close(): Promise<void>;
+  /**
+   * Ends the pool without waiting for what runs: refuses new statements (outside a transaction
+   * already open) and cancels the running ones, each of which then fails with `query_canceled`
+   * and has its transaction rolled back. A statement that had already committed stays committed:
+   * the caller learns which from how its call ended.
+   */
+  interrupt(): Promise<void>;
 }
 
 export interface OpenOptions {
@@ -36,8 +44,15 @@ export interface OpenOptions {
 /** Seconds an unused connection stays open, unless the caller says otherwise. */
 export const DEFAULT_POOL_IDLE_SECONDS = 60;
 
-function connect(url: string, config: PoolConfig = {}): Sql {
+/** No notices, and the name the server shows for the connection (pg_stat_activity). */
+const quiet = (applicationName: string) => ({
+  onnotice: () => {},
+  connection: { application_name: applicationName },
+});
+
+function connect(url: string, applicationName: string, config: PoolConfig = {}): Sql {
   return postgres(url, {
+    ...quiet(applicationName),
     max: config.poolSize ?? 10,
     // Fail fast while the database is down, so callers can answer 503 instead of hanging.
     connect_timeout: config.connectTimeoutSeconds ?? 3,
@@ -47,9 +62,22 @@ function connect(url: string, config: PoolConfig = {}): Sql {
     // database is back; a short fixed wait keeps an outage's requests failing fast (503) and
     // recovery within a second of the database's return.
     backoff: () => 0.5,
-    onnotice: () => {},
-    connection: { application_name: 'pipelinejobs' },
   });
+}
+
+/**
+ * Cancels the running statements of the pool named `applicationName`, from a connection of its
+ * own (the pool's may all be busy). A backend idle between two statements of a transaction has
+ * nothing to cancel; its client's next statement then runs, and the caller sees that outcome.
+ */
+async function cancelRunning(url: string, applicationName: string): Promise<void> {
+  const sql = postgres(url, { max: 1, connect_timeout: 3, ...quiet('pipelinejobs cancel') });
+  try {
+    await sql`select pg_cancel_backend(pid) from pg_stat_activity
+      where application_name = ${applicationName} and state = 'active' and pid <> pg_backend_pid()`;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
 }
 
 /**
@@ -57,7 +85,9 @@ function connect(url: string, config: PoolConfig = {}): Sql {
  * the server is the caller's business: the apps compose an embedded one through the service.)
  */
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
-  const sql = connect(config.url, config);
+  // Unique per pool, so that `interrupt` cancels this pool's statements and no one else's.
+  const applicationName = `pipelinejobs ${randomBytes(4).toString('hex')}`;
+  const sql = connect(config.url, applicationName, config);
   const database: Database = {
     sql,
     orm: drizzle({ client: sql, schema }),
@@ -78,6 +108,13 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     },
     async close() {
       await sql.end({ timeout: 5 });
+    },
+    async interrupt() {
+      const ended = sql.end({ timeout: 5 });
+      // Cancelling is best effort: what it could not stop ends with the pool, and the caller
+      // learns the outcome from its call either way.
+      await cancelRunning(config.url, applicationName).catch(() => {});
+      await ended;
     },
   };
   if (options.migrate !== false) {

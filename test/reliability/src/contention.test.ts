@@ -1,3 +1,4 @@
+import { databaseOf } from '@pipelinejobs/service/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED, sizes } from './config.js';
 import { type EmbeddedDb, type Keys, startEmbeddedDb } from './embedded-db.js';
@@ -97,7 +98,7 @@ describe('contention: two Managers, one database', () => {
       plan.map((name, i) => sendVia(i, job, name, i % 3 === 0 ? 'params' : 'json')),
     );
     const seconds = (performance.now() - started) / 1000;
-    const history = await checkHistories(db.services.db.sql, [job.uuid]);
+    const history = await checkHistories(databaseOf(db.services).sql, [job.uuid]);
     const t = tally(sent, history);
     const entries = history.histories.get(job.uuid)?.length ?? 0;
     report('contention (one job)', {
@@ -153,7 +154,7 @@ describe('contention: two Managers, one database', () => {
     );
     const seconds = (performance.now() - started) / 1000;
     const history = await checkHistories(
-      db.services.db.sql,
+      databaseOf(db.services).sql,
       jobs.map((j) => j.uuid),
     );
     const t = tally(sent, history);

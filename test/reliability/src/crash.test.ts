@@ -1,3 +1,4 @@
+import { databaseOf } from '@pipelinejobs/service/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED, sizes } from './config.js';
 import { type EmbeddedDb, type Keys, startEmbeddedDb } from './embedded-db.js';
@@ -83,7 +84,7 @@ describe('crash: kill -9 of the Manager under load', () => {
     expect(killedAt, 'the Manager was killed').toBeGreaterThan(0);
 
     // Before any retry: the events that got no answer are each wholly applied or not at all.
-    const before = await checkHistories(db.services.db.sql);
+    const before = await checkHistories(databaseOf(db.services).sql);
     expect(before.problems).toEqual([]);
     const unanswered = sent.filter((s) => !is2xx(s.res.status));
     const appliedUnanswered = unanswered.filter((s) => before.byKey.has(`${s.job}/${s.key}`));
@@ -98,7 +99,7 @@ describe('crash: kill -9 of the Manager under load', () => {
       });
       return { ...s, res };
     });
-    const after = await checkHistories(db.services.db.sql);
+    const after = await checkHistories(databaseOf(db.services).sql);
     const retryProblems: string[] = [];
     for (const r of retried) {
       const stored = before.byKey.get(`${r.job}/${r.key}`)?.[0];

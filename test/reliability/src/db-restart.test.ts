@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { databaseOf } from '@pipelinejobs/service/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sizes } from './config.js';
 import { type EmbeddedDb, type Keys, startEmbeddedDb } from './embedded-db.js';
@@ -144,7 +145,7 @@ describe('database restart under load', () => {
 
     // Nothing acknowledged is lost, and the histories are intact.
     const history = await checkHistories(
-      db.services.db.sql,
+      databaseOf(db.services).sql,
       jobs.map((j) => j.uuid),
     );
     const acknowledged = requests.filter((e) => e.kind === 'event' && is2xx(e.res.status));

@@ -2,6 +2,7 @@ import http from 'node:http';
 import { parseJobUuid } from '@pipelinejobs/core';
 import { TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { revokeApiKey, systemPrincipal } from '@pipelinejobs/service';
+import { databaseOf } from '@pipelinejobs/service/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED, sizes } from './config.js';
@@ -110,7 +111,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
  * Tapis notifications are reshaped, so they are left out).
  */
 async function alteredValues(
-  sql: EmbeddedDb['services']['db']['sql'],
+  sql: ReturnType<typeof databaseOf>['sql'],
   accepted: Accepted[],
 ): Promise<{ request: FuzzRequest; change: string }[]> {
   const found: { request: FuzzRequest; change: string }[] = [];
@@ -174,7 +175,7 @@ describe('fuzz', () => {
     const started = performance.now();
     for (let from = 0; from < requests.length; from += sizes.fuzzBatch) {
       const batch = requests.slice(from, from + sizes.fuzzBatch);
-      const before = await snapshot(db.services.db.sql);
+      const before = await snapshot(databaseOf(db.services).sql);
       const explained = nothingExplained();
       const acceptedWrites: Accepted[] = [];
       await pool(batch, sizes.fuzzConcurrency, async (request) => {
@@ -194,9 +195,9 @@ describe('fuzz', () => {
         if (is2xx(res.status) && request.method === 'POST') acceptedWrites.push({ request, res });
         explain(request, res, explained);
       });
-      const after = await snapshot(db.services.db.sql);
+      const after = await snapshot(databaseOf(db.services).sql);
       checkedValues += acceptedWrites.length;
-      for (const { request, change } of await alteredValues(db.services.db.sql, acceptedWrites)) {
+      for (const { request, change } of await alteredValues(databaseOf(db.services).sql, acceptedWrites)) {
         altered.push(change);
         failures.push({
           request,
@@ -216,7 +217,7 @@ describe('fuzz', () => {
     }
     const seconds = (performance.now() - started) / 1000;
     const alive = m.running && (await sendJson(m.base, 'GET', '/healthz')).status === 200;
-    const history = await checkHistories(db.services.db.sql);
+    const history = await checkHistories(databaseOf(db.services).sql);
     const fivexx = failures.filter((f) => f.res.status >= 500).length;
 
     // Group failures by kind so the report shows each distinct bug once.

@@ -1,4 +1,5 @@
 import { TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
+import { databaseOf } from '@pipelinejobs/service/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedDb, type Keys, startEmbeddedDb } from './embedded-db.js';
 import { problemIssue } from './events.js';
@@ -112,7 +113,7 @@ describe('security', () => {
       },
     ];
     const differences: string[] = [];
-    const before = await snapshot(db.services.db.sql);
+    const before = await snapshot(databaseOf(db.services).sql);
     for (const form of forms) {
       const reference = await send(base, form.request(rightLength[0] as string));
       if (reference.status !== 403)
@@ -129,7 +130,9 @@ describe('security', () => {
         }
       }
     }
-    expect((await snapshot(db.services.db.sql)).digest, 'refused tokens change nothing').toBe(before.digest);
+    expect((await snapshot(databaseOf(db.services).sql)).digest, 'refused tokens change nothing').toBe(
+      before.digest,
+    );
     // The real tokens still work (the comparisons above were not vacuous).
     const ok = await send(base, forms[0]?.request(job.token) as HttpRequest);
     expect(ok.status).toBe(200);
@@ -345,7 +348,7 @@ describe('security', () => {
         );
       }
     }
-    const before = await snapshot(db.services.db.sql);
+    const before = await snapshot(databaseOf(db.services).sql);
     const wrong: string[] = [];
     let slowest = 0;
     for (const { where, request, okWhen = () => false } of requests) {
@@ -359,7 +362,7 @@ describe('security', () => {
         );
       }
     }
-    const after = await snapshot(db.services.db.sql);
+    const after = await snapshot(databaseOf(db.services).sql);
     report('security (c) injection', {
       strings: INJECTIONS.length,
       requests: requests.length,

@@ -2,7 +2,7 @@ import { createJob } from '@pipelinejobs/service';
 import type { Command } from 'commander';
 import type { Invocation } from '../invocation.js';
 import { readJsonFile } from '../json-input.js';
-import { withServices } from '../session.js';
+import { withServicesChanging } from '../session.js';
 import { jobDetails } from '../views/job-view.js';
 
 export function registerJobsCreate(jobs: Command, invocation: Invocation): void {
@@ -14,7 +14,8 @@ export function registerJobsCreate(jobs: Command, invocation: Invocation): void 
     .argument('<file.json>', "the job document (schemas/create-job-request.json); '-' reads stdin")
     .action(async (file: string, _options: unknown, command: Command) => {
       const { value, exact } = await readJsonFile(file, invocation.io);
-      await withServices(invocation, command, async ({ services, out, operator }) => {
+      const change = { what: 'the job', check: 'pipelinejobs jobs list' };
+      await withServicesChanging(invocation, command, change, async ({ services, out, operator }) => {
         // The exact document decides the job's identity, as over HTTP (1.0 and 1 are different jobs).
         const { job, created, token } = await createJob(services, operator, value, { exact });
         out.result({ ...job, token, created }, () => {

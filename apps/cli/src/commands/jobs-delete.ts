@@ -1,7 +1,7 @@
 import { deleteJob, jobUuidInput } from '@pipelinejobs/service';
 import type { Command } from 'commander';
 import type { Invocation } from '../invocation.js';
-import { withServices } from '../session.js';
+import { withServicesChanging } from '../session.js';
 
 export function registerJobsDelete(jobs: Command, invocation: Invocation): void {
   jobs
@@ -14,7 +14,8 @@ export function registerJobsDelete(jobs: Command, invocation: Invocation): void 
     .option('--token <token>', 'an admin token, required as over HTTP: --token "$(pipelinejobs admin-token)"')
     .action(async (uuid: string, options: { force?: boolean; token?: string }, command: Command) => {
       const id = jobUuidInput(uuid);
-      await withServices(invocation, command, async ({ services, out, operator }) => {
+      const change = { what: 'the deletion', check: `pipelinejobs jobs show ${id}` };
+      await withServicesChanging(invocation, command, change, async ({ services, out, operator }) => {
         const result = await deleteJob(services, operator, {
           jobUuid: id,
           force: options.force === true,

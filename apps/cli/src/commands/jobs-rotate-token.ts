@@ -1,7 +1,7 @@
 import { jobUuidInput, rotateJobToken } from '@pipelinejobs/service';
 import type { Command } from 'commander';
 import type { Invocation } from '../invocation.js';
-import { withServices } from '../session.js';
+import { withServicesChanging } from '../session.js';
 
 export function registerJobsRotateToken(jobs: Command, invocation: Invocation): void {
   jobs
@@ -11,7 +11,8 @@ export function registerJobsRotateToken(jobs: Command, invocation: Invocation): 
     .option('--token <token>', 'an admin token, required as over HTTP: --token "$(pipelinejobs admin-token)"')
     .action(async (uuid: string, options: { token?: string }, command: Command) => {
       const id = jobUuidInput(uuid);
-      await withServices(invocation, command, async ({ services, out, operator }) => {
+      const change = { what: 'the token rotation', check: `pipelinejobs jobs audit ${id}` };
+      await withServicesChanging(invocation, command, change, async ({ services, out, operator }) => {
         const { job, token } = await rotateJobToken(services, operator, id, options.token);
         out.result({ ...job, token }, () => {
           // Only the token on stdout, so `NEW=$(pipelinejobs jobs rotate-token ...)` works.

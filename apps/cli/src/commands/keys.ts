@@ -2,7 +2,7 @@ import { ROLES, type Role } from '@pipelinejobs/core';
 import { createApiKey, listApiKeys, revokeApiKey } from '@pipelinejobs/service';
 import { type Command, Option } from 'commander';
 import type { Invocation } from '../invocation.js';
-import { withServices } from '../session.js';
+import { withServicesChanging } from '../session.js';
 import { apiKeyDocument, apiKeyTable } from '../views/credential-view.js';
 import { registerListAndRevoke } from './credential-commands.js';
 
@@ -16,7 +16,8 @@ export function registerKeys(program: Command, invocation: Invocation): void {
     .addOption(new Option('--role <role>', 'what the key may do').choices(ROLES).makeOptionMandatory())
     .option('--label <label>', 'a note saying who or what uses the key', '')
     .action(async (options: { role: Role; label: string }, command: Command) => {
-      await withServices(invocation, command, async ({ services, out, operator }) => {
+      const change = { what: 'the new key', check: 'pipelinejobs keys list' };
+      await withServicesChanging(invocation, command, change, async ({ services, out, operator }) => {
         const { key, record } = await createApiKey(services, operator, options);
         out.result({ key, ...apiKeyDocument(record) }, () => {
           // Only the key on stdout, for KEY=$(pipelinejobs keys create ...).

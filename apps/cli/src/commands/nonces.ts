@@ -3,7 +3,7 @@ import { createNonce, jobUuidInput, listNonces, revokeNonce } from '@pipelinejob
 import { type Command, Option } from 'commander';
 import type { Invocation } from '../invocation.js';
 import { duration, wholeNumber } from '../option-parsers.js';
-import { withServices } from '../session.js';
+import { withServicesChanging } from '../session.js';
 import { nonceDocument, nonceTable } from '../views/credential-view.js';
 import { registerListAndRevoke } from './credential-commands.js';
 
@@ -35,7 +35,8 @@ export function registerNonces(program: Command, invocation: Invocation): void {
     .option('--label <label>', 'a note saying who or what uses the nonce', '')
     .action(async (options: CreateOptions, command: Command) => {
       const jobUuid = options.job === undefined ? null : jobUuidInput(options.job);
-      await withServices(invocation, command, async ({ services, out, operator }) => {
+      const change = { what: 'the new nonce', check: 'pipelinejobs nonces list' };
+      await withServicesChanging(invocation, command, change, async ({ services, out, operator }) => {
         const { nonce, record } = await createNonce(services, operator, {
           role: options.role,
           maxUses: options.maxUses ?? null,

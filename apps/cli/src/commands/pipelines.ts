@@ -10,7 +10,7 @@ import {
 import type { Command } from 'commander';
 import type { Invocation } from '../invocation.js';
 import { readJsonFile } from '../json-input.js';
-import { withServices } from '../session.js';
+import { withServices, withServicesChanging } from '../session.js';
 import { pipelineDetails, pipelineTable } from '../views/pipeline-view.js';
 
 /** `pipelines add|list|show`. */
@@ -23,7 +23,8 @@ export function registerPipelines(program: Command, invocation: Invocation): voi
     .argument('<file.json>', "the pipeline document (schemas/pipeline.json); '-' reads stdin")
     .action(async (file: string, _options: unknown, command: Command) => {
       const document = (await readJsonFile(file, invocation.io)).value;
-      await withServices(invocation, command, async ({ services, out, operator }) => {
+      const change = { what: 'the pipeline', check: 'pipelinejobs pipelines list' };
+      await withServicesChanging(invocation, command, change, async ({ services, out, operator }) => {
         const { pipeline, created } = await registerPipeline(services, operator, document);
         out.result({ ...pipeline, created }, () => {
           const verb = created ? 'Registered pipeline' : 'Pipeline already registered:';

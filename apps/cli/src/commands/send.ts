@@ -2,7 +2,7 @@ import { eventInput, jobUuidInput, sendEvent } from '@pipelinejobs/service';
 import type { Command } from 'commander';
 import type { Invocation } from '../invocation.js';
 import { eventData } from '../json-input.js';
-import { withServices } from '../session.js';
+import { withServicesChanging } from '../session.js';
 import { STATE_COLORS } from '../state-colors.js';
 
 interface SendOptions {
@@ -34,7 +34,8 @@ export function registerSend(program: Command, invocation: Invocation): void {
       const jobUuid = jobUuidInput(uuid);
       const name = eventInput(event, '/event');
       const data = await eventData(options.data, invocation.io);
-      await withServices(invocation, command, async ({ services, out, operator }) => {
+      const change = { what: 'the event', check: `pipelinejobs jobs history ${jobUuid}` };
+      await withServicesChanging(invocation, command, change, async ({ services, out, operator }) => {
         const { outcome, replayed } = await sendEvent(services, operator, {
           jobUuid,
           event: name,

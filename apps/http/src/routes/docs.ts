@@ -1,6 +1,12 @@
-import { fsmToJson } from '@pipelinejobs/core';
 import { isSchemaName, schemas } from '@pipelinejobs/schemas';
-import { checkReadiness, fsmSvg, type Readiness, requireRole, ServiceError } from '@pipelinejobs/service';
+import {
+  authoriseMetrics,
+  checkReadiness,
+  type Readiness,
+  readFsm,
+  readFsmSvg,
+  ServiceError,
+} from '@pipelinejobs/service';
 import type { Router } from 'express';
 import { openApiDocument } from '../openapi.js';
 import { authenticated, type RouteContext } from './context.js';
@@ -65,18 +71,14 @@ export function documentationRoutes(router: Router, ctx: RouteContext): void {
 
 /** The state machine and the metrics: documents that need a reader's credential. */
 export function readerDocumentRoutes(router: Router, ctx: RouteContext): void {
-  const reader = async (req: Parameters<typeof authenticated>[1]) =>
-    requireRole(await authenticated(ctx, req), 'read', 'read the state machine and metrics');
   router.get('/fsm', async (req, res) => {
-    await reader(req);
-    res.json(fsmToJson());
+    res.json(readFsm(await authenticated(ctx, req)));
   });
   router.get('/fsm.svg', async (req, res) => {
-    await reader(req);
-    res.type('image/svg+xml').send(await fsmSvg());
+    res.type('image/svg+xml').send(await readFsmSvg(await authenticated(ctx, req)));
   });
   router.get('/metrics', async (req, res) => {
-    await reader(req);
+    authoriseMetrics(await authenticated(ctx, req));
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });
 }
