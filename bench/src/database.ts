@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireEmbeddedServer, releaseEmbeddedServer } from '@pipelinejobs/embedded-postgres';
 import { openDatabase } from '@pipelinejobs/storage';
-import { databaseUrl as withDatabase, dropDatabase } from '@pipelinejobs/storage/testing';
+import { dropDatabase, databaseUrl as withDatabase } from '@pipelinejobs/storage/testing';
 import postgres from 'postgres';
 import { postmasterOf } from './proc.js';
 
