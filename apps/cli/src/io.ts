@@ -24,6 +24,9 @@ export interface CliIo {
   readonly stdin?: AsyncIterable<Uint8Array | string>;
   /** The operator's user name; absent: USER, else LOGNAME, from `env`. */
   readonly user?: string;
-  /** Aborted on Ctrl-C: the command stops, the database is closed, and run returns 130. */
+  /**
+   * Aborted on Ctrl-C: the command stops (its running statements cancelled), the database is
+   * closed, and run returns 130.
+   */
   readonly signal?: AbortSignal;
 }
