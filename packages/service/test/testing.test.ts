@@ -1,5 +1,5 @@
 import { readConfig } from '@pipelinejobs/service';
-import { createTestServices, TEST_SECRET } from '@pipelinejobs/service/testing';
+import { createTestServices, databaseOf, TEST_SECRET } from '@pipelinejobs/service/testing';
 import { describe, expect, it } from 'vitest';
 
 describe('createTestServices', () => {
@@ -7,8 +7,8 @@ describe('createTestServices', () => {
 
   it('derives the admin token config from the one secret, with the Manager default lifetime', () => {
     const services = createTestServices(db);
+    expect(databaseOf(services)).toBe(db);
     expect(services).toMatchObject({
-      db,
       secret: TEST_SECRET,
       admin: { secret: TEST_SECRET, adminKey: 'admin', lifetimeSeconds: 3600 },
       jwt: undefined,
