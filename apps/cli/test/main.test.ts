@@ -114,7 +114,7 @@ describe('the built pipelinejobs binary', () => {
     expect(Date.now() - secondAt).toBeLessThan(1500);
   });
 
-  it('on Ctrl-C while `send` waits for the job row, cancels the statement and says the event was not applied', async () => {
+  it('cancels a `send` waiting for the job row on Ctrl-C, and says the event was not applied', async () => {
     await cli(['pipelines', 'add', fixturePath('sd2e/pipelines/tacobot.json')]);
     const created = json<{ token: string }>(
       await cli(['jobs', 'create', fixturePath('sd2e/jobs/tacobot.json'), '--json']),

@@ -18,8 +18,9 @@ export interface OpenDatabaseOptions extends OpenOptions {
 
 /**
  * Opens the configured database: storage on its URL, or, for the embedded default, on the URL of
- * the embedded server, whose lease this process holds until `db.close()` or `db.interrupt()` (either ends the pool,
- * then the lease, which stops the server when no other live process holds one).
+ * the embedded server, whose lease this process holds until `db.close()` or `db.interrupt()`
+ * (either ends the pool, then the lease, which stops the server when no other live process holds
+ * one).
  */
 export async function openConfiguredDatabase(
   config: Config,

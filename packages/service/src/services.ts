@@ -62,7 +62,10 @@ export async function openServices(config: Config, options: OpenServicesOptions 
   }
 }
 
-/** Closes the services' database once the statements in flight have ended (for the embedded default, then gives up this process's lease on the server). */
+/**
+ * Closes the services' database once the statements in flight have ended (for the embedded
+ * default, then gives up this process's lease on the server).
+ */
 export async function closeServices(s: Services): Promise<void> {
   await s[DATABASE].close();
 }
