@@ -27,7 +27,9 @@ export interface Snapshot {
 export async function snapshot(sql: Sql): Promise<Snapshot> {
   const [jobs, events, pipelines, keys, nonces] = await Promise.all([
     sql<RowHash[]>`select uuid as key, uuid, md5(t::text) as hash from jobs t`,
-    sql<RowHash[]>`select id::text as key, uuid, job_uuid as job, md5(t::text) as hash from job_events t`,
+    sql<
+      RowHash[]
+    >`select job_uuid || ':' || seq as key, uuid, job_uuid as job, md5(t::text) as hash from job_events t`,
     sql<RowHash[]>`select uuid as key, uuid, md5(t::text) as hash from pipelines t`,
     sql<RowHash[]>`
       select id::text as key, id::text as uuid,
