@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 
 /** Plain-text tables and the results files. */
 
-const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
+/** Every run's figures, ignored by git; a run a README quotes is copied to results/ by name. */
+const RESULTS_DIR = fileURLToPath(new URL('../runs/', import.meta.url));
 
 /** A number for a table cell: '-' for missing, fixed digits otherwise. */
 export function num(x: number | undefined, digits = 0): string {
@@ -56,7 +57,7 @@ export function resultsHeader<O extends { databaseUrl?: string | undefined }>(
   };
 }
 
-/** Writes `results/<iso-date><suffix>.json` and `results/latest<suffix>.json`; returns the first path. */
+/** Writes `runs/<iso-date><suffix>.json` and `runs/latest<suffix>.json`; returns the first path. */
 export function writeResults(document: unknown, suffix = ''): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = new Date()

@@ -10,6 +10,11 @@ export interface Output {
   readonly interactive: boolean;
   /** stderr when it is a terminal, for displays redrawn in place (progress); otherwise none. */
   readonly terminal: CliWriter | undefined;
+  /**
+   * How wide tables may be: the terminal's columns when stdout is one (or COLUMNS when set);
+   * otherwise unlimited, so a pipe or a file gets every cell whole.
+   */
+  readonly width: number | undefined;
   /** The command's result: as JSON with --json, otherwise through `human`. Call once. */
   result(value: unknown, human: () => void): void;
   /** A line of human output on stdout. */
@@ -25,9 +30,17 @@ export function createOutput(options: GlobalOptions, io: CliIo): Output {
   const interactive = stderr.isTTY === true;
   // After Ctrl-C the command says nothing more: run has already answered 130.
   const stopped = () => io.signal?.aborted === true;
+  const columns = Number(env.COLUMNS);
+  const width =
+    Number.isInteger(columns) && columns > 0
+      ? columns
+      : stdout.isTTY && stdout.columns
+        ? stdout.columns
+        : undefined;
   return {
     json: options.json,
     style,
+    width,
     interactive,
     terminal: interactive ? stderr : undefined,
     result(value, human) {

@@ -8,9 +8,11 @@ interface PagedListing<T, C> {
   all: boolean;
   /** The progress counter's label. */
   label: string;
+  /** How many there are in all, for the counter (asked only when it is shown). */
+  total?: () => Promise<number>;
   /** The line printed when there is nothing. */
   empty: string;
-  table: (items: T[], style: Style) => string;
+  table: (items: T[], style: Style, width: number | undefined) => string;
   /** The note that says how to read the page after `next`. */
   more: (next: C) => string;
 }
@@ -29,9 +31,10 @@ export async function printPages<T, C>(
     all: listing.all,
     label: listing.label,
     terminal: out.terminal,
+    ...(listing.total ? { total: listing.total } : {}),
   });
   out.result({ items, next }, () => {
-    out.line(items.length === 0 ? listing.empty : listing.table(items, out.style));
+    out.line(items.length === 0 ? listing.empty : listing.table(items, out.style, out.width));
     if (next !== null) out.note(listing.more(next));
   });
 }

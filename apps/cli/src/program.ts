@@ -23,7 +23,10 @@ Environment:
   PIPELINEJOBS_SECRET          server secret, required with DATABASE_URL (job and admin tokens
                                derive from it); the embedded default keeps one in its data directory
   PIPELINEJOBS_ADMIN_KEY       admin token key; PIPELINEJOBS_ADMIN_TOKEN_LIFETIME its window (s)
-  NO_COLOR                     no colour (as --no-color)
+  PIPELINEJOBS_DB_SCHEMA       the PostgreSQL schema of the tables (default public); the Manager's
+  PIPELINEJOBS_MIGRATE         auto (default: apply pending migrations on open), check (refuse
+                               while any is pending), off; \`migrate\` applies them whatever it says
+  NO_COLOR                     no colour (as --no-color); COLUMNS the width of tables
 `;
 
 /**

@@ -1,6 +1,7 @@
 import {
   asServiceError,
   type Config,
+  ConfigError,
   cliOperator,
   closeServices,
   type EmbeddedLog,
@@ -72,6 +73,8 @@ export function announceNewDatabase(
 
 /** "Database unavailable" says which database, since the CLI may be pointed at several. */
 function withDatabaseName(error: unknown, config: Config): unknown {
+  // A setting to fix already names itself (and may carry the driver's error as its cause).
+  if (error instanceof ConfigError) return error;
   const failure = asServiceError(error);
   if (failure.code !== 'unavailable') return error;
   return new ServiceError(

@@ -11,14 +11,50 @@ export interface Column<T> {
 /** Display width: code points, which is right for the ASCII and Latin text these tables hold. */
 const width = (text: string): number => [...stripAnsi(text)].length;
 
+/** No column is cut narrower than this, however narrow the terminal. */
+const MIN_COLUMN = 8;
+const GAP = 2;
+
 /**
- * An aligned table: a dimmed header, columns two spaces apart, no trailing spaces.
+ * Column widths that fit `maxWidth`: the widest column gives up a character at a time (the
+ * rightmost of equals first), so the widest are cut down to the next widest and then together,
+ * never below MIN_COLUMN or their header; a table that cannot get narrower stays as it is.
  */
-export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[], style: Style): string {
-  const cells = rows.map((row) => columns.map((column) => column.cell(row)));
-  const widths = columns.map((column, i) =>
-    Math.max(width(column.header), ...cells.map((line) => width(line[i] ?? ''))),
+function fitted(widths: number[], headers: readonly number[], maxWidth: number | undefined): number[] {
+  const fit = [...widths];
+  if (maxWidth === undefined) return fit;
+  const floor = (i: number) => Math.max(MIN_COLUMN, headers[i] ?? 0);
+  let excess = fit.reduce((sum, w) => sum + w, 0) + GAP * (fit.length - 1) - maxWidth;
+  while (excess > 0) {
+    let widest = -1;
+    for (let i = 0; i < fit.length; i++) {
+      if (fit[i]! > floor(i) && (widest < 0 || fit[i]! >= fit[widest]!)) widest = i;
+    }
+    if (widest < 0) break;
+    fit[widest]! -= 1;
+    excess -= 1;
+  }
+  return fit;
+}
+
+/**
+ * An aligned table: a dimmed header, columns two spaces apart, no trailing spaces. With
+ * `maxWidth` (the terminal's), the widest columns are cut with an ellipsis so that no line wraps.
+ */
+export function renderTable<T>(
+  rows: readonly T[],
+  columns: readonly Column<T>[],
+  style: Style,
+  maxWidth?: number,
+): string {
+  const full = rows.map((row) => columns.map((column) => column.cell(row)));
+  const headers = columns.map((column) => width(column.header));
+  const widths = fitted(
+    columns.map((_column, i) => Math.max(headers[i] ?? 0, ...full.map((line) => width(line[i] ?? '')))),
+    headers,
+    maxWidth,
   );
+  const cells = full.map((line) => line.map((cell, i) => truncate(cell, widths[i] ?? cell.length)));
   const pad = (text: string, i: number, color: StyleName | undefined): string => {
     const column = columns[i];
     const fill = ' '.repeat((widths[i] ?? 0) - width(text));

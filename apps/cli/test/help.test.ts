@@ -105,7 +105,9 @@ describe.concurrent('configuration', () => {
       },
     );
     expect(result.code).toBe(7);
-    expect(result.stderr).toMatch(/^error: [^\n]*unavailable[^\n]*127\.0\.0\.1:9\/nowhere[^\n]*\n$/);
+    expect(result.stderr).toMatch(
+      /^error: DATABASE_URL: nothing accepts connections at 127\.0\.0\.1:9[^\n]*127\.0\.0\.1:9\/nowhere\)\n$/,
+    );
     expect(result.stderr).not.toContain('hunter22');
   });
 });
@@ -135,9 +137,10 @@ describe.concurrent('fsm', () => {
     expect(result.stdout).toMatch(start);
   });
 
-  it('draws the SVG with Graphviz: one node per state', async () => {
+  it('draws the SVG with Graphviz: one node per state, and "any state" for reset', async () => {
     const result = await runCli(['fsm', '--format', 'svg'], { env });
     expect(result.stdout).toContain('</svg>');
-    expect(result.stdout.match(/class="node"/g)).toHaveLength(11);
+    expect(result.stdout.match(/class="node"/g)).toHaveLength(12);
+    expect(result.stdout).toContain('<title>ANY_STATE</title>');
   });
 });

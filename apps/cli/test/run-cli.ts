@@ -31,14 +31,16 @@ export interface CliOptions {
   signal?: AbortSignal;
   /** Whether stdout and stderr say they are terminals. */
   tty?: boolean;
+  /** The terminals' width (default 100). */
+  columns?: number;
 }
 
 /** A writable that keeps what it is given, for the output of an in-process run. */
-export function textBuffer(isTTY = false): CliWriter & { text(): string } {
+export function textBuffer(isTTY = false, columns = 100): CliWriter & { text(): string } {
   let text = '';
   return {
     isTTY,
-    columns: 100,
+    columns,
     write(chunk: string) {
       text += chunk;
       return true;
@@ -79,8 +81,8 @@ async function inScratchDirectory<T>(
 /** Runs `pipelinejobs` in this process through `run`, as main.ts would, in a scratch directory. */
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return inScratchDirectory(options.env, async (cwd, env) => {
-    const stdout = textBuffer(options.tty);
-    const stderr = textBuffer(options.tty);
+    const stdout = textBuffer(options.tty, options.columns);
+    const stderr = textBuffer(options.tty, options.columns);
     const code = await run(args, {
       stdout,
       stderr,

@@ -1,11 +1,13 @@
 import { ServiceError, type Services, type TrustProxy } from '@pipelinejobs/service';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
+import { allowedMethods } from './allowed-methods.js';
 import { jsonBody, requestErrors } from './body.js';
+import { optionsAndCors } from './cors.js';
 import { requestLogging } from './logging.js';
 import type { Metrics } from './metrics.js';
 import { type OperatorAlarm, operatorAlarm } from './operator-alarm.js';
-import { errorHandler } from './problem.js';
+import { errorHandler, HttpRefusal } from './problem.js';
 import { parseQuery } from './query.js';
 import { rateLimits } from './rate-limit.js';
 import { bearerFirst, type RouteContext } from './routes/context.js';
@@ -13,6 +15,7 @@ import { documentationRoutes, readerDocumentRoutes } from './routes/docs.js';
 import { jobRoutes } from './routes/jobs.js';
 import { messageRoutes } from './routes/messages.js';
 import { pipelineRoutes } from './routes/pipelines.js';
+import { problemRoutes } from './routes/problems.js';
 
 export interface AppDeps {
   services: Services;
@@ -27,6 +30,10 @@ export interface AppDeps {
   alarm?: OperatorAlarm;
   /** Why this process's shared settings are no longer the database's, once that was seen. */
   settingsDrift?: () => Error | undefined;
+  /** Browser origins allowed to call the API (CORS); default none. */
+  corsOrigins?: readonly string[] | '*';
+  /** GET /metrics without a credential (PIPELINEJOBS_METRICS_PUBLIC). */
+  metricsPublic?: boolean;
 }
 
 /**
@@ -41,6 +48,12 @@ export function createApp(deps: AppDeps): Express {
   // The client address (req.ip) is the socket's unless a trusted proxy says otherwise.
   app.set('trust proxy', deps.trustProxy === undefined ? false : deps.trustProxy);
   app.use(requestLogging(logger, deps.metrics));
+  // Answers carry tokens, keys and nonces; none of them may be kept by a cache on the way.
+  // (Static pages, such as the schemas and problem types, say otherwise.)
+  app.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
   const ctx: RouteContext = {
     services: deps.services,
     metrics: deps.metrics,
@@ -48,12 +61,15 @@ export function createApp(deps: AppDeps): Express {
     limits: rateLimits(deps.rateLimitPerMinute),
     accepting: deps.accepting ?? (() => true),
     settingsDrift: deps.settingsDrift ?? (() => undefined),
+    metricsPublic: deps.metricsPublic ?? false,
   };
 
   // Health and documentation need no credential and no body; the rest authenticate a bearer
   // credential before the body is read.
   const router = express.Router();
+  app.use(optionsAndCors(router, deps.corsOrigins ?? []));
   documentationRoutes(router, ctx);
+  problemRoutes(router);
   router.use(bearerFirst(ctx), jsonBody(), requestErrors);
   messageRoutes(router, ctx);
   pipelineRoutes(router, ctx);
@@ -62,6 +78,16 @@ export function createApp(deps: AppDeps): Express {
   app.use(router);
 
   app.use((req, _res, next) => {
+    const allow = allowedMethods(router, req.path);
+    if (allow.length > 0) {
+      return next(
+        new HttpRefusal(
+          'method_not_allowed',
+          `${req.path.slice(0, 200)} does not answer ${req.method}; it answers ${allow.join(', ')}`,
+          { Allow: allow.join(', ') },
+        ),
+      );
+    }
     next(
       new ServiceError('not_found', `No route ${req.method} ${req.path.slice(0, 200)}; see /openapi.json`),
     );

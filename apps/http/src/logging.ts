@@ -4,6 +4,10 @@ import type { NextFunction, Request, Response } from 'express';
 import pino, { type Logger } from 'pino';
 import type { Metrics } from './metrics.js';
 
+/**
+ * The Manager's logger: pino JSON lines (what log collectors read), or readable lines with
+ * `pretty` (`LOG_FORMAT`, or a terminal); secrets redacted either way.
+ */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {
@@ -26,8 +30,23 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 }
 
 /**
- * One log line per request (id, method, redacted URL, status, duration) when its level is
- * enabled (info, or error for a 5xx), and the request metrics always.
+ * A W3C Trace Context `traceparent` header (version 00, or a later version read as 00 does):
+ * the caller's trace and span ids, so a request's log line can be found from the caller's trace.
+ * Anything malformed is ignored, as the recommendation says; nothing is traced here.
+ */
+export function parseTraceparent(header: unknown): { traceId: string; parentId: string } | undefined {
+  if (typeof header !== 'string') return undefined;
+  const match = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/.exec(header.trim());
+  if (!match) return undefined;
+  const [, version, traceId = '', parentId = '', , rest] = match;
+  if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined;
+  if (/^0+$/.test(traceId) || /^0+$/.test(parentId)) return undefined;
+  return { traceId, parentId };
+}
+
+/**
+ * One log line per request (id, method, redacted URL, status, duration, the caller's trace) when
+ * its level is enabled (info, or error for a 5xx), and the request metrics always.
  * The request id is taken from `X-Request-Id` when the caller sends a sane one.
  */
 export function requestLogging(logger: Logger, metrics: Metrics) {
@@ -38,6 +57,8 @@ export function requestLogging(logger: Logger, metrics: Metrics) {
       typeof incoming === 'string' && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
     res.locals.requestId = requestId;
     res.set('X-Request-Id', requestId);
+    const trace = parseTraceparent(req.headers.traceparent);
+    if (trace) res.locals.trace = trace;
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       const route = (req.route?.path as string | undefined) ?? 'unmatched';
@@ -54,6 +75,7 @@ export function requestLogging(logger: Logger, metrics: Metrics) {
           url: redactUrl(req.originalUrl),
           status: res.statusCode,
           ms: Math.round(seconds * 10_000) / 10,
+          ...(trace ? { traceId: trace.traceId, parentId: trace.parentId } : {}),
         },
         'request',
       );

@@ -1,9 +1,19 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { STATE_NAMES } from '@pipelinejobs/core';
+import type { databaseStats } from '@pipelinejobs/service';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-/** Prometheus metrics of one Manager process. */
-export function createMetrics() {
+/** Where the database gauges come from: the pool of this process and the database's counts. */
+export type DatabaseSource = ReturnType<typeof databaseStats>;
+
+/**
+ * Prometheus metrics of one Manager process. With a database source, also the pool's connections
+ * and waiting queries (read at each scrape), jobs by state and history rows (counted by the
+ * database at most every few seconds, whatever the scrape rate).
+ */
+export function createMetrics(database?: DatabaseSource) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  if (database) registerDatabaseGauges(registry, database);
   return {
     registry,
     requests: new Counter({
@@ -21,8 +31,8 @@ export function createMetrics() {
     }),
     events: new Counter({
       name: 'pipelinejobs_events_total',
-      help: 'Events received, by name and result (applied, replayed, or the refusal code)',
-      labelNames: ['event', 'result'] as const,
+      help: 'Events received at /messages, by event name, inbound form (json, params, agave, tapis, delete, unrecognised) and result (applied, replayed, or the refusal code)',
+      labelNames: ['event', 'form', 'result'] as const,
       registers: [registry],
     }),
     transitions: new Counter({
@@ -32,6 +42,49 @@ export function createMetrics() {
       registers: [registry],
     }),
   };
+}
+
+function registerDatabaseGauges(registry: Registry, database: DatabaseSource): void {
+  new Gauge({
+    name: 'pipelinejobs_db_pool_connections',
+    help: "This process's PostgreSQL connections by state (idle, busy, connecting) and the pool's size (max)",
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const pool = database.pool();
+      this.set({ state: 'max' }, pool.max);
+      this.set({ state: 'idle' }, pool.idle);
+      this.set({ state: 'busy' }, pool.busy);
+      this.set({ state: 'connecting' }, pool.connecting);
+    },
+  });
+  new Gauge({
+    name: 'pipelinejobs_db_pool_waiting',
+    help: 'Queries of this process waiting for a PostgreSQL connection',
+    registers: [registry],
+    collect() {
+      this.set(database.pool().waiting);
+    },
+  });
+  new Gauge({
+    name: 'pipelinejobs_jobs',
+    help: 'Visible jobs by state (counted by the database at most every 15 s)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const { jobsByState } = await database.read();
+      // Every state, 0 included: a series that comes and goes reads as missing data.
+      for (const state of STATE_NAMES) this.set({ state }, jobsByState[state] ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'pipelinejobs_history_rows',
+    help: "History rows in the database, about (PostgreSQL's live-row statistics, read at most every 15 s)",
+    registers: [registry],
+    async collect() {
+      this.set((await database.read()).historyRows);
+    },
+  });
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

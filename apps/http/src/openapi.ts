@@ -87,8 +87,20 @@ const messages = {
     '415': problem('Body is not JSON'),
   },
 };
+/** Headers of this Manager's answers (RFC 8288 Link beside `next`; Location of what a 201 made). */
+const linkNext = {
+  Link: {
+    description:
+      'The next page, `<...>; rel="next"`, while `next` is not null (query credentials are left out)',
+    schema: { type: 'string' },
+  },
+};
+const location = (what: string) => ({
+  Location: { description: `The path of the ${what} created`, schema: { type: 'string' } },
+});
 const list = (name: SchemaName, description: string) => ({
   description,
+  headers: linkNext,
   content: {
     'application/json': {
       schema: {
@@ -145,7 +157,7 @@ export function openApiDocument(serverUrl?: string) {
           summary: 'Create a job (or return the existing job with the same identity), with its job token',
           requestBody: { required: true, content: json('create-job') },
           responses: {
-            '201': { description: 'Created', content: json('job') },
+            '201': { description: 'Created', headers: location('job'), content: json('job') },
             '200': { description: 'The job already existed', content: json('job') },
             ...errors,
             '404': problem('The pipeline is not registered'),
@@ -291,14 +303,14 @@ export function openApiDocument(serverUrl?: string) {
           operationId: 'registerPipeline',
           requestBody: { required: true, content: json('pipeline') },
           responses: {
-            '201': { description: 'Registered' },
+            '201': { description: 'Registered', headers: location('pipeline') },
             '200': { description: 'Already registered' },
             ...errors,
           },
         },
         get: {
           operationId: 'listPipelines',
-          responses: { '200': { description: 'A page of pipelines' }, ...errors },
+          responses: { '200': { description: 'A page of pipelines', headers: linkNext }, ...errors },
         },
       },
       '/pipelines/{uuid}': {
@@ -361,7 +373,38 @@ export function openApiDocument(serverUrl?: string) {
         },
       },
       '/metrics': {
-        get: { operationId: 'metrics', responses: { '200': { description: 'Prometheus metrics' } } },
+        get: {
+          operationId: 'metrics',
+          description:
+            'A reader credential, or none when the operator allows it (PIPELINEJOBS_METRICS_PUBLIC=true, for scrapers)',
+          security: [{ bearer: [] }, { nonce: [] }, {}],
+          responses: {
+            '200': { description: 'Prometheus metrics', content: { 'text/plain': {} } },
+            '401': errors['401'],
+            '403': errors['403'],
+          },
+        },
+      },
+      '/problems': {
+        get: {
+          operationId: 'listProblemTypes',
+          summary: 'Every problem type, as a page for people',
+          security: [],
+          responses: { '200': { description: 'HTML', content: { 'text/html': {} } } },
+        },
+      },
+      '/problems/{slug}': {
+        get: {
+          operationId: 'getProblemType',
+          summary:
+            "What a problem document's `type` (`/problems/<slug>`) means and what to do, as a page for people",
+          security: [],
+          parameters: [{ name: 'slug', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: 'HTML', content: { 'text/html': {} } },
+            '404': problem('No such problem type'),
+          },
+        },
       },
     },
   };

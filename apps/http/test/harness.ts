@@ -1,7 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { adminToken } from '@pipelinejobs/auth';
-import { createApiKey, type HttpLimits, systemPrincipal, type TrustProxy } from '@pipelinejobs/service';
+import {
+  createApiKey,
+  databaseStats,
+  type HttpLimits,
+  systemPrincipal,
+  type TrustProxy,
+} from '@pipelinejobs/service';
 import { createTestServices } from '@pipelinejobs/service/testing';
 import { openDatabase } from '@pipelinejobs/storage';
 import { openTestDatabase } from '../../../test/database.js';
@@ -31,6 +37,10 @@ export async function startManager(
      */
     /** Serve as this login role (created by the caller with ROLE_PASSWORD), not as the owner. */
     databaseRole?: string;
+    /** Browser origins allowed (CORS). */
+    corsOrigins?: readonly string[] | '*';
+    /** GET /metrics without a credential. */
+    metricsPublic?: boolean;
   } = {},
 ) {
   const opened = await openTestDatabase();
@@ -62,9 +72,11 @@ export async function startManager(
   const app = createApp({
     services,
     logger,
-    metrics: createMetrics(),
+    metrics: createMetrics(databaseStats(services, { maxAgeMs: 0 })),
     rateLimitPerMinute: options.rateLimitPerMinute ?? 1_000_000,
     trustProxy: options.trustProxy,
+    ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
+    ...(options.metricsPublic === undefined ? {} : { metricsPublic: options.metricsPublic }),
     ...(options.operatorHoldMs === undefined ? {} : { alarm: operatorAlarm(logger, options.operatorHoldMs) }),
   });
   const server = await listen(app, 0, '127.0.0.1', options.limits ? { limits: options.limits } : {});

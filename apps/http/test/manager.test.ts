@@ -472,7 +472,7 @@ describe('documents', () => {
 
   it('exposes Prometheus metrics with event and transition counts', async () => {
     const res = await call('GET', '/metrics');
-    expect(res.text).toContain('pipelinejobs_events_total{event="run",result="applied"}');
+    expect(res.text).toMatch(/pipelinejobs_events_total\{event="run",form="\w+",result="applied"\}/);
     expect(res.text).toContain('pipelinejobs_transitions_total{from="RUNNING",to="FINISHED"}');
   });
 });

@@ -76,6 +76,18 @@ export const TRANSITIONS: readonly TransitionRule[] = [
 
 export const INITIAL_STATE: State = 'CREATED';
 
+/**
+ * Where a state leaves a job's work, for pictures and colours: `failure` (the work did not
+ * succeed) or `done` (nothing more to do: released, or retired). Every other state is on the way.
+ * From each of them only `retire` and `reset` lead on.
+ */
+export const STATE_OUTCOMES: Readonly<Partial<Record<State, 'failure' | 'done'>>> = {
+  FAILED: 'failure',
+  REJECTED: 'failure',
+  FINALIZED: 'done',
+  RETIRED: 'done',
+};
+
 /** Written only by the agent that creates the job (POST /jobs), never accepted as a message. */
 export const RESERVED_EVENTS: readonly EventName[] = ['create'];
 

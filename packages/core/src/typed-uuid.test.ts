@@ -35,6 +35,13 @@ describe('typed UUIDs', () => {
     expect(typed.slice(3)).toBe(uuid5(CATALOG_UUID_NAMESPACE, text).slice(3));
   });
 
+  it('refuses a type name it does not know (event is pipelinejob_event), naming the types', () => {
+    expect(() => typedUuid('event' as never, 'abc')).toThrow(
+      /^Unknown typed UUID type 'event'; types are: generic, .*pipelinejob_event/,
+    );
+    expect(() => typedUuid('toString' as never, 'abc')).toThrow(TypeError);
+  });
+
   it('refuses text with a lone surrogate, which Python cannot encode', () => {
     expect(() => typedUuid('generic', 'a\ud800')).toThrow(TypeError);
   });

@@ -30,7 +30,24 @@ export interface Config {
   trustProxy: TrustProxy;
   /** Socket limits of the HTTP server. */
   http: HttpLimits;
+  /**
+   * Who changes the database schema: `auto` applies pending migrations at start (under an
+   * advisory lock), `check` refuses to start while any is pending, `off` never looks.
+   */
+  migrate: MigrateMode;
+  /** The PostgreSQL schema of the tables; undefined: `public`. */
+  dbSchema: string | undefined;
+  /** How long the Manager keeps retrying a database it cannot reach at start (0: not at all). */
+  startRetryMs: number;
+  /** Log lines: JSON, readable lines, or `auto` (readable on a terminal, JSON otherwise). */
+  logFormat: 'auto' | 'json' | 'pretty';
+  /** Browser origins allowed to call the API (CORS); empty: none, the default. */
+  corsOrigins: readonly string[] | '*';
+  /** GET /metrics without a credential (for a scraper on a trusted network). */
+  metricsPublic: boolean;
 }
+
+export type MigrateMode = 'auto' | 'check' | 'off';
 
 /** false: the socket's address is the client's; a number of proxy hops; or the proxies' addresses. */
 export type TrustProxy = false | number | readonly string[];
@@ -49,8 +66,9 @@ export class ConfigError extends Error {
   constructor(
     readonly variable: string,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(`${variable}: ${message}`);
+    super(`${variable}: ${message}`, options);
   }
 }
 
@@ -141,6 +159,58 @@ function httpLimits(env: Env): HttpLimits {
   return limits;
 }
 
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = raw.trim().toLowerCase() as T;
+  if (!values.includes(value))
+    throw new ConfigError(name, `must be one of: ${values.join(', ')}; got '${raw}'`);
+  return value;
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new ConfigError(name, `must be true or false, got '${env[name]}'`);
+}
+
+/** A schema name as PostgreSQL folds unquoted names, so it is the same in SQL, psql and grants. */
+function dbSchema(env: Env): string | undefined {
+  const raw = env.PIPELINEJOBS_DB_SCHEMA;
+  if (raw === undefined || raw === '' || raw === 'public') return undefined;
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(raw) || raw.startsWith('pg_')) {
+    throw new ConfigError(
+      'PIPELINEJOBS_DB_SCHEMA',
+      `'${raw.slice(0, 70)}' is not a usable schema name: lower-case letters, digits and _ (at most 63, not starting with a digit or pg_)`,
+    );
+  }
+  return raw;
+}
+
+/** `*`, or browser origins (`https://dashboard.example.org`), comma-separated. */
+function corsOrigins(env: Env): readonly string[] | '*' {
+  const raw = (env.PIPELINEJOBS_CORS_ORIGINS ?? '').trim();
+  if (raw === '') return [];
+  if (raw === '*') return '*';
+  return raw.split(',').map((entry) => {
+    const origin = entry.trim();
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, '')) {
+      throw new ConfigError(
+        'PIPELINEJOBS_CORS_ORIGINS',
+        `'${origin.slice(0, 100)}' is not an origin: scheme, host and port only, as a browser sends it (https://app.example.org), or * for any`,
+      );
+    }
+    return parsed.origin;
+  });
+}
+
 /**
  * Reads and validates the configuration. A bad or missing value throws a ConfigError whose
  * message is one line naming the variable; the apps print it and stop.
@@ -217,5 +287,11 @@ export function readConfig(env: Env, cwd: string): Config {
     rateLimitPerMinute: integer(env, 'PIPELINEJOBS_RATE_LIMIT', 6000, 1, 10_000_000),
     trustProxy: trustProxy(env),
     http: httpLimits(env),
+    migrate: oneOf(env, 'PIPELINEJOBS_MIGRATE', ['auto', 'check', 'off'], 'auto'),
+    dbSchema: dbSchema(env),
+    startRetryMs: integer(env, 'PIPELINEJOBS_START_RETRY', 30, 0, 3600) * 1000,
+    logFormat: oneOf(env, 'LOG_FORMAT', ['auto', 'json', 'pretty'], 'auto'),
+    corsOrigins: corsOrigins(env),
+    metricsPublic: flag(env, 'PIPELINEJOBS_METRICS_PUBLIC'),
   };
 }

@@ -62,6 +62,11 @@ export const listApiKeys = apiKeys.list;
 /** Revokes a key by its id or its visible prefix. */
 export const revokeApiKey = apiKeys.revoke;
 
+/** Whether any API key is active; with none, no HTTP request can authenticate. */
+export async function hasActiveApiKey(s: Services): Promise<boolean> {
+  return (await storage.countActiveApiKeys(s[DATABASE])) > 0;
+}
+
 /** On a database with no active API key, creates the first admin key (printed once by the caller). */
 export async function ensureFirstAdminKey(s: Services): Promise<string | undefined> {
   if ((await storage.countActiveApiKeys(s[DATABASE])) > 0) return undefined;

@@ -6,10 +6,14 @@ const cache = new Map<string, string>();
 
 /**
  * The FSM drawn by Graphviz (compiled to WASM), like the original's picture: the table from core,
- * laid out by `dot`, with the job's current state highlighted. Renders are cached by state+title.
+ * laid out by `dot`, with the job's current state highlighted and its path bold. Renders are
+ * cached by state, title and path.
  */
-export async function fsmSvg(options: { highlight?: State; title?: string } = {}): Promise<string> {
-  const key = `${options.highlight ?? ''}|${options.title ?? ''}`;
+export async function fsmSvg(
+  options: { highlight?: State; title?: string; path?: readonly { from: State; to: State }[] } = {},
+): Promise<string> {
+  const path = (options.path ?? []).map((edge) => `${edge.from}>${edge.to}`).sort();
+  const key = `${options.highlight ?? ''}|${options.title ?? ''}|${path.join(',')}`;
   const cached = cache.get(key);
   if (cached) return cached;
   viz ??= instance();

@@ -26,6 +26,7 @@ export {
   createNonce,
   currentAdminToken,
   ensureFirstAdminKey,
+  hasActiveApiKey,
   listApiKeys,
   listNonces,
   revokeApiKey,
@@ -33,10 +34,12 @@ export {
   systemPrincipal,
 } from './credentials.js';
 export { migrateDatabase } from './database.js';
+export { databaseStats } from './database-stats.js';
 export { asServiceError, ServiceError, type ServiceErrorCode } from './errors.js';
 export { dryRunEvent, handleInbound, sendEvent } from './events.js';
 export { fsmSvg } from './fsm-svg.js';
 export {
+  countJobs,
   createJob,
   deleteJob,
   getHistory,

@@ -67,16 +67,26 @@ export async function listJobs(s: Services, principal: Principal, query: JobsQue
   return storage.selectJobs(s[DATABASE], query);
 }
 
+/** How many jobs a listing with these filters has in all (its cursor and page size aside). */
+export async function countJobs(s: Services, principal: Principal, query: JobsQuery) {
+  requireRole(principal, 'read', 'read jobs');
+  return storage.countJobs(s[DATABASE], query);
+}
+
 /** A job's history, oldest first. */
 export async function getHistory(s: Services, principal: Principal, uuid: JobUuid, query: HistoryQuery) {
   requireRole(principal, 'read', 'read jobs');
   return storage.selectHistory(s[DATABASE], uuid, query);
 }
 
-/** The state machine drawn with the job's current state highlighted. */
+/**
+ * The state machine drawn for a job: titled with its uuid and state, its current state
+ * highlighted and the transitions it went through bold.
+ */
 export async function jobFsmSvg(s: Services, principal: Principal, uuid: JobUuid): Promise<string> {
   const job = await getJob(s, principal, uuid);
-  return fsmSvg({ highlight: job.state, title: `job:${uuid}` });
+  const path = await storage.selectJobPath(s[DATABASE], uuid);
+  return fsmSvg({ highlight: job.state, title: `job:${uuid} (${job.state})`, path });
 }
 
 /** Deletes and token rotations need a current admin token on top of the principal's rights. */

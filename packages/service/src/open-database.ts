@@ -1,6 +1,7 @@
 import { acquireEmbeddedServer, type EmbeddedLog } from '@pipelinejobs/embedded-postgres';
-import { type Database, type OpenOptions, openDatabase } from '@pipelinejobs/storage';
-import type { Config } from './config.js';
+import { applyMigrations, type Database, openDatabase, pendingMigrations } from '@pipelinejobs/storage';
+import { type Config, ConfigError, type MigrateMode } from './config.js';
+import { explainDatabaseFailure } from './database-failure.js';
 
 /** The embedded default of a process: where its data is, and whether this process created it. */
 export interface EmbeddedDatabase {
@@ -9,18 +10,48 @@ export interface EmbeddedDatabase {
   readonly created: boolean;
 }
 
-export interface OpenDatabaseOptions extends OpenOptions {
+export interface OpenDatabaseOptions {
   /** The embedded server's progress lines (start, reuse, restart). */
   readonly log?: EmbeddedLog;
   /** Instead of the configured pool size (`migrate` needs one connection). */
   readonly poolSize?: number;
+  /** Instead of the configured PIPELINEJOBS_MIGRATE (`migrate` applies them itself). */
+  readonly migrate?: MigrateMode;
+}
+
+/**
+ * What PIPELINEJOBS_MIGRATE asks of a database just opened: apply pending migrations, refuse to
+ * go on while any is pending, or nothing. Failures are said with the setting to check.
+ */
+async function settleSchema(db: Database, config: Config, mode: MigrateMode): Promise<void> {
+  if (mode === 'off') return;
+  if (mode === 'auto') {
+    try {
+      await applyMigrations(db);
+    } catch (error) {
+      throw explainDatabaseFailure(error, config, 'migrate');
+    }
+    return;
+  }
+  let pending: number;
+  try {
+    pending = await pendingMigrations(db);
+  } catch (error) {
+    throw explainDatabaseFailure(error, config, 'connect');
+  }
+  if (pending > 0) {
+    throw new ConfigError(
+      'PIPELINEJOBS_MIGRATE',
+      `is check and the database schema${db.schema ? ` ${db.schema}` : ''} is behind this version (${pending} migration${pending === 1 ? '' : 's'} pending): run \`pipelinejobs migrate\` as the role that owns it, then start again`,
+    );
+  }
 }
 
 /**
  * Opens the configured database: storage on its URL, or, for the embedded default, on the URL of
  * the embedded server, whose lease this process holds until `db.close()` or `db.interrupt()`
  * (either ends the pool, then the lease, which stops the server when no other live process holds
- * one).
+ * one). Then applies, checks or leaves the schema as PIPELINEJOBS_MIGRATE says.
  */
 export async function openConfiguredDatabase(
   config: Config,
@@ -29,16 +60,30 @@ export async function openConfiguredDatabase(
   const pool = {
     poolSize: options.poolSize ?? config.poolSize,
     idleTimeoutSeconds: config.poolIdleTimeoutSeconds,
+    schema: config.dbSchema,
   };
-  const open = { migrate: options.migrate };
+  const mode = options.migrate ?? config.migrate;
   if ('url' in config.database) {
-    return { db: await openDatabase({ url: config.database.url, ...pool }, open) };
+    const db = await openDatabase({ url: config.database.url, ...pool }, { migrate: false });
+    try {
+      await settleSchema(db, config, mode);
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+    return { db };
   }
   const { dataDir } = config.database;
   const server = await acquireEmbeddedServer(dataDir, { log: options.log });
   let db: Database;
   try {
-    db = await openDatabase({ url: server.url, ...pool }, open);
+    db = await openDatabase({ url: server.url, ...pool }, { migrate: false });
+    try {
+      await settleSchema(db, config, mode);
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
   } catch (error) {
     await server.release();
     throw error;

@@ -4,6 +4,7 @@ import type { EmbeddedLog } from '@pipelinejobs/embedded-postgres';
 import { type Database, isOutcomeUnknown } from '@pipelinejobs/storage';
 import { actorOf } from './actor.js';
 import type { Config } from './config.js';
+import { explainDatabaseFailure } from './database-failure.js';
 import { DATABASE } from './database-key.js';
 import { type EmbeddedDatabase, openConfiguredDatabase } from './open-database.js';
 import { agreeOnSettings, embeddedSecret } from './secret.js';
@@ -34,12 +35,19 @@ export interface OpenServicesOptions {
 }
 
 /**
- * Opens the configured database (migrating it), resolves the secret and checks that this
- * process's shared settings are the ones the database was set up with; nothing is served or
- * written by a caller before that check has passed.
+ * Opens the configured database (migrating or checking it as PIPELINEJOBS_MIGRATE says), resolves
+ * the secret and checks that this process's shared settings are the ones the database was set up
+ * with; nothing is served or written by a caller before that check has passed. A database that
+ * refuses or cannot be reached is said with PostgreSQL's message and the setting to check.
  */
 export async function openServices(config: Config, options: OpenServicesOptions = {}): Promise<Services> {
-  const { db, embedded } = await openConfiguredDatabase(config, { log: options.log });
+  let opened: Awaited<ReturnType<typeof openConfiguredDatabase>>;
+  try {
+    opened = await openConfiguredDatabase(config, { log: options.log });
+  } catch (error) {
+    throw explainDatabaseFailure(error, config, 'connect');
+  }
+  const { db, embedded } = opened;
   try {
     const secret = config.secret ?? (await embeddedSecret(config.dataDir, db));
     const admin = { secret, adminKey: config.adminKey, lifetimeSeconds: config.adminTokenLifetimeSeconds };
@@ -58,7 +66,7 @@ export async function openServices(config: Config, options: OpenServicesOptions 
     };
   } catch (error) {
     await db.close();
-    throw error;
+    throw explainDatabaseFailure(error, config, 'connect');
   }
 }
 

@@ -152,4 +152,57 @@ describe('readConfig: rate limit, proxies, sockets, JWKS grace', () => {
     );
     expect(readConfig({ ...jwt, PIPELINEJOBS_JWKS_MAX_STALE: '0' }, '/srv').jwt?.jwksMaxStaleMs).toBe(0);
   });
+
+  it('reads how to deploy: migrations, schema, start retry, log format, CORS and public metrics', () => {
+    expect(readConfig({}, '/srv')).toMatchObject({
+      migrate: 'auto',
+      dbSchema: undefined,
+      startRetryMs: 30_000,
+      logFormat: 'auto',
+      corsOrigins: [],
+      metricsPublic: false,
+    });
+    expect(
+      readConfig(
+        {
+          PIPELINEJOBS_MIGRATE: 'Check',
+          PIPELINEJOBS_DB_SCHEMA: 'pipelinejobs',
+          PIPELINEJOBS_START_RETRY: '0',
+          LOG_FORMAT: 'json',
+          PIPELINEJOBS_CORS_ORIGINS: 'https://a.example.org, http://localhost:5173',
+          PIPELINEJOBS_METRICS_PUBLIC: 'true',
+        },
+        '/srv',
+      ),
+    ).toMatchObject({
+      migrate: 'check',
+      dbSchema: 'pipelinejobs',
+      startRetryMs: 0,
+      logFormat: 'json',
+      corsOrigins: ['https://a.example.org', 'http://localhost:5173'],
+      metricsPublic: true,
+    });
+    expect(
+      readConfig({ PIPELINEJOBS_DB_SCHEMA: 'public', PIPELINEJOBS_CORS_ORIGINS: '*' }, '/srv'),
+    ).toMatchObject({
+      dbSchema: undefined,
+      corsOrigins: '*',
+    });
+  });
+
+  it.each([
+    [{ PIPELINEJOBS_MIGRATE: 'sometimes' }, 'PIPELINEJOBS_MIGRATE'],
+    [{ PIPELINEJOBS_DB_SCHEMA: 'Pipeline Jobs' }, 'PIPELINEJOBS_DB_SCHEMA'],
+    [{ PIPELINEJOBS_DB_SCHEMA: 'x";drop' }, 'PIPELINEJOBS_DB_SCHEMA'],
+    [{ PIPELINEJOBS_DB_SCHEMA: 'pg_catalog' }, 'PIPELINEJOBS_DB_SCHEMA'],
+    [{ PIPELINEJOBS_START_RETRY: '-1' }, 'PIPELINEJOBS_START_RETRY'],
+    [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT'],
+    [{ PIPELINEJOBS_CORS_ORIGINS: 'https://a.example.org/path' }, 'PIPELINEJOBS_CORS_ORIGINS'],
+    [{ PIPELINEJOBS_CORS_ORIGINS: 'a.example.org' }, 'PIPELINEJOBS_CORS_ORIGINS'],
+    [{ PIPELINEJOBS_METRICS_PUBLIC: 'yes please' }, 'PIPELINEJOBS_METRICS_PUBLIC'],
+  ])('refuses %j, naming %s', (env, variable) => {
+    const e = error(env);
+    expect(e.variable).toBe(variable);
+    expect(e.message).not.toContain('\n');
+  });
 });

@@ -76,6 +76,17 @@ export function isOutcomeUnknown(error: unknown): boolean {
   return !(cause instanceof postgres.PostgresError) && ANSWER_LOST.has(String(cause?.code));
 }
 
+/**
+ * What PostgreSQL or the driver said, however wrapped: its SQLSTATE or error code and its own
+ * message, so an operator reads the server's words (the apps quote them at start).
+ */
+export function driverFailure(error: unknown): { code: string; message: string } | undefined {
+  const cause = driverCause(error);
+  if (!isDriverError(cause)) return undefined;
+  const e = cause as { code?: string; errno?: string; message?: string };
+  return { code: String(e.code ?? e.errno ?? ''), message: String(e.message ?? '') };
+}
+
 /** SQLSTATE classes and codes that mean "try again later" rather than "your input is wrong". */
 const UNAVAILABLE = /^(08|53|57P0[1-4]|58)/;
 const CONNECTION_CODES = new Set([

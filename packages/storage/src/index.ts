@@ -11,12 +11,14 @@ export type { AppliedEvent } from './apply-event.js';
 export { type ApplyEventHooks, applyEvent, type EventInput, type LockedJob } from './apply-event.js';
 export type { Actor, EventSource, JobDocument, PipelineRecord } from './documents.js';
 export {
+  driverFailure,
   isDriverError,
   isOutcomeUnknown,
   StorageError,
   type StorageErrorCode,
   translateError,
 } from './errors.js';
+export { selectJobPath } from './job-path.js';
 export {
   bumpTokenVersion,
   type InsertJobInput,
@@ -32,7 +34,7 @@ export {
   selectJobAudit,
   selectJobs,
 } from './jobs.js';
-export { applyMigrations } from './migrate.js';
+export { applyMigrations, pendingMigrations } from './migrate.js';
 export {
   checkNonce,
   consumeNonce,
@@ -40,10 +42,11 @@ export {
   markNonceRevoked,
   selectNonces,
 } from './nonces.js';
+/** @public Named by the inferred type of service's databaseStats (declaration emit needs it). */
+export type { PoolStats } from './open-database.js';
 export {
   type Database,
   DEFAULT_POOL_IDLE_SECONDS,
-  type OpenOptions,
   openDatabase,
 } from './open-database.js';
 export {
@@ -53,4 +56,5 @@ export {
   selectPipelines,
 } from './pipelines.js';
 export { recordServerSettings } from './server-settings.js';
+export { countJobs, countJobsByState, estimateHistoryRows } from './stats.js';
 export { checkWritable } from './writable.js';

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import type { Sql } from 'postgres';
-import { translated } from './errors.js';
+import { StorageError, translated } from './errors.js';
 import type { Database } from './open-database.js';
 
 /** The committed drizzle-kit migrations; works from src/ and dist/. */
@@ -10,40 +10,113 @@ const migrationsFolder = fileURLToPath(new URL('../drizzle', import.meta.url));
 /** An arbitrary constant: the advisory lock that serialises migrations across processes. */
 const MIGRATION_LOCK = 0x7069_706a; // "pipj"
 
+/** A schema name used as is in SQL: lower-case letters, digits and underscores, as PostgreSQL folds them. */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export interface SchemaOptions {
+  /**
+   * The PostgreSQL schema holding the tables; undefined: `public`. In a schema of its own, the
+   * migrations' bookkeeping lives there too (another drizzle user of the database keeps its own).
+   */
+  readonly schema?: string | undefined;
+}
+
+/** Refuses a schema name that could not be written into SQL as it is. */
+export function checkSchemaName(schema: string | undefined): void {
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new StorageError(
+      'invalid',
+      `'${schema.slice(0, 64)}' is not a schema name this storage uses: lower-case letters, digits and _, starting with a letter or _`,
+    );
+  }
+}
+
+/** Where the list of applied migrations is kept. */
+function bookkeeping(schema: string | undefined): { schema: string; table: string } {
+  return schema === undefined
+    ? { schema: 'drizzle', table: 'drizzle.__drizzle_migrations' }
+    : { schema, table: `"${schema}".__drizzle_migrations` };
+}
+
+/**
+ * A committed statement for the target schema: drizzle-kit writes foreign keys as
+ * `"public"."jobs"`, which in another schema would point at whatever `jobs` table public holds.
+ */
+function forSchema(statement: string, schema: string | undefined): string {
+  return schema === undefined ? statement : statement.replaceAll('"public".', `"${schema}".`);
+}
+
+/**
+ * The time of the last migration applied, or -1 when the bookkeeping is missing (or, as for a
+ * table drizzle-kit created, empty).
+ */
+async function lastApplied(sql: Sql, schema: string | undefined): Promise<number> {
+  const { table } = bookkeeping(schema);
+  const [exists] = await sql<{ found: boolean }[]>`select to_regclass(${table}) is not null as found`;
+  if (!exists?.found) return -1;
+  const [last] = await sql.unsafe<{ created_at: string }[]>(
+    `select created_at from ${table} order by created_at desc limit 1`,
+  );
+  return last ? Number(last.created_at) : -1;
+}
+
 /**
  * Applies pending migrations in one transaction under a transaction-scoped advisory lock, so two
  * processes opening the same database at once do not race. Uses drizzle's own bookkeeping table
- * (drizzle.__drizzle_migrations), so drizzle-kit sees the same history. Returns how many ran.
+ * (drizzle.__drizzle_migrations, or __drizzle_migrations in the schema given), so drizzle-kit sees
+ * the same history. Returns how many ran. With nothing to apply it creates and changes nothing,
+ * so a role that may only read and write rows can run it on an up-to-date database.
  */
-export async function migrate(sql: Sql): Promise<number> {
+export async function migrate(sql: Sql, options: SchemaOptions = {}): Promise<number> {
+  const { schema } = options;
+  checkSchemaName(schema);
   const migrations = readMigrationFiles({ migrationsFolder });
+  const books = bookkeeping(schema);
   return sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK})`;
     await tx`set local client_min_messages = warning`;
-    await tx`create schema if not exists drizzle`;
-    await tx`create table if not exists drizzle.__drizzle_migrations (
-      id serial primary key, hash text not null, created_at bigint)`;
-    const [last] = await tx<{ created_at: string }[]>`
-      select created_at from drizzle.__drizzle_migrations order by created_at desc limit 1`;
-    const lastMillis = last ? Number(last.created_at) : -1;
-    let applied = 0;
-    for (const migration of migrations) {
-      if (migration.folderMillis <= lastMillis) continue;
-      for (const statement of migration.sql) {
-        if (statement.trim()) await tx.unsafe(statement);
-      }
-      await tx`insert into drizzle.__drizzle_migrations (hash, created_at)
-        values (${migration.hash}, ${migration.folderMillis})`;
-      applied += 1;
+    const lastMillis = await lastApplied(tx as unknown as Sql, schema);
+    const pending = migrations.filter((migration) => migration.folderMillis > lastMillis);
+    if (pending.length === 0) return 0;
+    // Created only when missing: a schema made by a DBA needs no CREATE privilege on the database.
+    const [present] = await tx<{ found: boolean }[]>`
+      select exists (select 1 from pg_namespace where nspname = ${books.schema}) as found`;
+    if (!present?.found) await tx.unsafe(`create schema "${books.schema}"`);
+    if (schema !== undefined) await tx.unsafe(`set local search_path to "${schema}"`);
+    if (lastMillis < 0) {
+      await tx.unsafe(`create table if not exists ${books.table} (
+        id serial primary key, hash text not null, created_at bigint)`);
     }
-    return applied;
+    for (const migration of pending) {
+      for (const statement of migration.sql) {
+        if (statement.trim()) await tx.unsafe(forSchema(statement, schema));
+      }
+      await tx.unsafe(`insert into ${books.table} (hash, created_at) values ($1, $2)`, [
+        migration.hash,
+        migration.folderMillis,
+      ]);
+    }
+    return pending.length;
   });
 }
 
 /**
- * Applies pending migrations to an open database (see `migrate`), a failure translated as every
- * repository's is. Returns how many ran.
+ * Applies pending migrations to an open database (see `migrate`), in its schema, a failure
+ * translated as every repository's is. Returns how many ran.
  */
 export function applyMigrations(db: Database): Promise<number> {
-  return translated(() => migrate(db.sql));
+  return translated(() => migrate(db.sql, { schema: db.schema }));
+}
+
+/**
+ * How many committed migrations the database has not applied yet, read without writing or
+ * locking anything (a role that may only read and write rows can ask).
+ */
+export function pendingMigrations(db: Database): Promise<number> {
+  return translated(async () => {
+    checkSchemaName(db.schema);
+    const migrations = readMigrationFiles({ migrationsFolder });
+    const lastMillis = await lastApplied(db.sql, db.schema);
+    return migrations.filter((migration) => migration.folderMillis > lastMillis).length;
+  });
 }

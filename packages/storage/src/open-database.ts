@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres, { type Sql } from 'postgres';
-import { applyMigrations } from './migrate.js';
+import { applyMigrations, checkSchemaName } from './migrate.js';
 import * as schema from './schema.js';
 
 export interface PoolConfig {
@@ -13,6 +13,20 @@ export interface PoolConfig {
 
 export interface DatabaseConfig extends PoolConfig {
   readonly url: string;
+  /**
+   * The PostgreSQL schema of the tables, instead of `public` (names such as `jobs` clash in a
+   * shared database): every connection's search_path is set to it alone.
+   */
+  readonly schema?: string | undefined;
+}
+
+/** The pool's connections by state and the queries waiting for one (the Manager's metrics). */
+export interface PoolStats {
+  readonly max: number;
+  readonly idle: number;
+  readonly busy: number;
+  readonly connecting: number;
+  readonly waiting: number;
 }
 
 export interface Database {
@@ -23,6 +37,10 @@ export interface Database {
    * this client, so raw queries pass timestamps as ISO text (`::timestamptz`) and get strings back.
    */
   readonly orm: PostgresJsDatabase<typeof schema>;
+  /** The schema of the tables; undefined: `public`. */
+  readonly schema: string | undefined;
+  /** The pool as it is now. */
+  pool(): PoolStats;
   /** True when the database answers a trivial query within `timeoutMs` (default 2000). */
   ping(timeoutMs?: number): Promise<boolean>;
   /** Ends the pool, once the statements in flight have ended (at most 5 s, then at once). */
@@ -44,15 +62,12 @@ export interface OpenOptions {
 /** Seconds an unused connection stays open, unless the caller says otherwise. */
 export const DEFAULT_POOL_IDLE_SECONDS = 60;
 
-/** No notices, and the name the server shows for the connection (pg_stat_activity). */
-const quiet = (applicationName: string) => ({
-  onnotice: () => {},
-  connection: { application_name: applicationName },
-});
-
-function connect(url: string, applicationName: string, config: PoolConfig = {}): Sql {
+function connect(
+  url: string,
+  applicationName: string,
+  config: PoolConfig & { schema?: string | undefined } = {},
+): Sql {
   return postgres(url, {
-    ...quiet(applicationName),
     max: config.poolSize ?? 10,
     // Fail fast while the database is down, so callers can answer 503 instead of hanging.
     connect_timeout: config.connectTimeoutSeconds ?? 3,
@@ -62,6 +77,14 @@ function connect(url: string, applicationName: string, config: PoolConfig = {}):
     // database is back; a short fixed wait keeps an outage's requests failing fast (503) and
     // recovery within a second of the database's return.
     backoff: () => 0.5,
+    onnotice: () => {},
+    // Startup parameters, so they hold from the first statement of every connection (and
+    // through a pool's reconnections) without a SET round trip. The application name is the one
+    // the server shows (pg_stat_activity), unique per pool.
+    connection: {
+      application_name: applicationName,
+      ...(config.schema === undefined ? {} : { search_path: `"${config.schema}"` }),
+    },
   });
 }
 
@@ -71,7 +94,12 @@ function connect(url: string, applicationName: string, config: PoolConfig = {}):
  * nothing to cancel; its client's next statement then runs, and the caller sees that outcome.
  */
 async function cancelRunning(url: string, applicationName: string): Promise<void> {
-  const sql = postgres(url, { max: 1, connect_timeout: 3, ...quiet('pipelinejobs cancel') });
+  const sql = postgres(url, {
+    max: 1,
+    connect_timeout: 3,
+    onnotice: () => {},
+    connection: { application_name: 'pipelinejobs cancel' },
+  });
   try {
     await sql`select pg_cancel_backend(pid) from pg_stat_activity
       where application_name = ${applicationName} and state = 'active' and pid <> pg_backend_pid()`;
@@ -85,12 +113,18 @@ async function cancelRunning(url: string, applicationName: string): Promise<void
  * the server is the caller's business: the apps compose an embedded one through the service.)
  */
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
+  checkSchemaName(config.schema);
   // Unique per pool, so that `interrupt` cancels this pool's statements and no one else's.
   const applicationName = `pipelinejobs ${randomBytes(4).toString('hex')}`;
   const sql = connect(config.url, applicationName, config);
   const database: Database = {
     sql,
     orm: drizzle({ client: sql, schema }),
+    schema: config.schema,
+    pool() {
+      const { max, idle, busy, reserved, connecting, waiting } = sql.poolStats();
+      return { max, idle, busy: busy + reserved, connecting, waiting };
+    },
     async ping(timeoutMs = 2000) {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<false>((resolve) => {

@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root: Manager processes run `node apps/http/dist/main.js` from here. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-/** Where each run writes its figures (results/latest.json). */
-export const RESULTS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../results');
+/** Where each run writes its figures (runs/latest.json, ignored by git; quoted runs go to results/). */
+export const RESULTS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../runs');
 
 function positive(name: string, fallback: number): number {
   const raw = process.env[name];

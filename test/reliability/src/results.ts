@@ -8,7 +8,7 @@ const file = join(RESULTS_DIR, 'latest.json');
 
 /**
  * Prints one summary line (`contention: sent 1000, acknowledged 812, ...`) so CI output shows the
- * figures, and appends them to results/latest.json (global-setup.ts starts it afresh each run).
+ * figures, and appends them to runs/latest.json (global-setup.ts starts it afresh each run).
  */
 export function report(test: string, figures: Figures): void {
   const parts = Object.entries(figures).map(([name, value]) =>

@@ -17,7 +17,7 @@ interface CredentialCommands<R, D extends { prefix: string; role: string }> {
   list: (services: Services, operator: Principal) => Promise<R[]>;
   revoke: (services: Services, operator: Principal, idOrPrefix: string) => Promise<R>;
   document: (record: R) => D;
-  table: (items: D[], style: Style) => string;
+  table: (items: D[], style: Style, width: number | undefined) => string;
   /** What the revoke message adds after the role (the label, for keys). */
   revokedDetail?: (document: D) => string;
 }
@@ -34,7 +34,9 @@ export function registerListAndRevoke<R, D extends { prefix: string; role: strin
     .action(async (_options: unknown, command: Command) => {
       await withServices(invocation, command, async ({ services, out, operator }) => {
         const items = (await kind.list(services, operator)).map(kind.document);
-        out.result({ items }, () => out.line(items.length === 0 ? kind.empty : kind.table(items, out.style)));
+        out.result({ items }, () =>
+          out.line(items.length === 0 ? kind.empty : kind.table(items, out.style, out.width)),
+        );
       });
     });
 

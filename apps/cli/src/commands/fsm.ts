@@ -31,7 +31,7 @@ export function registerFsm(program: Command, invocation: Invocation): void {
           allowed: fsmRows().map(({ state, event, to }) => ({ state, event, to })),
         };
         if (format === 'json' && !out.json) out.line(JSON.stringify(json, null, 2));
-        else out.result(json, () => out.line(fsmTable(out.style)));
+        else out.result(json, () => out.line(fsmTable(out.style, out.width)));
         return;
       }
       const text = await render(format);

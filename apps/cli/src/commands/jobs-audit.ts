@@ -28,6 +28,7 @@ export function registerJobsAudit(jobs: Command, invocation: Invocation): void {
                     { header: 'token version', cell: (a) => String(a.token_version), align: 'right' },
                   ],
                   out.style,
+                  out.width,
                 ),
           ),
         );

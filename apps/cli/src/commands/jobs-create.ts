@@ -11,7 +11,7 @@ export function registerJobsCreate(jobs: Command, invocation: Invocation): void 
     .description(
       'create a job from a JSON document and print it with its job token (creating the same job again returns it)',
     )
-    .argument('<file.json>', "the job document (schemas/create-job-request.json); '-' reads stdin")
+    .argument('<file.json>', "the job document (schemas/create-job.json); '-' reads stdin")
     .action(async (file: string, _options: unknown, command: Command) => {
       const { value, exact } = await readJsonFile(file, invocation.io);
       const change = { what: 'the job', check: 'pipelinejobs jobs list' };

@@ -1,5 +1,5 @@
 import type { HistoryEvent } from '@pipelinejobs/schemas';
-import { getHistory, jobUuidInput, PAGE_LIMITS, parseHistoryQuery } from '@pipelinejobs/service';
+import { getHistory, getJob, jobUuidInput, PAGE_LIMITS, parseHistoryQuery } from '@pipelinejobs/service';
 import type { Command } from 'commander';
 import type { Invocation } from '../invocation.js';
 import { printPages } from '../print-pages.js';
@@ -42,6 +42,8 @@ export function registerJobsHistory(jobs: Command, invocation: Invocation): void
           {
             all: options.all === true,
             label: 'Fetching history',
+            // A job's version is the seq of its last event.
+            total: async () => Math.max(0, (await getJob(services, operator, id)).version - query.after),
             empty: 'No events.',
             table: historyTable,
             more: (next) => `More events: add --after ${next} (or --all)`,

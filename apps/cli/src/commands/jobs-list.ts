@@ -1,6 +1,6 @@
 import { STATE_NAMES } from '@pipelinejobs/core';
 import type { JobDocument } from '@pipelinejobs/schemas';
-import { listJobs, PAGE_LIMITS, parseJobsQuery } from '@pipelinejobs/service';
+import { countJobs, listJobs, PAGE_LIMITS, parseJobsQuery } from '@pipelinejobs/service';
 import type { Command } from 'commander';
 import type { Invocation } from '../invocation.js';
 import { printPages } from '../print-pages.js';
@@ -51,6 +51,8 @@ export function registerJobsList(jobs: Command, invocation: Invocation): void {
           {
             all: options.all === true,
             label: 'Fetching jobs',
+            // From a cursor the total of what is left is not known: no total then.
+            ...(options.cursor === undefined ? { total: () => countJobs(services, operator, first) } : {}),
             empty: 'No jobs.',
             table: jobTable,
             more: (next) => `More jobs: add --cursor ${next} (or --all)`,

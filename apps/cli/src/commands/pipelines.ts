@@ -47,7 +47,7 @@ export function registerPipelines(program: Command, invocation: Invocation): voi
           before = page.next === null ? undefined : pipelineUuidInput(page.next);
         } while (before !== undefined);
         out.result({ items, next: null }, () => {
-          out.line(items.length === 0 ? 'No pipelines.' : pipelineTable(items, out.style));
+          out.line(items.length === 0 ? 'No pipelines.' : pipelineTable(items, out.style, out.width));
         });
       });
     });

@@ -53,8 +53,8 @@ const KEY_COLUMNS: Column<ApiKeyDocument>[] = [
   { header: 'LABEL', cell: (k) => k.label },
 ];
 
-export function apiKeyTable(keys: readonly ApiKeyDocument[], style: Style): string {
-  return renderTable(keys, KEY_COLUMNS, style);
+export function apiKeyTable(keys: readonly ApiKeyDocument[], style: Style, width?: number): string {
+  return renderTable(keys, KEY_COLUMNS, style, width);
 }
 
 function nonceStatus(n: NonceDocument, now: Date): string {
@@ -64,7 +64,12 @@ function nonceStatus(n: NonceDocument, now: Date): string {
   return 'active';
 }
 
-export function nonceTable(nonces: readonly NonceDocument[], style: Style, now = new Date()): string {
+export function nonceTable(
+  nonces: readonly NonceDocument[],
+  style: Style,
+  width?: number,
+  now = new Date(),
+): string {
   const columns: Column<NonceDocument>[] = [
     { header: 'ID', cell: (n) => n.id },
     { header: 'PREFIX', cell: (n) => n.prefix, color: () => 'bold' },
@@ -79,5 +84,5 @@ export function nonceTable(nonces: readonly NonceDocument[], style: Style, now =
     { header: 'JOB', cell: (n) => n.job_uuid ?? 'any' },
     { header: 'LABEL', cell: (n) => n.label },
   ];
-  return renderTable(nonces, columns, style);
+  return renderTable(nonces, columns, style, width);
 }

@@ -36,7 +36,7 @@ function note(event: EventName): string {
   return '';
 }
 
-export function fsmTable(style: Style): string {
+export function fsmTable(style: Style, width?: number): string {
   const columns: Column<Row>[] = [
     {
       header: 'STATE',
@@ -51,5 +51,5 @@ export function fsmTable(style: Style): string {
     },
     { header: 'NOTE', cell: (r) => note(r.event), color: () => 'dim' },
   ];
-  return renderTable(fsmRows(), columns, style);
+  return renderTable(fsmRows(), columns, style, width);
 }

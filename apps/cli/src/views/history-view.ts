@@ -14,6 +14,6 @@ const COLUMNS: Column<HistoryEvent>[] = [
   { header: 'DATA', cell: (e) => (e.data === null ? '' : truncate(JSON.stringify(e.data), 60)) },
 ];
 
-export function historyTable(events: readonly HistoryEvent[], style: Style): string {
-  return renderTable(events, COLUMNS, style);
+export function historyTable(events: readonly HistoryEvent[], style: Style, width?: number): string {
+  return renderTable(events, COLUMNS, style, width);
 }

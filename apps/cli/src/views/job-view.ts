@@ -14,8 +14,8 @@ const COLUMNS: Column<JobDocument>[] = [
   { header: 'UPDATED', cell: (j) => relativeTime(j.updated) },
 ];
 
-export function jobTable(jobs: readonly JobDocument[], style: Style): string {
-  return renderTable(jobs, COLUMNS, style);
+export function jobTable(jobs: readonly JobDocument[], style: Style, width?: number): string {
+  return renderTable(jobs, COLUMNS, style, width);
 }
 
 const when = (iso: string) => `${iso} (${relativeTime(iso)})`;

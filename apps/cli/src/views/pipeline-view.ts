@@ -11,8 +11,8 @@ const COLUMNS: Column<PipelineRecord>[] = [
   { header: 'UPDATED', cell: (p) => relativeTime(p.updated) },
 ];
 
-export function pipelineTable(pipelines: readonly PipelineRecord[], style: Style): string {
-  return renderTable(pipelines, COLUMNS, style);
+export function pipelineTable(pipelines: readonly PipelineRecord[], style: Style, width?: number): string {
+  return renderTable(pipelines, COLUMNS, style, width);
 }
 
 export function pipelineDetails(pipeline: PipelineRecord, style: Style): string {

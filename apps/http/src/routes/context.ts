@@ -15,6 +15,8 @@ export interface RouteContext {
   readonly accepting: () => boolean;
   /** Why this process's shared settings are no longer the database's, once that was seen. */
   readonly settingsDrift: () => Error | undefined;
+  /** GET /metrics without a credential. */
+  readonly metricsPublic: boolean;
 }
 
 /**

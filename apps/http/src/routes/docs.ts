@@ -65,11 +65,14 @@ export function documentationRoutes(router: Router, ctx: RouteContext): void {
     const name = String(req.params.name).replace(/\.json$/, '');
     if (!isSchemaName(name))
       throw new ServiceError('not_found', `No schema '${name.slice(0, 64)}'; see /openapi.json`);
-    res.type('application/schema+json').json(schemas[name]);
+    res.set('Cache-Control', 'public, max-age=3600').type('application/schema+json').json(schemas[name]);
   });
 }
 
-/** The state machine and the metrics: documents that need a reader's credential. */
+/**
+ * The state machine and the metrics: documents that need a reader's credential (the metrics
+ * none when the operator says so, for a scraper).
+ */
 export function readerDocumentRoutes(router: Router, ctx: RouteContext): void {
   router.get('/fsm', async (req, res) => {
     res.json(readFsm(await authenticated(ctx, req)));
@@ -78,7 +81,7 @@ export function readerDocumentRoutes(router: Router, ctx: RouteContext): void {
     res.type('image/svg+xml').send(await readFsmSvg(await authenticated(ctx, req)));
   });
   router.get('/metrics', async (req, res) => {
-    authoriseMetrics(await authenticated(ctx, req));
+    if (!ctx.metricsPublic) authoriseMetrics(await authenticated(ctx, req));
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });
 }

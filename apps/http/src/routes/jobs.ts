@@ -17,6 +17,7 @@ import type { Request, Router } from 'express';
 import { exactBodyOf } from '../body.js';
 import { problemOf } from '../problem.js';
 import { authenticated, bodyOrQuery, type RouteContext, requestToken, single } from './context.js';
+import { setNextLink } from './next-link.js';
 
 /** The job in the path, parsed once: any letter case, lower case from here on. */
 const jobInPath = (req: Request) => jobUuidInput(req.params.uuid);
@@ -28,13 +29,16 @@ export function jobRoutes(router: Router, ctx: RouteContext): void {
     const { job, created, token, tokenWithheld } = await createJob(services, principal, req.body, {
       exact: exactBodyOf(req),
     });
+    if (created) res.location(`/jobs/${job.uuid}`);
     res
       .status(created ? 201 : 200)
       .json(token === undefined ? { ...job, token_withheld: tokenWithheld } : { ...job, token });
   });
   router.get('/jobs', async (req, res) => {
     const principal = await authenticated(ctx, req);
-    res.json(await listJobs(services, principal, parseJobsQuery(req.query)));
+    const page = await listJobs(services, principal, parseJobsQuery(req.query));
+    setNextLink(req, res, 'cursor', page.next);
+    res.json(page);
   });
   router.get('/jobs/:uuid', async (req, res) => {
     const uuid = jobInPath(req);
@@ -44,7 +48,9 @@ export function jobRoutes(router: Router, ctx: RouteContext): void {
   router.get('/jobs/:uuid/history', async (req, res) => {
     const uuid = jobInPath(req);
     const principal = await authenticated(ctx, req, uuid);
-    res.json(await getHistory(services, principal, uuid, parseHistoryQuery(req.query)));
+    const page = await getHistory(services, principal, uuid, parseHistoryQuery(req.query));
+    setNextLink(req, res, 'after', page.next);
+    res.json(page);
   });
   router.get('/jobs/:uuid/audit', async (req, res) => {
     const uuid = jobInPath(req);

@@ -27,24 +27,26 @@ export function messageRoutes(router: Router, ctx: RouteContext): void {
     const principal = await authenticated(ctx, req, jobUuid);
     if (command.kind === 'refusal') {
       const code = command.status === 415 ? 'unsupported_media_type' : 'invalid';
+      metrics.events.inc({ event: 'unknown', form: 'unrecognised', result: code });
       throw new ServiceError(code, command.detail, command.errors ? { errors: command.errors } : {}, {
         title: command.title,
       });
     }
     const event = command.kind === 'event' ? command.event : 'delete';
+    const form = command.kind === 'event' ? command.form : 'delete';
     try {
       const handled = await handleInbound(services, principal, command);
       if (handled.kind === 'delete') {
-        metrics.events.inc({ event, result: 'applied' });
+        metrics.events.inc({ event, form, result: 'applied' });
         return res.json(handled.result);
       }
       const { outcome, replayed } = handled.result;
-      metrics.events.inc({ event, result: replayed ? 'replayed' : 'applied' });
+      metrics.events.inc({ event, form, result: replayed ? 'replayed' : 'applied' });
       if (replayed) res.set('Idempotent-Replayed', 'true');
       else metrics.transitions.inc({ from: outcome.event.from, to: outcome.event.to });
       res.json(outcome);
     } catch (error) {
-      metrics.events.inc({ event, result: (error as { code?: string }).code ?? 'error' });
+      metrics.events.inc({ event, form, result: (error as { code?: string }).code ?? 'error' });
       throw error;
     }
   };
