@@ -69,13 +69,19 @@ const retryLines = (stdout: string) =>
     .map((line) => JSON.parse(line) as { level: number; msg: string })
     .filter((line) => line.msg.startsWith('database not reachable'));
 
+/** The Manager started against a port where no database listens, retrying `retry` times. */
+async function startWithoutDatabase(retry: string) {
+  const port = await freePort();
+  const result = await runManager({
+    DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/pipelinejobs`,
+    PIPELINEJOBS_START_RETRY: retry,
+  });
+  return { port, result };
+}
+
 describe('a database that is not there yet', () => {
   it('is retried with one log line per attempt, then the Manager exits 1 naming the setting and the cause', async () => {
-    const port = await freePort();
-    const result = await runManager({
-      DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/pipelinejobs`,
-      PIPELINEJOBS_START_RETRY: '2',
-    });
+    const { port, result } = await startWithoutDatabase('2');
     expect(result.code).toBe(1);
     const lines = retryLines(result.stdout);
     expect(lines.length).toBeGreaterThanOrEqual(2);
@@ -125,11 +131,7 @@ describe('a database that is not there yet', () => {
   });
 
   it('is not waited for when PIPELINEJOBS_START_RETRY=0', async () => {
-    const port = await freePort();
-    const result = await runManager({
-      DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/pipelinejobs`,
-      PIPELINEJOBS_START_RETRY: '0',
-    });
+    const { result } = await startWithoutDatabase('0');
     expect(result.code).toBe(1);
     expect(retryLines(result.stdout)).toEqual([]);
   });
