@@ -7,18 +7,18 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { openTestDatabase } from '../../../test/database.js';
 
 /**
- * Opens a fresh test database for the file (closed after its tests) and hands it to `opened`,
- * which keeps it and may seed it.
+ * Opens a fresh test database for the file (closed after its tests) and hands it and its URL to
+ * `opened`, which keeps it and may seed it.
  */
 export function withTestDatabase(
   options: { poolSize?: number },
-  opened: (db: Database) => undefined | Promise<unknown>,
+  opened: (db: Database, url: string) => undefined | Promise<unknown>,
 ): void {
   let cleanup: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     const database = await openTestDatabase(options);
     cleanup = database.cleanup;
-    await opened(database.db);
+    await opened(database.db, database.url);
   });
   afterAll(() => cleanup?.());
 }
