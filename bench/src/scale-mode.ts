@@ -49,8 +49,7 @@ export async function scaleMode(ctx: Context): Promise<void> {
     const manager = await startManager({ databaseUrl: db.url, secret, poolSize: options.poolSize });
     const stopManager = cleanup.add('stop the Manager', manager.stop);
     const env: Env = {
-      managerUrl: manager.url,
-      managerPid: manager.pid,
+      servers: { manager: { url: manager.url, pid: manager.pid } },
       postmasterPid: ctx.server.postmasterPid,
       databaseUrl: db.url,
       apiKey,
@@ -69,6 +68,7 @@ export async function scaleMode(ctx: Context): Promise<void> {
       concurrency: [concurrency],
       rounds: options.rounds,
       seconds: options.durationSeconds,
+      engines: ctx.pgbench ? ['pgbench', 'manager'] : ['manager'],
     });
     const list = await listLatency(manager.url, apiKey, options.listRequests);
     log(
@@ -84,7 +84,7 @@ export async function scaleMode(ctx: Context): Promise<void> {
       concurrency,
       pgbenchEventsPerSecond: pg?.eventsPerSecond,
       managerEventsPerSecond: m.eventsPerSecond,
-      ratio: m.ratio,
+      ratio: m.ratios.pgbench,
       managerP50: m.p50,
       managerP99: m.p99,
       listP50: list.p50,

@@ -251,50 +251,66 @@ interface TransitionRow {
 }
 
 /**
+ * The statement's parameters, in the order of their `$n`: the bench substitutes each with a
+ * pgbench expression to run the very same statement.
+ */
+export const TRANSITION_PARAMETERS = [
+  'job_uuid',
+  'token_version',
+  'event',
+  'event_uuid',
+  'data',
+  'source',
+  'idempotency_key',
+  'request_fingerprint',
+  'principal_kind',
+  'principal_id',
+] as const;
+
+type TransitionParameter = (typeof TRANSITION_PARAMETERS)[number];
+const p = (name: TransitionParameter) => `$${TRANSITION_PARAMETERS.indexOf(name) + 1}`;
+
+/**
  * The transition, one statement. `job` locks the row (under READ COMMITTED, FOR UPDATE waits for
  * a concurrent writer and returns the row it left); `decided` says why nothing may be written
  * (deleted, another token version, the FSM refuses) or, joined on the FSM rows, where the event
  * leads; `outcome` is the response; `inserted_event` inserts the history row unless the key was
  * used and returns it whole; `updated_job` updates the job from it. The event's time is now but
  * never before the job's last change, so that a job's history is in time order and its `updated`
- * never goes back.
+ * never goes back. One constant text, prepared once per connection.
  *
  * A write that must happen with the event (an outbox row, say) is one more data-modifying CTE
  * after `inserted_event`, selecting from it: it runs only when the history row was written.
  */
-function runTransition(sql: postgres.Sql, { input, key }: EventCall, tokenVersion: number) {
-  const data = input.data === undefined ? null : JSON.stringify(input.data);
-  const eventUuid = randomTypedUuid('pipelinejob_event');
-  return sql<TransitionRow[]>`
+export const TRANSITION_SQL = `
     with fsm (from_state, event, to_state) as (
-      values ${sql.unsafe(FSM_VALUES)}
+      values ${FSM_VALUES}
     ), job as (
       select state, token_version, visible, version,
         greatest(date_trunc('milliseconds', now()), updated_at) as at
-      from jobs where uuid = ${input.jobUuid}
+      from jobs where uuid = ${p('job_uuid')}::text
       for update
     ), decided as (
       select job.*, fsm.to_state,
         to_char(job.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as date,
         case when not job.visible then 'gone'
-          when job.token_version <> ${tokenVersion}::int then 'token_version'
+          when job.token_version <> ${p('token_version')}::int then 'token_version'
           when fsm.to_state is null then 'fsm' end as refusal
-      from job left join fsm on fsm.from_state = job.state and fsm.event = ${input.name}
+      from job left join fsm on fsm.from_state = job.state and fsm.event = ${p('event')}::text
     ), outcome as (
       select decided.*, jsonb_build_object(
-        'job', jsonb_build_object('uuid', ${input.jobUuid}::text, 'state', to_state,
-          'last_event', ${input.name}::text, 'updated', date),
-        'event', jsonb_build_object('uuid', ${eventUuid}::text, 'seq', version + 1,
-          'name', ${input.name}::text, 'from', state, 'to', to_state, 'date', date)) as response
+        'job', jsonb_build_object('uuid', ${p('job_uuid')}::text, 'state', to_state,
+          'last_event', ${p('event')}::text, 'updated', date),
+        'event', jsonb_build_object('uuid', ${p('event_uuid')}::text, 'seq', version + 1,
+          'name', ${p('event')}::text, 'from', state, 'to', to_state, 'date', date)) as response
       from decided where refusal is null
     ), inserted_event as (
       insert into job_events (job_uuid, seq, uuid, name, from_state, to_state, data, source,
         idempotency_key, request_fingerprint, response, principal_kind, principal_id, created_at)
-      select ${input.jobUuid}, version + 1, ${eventUuid}, ${input.name}, state, to_state,
-        ${data}::jsonb, ${input.source}, ${key}::text,
-        ${key === null ? null : (input.fingerprint ?? null)}::text,
-        case when ${key}::text is null then null else response end,
-        ${input.actor.kind}, ${input.actor.id}, at
+      select ${p('job_uuid')}::text, version + 1, ${p('event_uuid')}::text, ${p('event')}::text, state, to_state,
+        ${p('data')}::jsonb, ${p('source')}::text, ${p('idempotency_key')}::text, ${p('request_fingerprint')}::text,
+        case when ${p('idempotency_key')}::text is null then null else response end,
+        ${p('principal_kind')}::text, ${p('principal_id')}::text, at
       from outcome
       on conflict (job_uuid, idempotency_key) do nothing
       returning *
@@ -308,4 +324,23 @@ function runTransition(sql: postgres.Sql, { input, key }: EventCall, tokenVersio
     select decided.state, decided.token_version, decided.refusal, outcome.response as outcome,
       exists (select 1 from updated_job) as written
     from decided left join outcome on true`;
+
+function runTransition(sql: postgres.Sql, { input, key }: EventCall, tokenVersion: number) {
+  const values: Record<TransitionParameter, string | number | null> = {
+    job_uuid: input.jobUuid,
+    token_version: tokenVersion,
+    event: input.name,
+    event_uuid: randomTypedUuid('pipelinejob_event'),
+    data: input.data === undefined ? null : JSON.stringify(input.data),
+    source: input.source,
+    idempotency_key: key,
+    request_fingerprint: key === null ? null : (input.fingerprint ?? null),
+    principal_kind: input.actor.kind,
+    principal_id: input.actor.id,
+  };
+  return sql.unsafe<TransitionRow[]>(
+    TRANSITION_SQL,
+    TRANSITION_PARAMETERS.map((name) => values[name]),
+    { prepare: true },
+  );
 }
