@@ -108,6 +108,8 @@ const MAX_CACHED_KEYS = 10_000;
 interface KeyCache {
   byHash: Map<string, { record: ApiKeyRecord; readAt: number }>;
   listening: boolean;
+  /** When a key was last looked up: the cache and its connection go when idle as long as the pool's. */
+  usedAt: number;
   /**
    * Bumped by every eviction: a read that began before one is not cached (it may have read a key
    * revoked since, whose notification came while the read was in flight).
@@ -117,12 +119,21 @@ interface KeyCache {
 
 const keyCaches = new WeakMap<Database, KeyCache>();
 
+/**
+ * This process's cache of keys for the database, with its LISTEN connection. Made at the first
+ * lookup; dropped, connection closed, once no key was looked up for as long as the pool keeps an
+ * unused connection, so that an idle process holds no connection (the embedded server's users
+ * count on it) and the next lookup starts afresh.
+ */
 function keyCacheOf(db: Database): KeyCache {
   const known = keyCaches.get(db);
-  if (known) return known;
-  const cache: KeyCache = { byHash: new Map(), listening: false, generation: 0 };
+  if (known) {
+    known.usedAt = Date.now();
+    return known;
+  }
+  const cache: KeyCache = { byHash: new Map(), listening: false, generation: 0, usedAt: Date.now() };
   keyCaches.set(db, cache);
-  db.listen(REVOKED_CHANNEL, {
+  const listener = db.listen(REVOKED_CHANNEL, {
     notify: (id) => forgetKey(cache, id),
     listening: (up) => {
       // Notifications may have been missed while down: nothing read before is trusted.
@@ -131,6 +142,18 @@ function keyCacheOf(db: Database): KeyCache {
       cache.listening = up;
     },
   });
+  const idleMs = db.idleSeconds * 1000;
+  const idleCheck = setInterval(
+    () => {
+      if (Date.now() - cache.usedAt < idleMs) return;
+      clearInterval(idleCheck);
+      if (keyCaches.get(db) === cache) keyCaches.delete(db);
+      cache.listening = false;
+      void listener.stop();
+    },
+    Math.min(idleMs, 1000),
+  );
+  idleCheck.unref();
   return cache;
 }
 

@@ -42,11 +42,13 @@ export interface Database {
   readonly schema: string | undefined;
   /** The pool as it is now. */
   pool(): PoolStats;
+  /** Seconds an unused connection of the pool stays open. */
+  readonly idleSeconds: number;
   /**
-   * LISTEN on `channel` over a connection of its own (see listener.ts), until the pool is closed:
-   * the handlers hear each notification and whether the connection is up.
+   * LISTEN on `channel` over a connection of its own (see listener.ts), until stopped or the pool
+   * is closed: the handlers hear each notification and whether the connection is up.
    */
-  listen(channel: string, handlers: ListenHandlers): void;
+  listen(channel: string, handlers: ListenHandlers): Listener;
   /** True when the database answers a trivial query within `timeoutMs` (default 2000). */
   ping(timeoutMs?: number): Promise<boolean>;
   /** Ends the pool, once the statements in flight have ended (at most 5 s, then at once). */
@@ -133,9 +135,17 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
       const { max, idle, busy, reserved, connecting, waiting } = sql.poolStats();
       return { max, idle, busy: busy + reserved, connecting, waiting };
     },
+    idleSeconds: config.idleTimeoutSeconds ?? DEFAULT_POOL_IDLE_SECONDS,
     listen(channel, handlers) {
       const connection = { application_name: `${applicationName} listen` };
-      listeners.push(startListener(config.url, connection, channel, handlers));
+      const listener = startListener(config.url, connection, channel, handlers);
+      listeners.push(listener);
+      return {
+        async stop() {
+          listeners.splice(listeners.indexOf(listener), 1);
+          await listener.stop();
+        },
+      };
     },
     async ping(timeoutMs = 2000) {
       let timer: NodeJS.Timeout | undefined;

@@ -129,6 +129,28 @@ describe('API keys', () => {
     await waitFor(async () => (await listenBackends()).length === 1);
   });
 
+  it('closes its LISTEN connection once no key was looked up for the pool’s idle time', async () => {
+    await insertApiKey(db, { hash: 'h5', prefix: 'pjm_qrst', role: 'reader', label: 'e' }, ACTOR);
+    const idle = await openDatabase({ url, poolSize: 1, idleTimeoutSeconds: 1 }, { migrate: false });
+    try {
+      const listening = async () =>
+        (
+          await db.sql<{ n: number }[]>`
+          select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and application_name like 'pipelinejobs % listen'`
+        )[0]?.n ?? 0;
+      const before = await listening();
+      await findApiKeyByHash(idle, 'h5');
+      await waitFor(async () => (await listening()) === before + 1);
+      await waitFor(async () => (await listening()) === before, 4000);
+      // The next lookup listens again.
+      await findApiKeyByHash(idle, 'h5');
+      await waitFor(async () => (await listening()) === before + 1);
+    } finally {
+      await idle.close();
+    }
+  });
+
   it('writes last_used_at at most once a minute per key, whatever the number of processes', async () => {
     // Counts the writes of last_used_at (this test database's own trigger).
     await db.sql`create table touches (at timestamptz)`;
