@@ -16,7 +16,7 @@ import {
 import type { Request, Router } from 'express';
 import { exactBodyOf } from '../body.js';
 import { problemOf } from '../problem.js';
-import { authenticated, bodyOrQuery, type RouteContext, requestToken, single } from './context.js';
+import { accepts, authenticated, bodyOrQuery, type RouteContext, requestToken, single } from './context.js';
 import { setNextLink } from './next-link.js';
 
 /** The job in the path, parsed once: any letter case, lower case from here on. */
@@ -24,7 +24,7 @@ const jobInPath = (req: Request) => jobUuidInput(req.params.uuid);
 
 export function jobRoutes(router: Router, ctx: RouteContext): void {
   const { services } = ctx;
-  router.post('/jobs', async (req, res) => {
+  router.post('/jobs', accepts(), async (req, res) => {
     const principal = await authenticated(ctx, req);
     const { job, created, token, tokenWithheld } = await createJob(services, principal, req.body, {
       exact: exactBodyOf(req),
@@ -34,35 +34,39 @@ export function jobRoutes(router: Router, ctx: RouteContext): void {
       .status(created ? 201 : 200)
       .json(token === undefined ? { ...job, token_withheld: tokenWithheld } : { ...job, token });
   });
-  router.get('/jobs', async (req, res) => {
-    const principal = await authenticated(ctx, req);
-    const page = await listJobs(services, principal, parseJobsQuery(req.query));
-    setNextLink(req, res, 'cursor', page.next);
-    res.json(page);
-  });
-  router.get('/jobs/:uuid', async (req, res) => {
+  router.get(
+    '/jobs',
+    accepts('state', 'pipeline_uuid', 'updated_since', 'limit', 'cursor'),
+    async (req, res) => {
+      const principal = await authenticated(ctx, req);
+      const page = await listJobs(services, principal, parseJobsQuery(req.query));
+      setNextLink(req, res, 'cursor', page.next);
+      res.json(page);
+    },
+  );
+  router.get('/jobs/:uuid', accepts(), async (req, res) => {
     const uuid = jobInPath(req);
     const principal = await authenticated(ctx, req, uuid);
     res.json(await getJob(services, principal, uuid));
   });
-  router.get('/jobs/:uuid/history', async (req, res) => {
+  router.get('/jobs/:uuid/history', accepts('after', 'limit'), async (req, res) => {
     const uuid = jobInPath(req);
     const principal = await authenticated(ctx, req, uuid);
     const page = await getHistory(services, principal, uuid, parseHistoryQuery(req.query));
     setNextLink(req, res, 'after', page.next);
     res.json(page);
   });
-  router.get('/jobs/:uuid/audit', async (req, res) => {
+  router.get('/jobs/:uuid/audit', accepts(), async (req, res) => {
     const uuid = jobInPath(req);
     const principal = await authenticated(ctx, req, uuid);
     res.json(await getJobAudit(services, principal, uuid));
   });
-  router.get('/jobs/:uuid/fsm.svg', async (req, res) => {
+  router.get('/jobs/:uuid/fsm.svg', accepts(), async (req, res) => {
     const uuid = jobInPath(req);
     const principal = await authenticated(ctx, req, uuid);
     res.type('image/svg+xml').send(await jobFsmSvg(services, principal, uuid));
   });
-  router.delete('/jobs/:uuid', async (req, res) => {
+  router.delete('/jobs/:uuid', accepts('force', 'token'), async (req, res) => {
     const uuid = jobInPath(req);
     const principal = await authenticated(ctx, req, uuid);
     const force = single(req, 'force');
@@ -77,13 +81,13 @@ export function jobRoutes(router: Router, ctx: RouteContext): void {
       }),
     );
   });
-  router.post('/jobs/:uuid/token', async (req, res) => {
+  router.post('/jobs/:uuid/token', accepts('token'), async (req, res) => {
     const uuid = jobInPath(req);
     const principal = await authenticated(ctx, req, uuid);
     const { job, token } = await rotateJobToken(services, principal, uuid, requestToken(req));
     res.json({ ...job, token });
   });
-  router.post('/jobs/:uuid/events/dry-run', async (req, res) => {
+  router.post('/jobs/:uuid/events/dry-run', accepts('event', 'token'), async (req, res) => {
     const uuid = jobInPath(req);
     // A dry run writes nothing: a nonce is checked, not used up.
     const principal = await authenticated(ctx, req, uuid, { consume: false });

@@ -6,24 +6,24 @@ import {
   registerPipeline,
 } from '@pipelinejobs/service';
 import type { Router } from 'express';
-import { authenticated, type RouteContext } from './context.js';
+import { accepts, authenticated, type RouteContext } from './context.js';
 import { setNextLink } from './next-link.js';
 
 export function pipelineRoutes(router: Router, ctx: RouteContext): void {
   const { services } = ctx;
-  router.post('/pipelines', async (req, res) => {
+  router.post('/pipelines', accepts(), async (req, res) => {
     const principal = await authenticated(ctx, req);
     const { pipeline, created } = await registerPipeline(services, principal, req.body);
     if (created) res.location(`/pipelines/${pipeline.uuid}`);
     res.status(created ? 201 : 200).json(pipeline);
   });
-  router.get('/pipelines', async (req, res) => {
+  router.get('/pipelines', accepts('limit', 'cursor'), async (req, res) => {
     const principal = await authenticated(ctx, req);
     const page = await listPipelines(services, principal, parsePipelinesQuery(req.query));
     setNextLink(req, res, 'cursor', page.next);
     res.json(page);
   });
-  router.get('/pipelines/:uuid', async (req, res) => {
+  router.get('/pipelines/:uuid', accepts(), async (req, res) => {
     const uuid = pipelineUuidInput(req.params.uuid);
     const principal = await authenticated(ctx, req);
     res.json(await getPipeline(services, principal, uuid));

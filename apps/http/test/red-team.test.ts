@@ -1,0 +1,74 @@
+import type { JobUuid } from '@pipelinejobs/core';
+import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Manager, startManager } from './harness.js';
+
+/**
+ * Regression tests of a second adversarial pass over the Manager, each through the real app on a
+ * real socket and a real database.
+ */
+let m: Manager;
+
+beforeAll(async () => {
+  m = await startManager();
+  await m.request('POST', '/pipelines', { body: loadFixture('sd2e/pipelines/tacobot.json') });
+});
+afterAll(() => m.stop());
+
+let serial = 0;
+/** A new job created by the agent. */
+async function created() {
+  serial += 1;
+  const body = { pipeline_uuid: TACOBOT_PIPELINE, child_of: [], data: { redTeam: serial } };
+  const res = await m.request('POST', '/jobs', { key: m.keys.agent, body });
+  expect(res.status).toBe(201);
+  return { uuid: res.json.uuid as JobUuid, token: res.json.token as string };
+}
+
+describe('URL parameters', () => {
+  it('refuses a URL of thousands of parameters with a 400 naming the limit', async () => {
+    const many = await m.request('GET', `/jobs?${Array.from({ length: 5000 }, () => 'a').join('&')}`);
+    expect(many.status).toBe(400);
+    expect(many.json.detail).toMatch(/more than 64 parameters/);
+    const repeated = await m.request('GET', `/jobs?${Array.from({ length: 65 }, () => 'state=x').join('&')}`);
+    expect(repeated.status).toBe(400);
+    expect(repeated.json.detail).toMatch(/more than 64 parameters/);
+  });
+
+  it.each([
+    ['GET', '/jobs?stat=RUNNING', 'stat'],
+    ['GET', '/pipelines?cursr=x', 'cursr'],
+    ['GET', '/fsm?format=dot', 'format'],
+  ])('refuses %s %s, naming the unknown parameter and the accepted ones', async (method, path, name) => {
+    const res = await m.request(method, path);
+    expect(res.status).toBe(400);
+    expect(res.json.title).toBe('Unknown URL parameter');
+    expect(res.json.detail).toContain(`'${name}'`);
+    expect(res.json.detail).toMatch(/it accepts/);
+    expect(res.json.errors).toEqual([{ path: `/url/${name}`, message: expect.any(String) }]);
+  });
+
+  it('lists the accepted parameters of a listing in the refusal', async () => {
+    const res = await m.request('GET', '/jobs?stat=RUNNING');
+    expect(res.json.detail).toContain('state, pipeline_uuid, updated_since, limit, cursor, x-nonce');
+  });
+
+  it('refuses a delete with a misspelt force, and deletes nothing', async () => {
+    const job = await created();
+    const res = await m.request('DELETE', `/jobs/${job.uuid}?frce=true&token=${m.adminToken()}`);
+    expect(res.status).toBe(400);
+    expect(res.json.detail).toContain("'frce'");
+    expect((await m.request('GET', `/jobs/${job.uuid}`)).json.visible).toBe(true);
+  });
+
+  it('refuses a delete action at /messages whose force is in the URL, and deletes nothing', async () => {
+    const job = await created();
+    const res = await m.request('POST', '/messages?force=true', {
+      body: { uuid: job.uuid, action: 'delete', token: m.adminToken() },
+    });
+    expect(res.status).toBe(400);
+    expect(res.json.detail).toMatch(/does not take the URL parameter force/);
+    expect(res.json.errors).toEqual([{ path: '/url/force', message: expect.any(String) }]);
+    expect((await m.request('GET', `/jobs/${job.uuid}`)).json.visible).toBe(true);
+  });
+});
