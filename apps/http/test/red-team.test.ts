@@ -72,3 +72,62 @@ describe('URL parameters', () => {
     expect((await m.request('GET', `/jobs/${job.uuid}`)).json.visible).toBe(true);
   });
 });
+
+describe('credentials are never stored as data', () => {
+  async function historyText(uuid: string) {
+    return (await m.request('GET', `/jobs/${uuid}/history`)).text;
+  }
+
+  it('refuses a JSON event whose data holds its job token, naming the pointer, and stores nothing', async () => {
+    const job = await created();
+    const res = await m.request('POST', '/messages', {
+      body: { uuid: job.uuid, name: 'update', token: job.token, data: { echo: { token: job.token } } },
+    });
+    expect(res.status).toBe(400);
+    expect(res.json.errors).toEqual([{ path: '/data/echo/token', message: expect.any(String) }]);
+    expect(res.text).not.toContain(job.token);
+    expect(await historyText(job.uuid)).not.toContain(job.token);
+  });
+
+  it('refuses a URL-parameter event whose body (its data) repeats the token of the URL', async () => {
+    const job = await created();
+    const res = await m.request('POST', `/messages?uuid=${job.uuid}&event=update&token=${job.token}`, {
+      raw: JSON.stringify({ token: job.token, progress: 1 }),
+    });
+    expect(res.status).toBe(400);
+    expect(res.json.title).toBe('Credential in data');
+    expect(await historyText(job.uuid)).not.toContain(job.token);
+  });
+
+  it("refuses data holding the job's token when the event is sent with an admin token", async () => {
+    const job = await created();
+    const res = await m.request('POST', '/messages', {
+      body: { uuid: job.uuid, name: 'update', token: m.adminToken(), data: { list: [job.token] } },
+    });
+    expect(res.status).toBe(400);
+    expect(res.json.errors).toEqual([{ path: '/data/list/0', message: expect.any(String) }]);
+  });
+
+  it('refuses an API key in event data or in a new job, and creates nothing', async () => {
+    const job = await created();
+    const event = await m.request('POST', '/messages', {
+      body: { uuid: job.uuid, name: 'update', token: job.token, data: { key: m.keys.reader } },
+    });
+    expect(event.status).toBe(400);
+    expect(await historyText(job.uuid)).not.toContain(m.keys.reader);
+    const body = { pipeline_uuid: TACOBOT_PIPELINE, child_of: [], data: { key: m.keys.reader } };
+    const create = await m.request('POST', '/jobs', { key: m.keys.agent, body });
+    expect(create.status).toBe(400);
+    expect(create.json.errors).toEqual([{ path: '/data/key', message: expect.any(String) }]);
+    const listed = await m.request('GET', '/jobs?limit=500');
+    expect(listed.text).not.toContain(m.keys.reader);
+  });
+
+  it('still stores data with a field named token that holds no credential', async () => {
+    const job = await created();
+    const res = await m.request('POST', '/messages', {
+      body: { uuid: job.uuid, name: 'update', token: job.token, data: { token: 'a-label' } },
+    });
+    expect(res.status).toBe(200);
+  });
+});

@@ -4,6 +4,7 @@ import { validateCreateJob } from '@pipelinejobs/schemas';
 import * as storage from '@pipelinejobs/storage';
 import { actorOf } from './actor.js';
 import { requireRole } from './authentication.js';
+import { refuseCredentialInData } from './credential-in-data.js';
 import { DATABASE } from './database-key.js';
 import { invalidDocument, ServiceError } from './errors.js';
 import { fsmSvg } from './fsm-svg.js';
@@ -41,6 +42,7 @@ export async function createJob(
   requireRole(principal, 'create', 'create jobs');
   const checked = validateCreateJob(body);
   if (!checked.ok) invalidDocument('The job is not valid', checked.issues);
+  refuseCredentialInData(checked.value, '');
   const input = jobInput(checked.value);
   // Only data can hold numbers; the uuids come from the validated (lower-cased) input.
   const exact = isPlainObject(options.exact) ? options.exact : undefined;
