@@ -5,7 +5,7 @@ import type { RequestHandler } from 'express';
  * The most parameters one URL may carry. No route reads more than a handful; a query of
  * thousands (`?a&a&a...`, which fits in the 16 KiB of headers) is refused before it is decoded.
  */
-export const MAX_QUERY_PARAMETERS = 64;
+const MAX_QUERY_PARAMETERS = 64;
 
 /** Decodes one `application/x-www-form-urlencoded` component, strictly (UTF-8, no NUL). */
 function decode(text: string, name: string | undefined): string {

@@ -131,3 +131,60 @@ describe('credentials are never stored as data', () => {
     expect(res.status).toBe(200);
   });
 });
+
+describe('pages are bounded by the bytes of whole documents', () => {
+  /** A text of about `bytes` bytes. */
+  const filler = (bytes: number, seed: number) => `${seed}:`.padEnd(bytes, 'x');
+  const NEAR_A_MIB = 900 * 1024;
+
+  it('ends a page of jobs early when their patterns (not their data) are large', async () => {
+    for (let i = 0; i < 12; i += 1) {
+      const body = {
+        pipeline_uuid: TACOBOT_PIPELINE,
+        child_of: [],
+        data: { bigPatterns: i },
+        archive_patterns: [{ level: '1', patterns: [filler(NEAR_A_MIB, i)] }],
+      };
+      expect((await m.request('POST', '/jobs', { key: m.keys.agent, body })).status).toBe(201);
+    }
+    const page = await m.request('GET', '/jobs?limit=500');
+    expect(page.status).toBe(200);
+    expect((page.json.items as unknown[]).length).toBeLessThan(12);
+    expect(page.json.next).not.toBeNull();
+    expect(page.text.length).toBeLessThan(9 * 1024 * 1024 + NEAR_A_MIB);
+  });
+
+  it('ends a page of pipelines early when their documents are large', async () => {
+    for (let i = 0; i < 12; i += 1) {
+      const body = {
+        name: `big ${i}`,
+        id: `red-team/big-${i}`,
+        components: [{ id: `big-${i}`, image: 'example/big:1', options: { blob: filler(NEAR_A_MIB, i) } }],
+        processing_levels: ['1'],
+      };
+      expect((await m.request('POST', '/pipelines', { body })).status).toBe(201);
+    }
+    const page = await m.request('GET', '/pipelines?limit=500');
+    expect(page.status).toBe(200);
+    expect((page.json.items as unknown[]).length).toBeLessThan(12);
+    expect(page.json.next).not.toBeNull();
+    expect(page.headers.get('link')).toMatch(/rel="next"/);
+  });
+
+  it('pages the audit record of a job with after and limit, like the history', async () => {
+    const job = await created();
+    for (let i = 0; i < 3; i += 1) {
+      const rotated = await m.request('POST', `/jobs/${job.uuid}/token`, { body: { token: m.adminToken() } });
+      expect(rotated.status).toBe(200);
+    }
+    const first = await m.request('GET', `/jobs/${job.uuid}/audit?limit=2`);
+    expect(first.status).toBe(200);
+    expect(first.json.items).toHaveLength(2);
+    expect(first.json.next).toEqual(expect.any(Number));
+    expect(first.headers.get('link')).toContain(`after=${first.json.next}`);
+    const second = await m.request('GET', `/jobs/${job.uuid}/audit?after=${first.json.next}`);
+    expect(second.json.items).toMatchObject([{ action: 'rotate_token', token_version: 4 }]);
+    expect(second.json.next).toBeNull();
+    expect((await m.request('GET', `/jobs/${job.uuid}/audit?limit=1001`)).status).toBe(400);
+  });
+});

@@ -9,7 +9,7 @@ import { DATABASE } from './database-key.js';
 import { invalidDocument, ServiceError } from './errors.js';
 import { fsmSvg } from './fsm-svg.js';
 import { jobInput } from './job-input.js';
-import type { HistoryQuery, JobsQuery } from './list-queries.js';
+import type { AuditQuery, HistoryQuery, JobsQuery } from './list-queries.js';
 import type { Services } from './services.js';
 
 /** The job token of a job: what its creator passes to the platforms that report on it. */
@@ -132,13 +132,10 @@ export async function rotateJobToken(s: Services, principal: Principal, uuid: Jo
 
 /**
  * Who deleted the job, force-deleted it or rotated its token, and when (events carry their own
- * principal in the history). For admins; kept after a force delete, so the job may be gone.
+ * principal in the history), a page at a time. For admins; kept after a force delete, so the job
+ * may be gone.
  */
-export async function getJobAudit(
-  s: Services,
-  principal: Principal,
-  uuid: JobUuid,
-): Promise<{ items: storage.JobAuditEntry[] }> {
+export async function getJobAudit(s: Services, principal: Principal, uuid: JobUuid, query: AuditQuery) {
   requireRole(principal, 'admin', "read a job's audit record");
-  return { items: await storage.selectJobAudit(s[DATABASE], uuid) };
+  return storage.selectJobAudit(s[DATABASE], uuid, query);
 }

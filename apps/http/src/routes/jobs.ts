@@ -8,6 +8,7 @@ import {
   jobFsmSvg,
   jobUuidInput,
   listJobs,
+  parseAuditQuery,
   parseHistoryQuery,
   parseJobsQuery,
   rotateJobToken,
@@ -56,10 +57,12 @@ export function jobRoutes(router: Router, ctx: RouteContext): void {
     setNextLink(req, res, 'after', page.next);
     res.json(page);
   });
-  router.get('/jobs/:uuid/audit', accepts(), async (req, res) => {
+  router.get('/jobs/:uuid/audit', accepts('after', 'limit'), async (req, res) => {
     const uuid = jobInPath(req);
     const principal = await authenticated(ctx, req, uuid);
-    res.json(await getJobAudit(services, principal, uuid));
+    const page = await getJobAudit(services, principal, uuid, parseAuditQuery(req.query));
+    setNextLink(req, res, 'after', page.next);
+    res.json(page);
   });
   router.get('/jobs/:uuid/fsm.svg', accepts(), async (req, res) => {
     const uuid = jobInPath(req);
