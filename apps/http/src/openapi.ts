@@ -116,7 +116,7 @@ const list = (name: SchemaName, description: string) => ({
 });
 
 /** OpenAPI 3.1, built from the same schema files the validators use. */
-export function openApiDocument(serverUrl?: string) {
+export function openApiDocument() {
   const components = Object.fromEntries(schemaNames.map((name) => [componentName(name), schemas[name]]));
   return {
     openapi: '3.1.0',
@@ -128,7 +128,9 @@ export function openApiDocument(serverUrl?: string) {
         'and an append-only history per job.',
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
-    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
+    // Relative (OpenAPI 3.1: resolved against where the document was fetched): never a host taken
+    // from the request's Host header, which the client chooses, nor one fixed at build time.
+    servers: [{ url: '/' }],
     security: [{ bearer: [] }, { nonce: [] }],
     components: {
       schemas: components,

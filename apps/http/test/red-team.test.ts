@@ -1,3 +1,4 @@
+import { get as httpGet } from 'node:http';
 import type { JobUuid } from '@pipelinejobs/core';
 import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -186,5 +187,23 @@ describe('pages are bounded by the bytes of whole documents', () => {
     expect(second.json.items).toMatchObject([{ action: 'rotate_token', token_version: 4 }]);
     expect(second.json.next).toBeNull();
     expect((await m.request('GET', `/jobs/${job.uuid}/audit?limit=1001`)).status).toBe(400);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('names its server relatively, never the host the client sent', async () => {
+    // fetch sets Host itself; node:http sends the one given.
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = httpGet(`${m.base}/openapi.json`, { headers: { host: 'evil.example' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () => resolve(body));
+      });
+      req.on('error', reject);
+    });
+    expect(JSON.parse(text).servers).toEqual([{ url: '/' }]);
+    expect(text).not.toContain('evil.example');
   });
 });

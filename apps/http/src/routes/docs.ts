@@ -58,8 +58,9 @@ export function documentationRoutes(router: Router, ctx: RouteContext): void {
       ...(problem ? { condition: problem.condition, detail: problem.detail } : {}),
     });
   });
-  router.get('/openapi.json', (req, res) => {
-    res.json(openApiDocument(`${req.protocol}://${req.get('host')}`));
+  const openApi = openApiDocument();
+  router.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
   });
   router.get('/schemas/:name', (req, res) => {
     const name = String(req.params.name).replace(/\.json$/, '');
