@@ -1,6 +1,7 @@
 import { get as httpGet } from 'node:http';
 import type { JobUuid } from '@pipelinejobs/core';
 import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
+import { createApiKey, revokeApiKey, systemPrincipal } from '@pipelinejobs/service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Manager, startManager } from './harness.js';
 
@@ -205,5 +206,24 @@ describe('the OpenAPI document', () => {
     });
     expect(JSON.parse(text).servers).toEqual([{ url: '/' }]);
     expect(text).not.toContain('evil.example');
+  });
+});
+
+describe('API key revocation', () => {
+  it('takes effect at once on a Manager whose clock runs an hour behind the database', async () => {
+    const behind = await startManager({ clock: () => new Date(Date.now() - 3_600_000) });
+    try {
+      const key = await createApiKey(behind.services, systemPrincipal('tests'), {
+        role: 'reader',
+        label: 'to revoke',
+      });
+      expect((await behind.request('GET', '/jobs', { key: key.key })).status).toBe(200);
+      await revokeApiKey(behind.services, systemPrincipal('tests'), key.record.prefix);
+      const refused = await behind.request('GET', '/jobs', { key: key.key });
+      expect(refused.status).toBe(401);
+      expect(refused.json.detail).toMatch(/revoked/);
+    } finally {
+      await behind.stop();
+    }
   });
 });

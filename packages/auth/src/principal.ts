@@ -71,7 +71,9 @@ async function byApiKey(key: string, deps: AuthenticationDeps): Promise<Authenti
       'unknown API key; check it, or create one with `pipelinejobs keys create`',
     );
   }
-  if (record.revokedAt !== null && record.revokedAt.getTime() <= deps.now.getTime()) {
+  // Revocation is at once (there is no revocation to come): any revocation time means revoked,
+  // whatever this process's clock says of the database's.
+  if (record.revokedAt !== null) {
     return refuse('unauthenticated', 'API key revoked; ask an admin for a new key');
   }
   return admitted({ kind: 'api_key', role: record.role, scope: { jobUuid: null }, id: record.id }, deps);

@@ -1,6 +1,6 @@
 import type { Role } from '@pipelinejobs/core';
 import type { ApiKeyRecord } from '@pipelinejobs/schemas';
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { type Actor, actorOf } from './documents.js';
 import { StorageError, translated } from './errors.js';
 import type { Database } from './open-database.js';
@@ -179,7 +179,10 @@ export async function countActiveApiKeys(db: Database): Promise<number> {
   return row?.n ?? 0;
 }
 
-/** Revokes by id or by the visible prefix. */
+/**
+ * Revokes by id or by the visible prefix, at once: the time is the database's, so the clocks of the
+ * processes that revoke and that authenticate do not matter.
+ */
 export async function markApiKeyRevoked(
   db: Database,
   idOrPrefix: string,
@@ -189,7 +192,11 @@ export async function markApiKeyRevoked(
   const [row] = await translated(() =>
     db.orm
       .update(apiKeys)
-      .set({ revokedAt: new Date(), revokedByKind: actor.kind, revokedById: actor.id })
+      .set({
+        revokedAt: sql`date_trunc('milliseconds', now())`,
+        revokedByKind: actor.kind,
+        revokedById: actor.id,
+      })
       .where(
         and(isUuid ? eq(apiKeys.id, idOrPrefix) : eq(apiKeys.prefix, idOrPrefix), isNull(apiKeys.revokedAt)),
       )
