@@ -1,7 +1,8 @@
 import { get as httpGet } from 'node:http';
+import { connect } from 'node:net';
 import type { JobUuid } from '@pipelinejobs/core';
 import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
-import { createApiKey, revokeApiKey, systemPrincipal } from '@pipelinejobs/service';
+import { createApiKey, createNonce, revokeApiKey, systemPrincipal } from '@pipelinejobs/service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Manager, startManager } from './harness.js';
 
@@ -225,5 +226,48 @@ describe('API key revocation', () => {
     } finally {
       await behind.stop();
     }
+  });
+});
+
+/** A raw HTTP/1.1 request, for what fetch cannot send (an empty header, two of one name). */
+function rawRequest(lines: string[]): Promise<string> {
+  const { hostname, port } = new URL(m.base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () =>
+      socket.write(`${[...lines, 'Host: manager', 'Connection: close'].join('\r\n')}\r\n\r\n`),
+    );
+    let answer = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      answer += chunk;
+    });
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+describe('the Authorization header', () => {
+  it('refuses an empty one with a 401 saying so, even beside a valid nonce', async () => {
+    const { nonce } = await createNonce(m.services, systemPrincipal('tests'), { role: 'reader' });
+    for (const header of ['Authorization:', 'Authorization:    ']) {
+      const answer = await rawRequest([`GET /jobs?x-nonce=${nonce} HTTP/1.1`, header]);
+      expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+      expect(answer).toContain('the Authorization header is empty');
+    }
+  });
+
+  it('refuses `Bearer` with no credential with a 401, not as anonymous', async () => {
+    const answer = await rawRequest(['GET /jobs HTTP/1.1', 'Authorization: Bearer']);
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+    expect(answer).toContain('WWW-Authenticate: Bearer realm="pipelinejobs", error="invalid_token"');
+  });
+
+  it('refuses two Authorization headers instead of using the first', async () => {
+    const answer = await rawRequest([
+      'GET /jobs HTTP/1.1',
+      `Authorization: Bearer ${m.keys.admin}`,
+      'Authorization: Bearer pjm_someone-else',
+    ]);
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+    expect(answer).toContain('2 Authorization headers');
   });
 });

@@ -162,7 +162,15 @@ export async function authenticate(
   deps: AuthenticationDeps,
 ): Promise<Authentication> {
   const header = request.authorization?.trim();
-  if (header !== undefined && header.length > 0) {
+  if (header === '') {
+    // Sent but empty: a client that meant to send a credential and lost it (an unset variable in
+    // `Bearer $KEY` gives `Bearer`, refused below), never a request without one.
+    return refuse(
+      'unauthenticated',
+      'the Authorization header is empty: send `Bearer <API key or JWT>`, or leave the header out (and send the `x-nonce` URL parameter)',
+    );
+  }
+  if (header !== undefined) {
     const match = /^Bearer[ \t]+(\S+)$/i.exec(header);
     const credential = match?.[1];
     if (credential === undefined) {

@@ -117,6 +117,14 @@ export async function authenticated(
   const known = req.res?.locals.principal as Principal | undefined;
   if (known) return known;
   try {
+    // Node keeps the first of two Authorization headers and drops the other without a word.
+    const headers = req.headersDistinct.authorization?.length ?? 0;
+    if (headers > 1) {
+      throw new ServiceError(
+        'unauthenticated',
+        `The request carries ${headers} Authorization headers: send one, \`Bearer <API key or JWT>\``,
+      );
+    }
     return await authenticateRequest(
       ctx.services,
       {
