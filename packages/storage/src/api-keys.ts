@@ -1,6 +1,6 @@
 import type { Role } from '@pipelinejobs/core';
 import type { ApiKeyRecord } from '@pipelinejobs/schemas';
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { desc } from 'drizzle-orm';
 import { type Actor, actorOf } from './documents.js';
 import { StorageError, translated } from './errors.js';
 import type { Database } from './open-database.js';
@@ -181,27 +181,46 @@ export async function countActiveApiKeys(db: Database): Promise<number> {
 
 /**
  * Revokes by id or by the visible prefix, at once: the time is the database's, so the clocks of the
- * processes that revoke and that authenticate do not matter.
+ * processes that revoke and that authenticate do not matter. Unless `force`, the last active admin
+ * key is refused (`conflict`): without one no admin can use the HTTP API until someone with the
+ * database's credentials makes another. Under the first key's advisory lock, so two revocations at
+ * once cannot each leave the other's key as the last.
  */
 export async function markApiKeyRevoked(
   db: Database,
   idOrPrefix: string,
   actor: Actor,
+  options: { force?: boolean } = {},
 ): Promise<ApiKeyRecord> {
   const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrPrefix);
-  const [row] = await translated(() =>
-    db.orm
-      .update(apiKeys)
-      .set({
-        revokedAt: sql`date_trunc('milliseconds', now())`,
-        revokedByKind: actor.kind,
-        revokedById: actor.id,
-      })
-      .where(
-        and(isUuid ? eq(apiKeys.id, idOrPrefix) : eq(apiKeys.prefix, idOrPrefix), isNull(apiKeys.revokedAt)),
-      )
-      .returning(columns),
+  const row = await translated(() =>
+    db.sql.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(${FIRST_KEY_LOCK})`;
+      const [key] = await tx<{ id: string; prefix: string; role: string }[]>`
+        select id, prefix, role from api_keys
+        where ${isUuid ? tx`id = ${idOrPrefix}::uuid` : tx`prefix = ${idOrPrefix}`} and revoked_at is null`;
+      if (!key) return undefined;
+      if (key.role === 'admin' && !options.force) {
+        const [others] = await tx<{ n: number }[]>`
+          select count(*)::int as n from api_keys
+          where role = 'admin' and revoked_at is null and id <> ${key.id}`;
+        if ((others?.n ?? 0) === 0) {
+          throw new StorageError(
+            'conflict',
+            `API key ${key.prefix} is the last active admin key: revoked, it would leave no admin key for the HTTP API. Create another first (\`pipelinejobs keys create --role admin\`), or revoke it anyway with --force (a leaked key: then make a new one with the CLI)`,
+            { key: key.prefix },
+          );
+        }
+      }
+      const [revoked] = await tx<ApiKeyRow[]>`
+        update api_keys set revoked_at = date_trunc('milliseconds', now()),
+          revoked_by_kind = ${actor.kind}, revoked_by_id = ${actor.id}
+        where id = ${key.id}
+        returning id, prefix, role, label, created_at, last_used_at, revoked_at,
+          created_by_kind, created_by_id, revoked_by_kind, revoked_by_id`;
+      return revoked;
+    }),
   );
   if (!row) throw new StorageError('not_found', `No active API key ${idOrPrefix}`, { key: idOrPrefix });
-  return recordOf(row);
+  return recordFromRow(row);
 }
