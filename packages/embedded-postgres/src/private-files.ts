@@ -65,7 +65,8 @@ export function refuseForeignDirectory(path: string): void {
  */
 export function fileExposure(path: string): string | undefined {
   const stats = statOrUndefined(path);
-  if (stats === undefined) return undefined;
+  // Not a file (a folder in its place): reading it fails, and says so.
+  if (stats === undefined || !stats.isFile()) return undefined;
   const uid = process.getuid?.();
   if (uid !== undefined && stats.uid !== uid) {
     return `is owned by uid ${stats.uid}, not by this process's user (uid ${uid}): \`chown\` it to this user, or run as its owner`;
