@@ -1,3 +1,4 @@
+import { openDatabase } from '@pipelinejobs/storage';
 import { describe, expect, it } from 'vitest';
 import { json, useTestDatabaseCli } from './run-cli.js';
 
@@ -38,5 +39,53 @@ describe('keys revoke', () => {
     const results = await Promise.all(keys.map((key) => cli(['keys', 'revoke', key.prefix])));
     expect(results.map((result) => result.code).sort()).toEqual([0, 5]);
     expect(await activeAdmins()).toHaveLength(1);
+  });
+});
+
+describe('keys list', () => {
+  it('lists a key whose stored role this version does not know, marked, so it can be revoked', async () => {
+    await cli(['migrate']);
+    const made = json<{ id: string; prefix: string }>(
+      await cli(['keys', 'create', '--role', 'reader', '--label', 'newer', '--json']),
+    );
+    const db = await openDatabase({ url: cli.url(), poolSize: 1 }, { migrate: false });
+    await db.sql`update api_keys set role = 'superuser' where id = ${made.id}`;
+    await db.close();
+    const listed = await cli(['keys', 'list']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain('superuser (unknown to this version)');
+    expect((await cli(['keys', 'revoke', made.prefix])).code).toBe(0);
+  });
+});
+
+describe('--json on failure', () => {
+  it.each([
+    [['jobs', 'show', 'not-a-uuid'], 'invalid', 3],
+    [['jobs', 'show', '10000000-0000-5000-8000-000000000000'], 'invalid', 3],
+    [['frobnicate'], 'usage', 2],
+    [['jobs', 'list', '--limit', 'lots'], 'usage', 2],
+  ])('prints one JSON error document on stdout for %j', async (args, code, exitCode) => {
+    const result = await cli([...args, '--json']);
+    expect(result.code).toBe(exitCode);
+    const document = json<{ error: { code: string; message: string; exit_code: number } }>(result);
+    expect(document.error).toMatchObject({ code, exit_code: exitCode, message: expect.any(String) });
+    expect(result.stderr).toContain('error: ');
+  });
+
+  it("names the JSON pointers of the data's problems", async () => {
+    await cli(['migrate']);
+    const result = await cli([
+      'send',
+      '107b93f3-1eae-5e79-8a18-0a480f8aa3a5',
+      'update',
+      '--token',
+      'x',
+      '--data',
+      '{"a": 1, "a": 2}',
+      '--json',
+    ]);
+    const document = json<{ error: { code: string; errors: { path: string }[] } }>(result);
+    expect(document.error.code).toBe('invalid');
+    expect(document.error.errors).toEqual([expect.objectContaining({ path: '/a' })]);
   });
 });

@@ -2,7 +2,8 @@ import { get as httpGet } from 'node:http';
 import { connect } from 'node:net';
 import type { JobUuid } from '@pipelinejobs/core';
 import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
-import { createApiKey, createNonce, revokeApiKey, systemPrincipal } from '@pipelinejobs/service';
+import { createApiKey, createNonce, listApiKeys, revokeApiKey, systemPrincipal } from '@pipelinejobs/service';
+import { databaseOf } from '@pipelinejobs/service/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Manager, startManager } from './harness.js';
 
@@ -269,5 +270,27 @@ describe('the Authorization header', () => {
     ]);
     expect(answer).toMatch(/^HTTP\/1\.1 401 /);
     expect(answer).toContain('2 Authorization headers');
+  });
+});
+
+describe('credentials with a role this version does not know', () => {
+  it('refuses them with a 401 naming the role, never a 500 or a default role', async () => {
+    const tests = systemPrincipal('tests');
+    const key = await createApiKey(m.services, tests, { role: 'reader', label: 'from a newer release' });
+    const { nonce, record } = await createNonce(m.services, tests, { role: 'reader' });
+    const db = databaseOf(m.services);
+    await db.sql`update api_keys set role = 'superuser' where id = ${key.record.id}`;
+    await db.sql`update nonces set role = 'superuser' where id = ${record.id}`;
+    const byKey = await m.request('GET', '/jobs', { key: key.key });
+    expect(byKey.status).toBe(401);
+    expect(byKey.json.detail).toContain("role 'superuser'");
+    const byNonce = await m.request('GET', `/jobs?x-nonce=${nonce}`, { key: null });
+    expect(byNonce.status).toBe(401);
+    expect(byNonce.json.detail).toMatch(/role this version of the server does not know/);
+    // The others still work, and the listing of keys still lists (and can revoke) it.
+    expect((await m.request('GET', '/jobs', { key: m.keys.reader })).status).toBe(200);
+    const keys = await listApiKeys(m.services, tests);
+    expect(keys.find((listed) => listed.id === key.record.id)?.role).toEqual({ unknown: 'superuser' });
+    await revokeApiKey(m.services, tests, key.record.prefix);
   });
 });

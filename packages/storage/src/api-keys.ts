@@ -52,7 +52,7 @@ function recordOf(row: Row): ApiKeyRecord {
   const { createdByKind, createdById, revokedByKind, revokedById, ...rest } = row;
   return {
     ...rest,
-    role: storedRole(row.role, `API key ${row.prefix}`),
+    role: storedRole(row.role),
     createdBy: actorOf(createdByKind, createdById),
     revokedBy: actorOf(revokedByKind, revokedById),
   };
@@ -109,7 +109,7 @@ function recordFromRow(row: ApiKeyRow): ApiKeyRecord {
   return {
     id: row.id,
     prefix: row.prefix,
-    role: storedRole(row.role, `API key ${row.prefix}`),
+    role: storedRole(row.role),
     label: row.label,
     createdAt: new Date(row.created_at),
     lastUsedAt: dateOrNull(row.last_used_at),
