@@ -1,6 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openDatabase } from '@pipelinejobs/storage';
 import { describe, expect, it } from 'vitest';
-import { json, useTestDatabaseCli } from './run-cli.js';
+import { json, spawnCli, useTestDatabaseCli } from './run-cli.js';
 
 /** Regression tests of a second adversarial pass over the CLI, each a real run on a real database. */
 const cli = useTestDatabaseCli();
@@ -87,5 +91,53 @@ describe('--json on failure', () => {
     const document = json<{ error: { code: string; errors: { path: string }[] } }>(result);
     expect(document.error.code).toBe('invalid');
     expect(document.error.errors).toEqual([expect.objectContaining({ path: '/a' })]);
+  });
+});
+
+describe('--data from a file', () => {
+  const job = '107b93f3-1eae-5e79-8a18-0a480f8aa3a5';
+
+  it('refuses a device that never ends (@/dev/zero) once past 1 MiB, instead of reading it whole', async () => {
+    const result = await cli(['send', job, 'update', '--token', 'x', '--data', '@/dev/zero']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('/dev/zero is larger than 1048576 bytes (1 MiB)');
+  });
+
+  it('refuses a file over 1 MiB, saying the limit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipelinejobs-cli-data-'));
+    try {
+      const big = join(dir, 'big.json');
+      writeFileSync(big, JSON.stringify({ blob: 'x'.repeat(2 * 1024 * 1024) }));
+      const result = await cli(['send', job, 'update', '--token', 'x', '--data', `@${big}`]);
+      expect(result.code).toBe(3);
+      expect(result.stderr).toContain('larger than 1048576 bytes');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a FIFO nobody writes to until Ctrl-C, and then exits 130 at once', {
+    timeout: 20_000,
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipelinejobs-cli-fifo-'));
+    try {
+      const fifo = join(dir, 'data.fifo');
+      execFileSync('mkfifo', [fifo]);
+      let killer: NodeJS.Timeout | undefined;
+      const result = await spawnCli(['send', job, 'update', '--token', 'x', '--data', `@${fifo}`], {
+        env: { DATABASE_URL: cli.url() },
+        started: (child) => {
+          // Time enough to start and reach the read (nothing says when it waits there).
+          setTimeout(() => child.kill('SIGINT'), 3000);
+          // A process held at exit by a thread stuck opening the FIFO never ends by itself.
+          killer = setTimeout(() => child.kill('SIGKILL'), 9000);
+        },
+      });
+      clearTimeout(killer);
+      expect(result.signal).toBeNull();
+      expect(result.code).toBe(130);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
