@@ -294,3 +294,15 @@ describe('credentials with a role this version does not know', () => {
     await revokeApiKey(m.services, tests, key.record.prefix);
   });
 });
+
+describe('adapter refusals name the field', () => {
+  it('refuses a Tapis notification without deliveryTarget as a Tapis notification, naming the field', async () => {
+    const job = await created();
+    const notification = loadFixture<Record<string, unknown>>('tapis/notification-running.json');
+    const { deliveryTarget: _dropped, ...body } = notification;
+    const res = await m.request('POST', `/messages?uuid=${job.uuid}&token=${job.token}`, { body });
+    expect(res.status).toBe(400);
+    expect(res.json.title).toBe('Invalid Tapis notification');
+    expect(res.json.errors).toEqual([expect.objectContaining({ path: '/deliveryTarget' })]);
+  });
+});
