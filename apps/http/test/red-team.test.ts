@@ -1,9 +1,11 @@
 import { get as httpGet } from 'node:http';
 import { connect } from 'node:net';
-import type { JobUuid } from '@pipelinejobs/core';
+import { setTimeout as delay } from 'node:timers/promises';
+import { type JobUuid, jobUuid } from '@pipelinejobs/core';
 import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { createApiKey, createNonce, listApiKeys, revokeApiKey, systemPrincipal } from '@pipelinejobs/service';
 import { databaseOf } from '@pipelinejobs/service/testing';
+import { openDatabase } from '@pipelinejobs/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Manager, startManager } from './harness.js';
 
@@ -304,5 +306,40 @@ describe('adapter refusals name the field', () => {
     expect(res.status).toBe(400);
     expect(res.json.title).toBe('Invalid Tapis notification');
     expect(res.json.errors).toEqual([expect.objectContaining({ path: '/deliveryTarget' })]);
+  });
+});
+
+describe('concurrent creates of one job', () => {
+  it('answer every one while they outnumber the pool, waiting on a create not yet committed', {
+    timeout: 30_000,
+  }, async () => {
+    const data = { burst: Date.now() };
+    const body = { pipeline_uuid: TACOBOT_PIPELINE, child_of: [], data };
+    const uuid = jobUuid(body);
+    // A create of the same job, in flight: its row written, not yet committed, on one of the
+    // pool's 20 connections; the requests below wait for it on the other 19.
+    const holder = await databaseOf(m.services).sql.reserve();
+    const watcher = await openDatabase({ url: m.url, poolSize: 1 }, { migrate: false });
+    try {
+      await holder`begin`;
+      await holder`insert into jobs (uuid, pipeline_uuid, state, last_event, token_version, data)
+        values (${uuid}, ${TACOBOT_PIPELINE}, 'CREATED', 'create', 1, ${JSON.stringify(data)}::jsonb)`;
+      const creates = Promise.all(
+        Array.from({ length: 25 }, () => m.request('POST', '/jobs', { key: m.keys.agent, body })),
+      );
+      for (let waiting = 0; waiting < 19; ) {
+        await delay(50);
+        const [row] = await watcher.sql<{ n: number }[]>`
+          select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock'`;
+        waiting = row?.n ?? 0;
+      }
+      await holder`commit`;
+      // The held connection is kept: the waiters must finish with the 19 they have.
+      const answered = await Promise.race([creates, delay(10_000).then(() => undefined)]);
+      expect(answered?.map((res) => res.status)).toEqual(Array.from({ length: 25 }, () => 200));
+    } finally {
+      holder.release();
+      await watcher.close();
+    }
   });
 });

@@ -82,7 +82,7 @@ export async function insertJob(
     jobUuid({ pipeline_uuid: input.pipeline_uuid, child_of: input.child_of, data: input.data });
   const eventUuid = randomTypedUuid('pipelinejob_event');
   const { sql } = db;
-  return translated(() =>
+  const made = await translated(() =>
     sql.begin(async (sql) => {
       const [pipeline] = await sql<{ visible: boolean }[]>`
       select visible from pipelines where uuid = ${input.pipeline_uuid}`;
@@ -119,7 +119,10 @@ export async function insertJob(
       )
       select ${sql.unsafe(JOB_COLUMNS)} from job`;
       const [inserted] = rows;
-      if (!inserted) return { job: await selectJob(db, uuid), created: false };
+      // Read after the transaction, not inside it on another pooled connection: transactions
+      // holding every connection while each waits for one more would wedge the pool (a burst
+      // of creates of one job did).
+      if (!inserted) return undefined;
       const [floored] = await sql<JobRow[]>`
       update jobs set token_version = floor.next
       from (select max(token_version) + 1 as next from job_audit
@@ -129,6 +132,7 @@ export async function insertJob(
       return { job: jobDocument(floored ?? inserted), created: true };
     }),
   );
+  return made ?? { job: await selectJob(db, uuid), created: false };
 }
 
 async function jobRow(db: Database, uuid: JobUuid): Promise<JobRow | undefined> {
