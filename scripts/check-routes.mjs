@@ -59,7 +59,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     metrics: createMetrics(),
     rateLimitPerMinute: 1,
   });
-  const { undocumented, missing, routes } = routeDrift(app, openApiDocument('http://manager'));
+  const { undocumented, missing, routes } = routeDrift(app, openApiDocument());
   if (routes.length === 0 || undocumented.length > 0 || missing.length > 0) {
     console.error('The OpenAPI document and the router disagree (apps/http/src/openapi.ts, routes/):');
     for (const route of undocumented) console.error(`  answered but not documented: ${route}`);

@@ -11,6 +11,7 @@ describe('failureOf', () => {
     expect(failure).toEqual({
       line: 'error: PIPELINEJOBS_SECRET: is required with DATABASE_URL',
       exitCode: EXIT.usage,
+      code: 'usage',
     });
   });
 
@@ -30,6 +31,7 @@ describe('failureOf', () => {
     expect(failureOf(new EmbeddedPostgresError('cannot start'))).toEqual({
       line: 'error: cannot start',
       exitCode: EXIT.unavailable,
+      code: 'unavailable',
     });
     expect(failureOf(new ServiceError('forbidden', 'no')).exitCode).toBe(EXIT.unauthorised);
     expect(failureOf(new ServiceError('invalid', 'bad')).exitCode).toBe(EXIT.invalid);

@@ -2,10 +2,16 @@ import { asServiceError, ConfigError, redactSecrets } from '@pipelinejobs/servic
 import { EXIT, EXIT_CODES, type ExitCode } from './exit-codes.js';
 import { UsageError } from './usage-error.js';
 
-/** What the process prints and returns for an error: one `error: ...` line and an exit code. */
+/**
+ * What the process prints and returns for an error: one `error: ...` line and an exit code, and
+ * for --json the error's code (`usage`, or the service's: `invalid`, `not_found`, ...) and the
+ * JSON pointers it names.
+ */
 export interface Failure {
   line: string;
   exitCode: ExitCode;
+  code: string;
+  errors?: unknown;
 }
 
 function causeMessage(error: Error): string | undefined {
@@ -29,7 +35,7 @@ function refusalSuffix(message: string, details: Readonly<Record<string, unknown
  */
 export function failureOf(error: unknown): Failure {
   if (error instanceof ConfigError || error instanceof UsageError) {
-    return { line: `error: ${oneLine(error.message)}`, exitCode: EXIT.usage };
+    return { line: `error: ${oneLine(error.message)}`, exitCode: EXIT.usage, code: 'usage' };
   }
   const failure = asServiceError(error);
   let message = failure.message;
@@ -38,7 +44,25 @@ export function failureOf(error: unknown): Failure {
     const cause = causeMessage(failure) ?? (error instanceof Error ? error.message : undefined);
     if (cause && cause !== message) message += `: ${cause}`;
   }
-  return { line: `error: ${oneLine(message)}`, exitCode: EXIT_CODES[failure.code] };
+  const errors = failure.details.errors;
+  return {
+    line: `error: ${oneLine(message)}`,
+    exitCode: EXIT_CODES[failure.code],
+    code: failure.code,
+    ...(Array.isArray(errors) ? { errors } : {}),
+  };
+}
+
+/** The one JSON document --json prints on stdout for a failure, instead of a result. */
+export function failureDocument(failure: Failure) {
+  return {
+    error: {
+      code: failure.code,
+      message: failure.line.replace(/^error: /, ''),
+      exit_code: failure.exitCode,
+      ...(failure.errors === undefined ? {} : { errors: failure.errors }),
+    },
+  };
 }
 
 function oneLine(text: string): string {

@@ -24,7 +24,12 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
  */
 const interrupt = new AbortController();
 process.on('SIGINT', () => {
-  if (interrupt.signal.aborted) process.exit(EXIT.interrupted);
+  if (interrupt.signal.aborted) {
+    process.stderr.write(
+      'pipelinejobs: interrupted again; exiting without waiting for the database to close (an embedded server this run started is stopped by the next run that finds no one using it)\n',
+    );
+    process.exit(EXIT.interrupted);
+  }
   interrupt.abort();
 });
 

@@ -76,10 +76,10 @@ describe('--json', () => {
     expect(drawn.text).toMatch(/^digraph /);
   });
 
-  it('keeps stdout empty on an error; the error is one line on stderr', async () => {
+  it('prints a JSON error document on stdout on an error; its line goes to stderr', async () => {
     const result = await cli(['jobs', 'show', TACOBOT_JOB, '--json']);
     expect(result.code).toBe(4);
-    expect(result.stdout).toBe('');
+    expect(json(result)).toMatchObject({ error: { code: 'not_found', exit_code: 4 } });
     expect(result.stderr).toMatch(/^error: [^\n]+\n$/);
   });
 });

@@ -8,7 +8,7 @@ import { requestLogging } from './logging.js';
 import type { Metrics } from './metrics.js';
 import { type OperatorAlarm, operatorAlarm } from './operator-alarm.js';
 import { errorHandler, HttpRefusal } from './problem.js';
-import { parseQuery } from './query.js';
+import { queryOnce } from './query.js';
 import { rateLimits } from './rate-limit.js';
 import { bearerFirst, type RouteContext } from './routes/context.js';
 import { documentationRoutes, readerDocumentRoutes } from './routes/docs.js';
@@ -44,10 +44,12 @@ export function createApp(deps: AppDeps): Express {
   const { logger } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.set('query parser', parseQuery);
+  // The query is parsed once, by queryOnce below; Express's getter would parse it on every read.
+  app.set('query parser', false);
   // The client address (req.ip) is the socket's unless a trusted proxy says otherwise.
   app.set('trust proxy', deps.trustProxy === undefined ? false : deps.trustProxy);
   app.use(requestLogging(logger, deps.metrics));
+  app.use(queryOnce);
   // Answers carry tokens, keys and nonces; none of them may be kept by a cache on the way.
   // (Static pages, such as the schemas and problem types, say otherwise.)
   app.use((_req, res, next) => {

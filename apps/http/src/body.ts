@@ -1,10 +1,7 @@
-import { type JsonExactValue, JsonInputError, parseJson } from '@pipelinejobs/core';
+import { type JsonExactValue, JsonInputError, MAX_JSON_BYTES, parseJson } from '@pipelinejobs/core';
 import { ServiceError } from '@pipelinejobs/service';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { bodyText } from './body-text.js';
-
-/** Bodies above this (after decompression) are refused with 413. */
-const BODY_LIMIT_BYTES = 1024 * 1024;
 
 /** The exact view of each body's one parse (1.0 apart from 1), for the job identity. */
 const exactBodies = new WeakMap<Request, JsonExactValue>();
@@ -47,7 +44,8 @@ function jsonRefusal(error: unknown): ServiceError {
  */
 export function jsonBody() {
   // Raw bytes, inflated per Content-Encoding (gzip, deflate, br) and limited before they are decoded.
-  const raw = express.raw({ type: () => true, limit: BODY_LIMIT_BYTES });
+  // Bodies above the limit (after decompression) are refused with 413.
+  const raw = express.raw({ type: () => true, limit: MAX_JSON_BYTES });
   return [
     raw,
     (req: Request, _res: Response, next: NextFunction) => {
@@ -88,7 +86,7 @@ export function requestErrors(error: unknown, req: Request, _res: Response, next
     );
   }
   if (type === 'entity.too.large' || status === 413) {
-    return next(new ServiceError('too_large', `The body is larger than ${BODY_LIMIT_BYTES} bytes (1 MiB)`));
+    return next(new ServiceError('too_large', `The body is larger than ${MAX_JSON_BYTES} bytes (1 MiB)`));
   }
   if (type === 'encoding.unsupported' || status === 415) {
     const encoding = String(req.headers['content-encoding'] ?? '').slice(0, 40);

@@ -116,7 +116,7 @@ const list = (name: SchemaName, description: string) => ({
 });
 
 /** OpenAPI 3.1, built from the same schema files the validators use. */
-export function openApiDocument(serverUrl?: string) {
+export function openApiDocument() {
   const components = Object.fromEntries(schemaNames.map((name) => [componentName(name), schemas[name]]));
   return {
     openapi: '3.1.0',
@@ -128,7 +128,9 @@ export function openApiDocument(serverUrl?: string) {
         'and an append-only history per job.',
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
-    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
+    // Relative (OpenAPI 3.1: resolved against where the document was fetched): never a host taken
+    // from the request's Host header, which the client chooses, nor one fixed at build time.
+    servers: [{ url: '/' }],
     security: [{ bearer: [] }, { nonce: [] }],
     components: {
       schemas: components,
@@ -227,22 +229,29 @@ export function openApiDocument(serverUrl?: string) {
           operationId: 'getJobAudit',
           summary:
             'Who deleted, force-deleted or rotated the token of the job, and when (admins; kept after a force delete)',
-          parameters: [uuidParam],
+          parameters: [
+            uuidParam,
+            { name: 'after', in: 'query', schema: { type: 'integer', minimum: 0 } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+          ],
           responses: {
             '200': {
-              description: 'The audit records, oldest first',
+              description: 'The audit records, oldest first; `next` (the last `id`) continues as `after`',
+              headers: linkNext,
               content: {
                 'application/json': {
                   schema: {
                     type: 'object',
-                    required: ['items'],
+                    required: ['items', 'next'],
                     properties: {
+                      next: { type: ['integer', 'null'] },
                       items: {
                         type: 'array',
                         items: {
                           type: 'object',
-                          required: ['job_uuid', 'action', 'principal', 'token_version', 'date'],
+                          required: ['id', 'job_uuid', 'action', 'principal', 'token_version', 'date'],
                           properties: {
+                            id: { type: 'integer' },
                             job_uuid: { type: 'string' },
                             action: { type: 'string', enum: ['delete', 'force_delete', 'rotate_token'] },
                             principal: {
@@ -268,7 +277,16 @@ export function openApiDocument(serverUrl?: string) {
         post: {
           operationId: 'dryRunEvent',
           summary: 'Would this event be accepted now, and to which state? Writes nothing',
-          parameters: [uuidParam],
+          parameters: [
+            uuidParam,
+            {
+              name: 'event',
+              in: 'query',
+              description: 'The event, instead of `name` in the body',
+              schema: { type: 'string' },
+            },
+            tokenQuery('Job token or admin token'),
+          ],
           requestBody: {
             required: true,
             content: {

@@ -41,6 +41,8 @@ export async function startManager(
     corsOrigins?: readonly string[] | '*';
     /** GET /metrics without a credential. */
     metricsPublic?: boolean;
+    /** The Manager's clock, for a process whose clock is not the database's. */
+    clock?: () => Date;
   } = {},
 ) {
   const opened = await openTestDatabase();
@@ -60,7 +62,7 @@ export async function startManager(
     if (db !== opened.db) await db.close();
     await opened.cleanup();
   };
-  const services = createTestServices(db);
+  const services = createTestServices(db, options.clock ? { clock: options.clock } : {});
   const logLines: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {

@@ -6,6 +6,9 @@ import { bodyJobUuid } from './job-uuid.js';
 import { isRefusal, refusal } from './refusal.js';
 import { agreeing } from './url-conflict.js';
 
+/** URL parameters the adapters read that a delete action has no use for. */
+const NOT_READ = ['event', 'status', 'note', 'force'] as const;
+
 /** The delete action `{uuid, action: "delete", force?, token?}`: hide a job, or remove it with force. */
 export const deleteActionForm: InboundForm = {
   name: 'delete',
@@ -16,6 +19,19 @@ export const deleteActionForm: InboundForm = {
   },
 
   parse(input: FormInput): DeleteCommand | Refusal {
+    // A delete reads uuid and token from the URL; any other parameter an event would read
+    // (`?force=true` above all, which would otherwise delete without force) is refused, not ignored.
+    const ignored = NOT_READ.filter((name) => input.url[name] !== undefined);
+    if (ignored.length > 0) {
+      return refusal(
+        'URL parameter not accepted',
+        `The delete action does not take the URL parameter${ignored.length > 1 ? 's' : ''} ${ignored.join(', ')}: it reads only uuid and token from the URL; send force in the body ({"force": true}).`,
+        ignored.map((name) => ({
+          path: `/url/${name}`,
+          message: `/url/${name} is not read by the delete action`,
+        })),
+      );
+    }
     const checked = validateDeleteJob(input.body);
     if (!checked.ok) {
       return refusal(

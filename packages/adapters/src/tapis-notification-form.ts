@@ -24,15 +24,12 @@ export const tapisNotificationForm: InboundForm = {
   name: 'tapis',
   summary: 'a Tapis v3 job notification, with ?uuid=&token= in its delivery URL',
 
-  // The shape alone, so a notification of another Tapis service is refused by the schema with a
-  // readable issue (/event/type must be a Tapis job event type) instead of read as a JSON event.
+  // The shape alone (`eventUuid` and an object `event`: no other form has them), so a notification
+  // of another Tapis service, or one missing a field such as `deliveryTarget`, is refused by the
+  // schema with a readable issue naming it instead of read as a JSON event (its `uuid` is the
+  // notification's, which then "disagreed" with the URL's job).
   recognises({ body }) {
-    return (
-      isPlainObject(body) &&
-      Object.hasOwn(body, 'eventUuid') &&
-      Object.hasOwn(body, 'deliveryTarget') &&
-      isPlainObject(body.event)
-    );
+    return isPlainObject(body) && Object.hasOwn(body, 'eventUuid') && isPlainObject(body.event);
   },
 
   parse(input: FormInput): EventCommand | Refusal {

@@ -13,10 +13,15 @@ export interface UrlParameters {
   status?: string;
   /** Free text stored as `data.note`. */
   note?: string;
+  /**
+   * `force`: no form reads it from the URL (the delete action's is in its body); read so that the
+   * delete action can refuse it rather than ignore it, and delete without force.
+   */
+  force?: string;
 }
 
 /** Parameters read here. Others (`x-nonce`, `session`, ...) belong to other layers and are left alone. */
-const READ = ['uuid', 'token', 'event', 'name', 'status', 'state', 'note'] as const;
+const READ = ['uuid', 'token', 'event', 'name', 'status', 'state', 'note', 'force'] as const;
 type ReadName = (typeof READ)[number];
 
 /**
@@ -58,6 +63,7 @@ export function readUrlParameters(query: unknown): UrlParameters | Refusal {
   if (event !== undefined) parameters.event = event;
   if (status !== undefined) parameters.status = status;
   if (values.note !== undefined) parameters.note = values.note;
+  if (values.force !== undefined) parameters.force = values.force;
   return parameters;
 }
 

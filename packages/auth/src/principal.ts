@@ -2,7 +2,7 @@ import { API_KEY_PREFIX, hashApiKey, looksLikeApiKey } from './api-key.js';
 import type { JwtVerifier } from './jwt.js';
 import { hashNonce, looksLikeNonce } from './nonce.js';
 import type { ApiKeyPort, NonceConsumption, NoncePort } from './ports.js';
-import type { Role } from './roles.js';
+import { ROLES, type Role } from './roles.js';
 
 /** Who is calling, as established by request authentication (or the CLI's local operator). */
 export interface Principal {
@@ -57,6 +57,10 @@ function refuse(refusal: AuthRefusal, message: string): Authentication {
   return { ok: false, refusal, message };
 }
 
+/** Why a credential whose stored role this version does not know is refused. */
+const unknownRole = (role: string) =>
+  `has the role '${role.slice(0, 40)}', which this version of the server does not know (made by a newer release?): use a credential of role ${ROLES.join(', ')}, or ask an admin`;
+
 async function byApiKey(key: string, deps: AuthenticationDeps): Promise<Authentication> {
   if (!looksLikeApiKey(key)) {
     return refuse(
@@ -71,8 +75,13 @@ async function byApiKey(key: string, deps: AuthenticationDeps): Promise<Authenti
       'unknown API key; check it, or create one with `pipelinejobs keys create`',
     );
   }
-  if (record.revokedAt !== null && record.revokedAt.getTime() <= deps.now.getTime()) {
+  // Revocation is at once (there is no revocation to come): any revocation time means revoked,
+  // whatever this process's clock says of the database's.
+  if (record.revokedAt !== null) {
     return refuse('unauthenticated', 'API key revoked; ask an admin for a new key');
+  }
+  if (typeof record.role !== 'string') {
+    return refuse('unauthenticated', `the API key ${unknownRole(record.role.unknown)}`);
   }
   return admitted({ kind: 'api_key', role: record.role, scope: { jobUuid: null }, id: record.id }, deps);
 }
@@ -113,6 +122,10 @@ const NONCE_REFUSALS: Record<Extract<NonceConsumption, { ok: false }>['reason'],
   exhausted: ['exhausted', 'the nonce has no uses left; ask an admin for a new nonce'],
   revoked: ['unauthenticated', 'the nonce was revoked; ask an admin for a new nonce'],
   out_of_scope: ['forbidden', 'the nonce is limited to another job; use a nonce issued for this job'],
+  unknown_role: [
+    'unauthenticated',
+    'the nonce has a role this version of the server does not know (made by a newer release?); ask an admin for a new nonce',
+  ],
 };
 
 /**
@@ -160,7 +173,15 @@ export async function authenticate(
   deps: AuthenticationDeps,
 ): Promise<Authentication> {
   const header = request.authorization?.trim();
-  if (header !== undefined && header.length > 0) {
+  if (header === '') {
+    // Sent but empty: a client that meant to send a credential and lost it (an unset variable in
+    // `Bearer $KEY` gives `Bearer`, refused below), never a request without one.
+    return refuse(
+      'unauthenticated',
+      'the Authorization header is empty: send `Bearer <API key or JWT>`, or leave the header out (and send the `x-nonce` URL parameter)',
+    );
+  }
+  if (header !== undefined) {
     const match = /^Bearer[ \t]+(\S+)$/i.exec(header);
     const credential = match?.[1];
     if (credential === undefined) {

@@ -13,7 +13,13 @@ export {
 } from './fsm-table.js';
 export { jobUuid, pipelineUuid } from './identity.js';
 export { parseInstant } from './instant.js';
-export { type JsonExactValue, MAX_JSON_DEPTH, parseJson, parseJsonExact } from './json-exact.js';
+export {
+  type JsonExactValue,
+  MAX_JSON_BYTES,
+  MAX_JSON_DEPTH,
+  parseJson,
+  parseJsonExact,
+} from './json-exact.js';
 export { JsonInputError } from './json-input-error.js';
 export { isPlainObject } from './python-forms.js';
 export { isRole, ROLES, type Role } from './roles.js';

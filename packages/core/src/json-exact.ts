@@ -24,6 +24,12 @@ import { jsonPointer } from './json-pointer.js';
 /** Deeper nesting is refused rather than risking the stack; the one nesting limit of every input. */
 export const MAX_JSON_DEPTH = 512;
 
+/**
+ * The most bytes of one JSON document the Manager reads: an HTTP body, a CLI file or stdin.
+ * Larger ones are refused before they are read whole.
+ */
+export const MAX_JSON_BYTES = 1024 * 1024;
+
 /** How many `inexact` issues an error lists; the rest are counted. */
 const MAX_ISSUES = 20;
 

@@ -4,3 +4,4 @@ export type { EmbeddedOptions, EmbeddedServer, ReleaseOptions } from './lifecycl
 export { acquireEmbeddedServer, releaseEmbeddedServer } from './lifecycle.js';
 /** @public */
 export type { EmbeddedLog, EmbeddedLogLevel } from './log.js';
+export { fileExposure } from './private-files.js';

@@ -2,9 +2,11 @@ import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Binaries, binaries } from './binaries.js';
 import { clusterExists, ensureDatabase, initialise, urlFor } from './cluster.js';
+import { fail } from './errors.js';
 import { type Lease, liveLeases, removeLease, writeLease } from './leases.js';
 import type { EmbeddedLog } from './log.js';
 import { type Paths, pathsFor } from './paths.js';
+import { fileExposure, fileSystemFailure, refuseForeignDirectory } from './private-files.js';
 import {
   freePort,
   portIsFree,
@@ -131,8 +133,25 @@ export async function acquireEmbeddedServer(
   const paths = pathsFor(dataDir);
   const timeoutMs = options.timeoutMs ?? 60_000;
   const log = options.log ?? (() => {});
+  try {
+    return await acquire(paths, timeoutMs, log, options);
+  } catch (error) {
+    throw fileSystemFailure(error, paths.root);
+  }
+}
+
+async function acquire(
+  paths: Paths,
+  timeoutMs: number,
+  log: EmbeddedLog,
+  options: EmbeddedOptions,
+): Promise<EmbeddedServer> {
   mkdirSync(paths.root, { recursive: true });
+  refuseForeignDirectory(paths.root);
+  // Traversable by the postgres user when run as root; never writable by others.
   chmodSync(paths.root, 0o755);
+  const exposed = fileExposure(paths.password);
+  if (exposed) fail(`embedded PostgreSQL: ${paths.password} (the superuser's password) ${exposed}`);
   const bins = binaries();
   const acquired = await withStartLock(paths.lock, timeoutMs, async () => {
     let port: number;

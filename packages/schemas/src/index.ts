@@ -1,5 +1,5 @@
 export type { CreateJobRequest } from './documents/create-job-request.js';
-export type { ApiKeyRecord, NonceConsumption, NonceRecord } from './documents/credentials.js';
+export type { ApiKeyRecord, NonceConsumption, NonceRecord, UnknownRole } from './documents/credentials.js';
 export { EVENT_SOURCES, type EventSource, type HistoryEvent } from './documents/history-event.js';
 export { PROCESSING_LEVELS } from './documents/index-requests.js';
 export type { JobDocument } from './documents/job-document.js';

@@ -211,6 +211,16 @@ function corsOrigins(env: Env): readonly string[] | '*' {
   });
 }
 
+/** Whether a URL names this machine (localhost, 127.0.0.0/8, [::1]). */
+function isLoopbackUrl(url: string): boolean {
+  try {
+    const { hostname } = new URL(url);
+    return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Reads and validates the configuration. A bad or missing value throws a ConfigError whose
  * message is one line naming the variable; the apps print it and stop.
@@ -242,6 +252,14 @@ export function readConfig(env: Env, cwd: string): Config {
   if (jwksUrl !== undefined) {
     if (!/^https?:\/\//.test(jwksUrl))
       throw new ConfigError('PIPELINEJOBS_JWKS_URL', 'must be an http(s) URL');
+    // The keys every JWT is checked against: over plain http, anyone on the path could swap them
+    // and sign their own tokens. Only this machine (a test issuer, a sidecar) may be plain.
+    if (jwksUrl.startsWith('http:') && !isLoopbackUrl(jwksUrl)) {
+      throw new ConfigError(
+        'PIPELINEJOBS_JWKS_URL',
+        'must be https (plain http only to this machine: localhost, 127.0.0.1, [::1]); a JWKS fetched over http can be replaced on the way, and with it who may sign tokens',
+      );
+    }
     const issuer = env.PIPELINEJOBS_JWT_ISSUER;
     const audience = env.PIPELINEJOBS_JWT_AUDIENCE;
     if (!issuer) throw new ConfigError('PIPELINEJOBS_JWT_ISSUER', 'is required with PIPELINEJOBS_JWKS_URL');

@@ -40,26 +40,29 @@ export async function createApiKey(
  * What API keys and nonces share: admins list them, and revoke one by its id or its visible
  * prefix (recorded as done by the principal).
  */
-function listedAndRevoked<R>(
+function listedAndRevoked<R, O extends object>(
   noun: string,
   select: (db: storage.Database) => Promise<R[]>,
-  markRevoked: (db: storage.Database, idOrPrefix: string, actor: storage.Actor) => Promise<R>,
+  markRevoked: (db: storage.Database, idOrPrefix: string, actor: storage.Actor, options?: O) => Promise<R>,
 ) {
   return {
     list: async (s: Services, principal: Principal): Promise<R[]> => {
       requireRole(principal, 'admin', `list ${noun}`);
       return select(s[DATABASE]);
     },
-    revoke: async (s: Services, principal: Principal, idOrPrefix: string): Promise<R> => {
+    revoke: async (s: Services, principal: Principal, idOrPrefix: string, options?: O): Promise<R> => {
       requireRole(principal, 'admin', `revoke ${noun}`);
-      return markRevoked(s[DATABASE], idOrPrefix, actorOf(principal));
+      return markRevoked(s[DATABASE], idOrPrefix, actorOf(principal), options);
     },
   };
 }
 
 const apiKeys = listedAndRevoked('API keys', storage.selectApiKeys, storage.markApiKeyRevoked);
 export const listApiKeys = apiKeys.list;
-/** Revokes a key by its id or its visible prefix. */
+/**
+ * Revokes a key by its id or its visible prefix; the last active admin key only with
+ * `{force: true}` (a conflict otherwise, saying to create another first).
+ */
 export const revokeApiKey = apiKeys.revoke;
 
 /** Whether any API key is active; with none, no HTTP request can authenticate. */

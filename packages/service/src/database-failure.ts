@@ -1,3 +1,4 @@
+import { EmbeddedPostgresError } from '@pipelinejobs/embedded-postgres';
 import { driverFailure } from '@pipelinejobs/storage';
 import { type Config, ConfigError } from './config.js';
 import { asServiceError, ServiceError } from './errors.js';
@@ -55,7 +56,9 @@ const UNREACHABLE: Readonly<Record<string, (at: string) => string>> = {
  * errors (exit 2); an unreachable server is `unavailable`. Anything else is left as it is.
  */
 export function explainDatabaseFailure(error: unknown, config: Config, phase: OpenPhase): unknown {
-  if (error instanceof ConfigError) return error;
+  // The embedded server's failures say what to do already; their cause may be a file error
+  // (EACCES) that is not the database's.
+  if (error instanceof ConfigError || error instanceof EmbeddedPostgresError) return error;
   const driver = driverFailure(error);
   if (!driver) return error;
   const { code, message } = driver;

@@ -37,13 +37,14 @@ export function asServiceError(error: unknown): ServiceError {
   if (error instanceof ServiceError) return error;
   // A database error that escaped a repository untranslated still says what happened (503 for a
   // disk the operator must free, not a bare 500).
+  // The embedded server cannot start (or was refused a restart): its message says what to do
+  // (checked first: its cause may be a file error, EACCES, that is not the database's).
+  if (error instanceof EmbeddedPostgresError) {
+    return new ServiceError('unavailable', error.message, {}, { cause: error });
+  }
   if (!(error instanceof StorageError) && isDriverError(error)) return asServiceError(translateError(error));
   if (error instanceof StorageError) {
     return new ServiceError(error.code, error.message, error.details, { cause: error });
-  }
-  // The embedded server cannot start (or was refused a restart): its message says what to do.
-  if (error instanceof EmbeddedPostgresError) {
-    return new ServiceError('unavailable', error.message, {}, { cause: error });
   }
   if (isAuthError(error)) {
     if (error.code === 'jwks_unavailable') {

@@ -1,5 +1,5 @@
 import type { InboundCommand } from '@pipelinejobs/adapters';
-import { authorizeEvent, type Principal } from '@pipelinejobs/auth';
+import { authorizeEvent, jobToken, type Principal } from '@pipelinejobs/auth';
 import {
   type EventName,
   type JobUuid,
@@ -10,6 +10,7 @@ import {
 import * as storage from '@pipelinejobs/storage';
 import { actorOf } from './actor.js';
 import { requireRole } from './authentication.js';
+import { refuseCredentialInData } from './credential-in-data.js';
 import { DATABASE } from './database-key.js';
 import { asServiceError, ServiceError } from './errors.js';
 import { deleteJob } from './jobs.js';
@@ -30,12 +31,14 @@ export interface EventRequest {
 /**
  * The check of an event against the job as read: the same for sending it and for a dry run, so
  * the two cannot disagree. Synchronous (storage calls it on the token version its statement then
- * checks). Throws the refusal.
+ * checks). Throws the refusal. Once the credentials pass, data that holds the request's token or
+ * the job's current token (or anything shaped like an API key or nonce) is refused: the history
+ * would give it to every reader.
  */
 function eventAuthorizer(
   s: Services,
   principal: Principal,
-  command: { event: MessageEventName; token?: string | undefined },
+  command: { event: MessageEventName; token?: string | undefined; data?: unknown },
 ) {
   return (job: { uuid: JobUuid; tokenVersion: number }): void => {
     const decision = authorizeEvent({
@@ -49,6 +52,9 @@ function eventAuthorizer(
       now: s.clock(),
     });
     if (!decision.ok) throw new ServiceError('forbidden', decision.message, { uuid: job.uuid });
+    const tokens = [jobToken(s.secret, job.uuid, job.tokenVersion)];
+    if (command.token !== undefined) tokens.push(command.token);
+    refuseCredentialInData(command.data, '/data', tokens);
   };
 }
 

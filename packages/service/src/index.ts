@@ -52,6 +52,7 @@ export {
 export {
   PAGE_BYTES,
   PAGE_LIMITS,
+  parseAuditQuery,
   parseHistoryQuery,
   parseJobsQuery,
   parsePipelinesQuery,

@@ -4,11 +4,12 @@ import { validateCreateJob } from '@pipelinejobs/schemas';
 import * as storage from '@pipelinejobs/storage';
 import { actorOf } from './actor.js';
 import { requireRole } from './authentication.js';
+import { refuseCredentialInData } from './credential-in-data.js';
 import { DATABASE } from './database-key.js';
 import { invalidDocument, ServiceError } from './errors.js';
 import { fsmSvg } from './fsm-svg.js';
 import { jobInput } from './job-input.js';
-import type { HistoryQuery, JobsQuery } from './list-queries.js';
+import type { AuditQuery, HistoryQuery, JobsQuery } from './list-queries.js';
 import type { Services } from './services.js';
 
 /** The job token of a job: what its creator passes to the platforms that report on it. */
@@ -41,6 +42,7 @@ export async function createJob(
   requireRole(principal, 'create', 'create jobs');
   const checked = validateCreateJob(body);
   if (!checked.ok) invalidDocument('The job is not valid', checked.issues);
+  refuseCredentialInData(checked.value, '');
   const input = jobInput(checked.value);
   // Only data can hold numbers; the uuids come from the validated (lower-cased) input.
   const exact = isPlainObject(options.exact) ? options.exact : undefined;
@@ -130,13 +132,10 @@ export async function rotateJobToken(s: Services, principal: Principal, uuid: Jo
 
 /**
  * Who deleted the job, force-deleted it or rotated its token, and when (events carry their own
- * principal in the history). For admins; kept after a force delete, so the job may be gone.
+ * principal in the history), a page at a time. For admins; kept after a force delete, so the job
+ * may be gone.
  */
-export async function getJobAudit(
-  s: Services,
-  principal: Principal,
-  uuid: JobUuid,
-): Promise<{ items: storage.JobAuditEntry[] }> {
+export async function getJobAudit(s: Services, principal: Principal, uuid: JobUuid, query: AuditQuery) {
   requireRole(principal, 'admin', "read a job's audit record");
-  return { items: await storage.selectJobAudit(s[DATABASE], uuid) };
+  return storage.selectJobAudit(s[DATABASE], uuid, query);
 }

@@ -1,6 +1,7 @@
 import { asciiUpper, parseInstant, parsePipelineUuid, STATE_NAMES, type State } from '@pipelinejobs/core';
 import {
   parseJobCursor,
+  type SelectAuditOptions,
   type SelectHistoryOptions,
   type SelectJobsOptions,
   type SelectPipelinesOptions,
@@ -16,10 +17,11 @@ export const PAGE_LIMITS = {
   jobs: { default: 50, max: 500 },
   pipelines: { default: 50, max: 500 },
   history: { default: 100, max: 1000 },
+  audit: { default: 100, max: 1000 },
 } as const;
 
 /**
- * The most bytes of stored documents (job or event data) one page carries: a page ends early
+ * The most bytes of stored documents (jobs, history entries, pipelines) one page carries: a page ends early
  * (its `next` continues) rather than hold a thousand documents of a MiB each.
  */
 export const PAGE_BYTES = 8 * 1024 * 1024;
@@ -107,11 +109,21 @@ export function parseHistoryQuery(query: RawQuery): HistoryQuery {
   };
 }
 
+export type AuditQuery = SelectAuditOptions;
+
+/** `after` (the last id seen), `limit`. */
+export function parseAuditQuery(query: RawQuery): AuditQuery {
+  return {
+    after: wholeNumber(query, 'after', 0, Number.MAX_SAFE_INTEGER) ?? 0,
+    limit: pageLimit(query, PAGE_LIMITS.audit),
+  };
+}
+
 export type PipelinesQuery = SelectPipelinesOptions;
 
 /** `limit`, `cursor`. */
 export function parsePipelinesQuery(query: RawQuery): PipelinesQuery {
-  const pipelines: PipelinesQuery = { limit: pageLimit(query, PAGE_LIMITS.pipelines) };
+  const pipelines: PipelinesQuery = { limit: pageLimit(query, PAGE_LIMITS.pipelines), maxBytes: PAGE_BYTES };
   const before = parsed(query, 'cursor', parsePipelineUuid, CURSOR_REFUSED);
   if (before !== undefined) pipelines.before = before;
   return pipelines;

@@ -7,6 +7,7 @@ import {
   secretFingerprint,
   secretWeakness,
 } from '@pipelinejobs/auth';
+import { fileExposure } from '@pipelinejobs/embedded-postgres';
 import { type Actor, type Database, recordServerSettings } from '@pipelinejobs/storage';
 import { ConfigError } from './config.js';
 import { DATABASE } from './database-key.js';
@@ -125,8 +126,13 @@ export async function embeddedSecret(dataDir: string, db: Database): Promise<str
   }
 }
 
-/** The secret file's secret (one line), undefined when there is no file; a weak one is refused. */
+/**
+ * The secret file's secret (one line), undefined when there is no file; a weak one is refused,
+ * and so is a file another user owns or may read (job tokens derive from it).
+ */
 function readSecretFile(path: string): string | undefined {
+  const exposed = fileExposure(path);
+  if (exposed) throw new ConfigError(path, `the server secret file ${exposed}`);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -46,8 +46,30 @@ describe('readConfig', () => {
     [{ PIPELINEJOBS_SECRET: 'abcdefghijkl'.repeat(3) }, 'PIPELINEJOBS_SECRET'],
     [{ PIPELINEJOBS_SECRET: ' padded-secret-0123456789abcdefghijkl' }, 'PIPELINEJOBS_SECRET'],
     [{ PIPELINEJOBS_JWKS_URL: 'https://issuer/jwks' }, 'PIPELINEJOBS_JWT_ISSUER'],
+    [
+      {
+        PIPELINEJOBS_JWKS_URL: 'http://issuer.example/jwks',
+        PIPELINEJOBS_JWT_ISSUER: 'https://issuer.example/',
+        PIPELINEJOBS_JWT_AUDIENCE: 'pipelinejobs',
+      },
+      'PIPELINEJOBS_JWKS_URL',
+    ],
   ])('refuses %o naming %s', (env, variable) => {
     expect(error(env as Record<string, string>).variable).toBe(variable);
+  });
+
+  it('accepts a plain-http JWKS on this machine only', () => {
+    for (const jwksUrl of ['http://127.0.0.1:9000/jwks', 'http://localhost/jwks', 'http://[::1]:9000/jwks']) {
+      const config = readConfig(
+        {
+          PIPELINEJOBS_JWKS_URL: jwksUrl,
+          PIPELINEJOBS_JWT_ISSUER: 'https://issuer.example/',
+          PIPELINEJOBS_JWT_AUDIENCE: 'pipelinejobs',
+        },
+        '/tmp',
+      );
+      expect(config.jwt?.jwksUrl).toBe(jwksUrl);
+    }
   });
 
   it('reads an external database with its secret and a JWT issuer', () => {

@@ -64,6 +64,7 @@ describe('the apps’ own input, parsed once', () => {
     expect(refusal(() => parseHistoryQuery({ limit: '0' })).message).toContain('from 1');
     expect(parsePipelinesQuery({ cursor: PIPELINE })).toEqual({
       limit: PAGE_LIMITS.pipelines.default,
+      maxBytes: PAGE_BYTES,
       before: PIPELINE,
     });
   });

@@ -52,7 +52,7 @@ function recordOf(row: Row): ApiKeyRecord {
   const { createdByKind, createdById, revokedByKind, revokedById, ...rest } = row;
   return {
     ...rest,
-    role: storedRole(row.role, `API key ${row.prefix}`),
+    role: storedRole(row.role),
     createdBy: actorOf(createdByKind, createdById),
     revokedBy: actorOf(revokedByKind, revokedById),
   };
@@ -201,7 +201,7 @@ function recordFromRow(row: ApiKeyRow): ApiKeyRecord {
   return {
     id: row.id,
     prefix: row.prefix,
-    role: storedRole(row.role, `API key ${row.prefix}`),
+    role: storedRole(row.role),
     label: row.label,
     createdAt: new Date(row.created_at),
     lastUsedAt: dateOrNull(row.last_used_at),
@@ -280,29 +280,49 @@ export async function countActiveApiKeys(db: Database): Promise<number> {
 }
 
 /**
- * Revokes by id or by the visible prefix, and announces it on `REVOKED_CHANNEL` in the same
- * statement (PostgreSQL delivers it when the revocation commits), so every process stops
+ * Revokes by id or by the visible prefix, at once: the time is the database's, so the clocks of the
+ * processes that revoke and that authenticate do not matter. Unless `force`, the last active admin
+ * key is refused (`conflict`): without one no admin can use the HTTP API until someone with the
+ * database's credentials makes another. Under the first key's advisory lock, so two revocations at
+ * once cannot each leave the other's key as the last. Announced on `REVOKED_CHANNEL` in the same
+ * transaction (PostgreSQL delivers it when the revocation commits), so every process stops
  * accepting the key at once.
  */
 export async function markApiKeyRevoked(
   db: Database,
   idOrPrefix: string,
   actor: Actor,
+  options: { force?: boolean } = {},
 ): Promise<ApiKeyRecord> {
   const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrPrefix);
-  const sql = db.sql;
-  const [row] = await translated(
-    () => sql<ApiKeyRow[]>`
-      with revoked as (
-        update api_keys set revoked_at = ${new Date().toISOString()}::timestamptz,
+  const row = await translated(() =>
+    db.sql.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(${FIRST_KEY_LOCK})`;
+      const [key] = await tx<{ id: string; prefix: string; role: string }[]>`
+        select id, prefix, role from api_keys
+        where ${isUuid ? tx`id = ${idOrPrefix}::uuid` : tx`prefix = ${idOrPrefix}`} and revoked_at is null`;
+      if (!key) return undefined;
+      if (key.role === 'admin' && !options.force) {
+        const [others] = await tx<{ n: number }[]>`
+          select count(*)::int as n from api_keys
+          where role = 'admin' and revoked_at is null and id <> ${key.id}`;
+        if ((others?.n ?? 0) === 0) {
+          throw new StorageError(
+            'conflict',
+            `API key ${key.prefix} is the last active admin key: revoked, it would leave no admin key for the HTTP API. Create another first (\`pipelinejobs keys create --role admin\`), or revoke it anyway with --force (a leaked key: then make a new one with the CLI)`,
+            { key: key.prefix },
+          );
+        }
+      }
+      const [revoked] = await tx<ApiKeyRow[]>`
+        update api_keys set revoked_at = date_trunc('milliseconds', now()),
           revoked_by_kind = ${actor.kind}, revoked_by_id = ${actor.id}
-        where ${isUuid ? sql`id = ${idOrPrefix}::uuid` : sql`prefix = ${idOrPrefix}`} and revoked_at is null
+        where id = ${key.id}
         returning id, prefix, role, label, created_at, last_used_at, revoked_at,
-          created_by_kind, created_by_id, revoked_by_kind, revoked_by_id
-      ), announced as (
-        select count(pg_notify(${REVOKED_CHANNEL}, id::text)) as n from revoked
-      )
-      select revoked.* from revoked, announced`,
+          created_by_kind, created_by_id, revoked_by_kind, revoked_by_id`;
+      if (revoked) await tx`select pg_notify(${REVOKED_CHANNEL}, ${revoked.id})`;
+      return revoked;
+    }),
   );
   if (!row) throw new StorageError('not_found', `No active API key ${idOrPrefix}`, { key: idOrPrefix });
   const record = recordFromRow(row);

@@ -26,14 +26,16 @@ export {
   translateError,
 } from './errors.js';
 export { selectJobPath } from './job-path.js';
+/** @public Named by the inferred type of service's getJobAudit (declaration emit needs it). */
+export type { JobAuditEntry } from './jobs.js';
 export {
   bumpTokenVersion,
   type InsertJobInput,
   insertJob,
-  type JobAuditEntry,
   type JobCursor,
   markJobDeleted,
   parseJobCursor,
+  type SelectAuditOptions,
   type SelectHistoryOptions,
   type SelectJobsOptions,
   selectHistory,

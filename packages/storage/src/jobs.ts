@@ -22,6 +22,7 @@ import {
 } from './documents.js';
 import { StorageError, translated } from './errors.js';
 import type { Database } from './open-database.js';
+import { more, type Paged, withinBudget } from './page-budget.js';
 
 /**
  * A job as created: the schema-checked request of POST /jobs with its UUIDs in lower case and its
@@ -46,6 +47,20 @@ const JOB_COLUMNS = `uuid, pipeline_uuid, state, last_event, token_version, arch
   created_at, updated_at, state_since`;
 
 /**
+ * What a job's document weighs in a page (see withinBudget): every column that can be large,
+ * its data and patterns, its lists of UUIDs and its free text, not its data alone.
+ */
+const JOB_BYTES = `(octet_length(data::text) + octet_length(archive_patterns::text)
+  + octet_length(product_patterns::text) + octet_length(child_of::text)
+  + octet_length(generated_by::text) + octet_length(acted_on::text) + octet_length(acted_using::text)
+  + coalesce(octet_length(archive_path), 0) + coalesce(octet_length(archive_system), 0)
+  + coalesce(octet_length(session), 0) + coalesce(octet_length(agent), 0)
+  + coalesce(octet_length(task), 0) + coalesce(octet_length(creator_id), 0))`;
+
+/** The same for a history entry: its data and who sent it. */
+const EVENT_BYTES = `(coalesce(octet_length(data::text), 0) + coalesce(octet_length(principal_id), 0))`;
+
+/**
  * Creates a job, or returns the existing job with the same identity (`created: false`) without
  * writing a second `create` history entry. The job row and its first history entry are inserted
  * by one statement, together or not at all. A job re-created after a force delete starts at the
@@ -67,7 +82,7 @@ export async function insertJob(
     jobUuid({ pipeline_uuid: input.pipeline_uuid, child_of: input.child_of, data: input.data });
   const eventUuid = randomTypedUuid('pipelinejob_event');
   const { sql } = db;
-  return translated(() =>
+  const made = await translated(() =>
     sql.begin(async (sql) => {
       const [pipeline] = await sql<{ visible: boolean }[]>`
       select visible from pipelines where uuid = ${input.pipeline_uuid}`;
@@ -104,7 +119,10 @@ export async function insertJob(
       )
       select ${sql.unsafe(JOB_COLUMNS)} from job`;
       const [inserted] = rows;
-      if (!inserted) return { job: await selectJob(db, uuid), created: false };
+      // Read after the transaction, not inside it on another pooled connection: transactions
+      // holding every connection while each waits for one more would wedge the pool (a burst
+      // of creates of one job did).
+      if (!inserted) return undefined;
       const [floored] = await sql<JobRow[]>`
       update jobs set token_version = floor.next
       from (select max(token_version) + 1 as next from job_audit
@@ -114,6 +132,7 @@ export async function insertJob(
       return { job: jobDocument(floored ?? inserted), created: true };
     }),
   );
+  return made ?? { job: await selectJob(db, uuid), created: false };
 }
 
 async function jobRow(db: Database, uuid: JobUuid): Promise<JobRow | undefined> {
@@ -173,7 +192,7 @@ export async function selectJobs(
       ${withinBudget(
         sql,
         sql`
-        select ${sql.unsafe(JOB_COLUMNS)}, octet_length(data::text) as bytes from jobs
+        select ${sql.unsafe(JOB_COLUMNS)}, ${sql.unsafe(JOB_BYTES)} as bytes from jobs
         where visible
           ${options.state ? sql`and state = ${options.state}` : sql``}
           ${options.pipelineUuid ? sql`and pipeline_uuid = ${options.pipelineUuid}` : sql``}
@@ -190,36 +209,6 @@ export async function selectJobs(
   const last = items.at(-1);
   return { items, next: more(rows, items) && last ? encodeCursor([last.updated, last.uuid]) : null };
 }
-
-/** The columns `withinBudget` adds: how many rows the page query found before the budget. */
-interface Paged {
-  fetched: number;
-}
-
-/**
- * A page query's rows in its order, cut where their data passes `maxBytes` (the first row is
- * always kept): a page of large documents stays a few MiB instead of a thousand times the largest.
- * The budget is applied in PostgreSQL, so what is cut is never sent. `page` selects a `bytes`
- * column, ordered by `order`, with its own limit.
- */
-function withinBudget(
-  sql: Database['sql'],
-  page: ReturnType<Database['sql']>,
-  order: ReturnType<Database['sql']>,
-  maxBytes: number,
-) {
-  return sql`
-    select * from (
-      select p.*, sum(coalesce(p.bytes, 0)) over (order by ${order}) as running,
-        count(*) over ()::int as fetched
-      from (${page}) p
-    ) w
-    where w.running - coalesce(w.bytes, 0) < ${maxBytes}
-    order by ${order}`;
-}
-
-/** Whether a page has a next one: the query found more rows than the page holds. */
-const more = (rows: readonly Paged[], items: readonly unknown[]) => (rows[0]?.fetched ?? 0) > items.length;
 
 export interface SelectHistoryOptions {
   /** The last seq of the previous page; 0 for the first. */
@@ -245,7 +234,7 @@ export async function selectHistory(
         sql,
         sql`
         select uuid, seq, name, from_state, to_state, data, source, principal_kind, principal_id,
-          created_at, octet_length(data::text) as bytes
+          created_at, ${sql.unsafe(EVENT_BYTES)} as bytes
         from job_events
         where job_uuid = ${uuid} and seq > ${page.after}
         order by seq
@@ -324,6 +313,8 @@ export async function bumpTokenVersion(db: Database, uuid: JobUuid, actor: Actor
 }
 
 export interface JobAuditEntry {
+  /** The entry's place in the audit log; a page's `next` is the last one's, given back as `after`. */
+  id: number;
   job_uuid: string;
   action: JobAuditAction;
   principal: Actor;
@@ -331,11 +322,23 @@ export interface JobAuditEntry {
   date: string;
 }
 
-/** A job's admin actions, oldest first; kept after a force delete. */
-export async function selectJobAudit(db: Database, uuid: JobUuid): Promise<JobAuditEntry[]> {
+export interface SelectAuditOptions {
+  /** The last id of the previous page; 0 for the first. */
+  after: number;
+  /** Checked by the caller against the listing's bounds. */
+  limit: number;
+}
+
+/** A job's admin actions, oldest first, a page at a time (keyset on id); kept after a force delete. */
+export async function selectJobAudit(
+  db: Database,
+  uuid: JobUuid,
+  page: SelectAuditOptions,
+): Promise<{ items: JobAuditEntry[]; next: number | null }> {
   const rows = await translated(
     () => db.sql<
       {
+        id: string;
         job_uuid: string;
         action: JobAuditAction;
         principal_kind: string;
@@ -344,14 +347,17 @@ export async function selectJobAudit(db: Database, uuid: JobUuid): Promise<JobAu
         created_at: string;
       }[]
     >`
-      select job_uuid, action, principal_kind, principal_id, token_version, created_at
-      from job_audit where job_uuid = ${uuid} order by id`,
+      select id, job_uuid, action, principal_kind, principal_id, token_version, created_at
+      from job_audit where job_uuid = ${uuid} and id > ${page.after}
+      order by id limit ${page.limit + 1}`,
   );
-  return rows.map((row) => ({
+  const items = rows.slice(0, page.limit).map((row) => ({
+    id: Number(row.id),
     job_uuid: row.job_uuid,
     action: row.action,
     principal: { kind: row.principal_kind, id: row.principal_id },
     token_version: row.token_version,
     date: new Date(row.created_at).toISOString(),
   }));
+  return { items, next: rows.length > page.limit ? (items.at(-1)?.id ?? null) : null };
 }

@@ -1,4 +1,4 @@
-import type { Role } from '@pipelinejobs/core';
+import { isRole, type Role } from '@pipelinejobs/core';
 import type { NonceConsumption, NonceRecord } from '@pipelinejobs/schemas';
 import { desc } from 'drizzle-orm';
 import { type Actor, actorOf } from './documents.js';
@@ -36,7 +36,7 @@ function recordOf(row: typeof nonces.$inferSelect): NonceRecord {
   const { hash: _hash, createdByKind, createdById, revokedByKind, revokedById, ...record } = row;
   return {
     ...record,
-    role: storedRole(record.role, `Nonce ${record.prefix}`),
+    role: storedRole(record.role),
     createdBy: actorOf(createdByKind, createdById),
     revokedBy: actorOf(revokedByKind, revokedById),
   };
@@ -65,14 +65,16 @@ export async function consumeNonce(
         and (max_uses is null or uses < max_uses)
         and (job_uuid is null or job_uuid = ${jobUuid ?? null})
       returning id, role, job_uuid, (max_uses - uses)::int as remaining`;
-    if (used)
+    if (used) {
+      if (!isRole(used.role)) return { ok: false, reason: 'unknown_role' };
       return {
         ok: true,
         id: used.id,
-        role: storedRole(used.role, 'The nonce'),
+        role: used.role,
         jobUuid: used.job_uuid,
         remainingUses: used.remaining,
       };
+    }
     return examine(db, hash, jobUuid, now);
   });
 }
@@ -118,10 +120,11 @@ async function examine(
   if (row.exhausted) return { ok: false, reason: 'exhausted' };
   if (row.job_uuid !== null && row.job_uuid !== (jobUuid ?? null))
     return { ok: false, reason: 'out_of_scope' };
+  if (!isRole(row.role)) return { ok: false, reason: 'unknown_role' };
   return {
     ok: true,
     id: row.id,
-    role: storedRole(row.role, 'The nonce'),
+    role: row.role,
     jobUuid: row.job_uuid,
     remainingUses: row.remaining,
   };

@@ -1,9 +1,10 @@
 import { type PipelineUuid, pipelineUuid } from '@pipelinejobs/core';
 import type { PipelineDocument } from '@pipelinejobs/schemas';
-import { and, desc, eq, lt } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { iso, type PipelineRecord } from './documents.js';
 import { StorageError, translated } from './errors.js';
 import type { Database } from './open-database.js';
+import { more, type Paged, withinBudget } from './page-budget.js';
 import { pipelines } from './schema.js';
 
 type PipelineRow = typeof pipelines.$inferSelect;
@@ -50,8 +51,21 @@ export async function selectPipeline(db: Database, uuid: PipelineUuid): Promise<
 export interface SelectPipelinesOptions {
   /** Checked by the caller against the listing's bounds. */
   limit: number;
+  /** The most bytes of pipeline documents a page holds (at least one is always returned). */
+  maxBytes: number;
   /** The `next` of the previous page: the last pipeline UUID it held. */
   before?: PipelineUuid;
+}
+
+/** A pipeline row as plain SQL reads it. */
+interface PipelineSqlRow {
+  uuid: string;
+  id: string;
+  name: string;
+  body: Record<string, unknown>;
+  visible: boolean;
+  created_at: string;
+  updated_at: string;
 }
 
 /** Visible pipelines in descending uuid order, with keyset pagination on the uuid. */
@@ -60,16 +74,32 @@ export async function selectPipelines(
   options: SelectPipelinesOptions,
 ): Promise<{ items: PipelineRecord[]; next: string | null }> {
   const { limit } = options;
-  const rows = await translated(() =>
-    db.orm
-      .select()
-      .from(pipelines)
-      .where(
-        and(eq(pipelines.visible, true), options.before ? lt(pipelines.uuid, options.before) : undefined),
-      )
-      .orderBy(desc(pipelines.uuid))
-      .limit(limit + 1),
+  const { sql } = db;
+  const rows = await translated(
+    () => sql<(PipelineSqlRow & Paged)[]>`
+      ${withinBudget(
+        sql,
+        sql`
+        select uuid, id, name, body, visible, created_at, updated_at,
+          octet_length(body::text) + octet_length(id) + octet_length(name) as bytes
+        from pipelines
+        where visible ${options.before ? sql`and uuid < ${options.before}` : sql``}
+        order by uuid desc
+        limit ${limit + 1}`,
+        sql`uuid desc`,
+        options.maxBytes,
+      )}`,
   );
-  const items = rows.slice(0, limit).map(pipelineDocument);
-  return { items, next: rows.length > limit ? (items.at(-1)?.uuid ?? null) : null };
+  const items = rows.slice(0, limit).map((row) =>
+    pipelineDocument({
+      uuid: row.uuid,
+      id: row.id,
+      name: row.name,
+      body: row.body,
+      visible: row.visible,
+      createdAt: new Date(row.created_at),
+      updatedAt: new Date(row.updated_at),
+    }),
+  );
+  return { items, next: more(rows, items) ? (items.at(-1)?.uuid ?? null) : null };
 }

@@ -1,11 +1,10 @@
 import { isRole, type Role } from '@pipelinejobs/core';
-import { StorageError } from './errors.js';
+import type { UnknownRole } from '@pipelinejobs/schemas';
 
 /**
- * A role read from the database, checked: a value no code knows (written by hand, or by a newer
- * version) is refused rather than read as some default role.
+ * A role read from the database: a value no code knows (written by hand, or by a newer version)
+ * is kept as `{unknown}`, to be shown and refused, rather than read as some default role.
  */
-export function storedRole(value: string, what: string): Role {
-  if (isRole(value)) return value;
-  throw new StorageError('internal', `${what} has a role this server does not know; fix or revoke it`, {});
+export function storedRole(value: string): Role | UnknownRole {
+  return isRole(value) ? value : { unknown: value };
 }

@@ -65,7 +65,7 @@ describe('pipelines', () => {
     expect(first.pipeline.uuid).toBe(TACOBOT_PIPELINE);
     expect(again).toEqual({ pipeline: first.pipeline, created: false });
     expect((await selectPipeline(db, TACOBOT_PIPELINE)).name).toBe('Tacobot 9000');
-    const listed = await selectPipelines(db, { limit: 50 });
+    const listed = await selectPipelines(db, { limit: 50, maxBytes: 8 * 1024 * 1024 });
     expect(listed.items.map((p) => p.uuid)).toContain(TACOBOT_PIPELINE);
   });
 
@@ -242,7 +242,12 @@ describe('jobs', () => {
       deleted: 'hard',
     });
     // The audit outlives the job: who hid it, who removed it.
-    expect((await selectJobAudit(db, job.uuid)).map((a) => [a.action, a.principal])).toEqual([
+    expect(
+      (await selectJobAudit(db, job.uuid, { after: 0, limit: 100 })).items.map((a) => [
+        a.action,
+        a.principal,
+      ]),
+    ).toEqual([
       ['delete', ACTOR],
       ['force_delete', ACTOR],
     ]);
@@ -276,7 +281,7 @@ describe('jobs', () => {
   it('rotates the token version, recording who did it', async () => {
     const job = await jobNumber(db, 6);
     expect((await bumpTokenVersion(db, job.uuid, ACTOR)).token_version).toBe(2);
-    expect(await selectJobAudit(db, job.uuid)).toMatchObject([
+    expect((await selectJobAudit(db, job.uuid, { after: 0, limit: 100 })).items).toMatchObject([
       { action: 'rotate_token', principal: ACTOR, token_version: 2 },
     ]);
   });

@@ -15,7 +15,14 @@ interface CredentialCommands<R, D extends { prefix: string; role: string }> {
   /** Says what `<id-or-prefix>` is. */
   revokeArgument: string;
   list: (services: Services, operator: Principal) => Promise<R[]>;
-  revoke: (services: Services, operator: Principal, idOrPrefix: string) => Promise<R>;
+  revoke: (
+    services: Services,
+    operator: Principal,
+    idOrPrefix: string,
+    options: { force: boolean },
+  ) => Promise<R>;
+  /** What `revoke --force` does, when this kind has one. */
+  forceDescription?: string;
   document: (record: R) => D;
   table: (items: D[], style: Style, width: number | undefined) => string;
   /** What the revoke message adds after the role (the label, for keys). */
@@ -40,17 +47,20 @@ export function registerListAndRevoke<R, D extends { prefix: string; role: strin
       });
     });
 
-  group
+  const revoke = group
     .command('revoke')
     .description(kind.revokeDescription)
-    .argument('<id-or-prefix>', kind.revokeArgument)
-    .action(async (idOrPrefix: string, _options: unknown, command: Command) => {
-      await withServices(invocation, command, async ({ services, out, operator }) => {
-        const revoked = kind.document(await kind.revoke(services, operator, idOrPrefix));
-        const detail = kind.revokedDetail?.(revoked) ?? '';
-        out.result(revoked, () =>
-          out.line(`Revoked ${kind.noun} ${revoked.prefix} (role ${revoked.role}${detail}).`),
-        );
-      });
+    .argument('<id-or-prefix>', kind.revokeArgument);
+  if (kind.forceDescription) revoke.option('--force', kind.forceDescription);
+  revoke.action(async (idOrPrefix: string, options: { force?: boolean }, command: Command) => {
+    await withServices(invocation, command, async ({ services, out, operator }) => {
+      const revoked = kind.document(
+        await kind.revoke(services, operator, idOrPrefix, { force: options.force === true }),
+      );
+      const detail = kind.revokedDetail?.(revoked) ?? '';
+      out.result(revoked, () =>
+        out.line(`Revoked ${kind.noun} ${revoked.prefix} (role ${revoked.role}${detail}).`),
+      );
     });
+  });
 }

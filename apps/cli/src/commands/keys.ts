@@ -38,6 +38,8 @@ export function registerKeys(program: Command, invocation: Invocation): void {
     revokeArgument: 'the key id, or the prefix shown by `keys list`',
     list: listApiKeys,
     revoke: revokeApiKey,
+    forceDescription:
+      'revoke it even when it is the last active admin key (no admin key is left for the HTTP API)',
     document: apiKeyDocument,
     table: apiKeyTable,
     revokedDetail: (key) => (key.label ? `, ${key.label}` : ''),

@@ -2,6 +2,7 @@ import type { PipelineUuid } from '@pipelinejobs/core';
 import {
   getPipeline,
   listPipelines,
+  PAGE_BYTES,
   PAGE_LIMITS,
   type PipelineRecord,
   pipelineUuidInput,
@@ -43,7 +44,11 @@ export function registerPipelines(program: Command, invocation: Invocation): voi
         const items: PipelineRecord[] = [];
         let before: PipelineUuid | undefined;
         do {
-          const page = await listPipelines(services, operator, { limit: PAGE_LIMITS.pipelines.max, before });
+          const page = await listPipelines(services, operator, {
+            limit: PAGE_LIMITS.pipelines.max,
+            maxBytes: PAGE_BYTES,
+            before,
+          });
           items.push(...page.items);
           before = page.next === null ? undefined : pipelineUuidInput(page.next);
         } while (before !== undefined);

@@ -1,16 +1,23 @@
-import type { ApiKeyRecord, NonceRecord } from '@pipelinejobs/schemas';
+import type { ApiKeyRecord, NonceRecord, UnknownRole } from '@pipelinejobs/schemas';
 import type { Style } from '../ansi.js';
 import { relativeTime } from '../relative-time.js';
 import { type Column, renderTable } from '../table.js';
 
 const iso = (date: Date | null) => (date === null ? null : date.toISOString());
 
+/**
+ * A stored role as shown: its text, marked when this version does not know it (a newer
+ * release's, or written by hand), so such a credential can be found and revoked.
+ */
+const roleShown = (role: string | UnknownRole) =>
+  typeof role === 'string' ? role : `${role.unknown} (unknown to this version)`;
+
 /** An API key as the CLI shows it: never the key, which is not stored. */
 export function apiKeyDocument(key: ApiKeyRecord) {
   return {
     id: key.id,
     prefix: key.prefix,
-    role: key.role,
+    role: roleShown(key.role),
     label: key.label,
     created: iso(key.createdAt),
     last_used: iso(key.lastUsedAt),
@@ -23,7 +30,7 @@ export function nonceDocument(nonce: NonceRecord) {
   return {
     id: nonce.id,
     prefix: nonce.prefix,
-    role: nonce.role,
+    role: roleShown(nonce.role),
     label: nonce.label,
     job_uuid: nonce.jobUuid,
     uses: nonce.uses,

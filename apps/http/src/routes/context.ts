@@ -34,6 +34,37 @@ function refuseOnDrift(ctx: RouteContext): void {
   );
 }
 
+/** The URL parameter every authenticated route accepts: the nonce credential. */
+const CREDENTIAL_PARAMETER = 'x-nonce';
+
+/**
+ * Middleware of a route that reads these URL parameters and no others: any other (a typo such as
+ * `?stat=RUNNING`, which would list every job, or `?frce=true` on a delete) is a 400 naming it and
+ * the accepted ones, before anything is read or written. `x-nonce` is accepted everywhere.
+ */
+export function accepts(...names: string[]): RequestHandler {
+  const accepted = new Set([...names, CREDENTIAL_PARAMETER]);
+  const list = [...accepted].join(', ');
+  return (req, _res, next) => {
+    const unknown = Object.keys(req.query).filter((name) => !accepted.has(name));
+    if (unknown.length === 0) return next();
+    const shown = unknown.map((name) => `'${name.slice(0, 40)}'`).join(', ');
+    next(
+      new ServiceError(
+        'invalid',
+        `${req.method} ${req.route?.path ?? req.path} does not take the URL parameter${unknown.length > 1 ? 's' : ''} ${shown}; it accepts ${list}`,
+        {
+          errors: unknown.slice(0, 20).map((name) => ({
+            path: `/url/${name.slice(0, 40)}`,
+            message: `/url/${name.slice(0, 40)} is not a parameter of this route`,
+          })),
+        },
+        { title: 'Unknown URL parameter' },
+      ),
+    );
+  };
+}
+
 /** A query parameter given once; twice is a 400 that names it. */
 export function single(req: Request, name: string): string | undefined {
   const value = req.query[name];
@@ -86,6 +117,14 @@ export async function authenticated(
   const known = req.res?.locals.principal as Principal | undefined;
   if (known) return known;
   try {
+    // Node keeps the first of two Authorization headers and drops the other without a word.
+    const headers = req.headersDistinct.authorization?.length ?? 0;
+    if (headers > 1) {
+      throw new ServiceError(
+        'unauthenticated',
+        `The request carries ${headers} Authorization headers: send one, \`Bearer <API key or JWT>\``,
+      );
+    }
     return await authenticateRequest(
       ctx.services,
       {

@@ -9,7 +9,7 @@ import {
 } from '@pipelinejobs/service';
 import type { Router } from 'express';
 import { openApiDocument } from '../openapi.js';
-import { authenticated, type RouteContext } from './context.js';
+import { accepts, authenticated, type RouteContext } from './context.js';
 
 /** How long /readyz reuses the database's answer. */
 const READINESS_TTL_MS = 1000;
@@ -58,8 +58,9 @@ export function documentationRoutes(router: Router, ctx: RouteContext): void {
       ...(problem ? { condition: problem.condition, detail: problem.detail } : {}),
     });
   });
-  router.get('/openapi.json', (req, res) => {
-    res.json(openApiDocument(`${req.protocol}://${req.get('host')}`));
+  const openApi = openApiDocument();
+  router.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
   });
   router.get('/schemas/:name', (req, res) => {
     const name = String(req.params.name).replace(/\.json$/, '');
@@ -74,13 +75,13 @@ export function documentationRoutes(router: Router, ctx: RouteContext): void {
  * none when the operator says so, for a scraper).
  */
 export function readerDocumentRoutes(router: Router, ctx: RouteContext): void {
-  router.get('/fsm', async (req, res) => {
+  router.get('/fsm', accepts(), async (req, res) => {
     res.json(readFsm(await authenticated(ctx, req)));
   });
-  router.get('/fsm.svg', async (req, res) => {
+  router.get('/fsm.svg', accepts(), async (req, res) => {
     res.type('image/svg+xml').send(await readFsmSvg(await authenticated(ctx, req)));
   });
-  router.get('/metrics', async (req, res) => {
+  router.get('/metrics', accepts(), async (req, res) => {
     if (!ctx.metricsPublic) authoriseMetrics(await authenticated(ctx, req));
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });

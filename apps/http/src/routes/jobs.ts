@@ -8,6 +8,7 @@ import {
   jobFsmSvg,
   jobUuidInput,
   listJobs,
+  parseAuditQuery,
   parseHistoryQuery,
   parseJobsQuery,
   rotateJobToken,
@@ -16,7 +17,7 @@ import {
 import type { Request, Router } from 'express';
 import { exactBodyOf } from '../body.js';
 import { problemOf } from '../problem.js';
-import { authenticated, bodyOrQuery, type RouteContext, requestToken, single } from './context.js';
+import { accepts, authenticated, bodyOrQuery, type RouteContext, requestToken, single } from './context.js';
 import { sendPage } from './next-link.js';
 
 export function jobRoutes(router: Router, ctx: RouteContext): void {
@@ -29,7 +30,7 @@ export function jobRoutes(router: Router, ctx: RouteContext): void {
     const uuid = jobUuidInput(req.params.uuid);
     return { uuid, principal: await authenticated(ctx, req, uuid, options) };
   };
-  router.post('/jobs', async (req, res) => {
+  router.post('/jobs', accepts(), async (req, res) => {
     const principal = await authenticated(ctx, req);
     const { job, created, token, tokenWithheld } = await createJob(services, principal, req.body, {
       exact: exactBodyOf(req),
@@ -39,27 +40,31 @@ export function jobRoutes(router: Router, ctx: RouteContext): void {
       .status(created ? 201 : 200)
       .json(token === undefined ? { ...job, token_withheld: tokenWithheld } : { ...job, token });
   });
-  router.get('/jobs', async (req, res) => {
-    const principal = await authenticated(ctx, req);
-    sendPage(req, res, 'cursor', await listJobs(services, principal, parseJobsQuery(req.query)));
-  });
-  router.get('/jobs/:uuid', async (req, res) => {
+  router.get(
+    '/jobs',
+    accepts('state', 'pipeline_uuid', 'updated_since', 'limit', 'cursor'),
+    async (req, res) => {
+      const principal = await authenticated(ctx, req);
+      sendPage(req, res, 'cursor', await listJobs(services, principal, parseJobsQuery(req.query)));
+    },
+  );
+  router.get('/jobs/:uuid', accepts(), async (req, res) => {
     const { uuid, principal } = await onJob(req);
     res.json(await getJob(services, principal, uuid));
   });
-  router.get('/jobs/:uuid/history', async (req, res) => {
+  router.get('/jobs/:uuid/history', accepts('after', 'limit'), async (req, res) => {
     const { uuid, principal } = await onJob(req);
     sendPage(req, res, 'after', await getHistory(services, principal, uuid, parseHistoryQuery(req.query)));
   });
-  router.get('/jobs/:uuid/audit', async (req, res) => {
+  router.get('/jobs/:uuid/audit', accepts('after', 'limit'), async (req, res) => {
     const { uuid, principal } = await onJob(req);
-    res.json(await getJobAudit(services, principal, uuid));
+    sendPage(req, res, 'after', await getJobAudit(services, principal, uuid, parseAuditQuery(req.query)));
   });
-  router.get('/jobs/:uuid/fsm.svg', async (req, res) => {
+  router.get('/jobs/:uuid/fsm.svg', accepts(), async (req, res) => {
     const { uuid, principal } = await onJob(req);
     res.type('image/svg+xml').send(await jobFsmSvg(services, principal, uuid));
   });
-  router.delete('/jobs/:uuid', async (req, res) => {
+  router.delete('/jobs/:uuid', accepts('force', 'token'), async (req, res) => {
     const { uuid, principal } = await onJob(req);
     const force = single(req, 'force');
     if (force !== undefined && force !== 'true' && force !== 'false') {
@@ -73,12 +78,12 @@ export function jobRoutes(router: Router, ctx: RouteContext): void {
       }),
     );
   });
-  router.post('/jobs/:uuid/token', async (req, res) => {
+  router.post('/jobs/:uuid/token', accepts('token'), async (req, res) => {
     const { uuid, principal } = await onJob(req);
     const { job, token } = await rotateJobToken(services, principal, uuid, requestToken(req));
     res.json({ ...job, token });
   });
-  router.post('/jobs/:uuid/events/dry-run', async (req, res) => {
+  router.post('/jobs/:uuid/events/dry-run', accepts('event', 'token'), async (req, res) => {
     // A dry run writes nothing: a nonce is checked, not used up.
     const { uuid, principal } = await onJob(req, { consume: false });
     const name = bodyOrQuery(req, 'name', 'event');
