@@ -22,7 +22,7 @@ const APP_IMPORTS = ['service', 'core', 'schemas'];
  * read the environment.
  */
 const LAYERS = {
-  'packages/core': { ours: [], thirdParty: [] },
+  'packages/core': { ours: [], thirdParty: ['hashids'] },
   'packages/schemas': { ours: ['core'], thirdParty: ['ajv', 'ajv-formats'] },
   'packages/auth': { ours: ['core', 'schemas'], thirdParty: ['jose'] },
   'packages/storage': { ours: ['core', 'schemas'], thirdParty: ['drizzle-orm', 'postgres'] },

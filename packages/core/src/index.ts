@@ -1,3 +1,4 @@
+export { archivePath, DEFAULT_HASHIDS_SALT } from './archive-path.js';
 export { asciiLower, asciiUpper } from './ascii-case.js';
 export { fsmToDot, fsmToJson, fsmToMermaid } from './fsm-export.js';
 export {

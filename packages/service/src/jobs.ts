@@ -1,5 +1,5 @@
 import { authorizeAdminAction, jobToken, type Principal } from '@pipelinejobs/auth';
-import { isPlainObject, type JobUuid, type JsonExactValue, jobUuid } from '@pipelinejobs/core';
+import { archivePath, isPlainObject, type JobUuid, type JsonExactValue, jobUuid } from '@pipelinejobs/core';
 import { validateCreateJob } from '@pipelinejobs/schemas';
 import * as storage from '@pipelinejobs/storage';
 import { actorOf } from './actor.js';
@@ -47,6 +47,12 @@ export async function createJob(
   const uuid = exact
     ? jobUuid({ pipeline_uuid: input.pipeline_uuid, child_of: input.child_of, data: exact.data })
     : undefined;
+  // The original's client made the path; made here when a create omits it, every client agrees.
+  input.archive_path ??= archivePath({
+    pipeline_uuid: input.pipeline_uuid,
+    child_of: input.child_of,
+    data: exact?.data ?? input.data,
+  });
   const { job, created } = await storage.insertJob(s[DATABASE], input, {
     uuid,
     creator: actorOf(principal),
