@@ -34,6 +34,8 @@ const LAYERS = {
     ours: ['core', 'schemas', 'auth', 'storage', 'adapters', 'embedded-postgres'],
     thirdParty: ['@viz-js/viz'],
   },
+  // The HTTP client for other services: values and types of core and schemas, the platform fetch.
+  'packages/client': { ours: ['core', 'schemas'], thirdParty: [] },
   'packages/fixtures': { ours: ['core', 'schemas', 'service'], thirdParty: null, testSupport: true },
   'apps/http': { ours: APP_IMPORTS, thirdParty: null, app: true },
   'apps/cli': { ours: APP_IMPORTS, thirdParty: null, app: true },

@@ -1,4 +1,4 @@
-export { archivePath, DEFAULT_HASHIDS_SALT } from './archive-path.js';
+export { archivePath, DEFAULT_HASHIDS_SALT, MIN_INSTANCE_SESSION_LENGTH } from './archive-path.js';
 export { asciiLower, asciiUpper } from './ascii-case.js';
 export { fsmToDot, fsmToJson, fsmToMermaid } from './fsm-export.js';
 export {
@@ -27,10 +27,12 @@ export {
   transition,
 } from './transition.js';
 export {
+  isTypedUuid,
   type JobUuid,
   type PipelineUuid,
   parseJobUuid,
   parsePipelineUuid,
   randomTypedUuid,
+  type TypedUuidType,
 } from './typed-uuid.js';
 export { decodeUtf8, firstNonAscii } from './utf8-text.js';
