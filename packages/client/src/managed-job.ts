@@ -209,11 +209,11 @@ export class ManagedPipelineJobInstance {
   retire(data?: JsonObject) {
     return this.handle('retire', data);
   }
-  /** Back to CREATED from any state: an admin event, sent with an admin token. */
+  /** From any state to RESET: an admin event, sent with an admin token. */
   reset(adminToken: string, data?: JsonObject) {
     return this.handle('reset', data, adminToken);
   }
-  /** CREATED (after a reset) to READY: an admin event, sent with an admin token. */
+  /** RESET to CREATED, ready to run again: an admin event, sent with an admin token. */
   ready(adminToken: string, data?: JsonObject) {
     return this.handle('ready', data, adminToken);
   }
