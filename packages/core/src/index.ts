@@ -1,4 +1,4 @@
-export { archivePath, DEFAULT_HASHIDS_SALT, MIN_INSTANCE_SESSION_LENGTH } from './archive-path.js';
+export { archivePath, MIN_INSTANCE_SESSION_LENGTH } from './archive-path.js';
 export { asciiLower, asciiUpper } from './ascii-case.js';
 export { fsmToDot, fsmToJson, fsmToMermaid } from './fsm-export.js';
 export {
