@@ -1,8 +1,54 @@
 import { type SchemaName, schemaNames, schemas } from '@pipelinejobs/schemas';
 
-/** Component name of a schema file: `create-job` -> `CreateJob`. */
-const componentName = (name: SchemaName) =>
+/** Component name of a schema file or definition: `create-job` -> `CreateJob`, `jobUuid` -> `JobUuid`. */
+const componentName = (name: string) =>
   name.replace(/(^|-)([a-z])/g, (_, _dash: string, c: string) => c.toUpperCase());
+
+type Json = unknown;
+
+/** `value` with every `#/$defs/<name>` reference replaced through `target`. */
+function withRefs(value: Json, target: (def: string) => string): Json {
+  if (Array.isArray(value)) return value.map((item) => withRefs(item, target));
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) =>
+      key === '$ref' && typeof item === 'string' && item.startsWith('#/$defs/')
+        ? [key, `#/components/schemas/${target(item.slice('#/$defs/'.length))}`]
+        : [key, withRefs(item, target)],
+    ),
+  );
+}
+
+/**
+ * The schema files bundled into `components/schemas`, as tools resolve them: each file without
+ * its `$id` and `$schema` (which would make its `#/$defs/...` references point into the file at
+ * that URL), and each of its definitions a component of its own. A definition several files share
+ * unchanged is one component (`JobUuid`); one whose name two files use differently is named after
+ * its file too (`EventToken`).
+ */
+function bundledSchemas(): Record<string, Json> {
+  const files = schemaNames.map((name) => {
+    const { $id: _id, $schema: _schema, $defs, ...rest } = schemas[name] as Record<string, Json>;
+    return { name, rest, defs: Object.entries(($defs ?? {}) as Record<string, Json>) };
+  });
+  const fileComponents = new Set(schemaNames.map(componentName));
+  const texts = new Map<string, Set<string>>();
+  for (const { defs } of files) {
+    for (const [def, body] of defs) {
+      texts.set(def, (texts.get(def) ?? new Set()).add(JSON.stringify(body)));
+    }
+  }
+  const components: Record<string, Json> = {};
+  for (const { name, rest, defs } of files) {
+    const target = (def: string) =>
+      texts.get(def)?.size === 1 && !fileComponents.has(componentName(def))
+        ? componentName(def)
+        : `${componentName(name)}${componentName(def)}`;
+    components[componentName(name)] = withRefs(rest, target);
+    for (const [def, body] of defs) components[target(def)] = withRefs(body, target);
+  }
+  return components;
+}
 
 const ref = (name: SchemaName) => ({ $ref: `#/components/schemas/${componentName(name)}` });
 const json = (name: SchemaName) => ({ 'application/json': { schema: ref(name) } });
@@ -16,6 +62,10 @@ const errors = {
   '403': problem('The credential, job token or admin token does not allow this'),
   '429': problem('Rate limited; see Retry-After'),
   '503': problem('The database is unavailable; retry'),
+};
+/** Any route: the app's query parser refuses a URL parameter that is not UTF-8 or holds a NUL. */
+const badQuery = {
+  '400': problem('A URL parameter is not percent-encoded UTF-8, or holds a NUL'),
 };
 const uuidParam = {
   name: 'uuid',
@@ -115,9 +165,51 @@ const list = (name: SchemaName, description: string) => ({
   },
 });
 
+/** The operations' groups, by the first segment of their path. */
+const TAGS = [
+  ['Events', 'Report what happened to a job: JSON events, URL parameters, Agave and Tapis callbacks'],
+  ['Jobs', 'Create, read, list and delete jobs; their history, audit and token'],
+  ['Pipelines', 'Register and read the pipelines jobs run'],
+  ['State machine', 'The state machine every job follows'],
+  ['Documents', 'The schemas, this document and the problem types'],
+  ['Operations', 'Probes and metrics for the operator'],
+] as const;
+
+type TagName = (typeof TAGS)[number][0];
+
+const TAG_OF_SEGMENT: Record<string, TagName> = {
+  messages: 'Events',
+  actors: 'Events',
+  jobs: 'Jobs',
+  pipelines: 'Pipelines',
+  fsm: 'State machine',
+  'fsm.svg': 'State machine',
+  schemas: 'Documents',
+  'openapi.json': 'Documents',
+  problems: 'Documents',
+  healthz: 'Operations',
+  readyz: 'Operations',
+  metrics: 'Operations',
+};
+
+/** Each operation with the tag of its path. */
+function tagged<T extends Record<string, Record<string, object>>>(paths: T): T {
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, operations]) => {
+      const tag = TAG_OF_SEGMENT[path.split('/')[1] ?? ''];
+      if (tag === undefined) throw new Error(`No tag for ${path}: add its first segment to TAG_OF_SEGMENT`);
+      return [
+        path,
+        Object.fromEntries(
+          Object.entries(operations).map(([method, op]) => [method, { ...op, tags: [tag] }]),
+        ),
+      ];
+    }),
+  ) as T;
+}
+
 /** OpenAPI 3.1, built from the same schema files the validators use. */
 export function openApiDocument(serverUrl?: string) {
-  const components = Object.fromEntries(schemaNames.map((name) => [componentName(name), schemas[name]]));
   return {
     openapi: '3.1.0',
     info: {
@@ -125,19 +217,23 @@ export function openApiDocument(serverUrl?: string) {
       version: '0.1.0',
       description:
         'Tracks the lifecycle of computational pipeline jobs: a finite state machine, token-authorised events, ' +
-        'and an append-only history per job.',
+        'and an append-only history per job. Errors are RFC 9457 problem documents whose `type` is a page of this ' +
+        'Manager, `/problems/<slug>`.',
+      license: { name: 'BSD-3-Clause', identifier: 'BSD-3-Clause' },
+      contact: { name: 'PipelineJobs maintainers', url: 'https://github.com/SD2E/pipelinejobs-manager' },
     },
+    tags: TAGS.map(([name, description]) => ({ name, description })),
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
-    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
+    servers: [{ url: serverUrl ?? '/' }],
     security: [{ bearer: [] }, { nonce: [] }],
     components: {
-      schemas: components,
+      schemas: bundledSchemas(),
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'API key (pjm_...) or JWT' },
         nonce: { type: 'apiKey', in: 'query', name: 'x-nonce' },
       },
     },
-    paths: {
+    paths: tagged({
       '/messages': { post: { ...messages, operationId: 'postMessage' } },
       '/actors/v2/{actorId}/messages': {
         post: {
@@ -182,6 +278,7 @@ export function openApiDocument(serverUrl?: string) {
       '/jobs/{uuid}': {
         get: {
           operationId: 'getJob',
+          summary: 'One job',
           parameters: [uuidParam],
           responses: {
             '200': { description: 'The job', content: json('job') },
@@ -294,6 +391,7 @@ export function openApiDocument(serverUrl?: string) {
       '/jobs/{uuid}/fsm.svg': {
         get: {
           operationId: 'getJobFsmSvg',
+          summary: "The state machine picture with the job's state and path highlighted",
           parameters: [uuidParam],
           responses: { '200': { description: 'SVG', content: { 'image/svg+xml': {} } }, ...errors },
         },
@@ -301,6 +399,7 @@ export function openApiDocument(serverUrl?: string) {
       '/pipelines': {
         post: {
           operationId: 'registerPipeline',
+          summary: 'Register a pipeline (or return the registered one with the same identity)',
           requestBody: { required: true, content: json('pipeline') },
           responses: {
             '201': { description: 'Registered', headers: location('pipeline') },
@@ -310,12 +409,14 @@ export function openApiDocument(serverUrl?: string) {
         },
         get: {
           operationId: 'listPipelines',
+          summary: 'List pipelines',
           responses: { '200': { description: 'A page of pipelines', headers: linkNext }, ...errors },
         },
       },
       '/pipelines/{uuid}': {
         get: {
           operationId: 'getPipeline',
+          summary: 'One pipeline',
           parameters: [{ ...uuidParam, description: 'Pipeline UUID (106...)' }],
           responses: {
             '200': { description: 'The pipeline' },
@@ -327,18 +428,21 @@ export function openApiDocument(serverUrl?: string) {
       '/fsm': {
         get: {
           operationId: 'getFsm',
+          summary: 'The state machine table: states, events, transitions',
           responses: { '200': { description: 'The state machine table' }, ...errors },
         },
       },
       '/fsm.svg': {
         get: {
           operationId: 'getFsmSvg',
+          summary: 'The state machine picture',
           responses: { '200': { description: 'SVG', content: { 'image/svg+xml': {} } }, ...errors },
         },
       },
       '/schemas/{name}': {
         get: {
           operationId: 'getSchema',
+          summary: 'A published JSON Schema',
           parameters: [
             { name: 'name', in: 'path', required: true, schema: { type: 'string', enum: [...schemaNames] } },
           ],
@@ -348,23 +452,27 @@ export function openApiDocument(serverUrl?: string) {
       '/openapi.json': {
         get: {
           operationId: 'getOpenApi',
+          summary: 'This OpenAPI document',
           security: [],
-          responses: { '200': { description: 'This document' } },
+          responses: { '200': { description: 'This document' }, ...badQuery },
         },
       },
       '/healthz': {
         get: {
           operationId: 'health',
+          summary: 'Liveness: the process answers',
           security: [],
-          responses: { '200': { description: 'The process is up' } },
+          responses: { '200': { description: 'The process is up' }, ...badQuery },
         },
       },
       '/readyz': {
         get: {
           operationId: 'ready',
+          summary: 'Readiness: the database answers and may be written',
           security: [],
           responses: {
             '200': { description: 'Ready: the database answers and this process may write to it' },
+            ...badQuery,
             '503': {
               description:
                 'Not ready (`{status, accepting, database, writable, condition?, detail?}`): shutting down, the database does not answer or refuses writes, or a failure the operator must fix was seen in the last 30 s',
@@ -375,6 +483,7 @@ export function openApiDocument(serverUrl?: string) {
       '/metrics': {
         get: {
           operationId: 'metrics',
+          summary: 'Prometheus metrics',
           description:
             'A reader credential, or none when the operator allows it (PIPELINEJOBS_METRICS_PUBLIC=true, for scrapers)',
           security: [{ bearer: [] }, { nonce: [] }, {}],
@@ -390,7 +499,7 @@ export function openApiDocument(serverUrl?: string) {
           operationId: 'listProblemTypes',
           summary: 'Every problem type, as a page for people',
           security: [],
-          responses: { '200': { description: 'HTML', content: { 'text/html': {} } } },
+          responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, ...badQuery },
         },
       },
       '/problems/{slug}': {
@@ -406,6 +515,6 @@ export function openApiDocument(serverUrl?: string) {
           },
         },
       },
-    },
+    }),
   };
 }
