@@ -220,7 +220,7 @@ export function openApiDocument(serverUrl?: string) {
         'and an append-only history per job. Errors are RFC 9457 problem documents whose `type` is a page of this ' +
         'Manager, `/problems/<slug>`.',
       license: { name: 'BSD-3-Clause', identifier: 'BSD-3-Clause' },
-      contact: { name: 'PipelineJobs maintainers', url: 'https://github.com/SD2E/pipelinejobs-manager' },
+      contact: { name: 'PipelineJobs maintainers' },
     },
     tags: TAGS.map(([name, description]) => ({ name, description })),
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
