@@ -377,6 +377,20 @@ export function openApiDocument(serverUrl?: string) {
           responses: { '200': { description: 'The verdict' }, ...errors, '404': problem('No such job') },
         },
       },
+      '/jobs/{uuid}/cancel': {
+        post: {
+          operationId: 'cancelJob',
+          summary: "Cancel a job its creator made and never started: remove it, with the job's token",
+          parameters: [uuidParam, tokenQuery('Job token (or in the body as `token`)')],
+          responses: {
+            '200': { description: 'Removed (`{uuid, deleted: "hard"}`)' },
+            ...errors,
+            '404': problem('No such job'),
+            '409': problem('The job has started: send a `fail` event instead'),
+            '410': problem('The job was deleted'),
+          },
+        },
+      },
       '/jobs/{uuid}/token': {
         post: {
           operationId: 'rotateJobToken',

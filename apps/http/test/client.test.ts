@@ -389,6 +389,41 @@ describe('ManagedPipelineJob', () => {
     expect(job.state).toBe('CREATED');
   });
 
+  it("cancel() removes the job its creator made and never started, with the job's token", async () => {
+    const job = await new ManagedPipelineJob(agent, {
+      pipeline: TACOBOT_PIPELINE,
+      data: { sample: 'cancel' },
+    }).setup();
+    const uuid = job.uuid;
+    // Another agent, even with the token, may not; nor the creator with a wrong token.
+    const other = createClient({ baseUrl: m.base, credentials: { apiKey: m.keys.otherAgent } });
+    await expect(other.jobs.cancel(uuid, { token: job.token })).rejects.toMatchObject({ status: 403 });
+    await expect(agent.jobs.cancel(uuid, { token: '0000000000000000' })).rejects.toMatchObject({
+      status: 403,
+    });
+    await job.cancel();
+    await expect(agent.jobs.get(uuid)).rejects.toMatchObject({ code: 'not_found' });
+    const audit = await admin.jobs.audit(uuid);
+    expect(audit).toEqual([
+      expect.objectContaining({
+        action: 'force_delete',
+        principal: expect.objectContaining({ id: m.keyIds.agent }),
+      }),
+    ]);
+  });
+
+  it('cancel() of a started job is a 409 that says to send fail, and changes nothing', async () => {
+    const job = await new ManagedPipelineJob(agent, {
+      pipeline: TACOBOT_PIPELINE,
+      data: { sample: 'started' },
+    }).setup();
+    await job.run();
+    const refused = (await job.cancel().catch((e: unknown) => e)) as ProblemError;
+    expect(refused).toMatchObject({ status: 409, code: 'conflict' });
+    expect(refused.detail).toMatch(/send a fail event/);
+    expect((await agent.jobs.get(job.uuid)).state).toBe('RUNNING');
+  });
+
   it('takes the parents as typed ids of one kind (sorted, unique), and refuses a wrong one', async () => {
     const samples = ['103e95e6-67a8-5a06-9484-3131c6907890', '10311111-67a8-5a06-9484-3131c6907890'];
     const job = new ManagedPipelineJob(agent, {

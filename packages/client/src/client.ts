@@ -163,6 +163,19 @@ export class PipelineJobsClient {
           idempotent: false,
         })
       ).body,
+    /**
+     * Removes a job this principal created and never started, with its job token (no admin
+     * token). Not retried: a second try after a lost answer would say the job is gone.
+     */
+    cancel: async (uuid: JobUuid | string, options: { token: string }): Promise<JsonObject> =>
+      (
+        await this.transport.call<JsonObject>({
+          method: 'POST',
+          path: `/jobs/${encodeURIComponent(uuid)}/cancel`,
+          body: { token: options.token },
+          idempotent: false,
+        })
+      ).body,
     /** A new job token (an admin token); the old one stops working. Not retried. */
     rotateToken: async (uuid: JobUuid | string, options: { adminToken: string }): Promise<JobWithToken> =>
       (

@@ -223,6 +223,17 @@ export class ManagedPipelineJobInstance {
     this.current = undefined;
   }
 
+  /**
+   * Removes the job, with its token, while no event but its create was applied, and only for its
+   * creator: the explicit "delete the job I just created and never started" (a started job is a
+   * 409: send `fail`).
+   */
+  async cancel(): Promise<void> {
+    const { uuid, token } = this.identity();
+    await this.client.jobs.cancel(uuid, { token });
+    this.current = undefined;
+  }
+
   /** The history, oldest first, a page at a time. */
   history() {
     return this.client.jobs.history(this.identity().uuid);

@@ -1,4 +1,5 @@
 import {
+  cancelJob,
   createJob,
   deleteJob,
   dryRunEvent,
@@ -76,6 +77,11 @@ export function jobRoutes(router: Router, ctx: RouteContext): void {
         token: requestToken(req),
       }),
     );
+  });
+  router.post('/jobs/:uuid/cancel', async (req, res) => {
+    const uuid = jobInPath(req);
+    const principal = await authenticated(ctx, req, uuid);
+    res.json(await cancelJob(services, principal, uuid, requestToken(req)));
   });
   router.post('/jobs/:uuid/token', async (req, res) => {
     const uuid = jobInPath(req);
