@@ -3,7 +3,7 @@
 // to each notification URL what Agave would post (its job record, with the status in the URL).
 // Settings (environment): PJM_URL, PJM_KEY (an API key of role agent), PJM_NONCE (a reporter nonce,
 // the credential of the platform's posts), PIPELINE_UUID, and the Abaco ones when run as an actor
-// (_abaco_actor_id, _abaco_execution_id, _abaco_execution_nickname).
+// (_abaco_actor_id, _abaco_execution_id); NICKNAME names the session (default a petname).
 import {
   AGAVE_JOB_STATUS,
   createClient,
@@ -21,7 +21,7 @@ const setting = (name) => {
 };
 
 const client = createClient({ baseUrl: setting('PJM_URL'), credentials: { apiKey: setting('PJM_KEY') } });
-const context = reactorContextFromEnvironment(process.env);
+const context = { ...reactorContextFromEnvironment(process.env), nickname: process.env.NICKNAME };
 const job = await new ReactorManagedPipelineJob(client, context, {
   pipeline: setting('PIPELINE_UUID'),
   data: { sample: process.env.SAMPLE ?? 'sample.uploads.tacc.20001', reactor: 'example' },

@@ -459,12 +459,14 @@ describe('ManagedPipelineJob', () => {
     expect(job.archive_path).toBe(archivePath({ pipeline_uuid: TACOBOT_PIPELINE, data: { filled: true } }));
   });
 
-  it('ReactorManagedPipelineJob takes agent, task and session from an Abaco environment', async () => {
-    const context = reactorContextFromEnvironment({
-      _abaco_actor_id: 'actor-G1p783PxpalBB',
-      _abaco_execution_id: 'exec-Nq4Oj6XyGbp1',
-      _abaco_execution_nickname: 'brave-otter',
-    });
+  it('ReactorManagedPipelineJob takes agent and task from an Abaco environment, session from the nickname', async () => {
+    const context = {
+      ...reactorContextFromEnvironment({
+        _abaco_actor_id: 'actor-G1p783PxpalBB',
+        _abaco_execution_id: 'exec-Nq4Oj6XyGbp1',
+      }),
+      nickname: 'brave-otter',
+    };
     const job = await new ReactorManagedPipelineJob(agent, context, {
       pipeline: TACOBOT_PIPELINE,
       data: { reactor: true },

@@ -117,7 +117,7 @@ describe('the packed packages, installed with npm', () => {
           PIPELINE_UUID: TACOBOT_PIPELINE,
           _abaco_actor_id: 'actor-example',
           _abaco_execution_id: 'exec-example-1',
-          _abaco_execution_nickname: 'brave-otter',
+          NICKNAME: 'brave-otter',
         },
       });
       expect(stdout).toMatch(/^created job 107/);
@@ -126,7 +126,12 @@ describe('the packed packages, installed with npm', () => {
       expect(stdout).toContain('history: CREATED -> RUNNING -> FINISHED');
       const uuid = /job (107\S+):/.exec(stdout)?.[1] ?? '';
       const job = await client.jobs.get(uuid);
-      expect(job).toMatchObject({ state: 'FINISHED', agent: 'actor-example', task: 'exec-example-1' });
+      expect(job).toMatchObject({
+        state: 'FINISHED',
+        agent: 'actor-example',
+        task: 'exec-example-1',
+        session: 'brave-otter',
+      });
       const history = await client.jobs.history(uuid).toArray();
       expect(history.map((event) => [event.name, event.source])).toEqual([
         ['create', 'create'],

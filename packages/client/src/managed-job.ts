@@ -355,7 +355,10 @@ export interface ReactorContext {
   readonly actorId?: string | undefined;
   /** The execution id: the job's `task`. */
   readonly executionId?: string | undefined;
-  /** The execution's nickname: the job's `session`. */
+  /**
+   * The execution's nickname: the job's `session`. Abaco sets no variable for it (the reactors
+   * SDK made a petname per execution); without one, the session is a generated petname too.
+   */
   readonly nickname?: string | undefined;
 }
 
