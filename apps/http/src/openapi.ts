@@ -105,6 +105,8 @@ const messageParams = [
   },
 ];
 const messages = {
+  description:
+    'Every inbound form becomes one event (or a delete action) on one job. The job token comes in the body or as `?token=`; an `Idempotency-Key` header (or `event_id`, or a Tapis `eventUuid`) makes a repeat of the same request a replay, answered with `Idempotent-Replayed: true`.',
   summary:
     'Update a job: JSON event, URL parameters, Agave v2 callback, Tapis v3 notification, or delete action',
   parameters: messageParams,
@@ -250,6 +252,8 @@ export function openApiDocument(serverUrl?: string) {
       '/jobs': {
         post: {
           operationId: 'createJob',
+          description:
+            "The job's identity is its pipeline, `child_of` and `data`: creating it again returns the same job (200), with its token to its creator or an admin. When `archive_path` is omitted the Manager fills it with the original client's path.",
           summary: 'Create a job (or return the existing job with the same identity), with its job token',
           requestBody: { required: true, content: json('create-job') },
           responses: {
@@ -261,6 +265,8 @@ export function openApiDocument(serverUrl?: string) {
         },
         get: {
           operationId: 'listJobs',
+          description:
+            "Cursor paging: pass the page's `next` as `cursor` until it is null. Deleted jobs are left out.",
           summary: 'List jobs, most recently updated first',
           parameters: [
             { name: 'state', in: 'query', schema: { type: 'string' } },
@@ -278,6 +284,7 @@ export function openApiDocument(serverUrl?: string) {
       '/jobs/{uuid}': {
         get: {
           operationId: 'getJob',
+          description: 'The job as the API returns it; its token is never included.',
           summary: 'One job',
           parameters: [uuidParam],
           responses: {
@@ -289,6 +296,8 @@ export function openApiDocument(serverUrl?: string) {
         },
         delete: {
           operationId: 'deleteJob',
+          description:
+            "Soft by default (the job refuses events and leaves listings; its history stays readable); recorded in the job's audit.",
           summary: 'Delete a job (admin token); force=true removes it and its history',
           parameters: [
             uuidParam,
@@ -306,6 +315,7 @@ export function openApiDocument(serverUrl?: string) {
       '/jobs/{uuid}/history': {
         get: {
           operationId: 'getJobHistory',
+          description: "Paging by seq: pass the page's `next` as `after` until it is null.",
           summary: 'The job history, oldest first, by seq',
           parameters: [
             uuidParam,
@@ -322,6 +332,8 @@ export function openApiDocument(serverUrl?: string) {
       '/jobs/{uuid}/audit': {
         get: {
           operationId: 'getJobAudit',
+          description:
+            'For admins: the non-event actions on the job, kept even after a force delete removed it.',
           summary:
             'Who deleted, force-deleted or rotated the token of the job, and when (admins; kept after a force delete)',
           parameters: [uuidParam],
@@ -364,6 +376,8 @@ export function openApiDocument(serverUrl?: string) {
       '/jobs/{uuid}/events/dry-run': {
         post: {
           operationId: 'dryRunEvent',
+          description:
+            'Runs the checks sending the event would run (name, role, job, token, state machine) and answers their verdict in a 200, with the status and problem a refusal would have had.',
           summary: 'Would this event be accepted now, and to which state? Writes nothing',
           parameters: [uuidParam],
           requestBody: {
@@ -380,6 +394,8 @@ export function openApiDocument(serverUrl?: string) {
       '/jobs/{uuid}/cancel': {
         post: {
           operationId: 'cancelJob',
+          description:
+            "Only the job's creator, with its job token, and only while no event but its create was applied; a started job answers 409 (send `fail`). Recorded in the audit as a force delete.",
           summary: "Cancel a job its creator made and never started: remove it, with the job's token",
           parameters: [uuidParam, tokenQuery('Job token (or in the body as `token`)')],
           responses: {
@@ -394,6 +410,8 @@ export function openApiDocument(serverUrl?: string) {
       '/jobs/{uuid}/token': {
         post: {
           operationId: 'rotateJobToken',
+          description:
+            "For a leaked token: the job's token version goes up, and the new token is returned. Recorded in the job's audit.",
           summary: 'Rotate the job token (admin token); the old one stops working',
           parameters: [uuidParam, tokenQuery('Admin token')],
           responses: {
@@ -405,6 +423,8 @@ export function openApiDocument(serverUrl?: string) {
       '/jobs/{uuid}/fsm.svg': {
         get: {
           operationId: 'getJobFsmSvg',
+          description:
+            "An SVG of the state machine with the job's current state filled and the transitions it went through drawn bold.",
           summary: "The state machine picture with the job's state and path highlighted",
           parameters: [uuidParam],
           responses: { '200': { description: 'SVG', content: { 'image/svg+xml': {} } }, ...errors },
@@ -413,6 +433,8 @@ export function openApiDocument(serverUrl?: string) {
       '/pipelines': {
         post: {
           operationId: 'registerPipeline',
+          description:
+            "The pipeline's identity is its `id` and components: registering it again returns the registered one (200).",
           summary: 'Register a pipeline (or return the registered one with the same identity)',
           requestBody: { required: true, content: json('pipeline') },
           responses: {
@@ -423,6 +445,7 @@ export function openApiDocument(serverUrl?: string) {
         },
         get: {
           operationId: 'listPipelines',
+          description: "Cursor paging: pass the page's `next` as `cursor` until it is null.",
           summary: 'List pipelines',
           responses: { '200': { description: 'A page of pipelines', headers: linkNext }, ...errors },
         },
@@ -430,6 +453,7 @@ export function openApiDocument(serverUrl?: string) {
       '/pipelines/{uuid}': {
         get: {
           operationId: 'getPipeline',
+          description: 'The registered pipeline document with its uuid and timestamps.',
           summary: 'One pipeline',
           parameters: [{ ...uuidParam, description: 'Pipeline UUID (106...)' }],
           responses: {
@@ -442,6 +466,8 @@ export function openApiDocument(serverUrl?: string) {
       '/fsm': {
         get: {
           operationId: 'getFsm',
+          description:
+            'The table every job follows, as JSON: the states, the events, and which event leads from which state to which.',
           summary: 'The state machine table: states, events, transitions',
           responses: { '200': { description: 'The state machine table' }, ...errors },
         },
@@ -449,6 +475,7 @@ export function openApiDocument(serverUrl?: string) {
       '/fsm.svg': {
         get: {
           operationId: 'getFsmSvg',
+          description: 'The state machine as an SVG picture, laid out by Graphviz.',
           summary: 'The state machine picture',
           responses: { '200': { description: 'SVG', content: { 'image/svg+xml': {} } }, ...errors },
         },
@@ -456,6 +483,7 @@ export function openApiDocument(serverUrl?: string) {
       '/schemas/{name}': {
         get: {
           operationId: 'getSchema',
+          description: 'The JSON Schema (draft 2020-12) by file name, as the validators use it.',
           summary: 'A published JSON Schema',
           parameters: [
             { name: 'name', in: 'path', required: true, schema: { type: 'string', enum: [...schemaNames] } },
@@ -466,6 +494,7 @@ export function openApiDocument(serverUrl?: string) {
       '/openapi.json': {
         get: {
           operationId: 'getOpenApi',
+          description: 'OpenAPI 3.1; its schemas are the published JSON Schemas, bundled into components.',
           summary: 'This OpenAPI document',
           security: [],
           responses: { '200': { description: 'This document' }, ...badQuery },
@@ -474,6 +503,8 @@ export function openApiDocument(serverUrl?: string) {
       '/healthz': {
         get: {
           operationId: 'health',
+          description:
+            'Answers 200 while the process runs; for liveness probes. It does not look at the database.',
           summary: 'Liveness: the process answers',
           security: [],
           responses: { '200': { description: 'The process is up' }, ...badQuery },
@@ -482,6 +513,8 @@ export function openApiDocument(serverUrl?: string) {
       '/readyz': {
         get: {
           operationId: 'ready',
+          description:
+            '200 when the database answers and this process may write to it; 503 while shutting down or while an operator problem holds. For readiness probes.',
           summary: 'Readiness: the database answers and may be written',
           security: [],
           responses: {
@@ -511,6 +544,7 @@ export function openApiDocument(serverUrl?: string) {
       '/problems': {
         get: {
           operationId: 'listProblemTypes',
+          description: 'An HTML page listing every problem type with its status.',
           summary: 'Every problem type, as a page for people',
           security: [],
           responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, ...badQuery },
@@ -519,6 +553,7 @@ export function openApiDocument(serverUrl?: string) {
       '/problems/{slug}': {
         get: {
           operationId: 'getProblemType',
+          description: 'An HTML page: what the problem means, its status, and what the caller can do.',
           summary:
             "What a problem document's `type` (`/problems/<slug>`) means and what to do, as a page for people",
           security: [],
