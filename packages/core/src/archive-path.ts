@@ -3,7 +3,7 @@ import { pythonJsonDumps } from './python-forms.js';
 import { typedUuid } from './typed-uuid.js';
 
 /**
- * The archive path of a job as the original client made it (docs/reference.md#archive-path):
+ * The archive path of a job as the original client made it (docs/reference.md#archive-paths):
  * `/products/v2/<pipeline uuid>/<H(child_of)>/<H(data)>[/<instance dir>]`, every `-` removed,
  * where H is the Hashids encoding of a generic (100) typed UUID read as one 128-bit integer.
  */
