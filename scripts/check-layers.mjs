@@ -22,7 +22,7 @@ const APP_IMPORTS = ['service', 'core', 'schemas'];
  * read the environment.
  */
 const LAYERS = {
-  'packages/core': { ours: [], thirdParty: [] },
+  'packages/core': { ours: [], thirdParty: ['hashids'] },
   'packages/schemas': { ours: ['core'], thirdParty: ['ajv', 'ajv-formats'] },
   'packages/auth': { ours: ['core', 'schemas'], thirdParty: ['jose'] },
   'packages/storage': { ours: ['core', 'schemas'], thirdParty: ['drizzle-orm', 'postgres'] },
@@ -34,6 +34,8 @@ const LAYERS = {
     ours: ['core', 'schemas', 'auth', 'storage', 'adapters', 'embedded-postgres'],
     thirdParty: ['@viz-js/viz'],
   },
+  // The HTTP client for other services: values and types of core and schemas, the platform fetch.
+  'packages/client': { ours: ['core', 'schemas'], thirdParty: [] },
   'packages/fixtures': { ours: ['core', 'schemas', 'service'], thirdParty: null, testSupport: true },
   'apps/http': { ours: APP_IMPORTS, thirdParty: null, app: true },
   'apps/cli': { ours: APP_IMPORTS, thirdParty: null, app: true },
@@ -58,12 +60,18 @@ function importsOf(text) {
 
 const problems = [];
 
+/** The package a subpath import of `dir`'s package.json "imports" names, if it names one. */
+function packageOfSubpathImport(dir, spec) {
+  const target = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')).imports?.[spec];
+  return typeof target === 'string' && !target.startsWith('.') ? target : undefined;
+}
+
 function checkFile(dir, layer, file) {
   const rel = relative(root, file);
   const isTest = /\.test\.m?ts$/.test(file);
   const self = dir.split('/')[1];
   const text = readFileSync(file, 'utf8');
-  for (const spec of importsOf(text)) {
+  for (let spec of importsOf(text)) {
     if (spec.startsWith('.') || spec.startsWith('node:')) continue;
     if (spec.startsWith('@pipelinejobs/')) {
       const [, target, entry] = spec.split('/');
@@ -80,6 +88,8 @@ function checkFile(dir, layer, file) {
       continue;
     }
     if (isTest || layer.thirdParty === null) continue; // test-only helpers are dev dependencies
+    // A subpath import (`#postgres`) stands for what the package.json "imports" maps it to.
+    if (spec.startsWith('#')) spec = packageOfSubpathImport(dir, spec) ?? spec;
     const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
     if (!layer.thirdParty.includes(name))
       problems.push(`${rel}: imports ${spec}, which ${dir} may not depend on`);

@@ -1,8 +1,54 @@
 import { type SchemaName, schemaNames, schemas } from '@pipelinejobs/schemas';
 
-/** Component name of a schema file: `create-job` -> `CreateJob`. */
-const componentName = (name: SchemaName) =>
+/** Component name of a schema file or definition: `create-job` -> `CreateJob`, `jobUuid` -> `JobUuid`. */
+const componentName = (name: string) =>
   name.replace(/(^|-)([a-z])/g, (_, _dash: string, c: string) => c.toUpperCase());
+
+type Json = unknown;
+
+/** `value` with every `#/$defs/<name>` reference replaced through `target`. */
+function withRefs(value: Json, target: (def: string) => string): Json {
+  if (Array.isArray(value)) return value.map((item) => withRefs(item, target));
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) =>
+      key === '$ref' && typeof item === 'string' && item.startsWith('#/$defs/')
+        ? [key, `#/components/schemas/${target(item.slice('#/$defs/'.length))}`]
+        : [key, withRefs(item, target)],
+    ),
+  );
+}
+
+/**
+ * The schema files bundled into `components/schemas`, as tools resolve them: each file without
+ * its `$id` and `$schema` (which would make its `#/$defs/...` references point into the file at
+ * that URL), and each of its definitions a component of its own. A definition several files share
+ * unchanged is one component (`JobUuid`); one whose name two files use differently is named after
+ * its file too (`EventToken`).
+ */
+function bundledSchemas(): Record<string, Json> {
+  const files = schemaNames.map((name) => {
+    const { $id: _id, $schema: _schema, $defs, ...rest } = schemas[name] as Record<string, Json>;
+    return { name, rest, defs: Object.entries(($defs ?? {}) as Record<string, Json>) };
+  });
+  const fileComponents = new Set(schemaNames.map(componentName));
+  const texts = new Map<string, Set<string>>();
+  for (const { defs } of files) {
+    for (const [def, body] of defs) {
+      texts.set(def, (texts.get(def) ?? new Set()).add(JSON.stringify(body)));
+    }
+  }
+  const components: Record<string, Json> = {};
+  for (const { name, rest, defs } of files) {
+    const target = (def: string) =>
+      texts.get(def)?.size === 1 && !fileComponents.has(componentName(def))
+        ? componentName(def)
+        : `${componentName(name)}${componentName(def)}`;
+    components[componentName(name)] = withRefs(rest, target);
+    for (const [def, body] of defs) components[target(def)] = withRefs(body, target);
+  }
+  return components;
+}
 
 const ref = (name: SchemaName) => ({ $ref: `#/components/schemas/${componentName(name)}` });
 const json = (name: SchemaName) => ({ 'application/json': { schema: ref(name) } });
@@ -16,6 +62,10 @@ const errors = {
   '403': problem('The credential, job token or admin token does not allow this'),
   '429': problem('Rate limited; see Retry-After'),
   '503': problem('The database is unavailable; retry'),
+};
+/** Any route: the app's query parser refuses a URL parameter that is not UTF-8 or holds a NUL. */
+const badQuery = {
+  '400': problem('A URL parameter is not percent-encoded UTF-8, or holds a NUL'),
 };
 const uuidParam = {
   name: 'uuid',
@@ -55,6 +105,8 @@ const messageParams = [
   },
 ];
 const messages = {
+  description:
+    'Every inbound form becomes one event (or a delete action) on one job. The job token comes in the body or as `?token=`; an `Idempotency-Key` header (or `event_id`, or a Tapis `eventUuid`) makes a repeat of the same request a replay, answered with `Idempotent-Replayed: true`.',
   summary:
     'Update a job: JSON event, URL parameters, Agave v2 callback, Tapis v3 notification, or delete action',
   parameters: messageParams,
@@ -115,9 +167,51 @@ const list = (name: SchemaName, description: string) => ({
   },
 });
 
+/** The operations' groups, by the first segment of their path. */
+const TAGS = [
+  ['Events', 'Report what happened to a job: JSON events, URL parameters, Agave and Tapis callbacks'],
+  ['Jobs', 'Create, read, list and delete jobs; their history, audit and token'],
+  ['Pipelines', 'Register and read the pipelines jobs run'],
+  ['State machine', 'The state machine every job follows'],
+  ['Documents', 'The schemas, this document and the problem types'],
+  ['Operations', 'Probes and metrics for the operator'],
+] as const;
+
+type TagName = (typeof TAGS)[number][0];
+
+const TAG_OF_SEGMENT: Record<string, TagName> = {
+  messages: 'Events',
+  actors: 'Events',
+  jobs: 'Jobs',
+  pipelines: 'Pipelines',
+  fsm: 'State machine',
+  'fsm.svg': 'State machine',
+  schemas: 'Documents',
+  'openapi.json': 'Documents',
+  problems: 'Documents',
+  healthz: 'Operations',
+  readyz: 'Operations',
+  metrics: 'Operations',
+};
+
+/** Each operation with the tag of its path. */
+function tagged<T extends Record<string, Record<string, object>>>(paths: T): T {
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, operations]) => {
+      const tag = TAG_OF_SEGMENT[path.split('/')[1] ?? ''];
+      if (tag === undefined) throw new Error(`No tag for ${path}: add its first segment to TAG_OF_SEGMENT`);
+      return [
+        path,
+        Object.fromEntries(
+          Object.entries(operations).map(([method, op]) => [method, { ...op, tags: [tag] }]),
+        ),
+      ];
+    }),
+  ) as T;
+}
+
 /** OpenAPI 3.1, built from the same schema files the validators use. */
 export function openApiDocument() {
-  const components = Object.fromEntries(schemaNames.map((name) => [componentName(name), schemas[name]]));
   return {
     openapi: '3.1.0',
     info: {
@@ -125,21 +219,25 @@ export function openApiDocument() {
       version: '0.1.0',
       description:
         'Tracks the lifecycle of computational pipeline jobs: a finite state machine, token-authorised events, ' +
-        'and an append-only history per job.',
+        'and an append-only history per job. Errors are RFC 9457 problem documents whose `type` is a page of this ' +
+        'Manager, `/problems/<slug>`.',
+      license: { name: 'BSD-3-Clause', identifier: 'BSD-3-Clause' },
+      contact: { name: 'PipelineJobs maintainers' },
     },
+    tags: TAGS.map(([name, description]) => ({ name, description })),
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     // Relative (OpenAPI 3.1: resolved against where the document was fetched): never a host taken
     // from the request's Host header, which the client chooses, nor one fixed at build time.
     servers: [{ url: '/' }],
     security: [{ bearer: [] }, { nonce: [] }],
     components: {
-      schemas: components,
+      schemas: bundledSchemas(),
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'API key (pjm_...) or JWT' },
         nonce: { type: 'apiKey', in: 'query', name: 'x-nonce' },
       },
     },
-    paths: {
+    paths: tagged({
       '/messages': { post: { ...messages, operationId: 'postMessage' } },
       '/actors/v2/{actorId}/messages': {
         post: {
@@ -156,6 +254,8 @@ export function openApiDocument() {
       '/jobs': {
         post: {
           operationId: 'createJob',
+          description:
+            "The job's identity is its pipeline, `child_of` and `data`: creating it again returns the same job (200), with its token to its creator or an admin. When `archive_path` is omitted the Manager fills it with the original client's path.",
           summary: 'Create a job (or return the existing job with the same identity), with its job token',
           requestBody: { required: true, content: json('create-job') },
           responses: {
@@ -167,6 +267,8 @@ export function openApiDocument() {
         },
         get: {
           operationId: 'listJobs',
+          description:
+            "Cursor paging: pass the page's `next` as `cursor` until it is null. Deleted jobs are left out.",
           summary: 'List jobs, most recently updated first',
           parameters: [
             { name: 'state', in: 'query', schema: { type: 'string' } },
@@ -184,6 +286,8 @@ export function openApiDocument() {
       '/jobs/{uuid}': {
         get: {
           operationId: 'getJob',
+          description: 'The job as the API returns it; its token is never included.',
+          summary: 'One job',
           parameters: [uuidParam],
           responses: {
             '200': { description: 'The job', content: json('job') },
@@ -194,6 +298,8 @@ export function openApiDocument() {
         },
         delete: {
           operationId: 'deleteJob',
+          description:
+            "Soft by default (the job refuses events and leaves listings; its history stays readable); recorded in the job's audit.",
           summary: 'Delete a job (admin token); force=true removes it and its history',
           parameters: [
             uuidParam,
@@ -211,6 +317,7 @@ export function openApiDocument() {
       '/jobs/{uuid}/history': {
         get: {
           operationId: 'getJobHistory',
+          description: "Paging by seq: pass the page's `next` as `after` until it is null.",
           summary: 'The job history, oldest first, by seq',
           parameters: [
             uuidParam,
@@ -227,6 +334,8 @@ export function openApiDocument() {
       '/jobs/{uuid}/audit': {
         get: {
           operationId: 'getJobAudit',
+          description:
+            'For admins: the non-event actions on the job, kept even after a force delete removed it.',
           summary:
             'Who deleted, force-deleted or rotated the token of the job, and when (admins; kept after a force delete)',
           parameters: [
@@ -276,6 +385,8 @@ export function openApiDocument() {
       '/jobs/{uuid}/events/dry-run': {
         post: {
           operationId: 'dryRunEvent',
+          description:
+            'Runs the checks sending the event would run (name, role, job, token, state machine) and answers their verdict in a 200, with the status and problem a refusal would have had.',
           summary: 'Would this event be accepted now, and to which state? Writes nothing',
           parameters: [
             uuidParam,
@@ -298,9 +409,27 @@ export function openApiDocument() {
           responses: { '200': { description: 'The verdict' }, ...errors, '404': problem('No such job') },
         },
       },
+      '/jobs/{uuid}/cancel': {
+        post: {
+          operationId: 'cancelJob',
+          description:
+            "Only the job's creator, with its job token, and only while no event but its create was applied; a started job answers 409 (send `fail`). Recorded in the audit as a force delete.",
+          summary: "Cancel a job its creator made and never started: remove it, with the job's token",
+          parameters: [uuidParam, tokenQuery('Job token (or in the body as `token`)')],
+          responses: {
+            '200': { description: 'Removed (`{uuid, deleted: "hard"}`)' },
+            ...errors,
+            '404': problem('No such job'),
+            '409': problem('The job has started: send a `fail` event instead'),
+            '410': problem('The job was deleted'),
+          },
+        },
+      },
       '/jobs/{uuid}/token': {
         post: {
           operationId: 'rotateJobToken',
+          description:
+            "For a leaked token: the job's token version goes up, and the new token is returned. Recorded in the job's audit.",
           summary: 'Rotate the job token (admin token); the old one stops working',
           parameters: [uuidParam, tokenQuery('Admin token')],
           responses: {
@@ -312,6 +441,9 @@ export function openApiDocument() {
       '/jobs/{uuid}/fsm.svg': {
         get: {
           operationId: 'getJobFsmSvg',
+          description:
+            "An SVG of the state machine with the job's current state filled and the transitions it went through drawn bold.",
+          summary: "The state machine picture with the job's state and path highlighted",
           parameters: [uuidParam],
           responses: { '200': { description: 'SVG', content: { 'image/svg+xml': {} } }, ...errors },
         },
@@ -319,6 +451,9 @@ export function openApiDocument() {
       '/pipelines': {
         post: {
           operationId: 'registerPipeline',
+          description:
+            "The pipeline's identity is its `id` and components: registering it again returns the registered one (200).",
+          summary: 'Register a pipeline (or return the registered one with the same identity)',
           requestBody: { required: true, content: json('pipeline') },
           responses: {
             '201': { description: 'Registered', headers: location('pipeline') },
@@ -328,12 +463,16 @@ export function openApiDocument() {
         },
         get: {
           operationId: 'listPipelines',
+          description: "Cursor paging: pass the page's `next` as `cursor` until it is null.",
+          summary: 'List pipelines',
           responses: { '200': { description: 'A page of pipelines', headers: linkNext }, ...errors },
         },
       },
       '/pipelines/{uuid}': {
         get: {
           operationId: 'getPipeline',
+          description: 'The registered pipeline document with its uuid and timestamps.',
+          summary: 'One pipeline',
           parameters: [{ ...uuidParam, description: 'Pipeline UUID (106...)' }],
           responses: {
             '200': { description: 'The pipeline' },
@@ -345,18 +484,25 @@ export function openApiDocument() {
       '/fsm': {
         get: {
           operationId: 'getFsm',
+          description:
+            'The table every job follows, as JSON: the states, the events, and which event leads from which state to which.',
+          summary: 'The state machine table: states, events, transitions',
           responses: { '200': { description: 'The state machine table' }, ...errors },
         },
       },
       '/fsm.svg': {
         get: {
           operationId: 'getFsmSvg',
+          description: 'The state machine as an SVG picture, laid out by Graphviz.',
+          summary: 'The state machine picture',
           responses: { '200': { description: 'SVG', content: { 'image/svg+xml': {} } }, ...errors },
         },
       },
       '/schemas/{name}': {
         get: {
           operationId: 'getSchema',
+          description: 'The JSON Schema (draft 2020-12) by file name, as the validators use it.',
+          summary: 'A published JSON Schema',
           parameters: [
             { name: 'name', in: 'path', required: true, schema: { type: 'string', enum: [...schemaNames] } },
           ],
@@ -366,23 +512,32 @@ export function openApiDocument() {
       '/openapi.json': {
         get: {
           operationId: 'getOpenApi',
+          description: 'OpenAPI 3.1; its schemas are the published JSON Schemas, bundled into components.',
+          summary: 'This OpenAPI document',
           security: [],
-          responses: { '200': { description: 'This document' } },
+          responses: { '200': { description: 'This document' }, ...badQuery },
         },
       },
       '/healthz': {
         get: {
           operationId: 'health',
+          description:
+            'Answers 200 while the process runs; for liveness probes. It does not look at the database.',
+          summary: 'Liveness: the process answers',
           security: [],
-          responses: { '200': { description: 'The process is up' } },
+          responses: { '200': { description: 'The process is up' }, ...badQuery },
         },
       },
       '/readyz': {
         get: {
           operationId: 'ready',
+          description:
+            '200 when the database answers and this process may write to it; 503 while shutting down or while an operator problem holds. For readiness probes.',
+          summary: 'Readiness: the database answers and may be written',
           security: [],
           responses: {
             '200': { description: 'Ready: the database answers and this process may write to it' },
+            ...badQuery,
             '503': {
               description:
                 'Not ready (`{status, accepting, database, writable, condition?, detail?}`): shutting down, the database does not answer or refuses writes, or a failure the operator must fix was seen in the last 30 s',
@@ -393,6 +548,7 @@ export function openApiDocument() {
       '/metrics': {
         get: {
           operationId: 'metrics',
+          summary: 'Prometheus metrics',
           description:
             'A reader credential, or none when the operator allows it (PIPELINEJOBS_METRICS_PUBLIC=true, for scrapers)',
           security: [{ bearer: [] }, { nonce: [] }, {}],
@@ -406,14 +562,16 @@ export function openApiDocument() {
       '/problems': {
         get: {
           operationId: 'listProblemTypes',
+          description: 'An HTML page listing every problem type with its status.',
           summary: 'Every problem type, as a page for people',
           security: [],
-          responses: { '200': { description: 'HTML', content: { 'text/html': {} } } },
+          responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, ...badQuery },
         },
       },
       '/problems/{slug}': {
         get: {
           operationId: 'getProblemType',
+          description: 'An HTML page: what the problem means, its status, and what the caller can do.',
           summary:
             "What a problem document's `type` (`/problems/<slug>`) means and what to do, as a page for people",
           security: [],
@@ -424,6 +582,6 @@ export function openApiDocument() {
           },
         },
       },
-    },
+    }),
   };
 }

@@ -1,3 +1,4 @@
+export { archivePath, MIN_INSTANCE_SESSION_LENGTH } from './archive-path.js';
 export { asciiLower, asciiUpper } from './ascii-case.js';
 export { fsmToDot, fsmToJson, fsmToMermaid } from './fsm-export.js';
 export {
@@ -32,10 +33,12 @@ export {
   transition,
 } from './transition.js';
 export {
+  isTypedUuid,
   type JobUuid,
   type PipelineUuid,
   parseJobUuid,
   parsePipelineUuid,
   randomTypedUuid,
+  type TypedUuidType,
 } from './typed-uuid.js';
 export { decodeUtf8, firstNonAscii } from './utf8-text.js';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   CATALOG_UUID_NAMESPACE,
@@ -12,6 +13,16 @@ import {
 
 describe('typed UUIDs', () => {
   it('uses uuid3(NAMESPACE_DNS, "sd2e.org") as the catalog namespace', () => {
+    // Derived here with MD5, as RFC 4122 makes a UUIDv3; core keeps only the constant.
+    const bytes = createHash('md5')
+      .update(Buffer.from(NAMESPACE_DNS.replaceAll('-', ''), 'hex'))
+      .update('sd2e.org')
+      .digest();
+    bytes[6] = (bytes[6]! & 0x0f) | 0x30;
+    bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+    const hex = bytes.toString('hex');
+    const derived = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    expect(CATALOG_UUID_NAMESPACE).toBe(derived);
     expect(CATALOG_UUID_NAMESPACE).toBe('54765aeb-44ca-374a-9a9f-eb4658383ee4');
   });
 

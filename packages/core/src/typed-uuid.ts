@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { sha1 } from './sha1.js';
 
 /**
  * Typed UUIDs (docs/reference.md#typed-uuids): a UUIDv5 in the catalog namespace whose first 3 hex characters are
@@ -46,27 +46,28 @@ const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 // Python encodes the name as UTF-8 and raises on lone surrogates; Node would silently write U+FFFD.
 const LONE_SURROGATE = /\p{Cs}/u;
 
-/** RFC 4122 name-based UUID (v3 = MD5, v5 = SHA-1) in canonical lower-case form. */
-function nameBasedUuid(hash: 'md5' | 'sha1', version: 3 | 5, namespace: string, name: string): string {
+const hexOf = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** RFC 4122 UUIDv5 (SHA-1) of `name`, encoded as UTF-8, in `namespace`, in canonical lower-case form. */
+export function uuid5(namespace: string, name: string): string {
   if (LONE_SURROGATE.test(name)) throw new TypeError('UUID name contains a lone surrogate');
-  const bytes = createHash(hash)
-    .update(Buffer.from(namespace.replaceAll('-', ''), 'hex'))
-    .update(name, 'utf8')
-    .digest()
-    .subarray(0, 16);
-  bytes[6] = (bytes[6]! & 0x0f) | (version << 4);
+  const namespaceHex = namespace.replaceAll('-', '');
+  const nameBytes = new TextEncoder().encode(name);
+  const input = new Uint8Array(16 + nameBytes.length);
+  for (let i = 0; i < 16; i++) input[i] = Number.parseInt(namespaceHex.slice(i * 2, i * 2 + 2), 16);
+  input.set(nameBytes, 16);
+  const bytes = sha1(input).subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x50;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
+  const hex = hexOf(bytes);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** Catalog namespace: uuid3(NAMESPACE_DNS, 'sd2e.org'), the default CATALOG_DNS_DOMAIN. */
-export const CATALOG_UUID_NAMESPACE: string = nameBasedUuid('md5', 3, NAMESPACE_DNS, 'sd2e.org');
-
-/** Standard UUIDv5 of `name` (UTF-8) in `namespace`. */
-export function uuid5(namespace: string, name: string): string {
-  return nameBasedUuid('sha1', 5, namespace, name);
-}
+/**
+ * Catalog namespace: uuid3(NAMESPACE_DNS, 'sd2e.org'), the default CATALOG_DNS_DOMAIN. A constant,
+ * so that core needs no MD5 (its test derives it).
+ */
+export const CATALOG_UUID_NAMESPACE = '54765aeb-44ca-374a-9a9f-eb4658383ee4';
 
 /** The typed UUID of `text`: uuid5 in the catalog namespace with its first 3 characters replaced by the prefix. */
 export function typedUuid(type: TypedUuidType, text: string): string {
@@ -92,7 +93,8 @@ function prefixOf(type: TypedUuidType): string {
  * random UUID already has). The same shape as `typedUuid`'s, and as unlikely to collide.
  */
 export function randomTypedUuid(type: TypedUuidType): string {
-  const random = randomUUID();
+  // Web Crypto's randomUUID: Node 20 and browsers alike.
+  const random = globalThis.crypto.randomUUID();
   return `${prefixOf(type)}${random.slice(3, 14)}5${random.slice(15)}`;
 }
 

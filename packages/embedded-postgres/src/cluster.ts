@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import postgres from 'postgres';
+// The patched postgres.js (see package.json "imports": packed, a copy travels with the package).
+import postgres from '#postgres';
 import { type Binaries, type RunAs, reachableByOthers, USER } from './binaries.js';
 import { fail } from './errors.js';
 import type { Paths } from './paths.js';

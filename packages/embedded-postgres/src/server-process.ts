@@ -14,7 +14,8 @@ import {
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import postgres from 'postgres';
+// The patched postgres.js (see package.json "imports": packed, a copy travels with the package).
+import postgres from '#postgres';
 import type { Binaries } from './binaries.js';
 import { urlFor } from './cluster.js';
 import { fail } from './errors.js';

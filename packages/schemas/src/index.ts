@@ -1,11 +1,18 @@
 export type { CreateJobRequest } from './documents/create-job-request.js';
 export type { ApiKeyRecord, NonceConsumption, NonceRecord, UnknownRole } from './documents/credentials.js';
-export { EVENT_SOURCES, type EventSource, type HistoryEvent } from './documents/history-event.js';
-export { PROCESSING_LEVELS } from './documents/index-requests.js';
+export {
+  type ActorDocument,
+  EVENT_SOURCES,
+  type EventSource,
+  type HistoryEvent,
+} from './documents/history-event.js';
+export { type ArchivePattern, PROCESSING_LEVELS, type ProductPattern } from './documents/index-requests.js';
 export type { JobDocument } from './documents/job-document.js';
 export type { JsonObject } from './documents/json-object.js';
 export type { MessageResponse } from './documents/message-response.js';
 export { PIPELINE_TYPES, type PipelineDocument } from './documents/pipeline-document.js';
+export type { PipelineRecord } from './documents/pipeline-record.js';
+export type { ProblemDocument } from './documents/problem-document.js';
 export type { TapisJobNotification } from './documents/tapis-job-notification.js';
 /** @public Named by the inferred types of other packages' exports (declaration emit needs it). */
 export type { JsonSchemaDocument } from './json-schema-document.js';

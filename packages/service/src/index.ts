@@ -39,6 +39,7 @@ export { asServiceError, ServiceError, type ServiceErrorCode } from './errors.js
 export { dryRunEvent, handleInbound, sendEvent } from './events.js';
 export { fsmSvg } from './fsm-svg.js';
 export {
+  cancelJob,
   countJobs,
   createJob,
   deleteJob,

@@ -1,5 +1,5 @@
-import { authorizeAdminAction, jobToken, type Principal } from '@pipelinejobs/auth';
-import { isPlainObject, type JobUuid, type JsonExactValue, jobUuid } from '@pipelinejobs/core';
+import { authorizeAdminAction, jobToken, type Principal, verifyJobToken } from '@pipelinejobs/auth';
+import { archivePath, isPlainObject, type JobUuid, type JsonExactValue, jobUuid } from '@pipelinejobs/core';
 import { validateCreateJob } from '@pipelinejobs/schemas';
 import * as storage from '@pipelinejobs/storage';
 import { actorOf } from './actor.js';
@@ -49,6 +49,12 @@ export async function createJob(
   const uuid = exact
     ? jobUuid({ pipeline_uuid: input.pipeline_uuid, child_of: input.child_of, data: exact.data })
     : undefined;
+  // The original's client made the path; made here when a create omits it, every client agrees.
+  input.archive_path ??= archivePath({
+    pipeline_uuid: input.pipeline_uuid,
+    child_of: input.child_of,
+    data: exact?.data ?? input.data,
+  });
   const { job, created } = await storage.insertJob(s[DATABASE], input, {
     uuid,
     creator: actorOf(principal),
@@ -119,6 +125,29 @@ export async function deleteJob(
   requireAdminToken(s, principal, 'delete', command.jobUuid, command.token);
   return storage.markJobDeleted(s[DATABASE], command.jobUuid, {
     force: command.force,
+    actor: actorOf(principal),
+  });
+}
+
+/**
+ * Cancels a job its creator made and never started: removes it (a force delete, audited) with
+ * the job token, no admin token needed; once an event was applied it is a `conflict` (send
+ * `fail`). What the original's cancel() meant, without its admin token.
+ */
+export async function cancelJob(s: Services, principal: Principal, uuid: JobUuid, token: unknown) {
+  requireRole(principal, 'create', 'cancel jobs');
+  const job = await storage.selectJob(s[DATABASE], uuid);
+  if (!isCreator(principal, job)) {
+    throw new ServiceError('forbidden', 'Only the principal that created a job can cancel it', { uuid });
+  }
+  if (!verifyJobToken(s.secret, job.uuid, job.token_version, token)) {
+    throw new ServiceError('forbidden', "Cancelling needs the job's token (returned when it was created)", {
+      uuid,
+    });
+  }
+  return storage.markJobDeleted(s[DATABASE], uuid, {
+    force: true,
+    unstarted: true,
     actor: actorOf(principal),
   });
 }

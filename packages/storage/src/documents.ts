@@ -5,20 +5,10 @@ import type {
   JobDocument,
   JsonObject,
   MessageResponse,
+  PipelineRecord,
 } from '@pipelinejobs/schemas';
 
-export type { EventSource, HistoryEvent, JobDocument };
-
-/** A pipeline as stored: the registered document plus its identity and timestamps. */
-export interface PipelineRecord {
-  uuid: string;
-  id: string;
-  name: string;
-  body: Record<string, unknown>;
-  visible: boolean;
-  created: string;
-  updated: string;
-}
+export type { EventSource, HistoryEvent, JobDocument, PipelineRecord };
 
 /** What applying an event returns, and what a replay of its idempotency key returns again. */
 export type EventOutcome = MessageResponse;

@@ -1,4 +1,5 @@
-import postgres from 'postgres';
+// The patched postgres.js (see package.json "imports": packed, a copy travels with the package).
+import postgres from '#postgres';
 
 export type StorageErrorCode =
   /** The job, pipeline, key or nonce does not exist. */

@@ -258,7 +258,12 @@ export type JobAuditAction = 'delete' | 'force_delete' | 'rotate_token';
 export async function markJobDeleted(
   db: Database,
   uuid: JobUuid,
-  options: { force?: boolean; actor: Actor },
+  options: {
+    force?: boolean;
+    actor: Actor;
+    /** Only while no event but its create was applied (a cancel); else `conflict`. */
+    unstarted?: boolean;
+  },
 ) {
   const { sql } = db;
   const { actor } = options;
@@ -266,7 +271,11 @@ export async function markJobDeleted(
   const rows = await translated(() =>
     options.force
       ? sql`
-        with deleted as (delete from jobs where uuid = ${uuid} returning uuid, token_version),
+        with deleted as (
+          delete from jobs where uuid = ${uuid}
+            ${options.unstarted ? sql`and visible and state = 'CREATED' and version = 1` : sql``}
+          returning uuid, token_version
+        ),
         audit as (
           insert into job_audit (job_uuid, action, principal_kind, principal_id, token_version)
           select uuid, ${action}, ${actor.kind}, ${actor.id}, token_version from deleted
@@ -285,7 +294,14 @@ export async function markJobDeleted(
   if (rows.length === 0) {
     const row = await jobRow(db, uuid);
     if (!row) throw new StorageError('not_found', `No job ${uuid} exists`, { uuid });
-    throw new StorageError('gone', `Job ${uuid} was already deleted`, { uuid });
+    if (!row.visible || !options.unstarted) {
+      throw new StorageError('gone', `Job ${uuid} was already deleted`, { uuid });
+    }
+    throw new StorageError(
+      'conflict',
+      `Job ${uuid} has started (it is ${row.state}): it cannot be cancelled; send a fail event instead`,
+      { uuid, state: row.state },
+    );
   }
   return { uuid, deleted: options.force ? ('hard' as const) : ('soft' as const) };
 }

@@ -1,4 +1,4 @@
-import postgres from 'postgres';
+import postgres from '#postgres';
 
 /** What a listener tells its owner. */
 export interface ListenHandlers {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import postgres, { type Sql } from 'postgres';
+// The patched postgres.js (see package.json "imports": packed, a copy travels with the package).
+import postgres, { type Sql } from '#postgres';
 import { type Listener, type ListenHandlers, startListener } from './listener.js';
 import { applyMigrations, checkSchemaName } from './migrate.js';
 import * as schema from './schema.js';

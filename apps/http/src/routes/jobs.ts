@@ -1,4 +1,5 @@
 import {
+  cancelJob,
   createJob,
   deleteJob,
   dryRunEvent,
@@ -77,6 +78,10 @@ export function jobRoutes(router: Router, ctx: RouteContext): void {
         token: requestToken(req),
       }),
     );
+  });
+  router.post('/jobs/:uuid/cancel', accepts('token'), async (req, res) => {
+    const { uuid, principal } = await onJob(req);
+    res.json(await cancelJob(services, principal, uuid, requestToken(req)));
   });
   router.post('/jobs/:uuid/token', accepts('token'), async (req, res) => {
     const { uuid, principal } = await onJob(req);

@@ -1,0 +1,2 @@
+export declare const PUBLISHED: readonly string[];
+export declare function packPackages(outDir: string): string[];
