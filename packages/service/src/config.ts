@@ -5,7 +5,7 @@ import {
   DEFAULT_JWKS_MAX_STALE_MS,
   secretWeakness,
 } from '@pipelinejobs/auth';
-import { DEFAULT_POOL_IDLE_SECONDS } from '@pipelinejobs/storage';
+import { DEFAULT_POOL_IDLE_SECONDS, schemaNameFault } from '@pipelinejobs/storage';
 
 /** Configuration of both apps (every variable: apps/http/README.md), read once from the environment and validated. */
 export interface Config {
@@ -79,7 +79,8 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
+  // Digits only (blanks around forgiven): Number() would read ' ' as 0 and '0x10' as 16.
+  const value = /^\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got '${raw}'`);
   }
@@ -179,11 +180,9 @@ function flag(env: Env, name: string): boolean {
 function dbSchema(env: Env): string | undefined {
   const raw = env.PIPELINEJOBS_DB_SCHEMA;
   if (raw === undefined || raw === '' || raw === 'public') return undefined;
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(raw) || raw.startsWith('pg_')) {
-    throw new ConfigError(
-      'PIPELINEJOBS_DB_SCHEMA',
-      `'${raw.slice(0, 70)}' is not a usable schema name: lower-case letters, digits and _ (at most 63, not starting with a digit or pg_)`,
-    );
+  const fault = schemaNameFault(raw);
+  if (fault !== undefined) {
+    throw new ConfigError('PIPELINEJOBS_DB_SCHEMA', `'${raw.slice(0, 70)}' is not usable: ${fault}`);
   }
   return raw;
 }
