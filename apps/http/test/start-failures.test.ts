@@ -135,6 +135,20 @@ describe('a database that is not there yet', () => {
   });
 });
 
+describe('a DATABASE_URL the driver cannot read', () => {
+  // A password with a character a URL reserves, not percent-encoded: the commonest slip.
+  it.each([
+    ['a bare %', 'postgres://pj:50%off@127.0.0.1:5432/pj'],
+    ['a bare #', 'postgres://pj:pa#ss@127.0.0.1:5432/pj'],
+    ['a port that is not a number', 'postgres://pj:secret-pw@127.0.0.1:pg/pj'],
+  ])('(%s) is a setting to fix: exit 2 naming it, without the password', async (_, url) => {
+    const result = await runManager({ DATABASE_URL: url });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error: DATABASE_URL: .*percent-encode.*\n$/);
+    for (const secret of ['50%off', 'pa#ss', 'secret-pw']) expect(result.stderr).not.toContain(secret);
+  });
+});
+
 describe('a database that refuses the Manager', () => {
   it('that does not exist: exit 2 at once, with PostgreSQL message and the setting', async () => {
     const result = await runManager({

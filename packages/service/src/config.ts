@@ -5,7 +5,7 @@ import {
   DEFAULT_JWKS_MAX_STALE_MS,
   secretWeakness,
 } from '@pipelinejobs/auth';
-import { DEFAULT_POOL_IDLE_SECONDS, schemaNameFault } from '@pipelinejobs/storage';
+import { DEFAULT_POOL_IDLE_SECONDS, databaseUrlFault, schemaNameFault } from '@pipelinejobs/storage';
 
 /** Configuration of both apps (every variable: apps/http/README.md), read once from the environment and validated. */
 export interface Config {
@@ -218,6 +218,15 @@ export function readConfig(env: Env, cwd: string): Config {
   const url = env.DATABASE_URL || undefined;
   if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) {
     throw new ConfigError('DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
+  }
+  // Said here, not as the driver's bare "Invalid URL" at the first connection; never echoed, as
+  // it holds the password.
+  const urlFault = url === undefined ? undefined : databaseUrlFault(url);
+  if (urlFault !== undefined) {
+    throw new ConfigError(
+      'DATABASE_URL',
+      `cannot be read (${urlFault}): percent-encode the characters a URL reserves in the user and password (% as %25, # as %23, @ as %40, / as %2F, : as %3A, ? as %3F) and check the port is a number`,
+    );
   }
   const dataDirRaw = env.PIPELINEJOBS_DATA_DIR || '.pipelinejobs';
   const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);

@@ -47,6 +47,7 @@ export type { PoolStats } from './open-database.js';
 export {
   type Database,
   DEFAULT_POOL_IDLE_SECONDS,
+  databaseUrlFault,
   openDatabase,
 } from './open-database.js';
 export {

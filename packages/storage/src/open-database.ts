@@ -89,6 +89,19 @@ function connect(
 }
 
 /**
+ * Why the driver cannot read `url` (its own words), or undefined when it can. Reading opens no
+ * connection. The usual cause is a password with a character a URL reserves, not percent-encoded.
+ */
+export function databaseUrlFault(url: string): string | undefined {
+  try {
+    postgres(url, { max: 1, onnotice: () => {} });
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/**
  * Cancels the running statements of the pool named `applicationName`, from a connection of its
  * own (the pool's may all be busy). A backend idle between two statements of a transaction has
  * nothing to cancel; its client's next statement then runs, and the caller sees that outcome.
