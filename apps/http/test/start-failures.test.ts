@@ -149,6 +149,35 @@ describe('a DATABASE_URL the driver cannot read', () => {
   });
 });
 
+describe('a database a newer version migrated', () => {
+  it('is served by check and auto with a warning saying so (off never looks)', async () => {
+    const opened = await openTestDatabase();
+    try {
+      await opened.db.sql`insert into drizzle.__drizzle_migrations (hash, created_at)
+        values ('a migration of a later version', 4102444800000)`;
+      const warning =
+        'the database schema is ahead of this version (1 migration it does not know, applied by a later version)';
+      for (const mode of ['check', 'auto', 'off']) {
+        const result = await runManager({ DATABASE_URL: opened.url, PIPELINEJOBS_MIGRATE: mode }, (output) =>
+          output.includes('listening on'),
+        );
+        expect(result.code, result.stderr).toBe(0);
+        const warned = result.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as { level: number; msg: string })
+          .filter((line) => line.msg.startsWith(warning));
+        expect(
+          warned.map((line) => line.level),
+          mode,
+        ).toEqual(mode === 'off' ? [] : [40]);
+      }
+    } finally {
+      await opened.cleanup();
+    }
+  });
+});
+
 describe('a database that refuses the Manager', () => {
   it('that does not exist: exit 2 at once, with PostgreSQL message and the setting', async () => {
     const result = await runManager({

@@ -34,7 +34,7 @@ export {
   selectJobAudit,
   selectJobs,
 } from './jobs.js';
-export { applyMigrations, pendingMigrations, schemaNameFault } from './migrate.js';
+export { applyMigrations, migrationStatus, schemaNameFault } from './migrate.js';
 export {
   checkNonce,
   consumeNonce,

@@ -124,15 +124,32 @@ export function applyMigrations(db: Database): Promise<number> {
   return translated(() => migrate(db.sql, { schema: db.schema }));
 }
 
-/**
- * How many committed migrations the database has not applied yet, read without writing or
- * locking anything (a role that may only read and write rows can ask).
- */
-export function pendingMigrations(db: Database): Promise<number> {
+/** Where a database's schema stands against this version's committed migrations. */
+export interface MigrationStatus {
+  /** Committed migrations the database has not applied yet. */
+  readonly pending: number;
+  /** Migrations the database applied that this version does not have (a later version's). */
+  readonly ahead: number;
+}
+
+/** Read without writing or locking anything (a role that may only read and write rows can ask). */
+export function migrationStatus(db: Database): Promise<MigrationStatus> {
   return translated(async () => {
     checkSchemaName(db.schema);
     const migrations = readMigrationFiles({ migrationsFolder });
     const lastMillis = await lastApplied(db.sql, db.schema);
-    return migrations.filter((migration) => migration.folderMillis > lastMillis).length;
+    const newest = Math.max(-1, ...migrations.map((migration) => migration.folderMillis));
+    let ahead = 0;
+    if (lastMillis > newest) {
+      const [row] = await db.sql.unsafe<{ n: number }[]>(
+        `select count(*)::int as n from ${bookkeeping(db.schema).table} where created_at > $1`,
+        [newest],
+      );
+      ahead = row?.n ?? 0;
+    }
+    return {
+      pending: migrations.filter((migration) => migration.folderMillis > lastMillis).length,
+      ahead,
+    };
   });
 }
