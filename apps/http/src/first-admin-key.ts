@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '@pipelinejobs/service';
 
@@ -17,9 +17,10 @@ function reserveKeyFile(dataDir: string) {
   const draft = join(dataDir, `.${FIRST_ADMIN_KEY_FILE}-${randomBytes(4).toString('hex')}`);
   let fd: number;
   try {
-    if (lstatSync(path, { throwIfNoEntry: false })?.isDirectory()) {
-      throw new Error('a directory is in its place');
-    }
+    // What is in its place goes first (a file left from an earlier database holds a key that no
+    // longer works): what cannot be removed (a directory, another user's file in a sticky
+    // directory) would fail the rename after the key was made.
+    rmSync(path, { force: true });
     fd = openSync(draft, 'wx', 0o600);
   } catch (error) {
     throw new ConfigError(
@@ -30,7 +31,7 @@ function reserveKeyFile(dataDir: string) {
   }
   return {
     path,
-    /** Writes the key and puts the file in place (replacing a file left from an earlier database). */
+    /** Writes the key and puts the file in place. */
     fill(key: string): void {
       try {
         writeSync(fd, `${key}\n`);
