@@ -149,6 +149,22 @@ describe('a DATABASE_URL the driver cannot read', () => {
   });
 });
 
+describe('a DATABASE_URL that sets what the Manager sets', () => {
+  // The driver lets the URL's parameters override the Manager's own: with ?search_path= the
+  // Manager said it served schema sa while it read and wrote the tables of another.
+  it.each([
+    ['search_path', 'PIPELINEJOBS_DB_SCHEMA'],
+    ['application_name', 'names its connections'],
+  ])('(?%s=) is refused: exit 2 saying what to do instead', async (parameter, instead) => {
+    const result = await runManager({
+      DATABASE_URL: withUrl(pg.adminUrl, (u) => u.searchParams.set(parameter, 'other')),
+      PIPELINEJOBS_DB_SCHEMA: 'sa',
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`^error: DATABASE_URL: .*${parameter}.*${instead}.*\\n$`));
+  });
+});
+
 describe('a database a newer version migrated', () => {
   it('is served by check and auto with a warning saying so (off never looks)', async () => {
     const opened = await openTestDatabase();

@@ -219,15 +219,9 @@ export function readConfig(env: Env, cwd: string): Config {
   if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) {
     throw new ConfigError('DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
   }
-  // Said here, not as the driver's bare "Invalid URL" at the first connection; never echoed, as
-  // it holds the password.
+  // Said here, not as the driver's bare "Invalid URL" at the first connection (or not at all).
   const urlFault = url === undefined ? undefined : databaseUrlFault(url);
-  if (urlFault !== undefined) {
-    throw new ConfigError(
-      'DATABASE_URL',
-      `cannot be read (${urlFault}): percent-encode the characters a URL reserves in the user and password (% as %25, # as %23, @ as %40, / as %2F, : as %3A, ? as %3F) and check the port is a number`,
-    );
-  }
+  if (urlFault !== undefined) throw new ConfigError('DATABASE_URL', urlFault);
   const dataDirRaw = env.PIPELINEJOBS_DATA_DIR || '.pipelinejobs';
   const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
   // Empty counts as unset only when the variable is absent: `PIPELINEJOBS_SECRET=` is refused.

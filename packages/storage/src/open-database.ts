@@ -89,16 +89,32 @@ function connect(
 }
 
 /**
- * Why the driver cannot read `url` (its own words), or undefined when it can. Reading opens no
- * connection. The usual cause is a password with a character a URL reserves, not percent-encoded.
+ * Startup parameters this storage sets on every connection, and why: the driver lets a URL's
+ * query parameters override them.
+ */
+const OWN_PARAMETERS: Readonly<Record<string, string>> = {
+  search_path:
+    'the Manager sets it to the schema of its tables: remove it, and choose the schema with PIPELINEJOBS_DB_SCHEMA',
+  application_name:
+    'the Manager names its connections itself (to cancel its own statements at shutdown): remove it',
+};
+
+/**
+ * Why `url` is not usable as the database's URL, or undefined when it is: one the driver cannot
+ * read (the usual cause is a password with a character a URL reserves, not percent-encoded), or
+ * one setting a startup parameter this storage sets. Reading opens no connection; the message
+ * never holds the URL.
  */
 export function databaseUrlFault(url: string): string | undefined {
+  const sentinel = Object.fromEntries(Object.keys(OWN_PARAMETERS).map((name) => [name, '\u0000']));
+  let connection: Record<string, unknown>;
   try {
-    postgres(url, { max: 1, onnotice: () => {} });
-    return undefined;
+    connection = postgres(url, { max: 1, onnotice: () => {}, connection: sentinel }).options.connection;
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return `cannot be read (${error instanceof Error ? error.message : String(error)}): percent-encode the characters a URL reserves in the user and password (% as %25, # as %23, @ as %40, / as %2F, : as %3A, ? as %3F) and check the port is a number`;
   }
+  const overridden = Object.keys(OWN_PARAMETERS).find((name) => connection[name] !== '\u0000');
+  return overridden === undefined ? undefined : `sets ?${overridden}=, but ${OWN_PARAMETERS[overridden]}`;
 }
 
 /**
