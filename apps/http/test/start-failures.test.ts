@@ -124,6 +124,35 @@ describe('a database that is not there yet', () => {
     }
   });
 
+  it('behind something that closes every connection (a proxy with nothing behind it) is not waited for forever', async () => {
+    // The driver reconnects at once, for ever, when a connection closes during its start-up:
+    // the Manager hung there without a line, opening hundreds of connections a second.
+    let connections = 0;
+    const closing: Server = createServer((socket) => {
+      connections += 1;
+      socket.on('data', () => socket.end());
+    });
+    await new Promise<void>((resolve) => closing.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = closing.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const result = await runManager({
+        DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/pipelinejobs`,
+        PIPELINEJOBS_START_RETRY: '0',
+      });
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.ms).toBeLessThan(20_000);
+      expect(result.stderr).toMatch(
+        /^error: DATABASE_URL: 127\.0\.0\.1:\d+ closed the connection: check that it is PostgreSQL/,
+      );
+      const after = connections;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(connections, 'nothing reconnects once it has given up').toBe(after);
+    } finally {
+      closing.close();
+    }
+  });
+
   it('is not waited for when PIPELINEJOBS_START_RETRY=0', async () => {
     const port = await freePort();
     const result = await runManager({

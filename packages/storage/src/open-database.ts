@@ -59,6 +59,15 @@ export interface OpenOptions {
   readonly migrate?: boolean;
 }
 
+/** Seconds one connection attempt may take, unless the caller says otherwise. */
+const CONNECT_TIMEOUT_SECONDS = 3;
+
+/**
+ * Seconds the first answer of a new pool may take: several connection attempts, so that a loaded
+ * server is not taken for one that closes every connection.
+ */
+const FIRST_ANSWER_SECONDS = 10;
+
 /** Seconds an unused connection stays open, unless the caller says otherwise. */
 export const DEFAULT_POOL_IDLE_SECONDS = 60;
 
@@ -70,7 +79,7 @@ function connect(
   return postgres(url, {
     max: config.poolSize ?? 10,
     // Fail fast while the database is down, so callers can answer 503 instead of hanging.
-    connect_timeout: config.connectTimeoutSeconds ?? 3,
+    connect_timeout: config.connectTimeoutSeconds ?? CONNECT_TIMEOUT_SECONDS,
     idle_timeout: config.idleTimeoutSeconds ?? DEFAULT_POOL_IDLE_SECONDS,
     // After a lost connection the driver waits `backoff` seconds before reconnecting, while
     // queries queue behind it. Its default grows to 20 s, which holds requests long after the
@@ -138,7 +147,32 @@ async function cancelRunning(url: string, applicationName: string): Promise<void
 }
 
 /**
- * Opens the PostgreSQL at `url` and applies pending migrations unless told not to. (Who provides
+ * Waits for the pool's first answer, at most `timeoutMs`. The driver's connect timeout covers one
+ * attempt; a connection closed during its start-up (a proxy with nothing behind it) is retried at
+ * once and for ever, and the statement waiting for it never fails. Past the deadline the failure
+ * is of the driver's kind (CONNECTION_CLOSED), as an operator reads it.
+ */
+async function firstAnswer(sql: Sql, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), timeoutMs);
+  });
+  try {
+    if ((await Promise.race([sql`select 1`, deadline])) !== 'late') return;
+  } finally {
+    clearTimeout(timer);
+  }
+  throw Object.assign(
+    new Error(
+      `no connection finished its start-up within ${timeoutMs / 1000} s: each was closed, or answered too slowly`,
+    ),
+    { code: 'CONNECTION_CLOSED' },
+  );
+}
+
+/**
+ * Opens the PostgreSQL at `url`, once it answers (its failure otherwise), and applies pending
+ * migrations unless told not to. (Who provides
  * the server is the caller's business: the apps compose an embedded one through the service.)
  */
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
@@ -180,6 +214,13 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
       await ended;
     },
   };
+  try {
+    await firstAnswer(sql, FIRST_ANSWER_SECONDS * 1000);
+  } catch (error) {
+    // Nothing of this pool may go on connecting once the caller has its failure.
+    await sql.end({ timeout: 0 });
+    throw error;
+  }
   if (options.migrate !== false) {
     try {
       await applyMigrations(database);
