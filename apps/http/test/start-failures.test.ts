@@ -156,6 +156,20 @@ describe('a database that is not there yet', () => {
     }
   });
 
+  it('that does not speak TLS, asked for it (sslmode=require), says to check sslmode', async (context) => {
+    const tls = withUrl(pg.adminUrl, (u) => u.searchParams.set('sslmode', 'require'));
+    const probe = postgres(tls, { max: 1, onnotice: () => {} });
+    const speaksTls = await probe`select 1`.then(
+      () => true,
+      () => false,
+    );
+    await probe.end();
+    if (speaksTls) context.skip();
+    const result = await runManager({ DATABASE_URL: tls, PIPELINEJOBS_START_RETRY: '0' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: DATABASE_URL: .*TLS.*check sslmode in it/);
+  });
+
   it('is not waited for when PIPELINEJOBS_START_RETRY=0', async () => {
     const port = await freePort();
     const result = await runManager({

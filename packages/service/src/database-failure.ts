@@ -60,11 +60,15 @@ export function explainDatabaseFailure(error: unknown, config: Config, phase: Op
   if (!driver) return error;
   const { code, message } = driver;
   const said = `PostgreSQL: ${message}`;
-  const unreachable = UNREACHABLE[code];
-  if (unreachable && 'url' in config.database) {
+  // Closed while TLS was being set up: most often a server that does not accept TLS, asked for it.
+  const explain = /\bTLS\b/.test(message)
+    ? (at: string) =>
+        `${at} closed the connection while TLS was being set up: check sslmode in it (the server may not accept TLS) and the server's log`
+    : UNREACHABLE[code];
+  if (explain && 'url' in config.database) {
     return new ServiceError(
       'unavailable',
-      `DATABASE_URL: ${unreachable(where(config))} (${message})`,
+      `DATABASE_URL: ${explain(where(config))} (${message})`,
       { retry: true, setting: 'DATABASE_URL' },
       { cause: error },
     );
