@@ -215,7 +215,8 @@ function corsOrigins(env: Env): readonly string[] | '*' {
  * message is one line naming the variable; the apps print it and stop.
  */
 export function readConfig(env: Env, cwd: string): Config {
-  const url = env.DATABASE_URL || undefined;
+  // Blanks around it (a copied .env line) are not part of any URL.
+  const url = env.DATABASE_URL?.trim() || undefined;
   if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) {
     throw new ConfigError('DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
   }
@@ -283,7 +284,7 @@ export function readConfig(env: Env, cwd: string): Config {
       86_400,
     ),
     port: integer(env, 'PORT', 8080, 0, 65_535),
-    host: env.HOST || '127.0.0.1',
+    host: env.HOST?.trim() || '127.0.0.1',
     jwt,
     logLevel,
     rateLimitPerMinute: integer(env, 'PIPELINEJOBS_RATE_LIMIT', 6000, 1, 10_000_000),

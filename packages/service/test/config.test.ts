@@ -190,6 +190,16 @@ describe('readConfig: rate limit, proxies, sockets, JWKS grace', () => {
     });
     // Surrounding blanks are forgiven, as for the named values.
     expect(readConfig({ PIPELINEJOBS_START_RETRY: ' 10 ' }, '/srv').startRetryMs).toBe(10_000);
+    const padded = readConfig(
+      {
+        DATABASE_URL: ' postgres://db/pj\n',
+        PIPELINEJOBS_SECRET: 'a-long-enough-secret-0123456789abcdef',
+        HOST: ' 0.0.0.0 ',
+      },
+      '/srv',
+    );
+    expect(padded.database).toEqual({ url: 'postgres://db/pj' });
+    expect(padded.host).toBe('0.0.0.0');
   });
 
   it.each([
