@@ -258,10 +258,6 @@ export function readConfig(env: Env, cwd: string): Config {
         integer(env, 'PIPELINEJOBS_JWKS_MAX_STALE', DEFAULT_JWKS_MAX_STALE_MS / 1000, 0, 86_400 * 30) * 1000,
     };
   }
-  const logLevel = (env.LOG_LEVEL || 'info') as Config['logLevel'];
-  if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError('LOG_LEVEL', `must be one of: ${LOG_LEVELS.join(', ')}`);
-  }
   return {
     database: url !== undefined ? { url } : { dataDir },
     dataDir,
@@ -286,7 +282,7 @@ export function readConfig(env: Env, cwd: string): Config {
     port: integer(env, 'PORT', 8080, 0, 65_535),
     host: env.HOST?.trim() || '127.0.0.1',
     jwt,
-    logLevel,
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     rateLimitPerMinute: integer(env, 'PIPELINEJOBS_RATE_LIMIT', 6000, 1, 10_000_000),
     trustProxy: trustProxy(env),
     http: httpLimits(env),

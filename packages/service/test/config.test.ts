@@ -200,6 +200,11 @@ describe('readConfig: rate limit, proxies, sockets, JWKS grace', () => {
     );
     expect(padded.database).toEqual({ url: 'postgres://db/pj' });
     expect(padded.host).toBe('0.0.0.0');
+    // LOG_LEVEL is read as LOG_FORMAT is: any case, blanks forgiven.
+    expect(readConfig({ LOG_LEVEL: ' WARN ', LOG_FORMAT: 'JSON' }, '/srv')).toMatchObject({
+      logLevel: 'warn',
+      logFormat: 'json',
+    });
   });
 
   it.each([
