@@ -170,6 +170,26 @@ describe('a database that is not there yet', () => {
     expect(result.stderr).toMatch(/^error: DATABASE_URL: .*TLS.*check sslmode in it/);
   });
 
+  it('with no connection free (53300, as under max_connections) is waited for too', async () => {
+    // A role allowed no connection gets the same refusal as a server at max_connections.
+    const crowded = `${role}_crowded`;
+    await admin.unsafe(`create role ${crowded} login password 'pw' connection limit 0`);
+    try {
+      const result = await runManager({
+        DATABASE_URL: withUrl(pg.adminUrl, (u) => {
+          u.username = crowded;
+          u.password = 'pw';
+        }),
+        PIPELINEJOBS_START_RETRY: '2',
+      });
+      expect(result.code).toBe(1);
+      expect(retryLines(result.stdout).length, result.stdout).toBeGreaterThanOrEqual(1);
+      expect(result.stderr).toMatch(/^error: DATABASE_URL: .*no connection free.*too many connections/);
+    } finally {
+      await admin.unsafe(`drop role ${crowded}`);
+    }
+  });
+
   it('is not waited for when PIPELINEJOBS_START_RETRY=0', async () => {
     const port = await freePort();
     const result = await runManager({

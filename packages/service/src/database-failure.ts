@@ -46,6 +46,9 @@ const UNREACHABLE: Readonly<Record<string, (at: string) => string>> = {
   CONNECTION_CLOSED: (at) => `${at} closed the connection: check that it is PostgreSQL and its log`,
   // PostgreSQL is starting up, shutting down or in recovery.
   '57P03': (at) => `PostgreSQL at ${at} is not accepting connections yet (starting or recovering)`,
+  // max_connections (or the role's or database's connection limit) reached: others may leave.
+  '53300': (at) =>
+    `PostgreSQL at ${at} has no connection free: check its max_connections, the role's connection limit, and what else connects`,
 };
 
 /**
