@@ -11,7 +11,7 @@ export interface EmbeddedDatabase {
 }
 
 export interface OpenDatabaseOptions {
-  /** The embedded server's progress lines (start, reuse, restart). */
+  /** Lines for the operator: the embedded server's progress (start, reuse, restart), a schema ahead of this version. */
   readonly log?: EmbeddedLog;
   /** Instead of the configured pool size (`migrate` needs one connection). */
   readonly poolSize?: number;
