@@ -19,12 +19,13 @@ const PREFLIGHT_MAX_AGE = '600';
 export function optionsAndCors(router: Router, origins: readonly string[] | '*'): RequestHandler {
   const allowed = (origin: string | undefined): origin is string =>
     origin !== undefined && (origins === '*' || origins.includes(origin));
+  const on = origins === '*' || origins.length > 0;
   return (req, res, next) => {
     const origin = req.headers.origin;
-    if (allowed(origin)) {
-      res.set('Access-Control-Allow-Origin', origins === '*' ? '*' : origin);
-      res.vary('Origin');
-    }
+    // With CORS on, every answer depends on Origin (with it or not, allowed or not): a cache must
+    // not serve one kept for another origin (problem pages and schemas may be kept an hour).
+    if (on) res.vary('Origin');
+    if (allowed(origin)) res.set('Access-Control-Allow-Origin', origins === '*' ? '*' : origin);
     if (req.method !== 'OPTIONS') {
       if (allowed(origin)) res.set('Access-Control-Expose-Headers', EXPOSED_HEADERS);
       return next();

@@ -46,19 +46,17 @@ function loggerFor(config: Config): Logger {
  * until then the Manager says so.
  */
 async function firstAdminKey(services: Services, config: Config, logger: Logger): Promise<void> {
+  const active = await hasActiveApiKey(services);
   if ('dataDir' in config.database) {
-    const key = await ensureFirstAdminKey(services);
-    if (key) {
-      logger.info(
-        handOverFirstAdminKey(key, {
-          dataDir: config.dataDir,
-          terminal: process.stderr.isTTY ? process.stderr : undefined,
-        }),
-      );
-    }
+    if (active) return;
+    const handedOver = await handOverFirstAdminKey(() => ensureFirstAdminKey(services), {
+      dataDir: config.dataDir,
+      terminal: process.stderr.isTTY ? process.stderr : undefined,
+    });
+    if (handedOver) logger.info(handedOver);
     return;
   }
-  if (!(await hasActiveApiKey(services))) {
+  if (!active) {
     logger.warn(
       'no API key exists yet, so no request can authenticate: create the first with `pipelinejobs keys create --role admin` (same DATABASE_URL, PIPELINEJOBS_SECRET and PIPELINEJOBS_DB_SCHEMA as this Manager)',
     );
@@ -105,7 +103,13 @@ async function main(): Promise<void> {
     logger.flush?.();
     process.exit(EXIT.stopped);
   }
-  await firstAdminKey(services, config, logger);
+  try {
+    await firstAdminKey(services, config, logger);
+  } catch (error) {
+    // Nothing was served: give the database back (and stop the embedded server) before saying why.
+    await closeServices(services);
+    throw error;
+  }
   let accepting = true;
   // Another process's `pipelinejobs settings adopt` changes the secret under this one: seen
   // within a few seconds, after which it hands out no token minted from the old secret. A check

@@ -145,10 +145,12 @@ export const PROBLEMS_PATH = '/problems/';
 /** The slug of a code in problem type URIs: `not_found` -> `not-found`. */
 export const problemSlug = (code: ProblemCode) => code.replaceAll('_', '-');
 
-/** The code of a slug, when it is one. */
+/** The code of a slug, when it is one (spelt as `problemSlug` spells it: one address per page). */
 export function problemCodeOf(slug: string): ProblemCode | undefined {
   const code = slug.replaceAll('-', '_');
-  return Object.hasOwn(PROBLEM_TYPES, code) ? (code as ProblemCode) : undefined;
+  return Object.hasOwn(PROBLEM_TYPES, code) && problemSlug(code as ProblemCode) === slug
+    ? (code as ProblemCode)
+    : undefined;
 }
 
 /**

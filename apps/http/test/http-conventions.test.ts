@@ -145,6 +145,19 @@ describe('CORS', () => {
     expect(otherGet.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  it('says every answer depends on Origin, so a shared cache keeps one per origin', async () => {
+    // The problem pages may be kept an hour by any cache: one kept from a request of another
+    // origin (or none), without Vary, would be served to the dashboard with no CORS header.
+    for (const origin of ['https://evil.example.com', undefined]) {
+      const page = await m.request('GET', '/problems/not-found', {
+        key: null,
+        headers: origin ? { origin } : {},
+      });
+      expect(page.headers.get('cache-control')).toMatch(/public/);
+      expect(page.headers.get('vary'), String(origin)).toMatch(/\bOrigin\b/);
+    }
+  });
+
   it('is off by default', async () => {
     const plain = await startManager();
     try {
@@ -238,6 +251,8 @@ describe('problem types', () => {
       expect(html).toContain(`HTTP status ${status}`);
       expect(html).toContain(title.replace(/'/g, '&#39;'));
     }
+    // One address per page: the code's own spelling is not a second one.
+    expect((await m.request('GET', '/problems/not_found', { key: null })).status).toBe(404);
     const none = await m.request('GET', '/problems/no-such-problem', { key: null });
     expect(none.status).toBe(404);
     expect(none.json.type).toBe('/problems/not-found');

@@ -1,5 +1,16 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,6 +129,57 @@ describe('the production entry, pipelinejobs-manager', () => {
       expect(processesMentioning(dataDir)).toEqual([]);
     } finally {
       await manager.kill9();
+    }
+  });
+
+  it('makes no first admin key it cannot hand over, and hands one over past a symlink, once', async () => {
+    const dataDir = join(root, 'key-file');
+    const keyFile = join(dataDir, 'first-admin-key');
+    // Where the file goes is taken (a directory): the key would be made, then lost, and no later
+    // start would make another. Refused before the key is made, and nothing is left running.
+    mkdirSync(keyFile, { recursive: true });
+    const blocked = spawnCollected(process.execPath, [MANAGER_MAIN], {
+      PIPELINEJOBS_DATA_DIR: dataDir,
+      PORT: '0',
+    });
+    expect(await blocked.exited, blocked.output()).toBe(2);
+    expect(blocked.output()).toContain(
+      `error: PIPELINEJOBS_DATA_DIR: cannot write the first admin key to ${keyFile}`,
+    );
+    expect(
+      await eventually(() => processesMentioning(dataDir).length === 0, 10_000),
+      'the embedded PostgreSQL stopped',
+    ).toBe(true);
+    rmSync(keyFile, { recursive: true });
+
+    // A symlink put there, to a file of someone else's: replaced, never written through. Under
+    // umask 000 the key file is still the user's alone.
+    const elsewhere = join(root, 'not-the-key-file');
+    writeFileSync(elsewhere, 'precious\n');
+    symlinkSync(elsewhere, keyFile);
+    const { child, exited, output } = spawnCollected(
+      'sh',
+      ['-c', `umask 000; exec "${process.execPath}" "${MANAGER_MAIN}"`],
+      { PIPELINEJOBS_DATA_DIR: dataDir, PORT: '0' },
+    );
+    try {
+      expect(await eventually(() => output().includes('listening on'), 30_000), output()).toBe(true);
+      expect(readFileSync(elsewhere, 'utf8')).toBe('precious\n');
+      expect(lstatSync(keyFile).isFile()).toBe(true);
+      expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+      const key = readFileSync(keyFile, 'utf8').trim();
+      const url = /listening on (http:\/\/\S+)/.exec(output())?.[1];
+      const jobs = await fetch(`${url}/jobs`, { headers: { authorization: `Bearer ${key}` } });
+      expect(jobs.status, 'the key in the file is the one made').toBe(200);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      // A second start makes no second key and leaves the file as it is.
+      const again = await startManagerProcess({ env: { PIPELINEJOBS_DATA_DIR: dataDir } });
+      expect(await again.stop()).toBe(0);
+      expect(readFileSync(keyFile, 'utf8').trim()).toBe(key);
+      expect(again.output()).not.toContain('first start');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
     }
   });
 

@@ -101,15 +101,16 @@ describe('a database that is not there yet', () => {
     const target = new URL(opened.url);
     const port = await freePort();
     let proxy: Server | undefined;
-    // The database "comes up" 1.5 s after the Manager started: a forwarder to the real one.
-    const comesUp = setTimeout(() => {
+    // The database "comes up" once the Manager said it could not reach it (a fixed delay raced
+    // the Manager's own start on a loaded machine): a forwarder to the real one.
+    const comeUp = () => {
       proxy = createServer((client) => {
         const upstream = connect(Number(target.port || 5432), target.hostname);
         client.pipe(upstream).pipe(client);
         client.on('error', () => upstream.destroy());
         upstream.on('error', () => client.destroy());
       }).listen(port, '127.0.0.1');
-    }, 1500);
+    };
     try {
       const result = await runManager(
         {
@@ -118,15 +119,80 @@ describe('a database that is not there yet', () => {
             u.port = String(port);
           }),
         },
-        (output) => output.includes('listening on'),
+        (output) => {
+          if (!proxy && output.includes('database not reachable')) comeUp();
+          return output.includes('listening on');
+        },
       );
       expect(result.stderr).toMatch(/PipelineJobs Manager listening on/);
       expect(result.code).toBe(0);
       expect(retryLines(result.stdout).length).toBeGreaterThanOrEqual(1);
     } finally {
-      clearTimeout(comesUp);
       proxy?.close();
       await opened.cleanup();
+    }
+  });
+
+  it('behind something that closes every connection (a proxy with nothing behind it) is not waited for forever', async () => {
+    // The driver reconnects at once, for ever, when a connection closes during its start-up:
+    // the Manager hung there without a line, opening hundreds of connections a second.
+    let connections = 0;
+    const closing: Server = createServer((socket) => {
+      connections += 1;
+      socket.on('data', () => socket.end());
+    });
+    await new Promise<void>((resolve) => closing.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = closing.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const result = await runManager({
+        DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/pipelinejobs`,
+        PIPELINEJOBS_START_RETRY: '0',
+      });
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.ms).toBeLessThan(20_000);
+      expect(result.stderr).toMatch(
+        /^error: DATABASE_URL: 127\.0\.0\.1:\d+ closed the connection: check that it is PostgreSQL/,
+      );
+      const after = connections;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(connections, 'nothing reconnects once it has given up').toBe(after);
+    } finally {
+      closing.close();
+    }
+  });
+
+  it('that does not speak TLS, asked for it (sslmode=require), says to check sslmode', async (context) => {
+    const tls = withUrl(pg.adminUrl, (u) => u.searchParams.set('sslmode', 'require'));
+    const probe = postgres(tls, { max: 1, onnotice: () => {} });
+    const speaksTls = await probe`select 1`.then(
+      () => true,
+      () => false,
+    );
+    await probe.end();
+    if (speaksTls) context.skip();
+    const result = await runManager({ DATABASE_URL: tls, PIPELINEJOBS_START_RETRY: '0' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: DATABASE_URL: .*TLS.*check sslmode in it/);
+  });
+
+  it('with no connection free (53300, as under max_connections) is waited for too', async () => {
+    // A role allowed no connection gets the same refusal as a server at max_connections.
+    const crowded = `${role}_crowded`;
+    await admin.unsafe(`create role ${crowded} login password 'pw' connection limit 0`);
+    try {
+      const result = await runManager({
+        DATABASE_URL: withUrl(pg.adminUrl, (u) => {
+          u.username = crowded;
+          u.password = 'pw';
+        }),
+        PIPELINEJOBS_START_RETRY: '2',
+      });
+      expect(result.code).toBe(1);
+      expect(retryLines(result.stdout).length, result.stdout).toBeGreaterThanOrEqual(1);
+      expect(result.stderr).toMatch(/^error: DATABASE_URL: .*no connection free.*too many connections/);
+    } finally {
+      await admin.unsafe(`drop role ${crowded}`);
     }
   });
 
@@ -134,6 +200,65 @@ describe('a database that is not there yet', () => {
     const { result } = await startWithoutDatabase('0');
     expect(result.code).toBe(1);
     expect(retryLines(result.stdout)).toEqual([]);
+  });
+});
+
+describe('a DATABASE_URL the driver cannot read', () => {
+  // A password with a character a URL reserves, not percent-encoded: the commonest slip.
+  it.each([
+    ['a bare %', 'postgres://pj:50%off@127.0.0.1:5432/pj'],
+    ['a bare #', 'postgres://pj:pa#ss@127.0.0.1:5432/pj'],
+    ['a port that is not a number', 'postgres://pj:secret-pw@127.0.0.1:pg/pj'],
+  ])('(%s) is a setting to fix: exit 2 naming it, without the password', async (_, url) => {
+    const result = await runManager({ DATABASE_URL: url });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error: DATABASE_URL: .*percent-encode.*\n$/);
+    for (const secret of ['50%off', 'pa#ss', 'secret-pw']) expect(result.stderr).not.toContain(secret);
+  });
+});
+
+describe('a DATABASE_URL that sets what the Manager sets', () => {
+  // The driver lets the URL's parameters override the Manager's own: with ?search_path= the
+  // Manager said it served schema sa while it read and wrote the tables of another.
+  it.each([
+    ['search_path', 'PIPELINEJOBS_DB_SCHEMA'],
+    ['application_name', 'names its connections'],
+  ])('(?%s=) is refused: exit 2 saying what to do instead', async (parameter, instead) => {
+    const result = await runManager({
+      DATABASE_URL: withUrl(pg.adminUrl, (u) => u.searchParams.set(parameter, 'other')),
+      PIPELINEJOBS_DB_SCHEMA: 'sa',
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`^error: DATABASE_URL: .*${parameter}.*${instead}.*\\n$`));
+  });
+});
+
+describe('a database a newer version migrated', () => {
+  it('is served by check and auto with a warning saying so (off never looks)', async () => {
+    const opened = await openTestDatabase();
+    try {
+      await opened.db.sql`insert into drizzle.__drizzle_migrations (hash, created_at)
+        values ('a migration of a later version', 4102444800000)`;
+      const warning =
+        'the database schema is ahead of this version (1 migration it does not know, applied by a later version)';
+      for (const mode of ['check', 'auto', 'off']) {
+        const result = await runManager({ DATABASE_URL: opened.url, PIPELINEJOBS_MIGRATE: mode }, (output) =>
+          output.includes('listening on'),
+        );
+        expect(result.code, result.stderr).toBe(0);
+        const warned = result.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as { level: number; msg: string })
+          .filter((line) => line.msg.startsWith(warning));
+        expect(
+          warned.map((line) => line.level),
+          mode,
+        ).toEqual(mode === 'off' ? [] : [40]);
+      }
+    } finally {
+      await opened.cleanup();
+    }
   });
 });
 

@@ -5,7 +5,7 @@ import {
   DEFAULT_JWKS_MAX_STALE_MS,
   secretWeakness,
 } from '@pipelinejobs/auth';
-import { DEFAULT_POOL_IDLE_SECONDS } from '@pipelinejobs/storage';
+import { DEFAULT_POOL_IDLE_SECONDS, databaseUrlFault, schemaNameFault } from '@pipelinejobs/storage';
 
 /** Configuration of both apps (every variable: apps/http/README.md), read once from the environment and validated. */
 export interface Config {
@@ -79,7 +79,8 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
+  // Digits only (blanks around forgiven): Number() would read ' ' as 0 and '0x10' as 16.
+  const value = /^\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got '${raw}'`);
   }
@@ -179,11 +180,9 @@ function flag(env: Env, name: string): boolean {
 function dbSchema(env: Env): string | undefined {
   const raw = env.PIPELINEJOBS_DB_SCHEMA;
   if (raw === undefined || raw === '' || raw === 'public') return undefined;
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(raw) || raw.startsWith('pg_')) {
-    throw new ConfigError(
-      'PIPELINEJOBS_DB_SCHEMA',
-      `'${raw.slice(0, 70)}' is not a usable schema name: lower-case letters, digits and _ (at most 63, not starting with a digit or pg_)`,
-    );
+  const fault = schemaNameFault(raw);
+  if (fault !== undefined) {
+    throw new ConfigError('PIPELINEJOBS_DB_SCHEMA', `'${raw.slice(0, 70)}' is not usable: ${fault}`);
   }
   return raw;
 }
@@ -226,10 +225,14 @@ function isLoopbackUrl(url: string): boolean {
  * message is one line naming the variable; the apps print it and stop.
  */
 export function readConfig(env: Env, cwd: string): Config {
-  const url = env.DATABASE_URL || undefined;
+  // Blanks around it (a copied .env line) are not part of any URL.
+  const url = env.DATABASE_URL?.trim() || undefined;
   if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) {
     throw new ConfigError('DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
   }
+  // Said here, not as the driver's bare "Invalid URL" at the first connection (or not at all).
+  const urlFault = url === undefined ? undefined : databaseUrlFault(url);
+  if (urlFault !== undefined) throw new ConfigError('DATABASE_URL', urlFault);
   const dataDirRaw = env.PIPELINEJOBS_DATA_DIR || '.pipelinejobs';
   const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
   // Empty counts as unset only when the variable is absent: `PIPELINEJOBS_SECRET=` is refused.
@@ -273,10 +276,6 @@ export function readConfig(env: Env, cwd: string): Config {
         integer(env, 'PIPELINEJOBS_JWKS_MAX_STALE', DEFAULT_JWKS_MAX_STALE_MS / 1000, 0, 86_400 * 30) * 1000,
     };
   }
-  const logLevel = (env.LOG_LEVEL || 'info') as Config['logLevel'];
-  if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError('LOG_LEVEL', `must be one of: ${LOG_LEVELS.join(', ')}`);
-  }
   return {
     database: url !== undefined ? { url } : { dataDir },
     dataDir,
@@ -299,9 +298,9 @@ export function readConfig(env: Env, cwd: string): Config {
       86_400,
     ),
     port: integer(env, 'PORT', 8080, 0, 65_535),
-    host: env.HOST || '127.0.0.1',
+    host: env.HOST?.trim() || '127.0.0.1',
     jwt,
-    logLevel,
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     rateLimitPerMinute: integer(env, 'PIPELINEJOBS_RATE_LIMIT', 6000, 1, 10_000_000),
     trustProxy: trustProxy(env),
     http: httpLimits(env),

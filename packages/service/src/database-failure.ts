@@ -47,6 +47,9 @@ const UNREACHABLE: Readonly<Record<string, (at: string) => string>> = {
   CONNECTION_CLOSED: (at) => `${at} closed the connection: check that it is PostgreSQL and its log`,
   // PostgreSQL is starting up, shutting down or in recovery.
   '57P03': (at) => `PostgreSQL at ${at} is not accepting connections yet (starting or recovering)`,
+  // max_connections (or the role's or database's connection limit) reached: others may leave.
+  '53300': (at) =>
+    `PostgreSQL at ${at} has no connection free: check its max_connections, the role's connection limit, and what else connects`,
 };
 
 /**
@@ -63,11 +66,15 @@ export function explainDatabaseFailure(error: unknown, config: Config, phase: Op
   if (!driver) return error;
   const { code, message } = driver;
   const said = `PostgreSQL: ${message}`;
-  const unreachable = UNREACHABLE[code];
-  if (unreachable && 'url' in config.database) {
+  // Closed while TLS was being set up: most often a server that does not accept TLS, asked for it.
+  const explain = /\bTLS\b/.test(message)
+    ? (at: string) =>
+        `${at} closed the connection while TLS was being set up: check sslmode in it (the server may not accept TLS) and the server's log`
+    : UNREACHABLE[code];
+  if (explain && 'url' in config.database) {
     return new ServiceError(
       'unavailable',
-      `DATABASE_URL: ${unreachable(where(config))} (${message})`,
+      `DATABASE_URL: ${explain(where(config))} (${message})`,
       { retry: true, setting: 'DATABASE_URL' },
       { cause: error },
     );

@@ -1,5 +1,5 @@
 import { acquireEmbeddedServer, type EmbeddedLog } from '@pipelinejobs/embedded-postgres';
-import { applyMigrations, type Database, openDatabase, pendingMigrations } from '@pipelinejobs/storage';
+import { applyMigrations, type Database, migrationStatus, openDatabase } from '@pipelinejobs/storage';
 import { type Config, ConfigError, type MigrateMode } from './config.js';
 import { explainDatabaseFailure } from './database-failure.js';
 
@@ -11,7 +11,7 @@ export interface EmbeddedDatabase {
 }
 
 export interface OpenDatabaseOptions {
-  /** The embedded server's progress lines (start, reuse, restart). */
+  /** Lines for the operator: the embedded server's progress (start, reuse, restart), a schema ahead of this version. */
   readonly log?: EmbeddedLog;
   /** Instead of the configured pool size (`migrate` needs one connection). */
   readonly poolSize?: number;
@@ -21,9 +21,16 @@ export interface OpenDatabaseOptions {
 
 /**
  * What PIPELINEJOBS_MIGRATE asks of a database just opened: apply pending migrations, refuse to
- * go on while any is pending, or nothing. Failures are said with the setting to check.
+ * go on while any is pending, or nothing. With `auto` and `check` a schema a later version
+ * migrated is served with a warning (an upgrade whose migration is compatible keeps this version
+ * running, and restarting, beside the later one). Failures are said with the setting to check.
  */
-async function settleSchema(db: Database, config: Config, mode: MigrateMode): Promise<void> {
+async function settleSchema(
+  db: Database,
+  config: Config,
+  mode: MigrateMode,
+  log: EmbeddedLog | undefined,
+): Promise<void> {
   if (mode === 'off') return;
   if (mode === 'auto') {
     try {
@@ -31,18 +38,25 @@ async function settleSchema(db: Database, config: Config, mode: MigrateMode): Pr
     } catch (error) {
       throw explainDatabaseFailure(error, config, 'migrate');
     }
-    return;
   }
-  let pending: number;
+  let status: Awaited<ReturnType<typeof migrationStatus>>;
   try {
-    pending = await pendingMigrations(db);
+    status = await migrationStatus(db);
   } catch (error) {
     throw explainDatabaseFailure(error, config, 'connect');
   }
-  if (pending > 0) {
+  const schema = `the database schema${db.schema ? ` ${db.schema}` : ''}`;
+  const plural = (n: number) => (n === 1 ? '' : 's');
+  if (status.ahead > 0) {
+    log?.(
+      `${schema} is ahead of this version (${status.ahead} migration${plural(status.ahead)} it does not know, applied by a later version): serving it, which holds only while the later version's release notes say its migrations are compatible; otherwise run that version`,
+      'warn',
+    );
+  }
+  if (status.pending > 0) {
     throw new ConfigError(
       'PIPELINEJOBS_MIGRATE',
-      `is check and the database schema${db.schema ? ` ${db.schema}` : ''} is behind this version (${pending} migration${pending === 1 ? '' : 's'} pending): run \`pipelinejobs migrate\` as the role that owns it, then start again`,
+      `is check and ${schema} is behind this version (${status.pending} migration${plural(status.pending)} pending): run \`pipelinejobs migrate\` as the role that owns it, then start again`,
     );
   }
 }
@@ -66,7 +80,7 @@ export async function openConfiguredDatabase(
   if ('url' in config.database) {
     const db = await openDatabase({ url: config.database.url, ...pool }, { migrate: false });
     try {
-      await settleSchema(db, config, mode);
+      await settleSchema(db, config, mode, options.log);
     } catch (error) {
       await db.close();
       throw error;
@@ -79,7 +93,7 @@ export async function openConfiguredDatabase(
   try {
     db = await openDatabase({ url: server.url, ...pool }, { migrate: false });
     try {
-      await settleSchema(db, config, mode);
+      await settleSchema(db, config, mode, options.log);
     } catch (error) {
       await db.close();
       throw error;

@@ -210,6 +210,23 @@ describe('readConfig: rate limit, proxies, sockets, JWKS grace', () => {
       dbSchema: undefined,
       corsOrigins: '*',
     });
+    // Surrounding blanks are forgiven, as for the named values.
+    expect(readConfig({ PIPELINEJOBS_START_RETRY: ' 10 ' }, '/srv').startRetryMs).toBe(10_000);
+    const padded = readConfig(
+      {
+        DATABASE_URL: ' postgres://db/pj\n',
+        PIPELINEJOBS_SECRET: 'a-long-enough-secret-0123456789abcdef',
+        HOST: ' 0.0.0.0 ',
+      },
+      '/srv',
+    );
+    expect(padded.database).toEqual({ url: 'postgres://db/pj' });
+    expect(padded.host).toBe('0.0.0.0');
+    // LOG_LEVEL is read as LOG_FORMAT is: any case, blanks forgiven.
+    expect(readConfig({ LOG_LEVEL: ' WARN ', LOG_FORMAT: 'JSON' }, '/srv')).toMatchObject({
+      logLevel: 'warn',
+      logFormat: 'json',
+    });
   });
 
   it.each([
@@ -222,6 +239,18 @@ describe('readConfig: rate limit, proxies, sockets, JWKS grace', () => {
     [{ PIPELINEJOBS_CORS_ORIGINS: 'https://a.example.org/path' }, 'PIPELINEJOBS_CORS_ORIGINS'],
     [{ PIPELINEJOBS_CORS_ORIGINS: 'a.example.org' }, 'PIPELINEJOBS_CORS_ORIGINS'],
     [{ PIPELINEJOBS_METRICS_PUBLIC: 'yes please' }, 'PIPELINEJOBS_METRICS_PUBLIC'],
+    // Numbers as a person writes them, not as JavaScript reads them: blank is not 0, and hex,
+    // binary, exponents and decimals are not whole numbers of seconds.
+    [{ PIPELINEJOBS_START_RETRY: ' ' }, 'PIPELINEJOBS_START_RETRY'],
+    [{ PIPELINEJOBS_START_RETRY: '0x10' }, 'PIPELINEJOBS_START_RETRY'],
+    [{ PIPELINEJOBS_START_RETRY: '1e1' }, 'PIPELINEJOBS_START_RETRY'],
+    [{ PIPELINEJOBS_START_RETRY: '10.0' }, 'PIPELINEJOBS_START_RETRY'],
+    [{ PORT: ' ' }, 'PORT'],
+    [{ PORT: '0b1010' }, 'PORT'],
+    // Schemas another user of the database already has: drizzle holds the migration bookkeeping
+    // of a Manager in public; information_schema is PostgreSQL's.
+    [{ PIPELINEJOBS_DB_SCHEMA: 'drizzle' }, 'PIPELINEJOBS_DB_SCHEMA'],
+    [{ PIPELINEJOBS_DB_SCHEMA: 'information_schema' }, 'PIPELINEJOBS_DB_SCHEMA'],
   ])('refuses %j, naming %s', (env, variable) => {
     const e = error(env);
     expect(e.variable).toBe(variable);

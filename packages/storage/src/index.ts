@@ -43,7 +43,7 @@ export {
   selectJobAudit,
   selectJobs,
 } from './jobs.js';
-export { applyMigrations, pendingMigrations } from './migrate.js';
+export { applyMigrations, migrationStatus, schemaNameFault } from './migrate.js';
 export {
   checkNonce,
   consumeNonce,
@@ -56,6 +56,7 @@ export type { PoolStats } from './open-database.js';
 export {
   type Database,
   DEFAULT_POOL_IDLE_SECONDS,
+  databaseUrlFault,
   openDatabase,
 } from './open-database.js';
 export {

@@ -13,6 +13,13 @@ const MIGRATION_LOCK = 0x7069_706a; // "pipj"
 /** A schema name used as is in SQL: lower-case letters, digits and underscores, as PostgreSQL folds them. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/**
+ * Schemas that are someone else's: PostgreSQL's own, and `drizzle`, where a database's tables in
+ * `public` keep their list of applied migrations (tables there would share it, and each side
+ * would take the other's migrations for its own).
+ */
+const TAKEN_SCHEMAS = new Set(['drizzle', 'information_schema']);
+
 export interface SchemaOptions {
   /**
    * The PostgreSQL schema holding the tables; undefined: `public`. In a schema of its own, the
@@ -21,13 +28,22 @@ export interface SchemaOptions {
   readonly schema?: string | undefined;
 }
 
-/** Refuses a schema name that could not be written into SQL as it is. */
+/** Why `schema` cannot hold the tables, or undefined when it can. */
+export function schemaNameFault(schema: string): string | undefined {
+  if (!SCHEMA_NAME.test(schema)) {
+    return 'a schema name here is lower-case letters, digits and _ (at most 63, not starting with a digit)';
+  }
+  if (schema.startsWith('pg_') || TAKEN_SCHEMAS.has(schema)) {
+    return `schema ${schema} is taken (PostgreSQL's, or where the tables in public keep their migrations): choose another name`;
+  }
+  return undefined;
+}
+
+/** Refuses a schema name that could not be written into SQL as it is, or is taken. */
 export function checkSchemaName(schema: string | undefined): void {
-  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
-    throw new StorageError(
-      'invalid',
-      `'${schema.slice(0, 64)}' is not a schema name this storage uses: lower-case letters, digits and _, starting with a letter or _`,
-    );
+  const fault = schema === undefined ? undefined : schemaNameFault(schema);
+  if (fault !== undefined) {
+    throw new StorageError('invalid', `'${schema?.slice(0, 64)}' cannot hold the tables: ${fault}`);
   }
 }
 
@@ -108,15 +124,32 @@ export function applyMigrations(db: Database): Promise<number> {
   return translated(() => migrate(db.sql, { schema: db.schema }));
 }
 
-/**
- * How many committed migrations the database has not applied yet, read without writing or
- * locking anything (a role that may only read and write rows can ask).
- */
-export function pendingMigrations(db: Database): Promise<number> {
+/** Where a database's schema stands against this version's committed migrations. */
+export interface MigrationStatus {
+  /** Committed migrations the database has not applied yet. */
+  readonly pending: number;
+  /** Migrations the database applied that this version does not have (a later version's). */
+  readonly ahead: number;
+}
+
+/** Read without writing or locking anything (a role that may only read and write rows can ask). */
+export function migrationStatus(db: Database): Promise<MigrationStatus> {
   return translated(async () => {
     checkSchemaName(db.schema);
     const migrations = readMigrationFiles({ migrationsFolder });
     const lastMillis = await lastApplied(db.sql, db.schema);
-    return migrations.filter((migration) => migration.folderMillis > lastMillis).length;
+    const newest = Math.max(-1, ...migrations.map((migration) => migration.folderMillis));
+    let ahead = 0;
+    if (lastMillis > newest) {
+      const [row] = await db.sql.unsafe<{ n: number }[]>(
+        `select count(*)::int as n from ${bookkeeping(db.schema).table} where created_at > $1`,
+        [newest],
+      );
+      ahead = row?.n ?? 0;
+    }
+    return {
+      pending: migrations.filter((migration) => migration.folderMillis > lastMillis).length,
+      ahead,
+    };
   });
 }

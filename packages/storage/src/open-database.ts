@@ -68,6 +68,15 @@ export interface OpenOptions {
   readonly migrate?: boolean;
 }
 
+/** Seconds one connection attempt may take, unless the caller says otherwise. */
+const CONNECT_TIMEOUT_SECONDS = 3;
+
+/**
+ * Seconds the first answer of a new pool may take: several connection attempts, so that a loaded
+ * server is not taken for one that closes every connection.
+ */
+const FIRST_ANSWER_SECONDS = 10;
+
 /** Seconds an unused connection stays open, unless the caller says otherwise. */
 export const DEFAULT_POOL_IDLE_SECONDS = 60;
 
@@ -79,7 +88,7 @@ function connect(
   return postgres(url, {
     max: config.poolSize ?? 10,
     // Fail fast while the database is down, so callers can answer 503 instead of hanging.
-    connect_timeout: config.connectTimeoutSeconds ?? 3,
+    connect_timeout: config.connectTimeoutSeconds ?? CONNECT_TIMEOUT_SECONDS,
     idle_timeout: config.idleTimeoutSeconds ?? DEFAULT_POOL_IDLE_SECONDS,
     // After a lost connection the driver waits `backoff` seconds before reconnecting, while
     // queries queue behind it. Its default grows to 20 s, which holds requests long after the
@@ -95,6 +104,35 @@ function connect(
       ...(config.schema === undefined ? {} : { search_path: `"${config.schema}"` }),
     },
   });
+}
+
+/**
+ * Startup parameters this storage sets on every connection, and why: the driver lets a URL's
+ * query parameters override them.
+ */
+const OWN_PARAMETERS: Readonly<Record<string, string>> = {
+  search_path:
+    'the Manager sets it to the schema of its tables: remove it, and choose the schema with PIPELINEJOBS_DB_SCHEMA',
+  application_name:
+    'the Manager names its connections itself (to cancel its own statements at shutdown): remove it',
+};
+
+/**
+ * Why `url` is not usable as the database's URL, or undefined when it is: one the driver cannot
+ * read (the usual cause is a password with a character a URL reserves, not percent-encoded), or
+ * one setting a startup parameter this storage sets. Reading opens no connection; the message
+ * never holds the URL.
+ */
+export function databaseUrlFault(url: string): string | undefined {
+  const sentinel = Object.fromEntries(Object.keys(OWN_PARAMETERS).map((name) => [name, '\u0000']));
+  let connection: Record<string, unknown>;
+  try {
+    connection = postgres(url, { max: 1, onnotice: () => {}, connection: sentinel }).options.connection;
+  } catch (error) {
+    return `cannot be read (${error instanceof Error ? error.message : String(error)}): percent-encode the characters a URL reserves in the user and password (% as %25, # as %23, @ as %40, / as %2F, : as %3A, ? as %3F) and check the port is a number`;
+  }
+  const overridden = Object.keys(OWN_PARAMETERS).find((name) => connection[name] !== '\u0000');
+  return overridden === undefined ? undefined : `sets ?${overridden}=, but ${OWN_PARAMETERS[overridden]}`;
 }
 
 /**
@@ -118,7 +156,32 @@ async function cancelRunning(url: string, applicationName: string): Promise<void
 }
 
 /**
- * Opens the PostgreSQL at `url` and applies pending migrations unless told not to. (Who provides
+ * Waits for the pool's first answer, at most `timeoutMs`. The driver's connect timeout covers one
+ * attempt; a connection closed during its start-up (a proxy with nothing behind it) is retried at
+ * once and for ever, and the statement waiting for it never fails. Past the deadline the failure
+ * is of the driver's kind (CONNECTION_CLOSED), as an operator reads it.
+ */
+async function firstAnswer(sql: Sql, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), timeoutMs);
+  });
+  try {
+    if ((await Promise.race([sql`select 1`, deadline])) !== 'late') return;
+  } finally {
+    clearTimeout(timer);
+  }
+  throw Object.assign(
+    new Error(
+      `no connection finished its start-up within ${timeoutMs / 1000} s: each was closed, or answered too slowly`,
+    ),
+    { code: 'CONNECTION_CLOSED' },
+  );
+}
+
+/**
+ * Opens the PostgreSQL at `url`, once it answers (its failure otherwise), and applies pending
+ * migrations unless told not to. (Who provides
  * the server is the caller's business: the apps compose an embedded one through the service.)
  */
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
@@ -174,6 +237,13 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
       await ended;
     },
   };
+  try {
+    await firstAnswer(sql, FIRST_ANSWER_SECONDS * 1000);
+  } catch (error) {
+    // Nothing of this pool may go on connecting once the caller has its failure.
+    await sql.end({ timeout: 0 });
+    throw error;
+  }
   if (options.migrate !== false) {
     try {
       await applyMigrations(database);
