@@ -220,16 +220,20 @@ describe('a DATABASE_URL the driver cannot read', () => {
 describe('a DATABASE_URL that sets what the Manager sets', () => {
   // The driver lets the URL's parameters override the Manager's own: with ?search_path= the
   // Manager said it served schema sa while it read and wrote the tables of another.
+  // PostgreSQL reads setting names in any case, and ?options=-c... sets them too.
   it.each([
-    ['search_path', 'PIPELINEJOBS_DB_SCHEMA'],
-    ['application_name', 'names its connections'],
-  ])('(?%s=) is refused: exit 2 saying what to do instead', async (parameter, instead) => {
+    ['search_path', 'other', 'search_path', 'PIPELINEJOBS_DB_SCHEMA'],
+    ['SEARCH_PATH', 'other', 'SEARCH_PATH', 'PIPELINEJOBS_DB_SCHEMA'],
+    ['options', '-csearch_path=other', 'search_path', 'PIPELINEJOBS_DB_SCHEMA'],
+    ['application_name', 'other', 'application_name', 'names its connections'],
+    ['Application_Name', 'other', 'Application_Name', 'names its connections'],
+  ])('(?%s=%s) is refused: exit 2 saying what to do instead', async (parameter, value, named, instead) => {
     const result = await runManager({
-      DATABASE_URL: withUrl(pg.adminUrl, (u) => u.searchParams.set(parameter, 'other')),
+      DATABASE_URL: withUrl(pg.adminUrl, (u) => u.searchParams.set(parameter, value)),
       PIPELINEJOBS_DB_SCHEMA: 'sa',
     });
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(new RegExp(`^error: DATABASE_URL: .*${parameter}.*${instead}.*\\n$`));
+    expect(result.stderr).toMatch(new RegExp(`^error: DATABASE_URL: .*${named}.*${instead}.*\\n$`));
   });
 });
 

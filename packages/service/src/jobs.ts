@@ -147,7 +147,7 @@ export async function cancelJob(s: Services, principal: Principal, uuid: JobUuid
   }
   return storage.markJobDeleted(s[DATABASE], uuid, {
     force: true,
-    unstarted: true,
+    unstarted: { tokenVersion: job.token_version },
     actor: actorOf(principal),
   });
 }

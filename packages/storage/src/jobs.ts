@@ -261,8 +261,12 @@ export async function markJobDeleted(
   options: {
     force?: boolean;
     actor: Actor;
-    /** Only while no event but its create was applied (a cancel); else `conflict`. */
-    unstarted?: boolean;
+    /**
+     * A cancel: only while no event but its create was applied and the job token is still at the
+     * version the caller's token was checked against (a rotation committed in between must not
+     * let the old token delete the job); else `conflict`.
+     */
+    unstarted?: { tokenVersion: number };
   },
 ) {
   const { sql } = db;
@@ -273,7 +277,7 @@ export async function markJobDeleted(
       ? sql`
         with deleted as (
           delete from jobs where uuid = ${uuid}
-            ${options.unstarted ? sql`and visible and state = 'CREATED' and version = 1` : sql``}
+            ${options.unstarted ? sql`and visible and version = 1 and token_version = ${options.unstarted.tokenVersion}` : sql``}
           returning uuid, token_version
         ),
         audit as (
@@ -297,9 +301,16 @@ export async function markJobDeleted(
     if (!row.visible || !options.unstarted) {
       throw new StorageError('gone', `Job ${uuid} was already deleted`, { uuid });
     }
+    if (row.token_version !== options.unstarted.tokenVersion) {
+      throw new StorageError(
+        'conflict',
+        `Job ${uuid}'s token was rotated while it was being cancelled: the token sent no longer cancels it`,
+        { uuid },
+      );
+    }
     throw new StorageError(
       'conflict',
-      `Job ${uuid} has started (it is ${row.state}): it cannot be cancelled; send a fail event instead`,
+      `Job ${uuid} has had events besides its create (it is ${row.state}, version ${row.version}): it cannot be cancelled; send a fail event instead`,
       { uuid, state: row.state },
     );
   }

@@ -131,8 +131,20 @@ export function databaseUrlFault(url: string): string | undefined {
   } catch (error) {
     return `cannot be read (${error instanceof Error ? error.message : String(error)}): percent-encode the characters a URL reserves in the user and password (% as %25, # as %23, @ as %40, / as %2F, : as %3A, ? as %3F) and check the port is a number`;
   }
-  const overridden = Object.keys(OWN_PARAMETERS).find((name) => connection[name] !== '\u0000');
-  return overridden === undefined ? undefined : `sets ?${overridden}=, but ${OWN_PARAMETERS[overridden]}`;
+  // PostgreSQL reads setting names in any case, and `options` (-c name=value) sets them too.
+  for (const [name, value] of Object.entries(connection)) {
+    const setting = name.toLowerCase();
+    if (Object.hasOwn(OWN_PARAMETERS, setting) && value !== '\u0000') {
+      return `sets ?${name}=, but ${OWN_PARAMETERS[setting]}`;
+    }
+    if (setting === 'options') {
+      const named = Object.keys(OWN_PARAMETERS).find((own) => String(value).toLowerCase().includes(own));
+      if (named !== undefined) {
+        return `sets ${named} in ?options=, but ${OWN_PARAMETERS[named]}`;
+      }
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -190,7 +202,12 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
   const applicationName = `pipelinejobs ${randomBytes(4).toString('hex')}`;
   const sql = connect(config.url, applicationName, config);
   const listeners: Listener[] = [];
-  const stopListeners = () => Promise.all(listeners.splice(0).map((l) => l.stop()));
+  // Once the pool closes, no new listening connection is opened (nothing would close it).
+  let closed = false;
+  const stopListeners = () => {
+    closed = true;
+    return Promise.all(listeners.splice(0).map((l) => l.stop()));
+  };
   const database: Database = {
     sql,
     orm: drizzle({ client: sql, schema }),
@@ -201,12 +218,14 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     },
     idleSeconds: config.idleTimeoutSeconds ?? DEFAULT_POOL_IDLE_SECONDS,
     listen(channel, handlers) {
+      if (closed) return { async stop() {} };
       const connection = { application_name: `${applicationName} listen` };
       const listener = startListener(config.url, connection, channel, handlers);
       listeners.push(listener);
       return {
         async stop() {
-          listeners.splice(listeners.indexOf(listener), 1);
+          const at = listeners.indexOf(listener);
+          if (at >= 0) listeners.splice(at, 1);
           await listener.stop();
         },
       };

@@ -278,6 +278,32 @@ describe('jobs', () => {
     }
   });
 
+  it('cancels only an unstarted job still at the token version the cancel was checked against', async () => {
+    const rotated = await jobNumber(db, 81);
+    // A rotation commits between the cancel's token check (at version 1) and its delete.
+    await bumpTokenVersion(db, rotated.uuid, ACTOR);
+    const stale = await storageRejection(
+      markJobDeleted(db, rotated.uuid, { force: true, unstarted: { tokenVersion: 1 }, actor: ACTOR }),
+    );
+    expect([stale.code, stale.message]).toEqual(['conflict', expect.stringContaining('token was rotated')]);
+    expect((await selectJob(db, rotated.uuid)).uuid).toBe(rotated.uuid);
+
+    const updated = await jobNumber(db, 82);
+    await applyEvent(db, { actor: ACTOR, jobUuid: updated.uuid, name: 'update', source: 'json' }, allow);
+    const started = await storageRejection(
+      markJobDeleted(db, updated.uuid, { force: true, unstarted: { tokenVersion: 1 }, actor: ACTOR }),
+    );
+    expect([started.code, started.message]).toEqual([
+      'conflict',
+      expect.stringContaining('has had events besides its create (it is CREATED, version 2)'),
+    ]);
+
+    const fresh = await jobNumber(db, 83);
+    expect(
+      await markJobDeleted(db, fresh.uuid, { force: true, unstarted: { tokenVersion: 1 }, actor: ACTOR }),
+    ).toEqual({ uuid: fresh.uuid, deleted: 'hard' });
+  });
+
   it('rotates the token version, recording who did it', async () => {
     const job = await jobNumber(db, 6);
     expect((await bumpTokenVersion(db, job.uuid, ACTOR)).token_version).toBe(2);
