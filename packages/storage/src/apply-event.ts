@@ -10,6 +10,7 @@ import type postgres from 'postgres';
 import type { Actor, EventOutcome, EventSource } from './documents.js';
 import { isDriverError, StorageError, translateError } from './errors.js';
 import type { Database } from './open-database.js';
+import { outboxInsert } from './outbox.js';
 
 export interface EventInput {
   jobUuid: JobUuid;
@@ -260,8 +261,9 @@ function decide(row: JobRow | undefined, call: EventCall): Decision {
  * One statement: locks the job row if it is still as read (version, state, token version,
  * visible; under READ COMMITTED, FOR UPDATE waits for a concurrent writer and re-checks these on
  * the row it left), then inserts the history row unless the idempotency key was used, then
- * updates the job if the history row was written. True when both were written; false when
- * nothing was (the row changed, or the key was used).
+ * updates the job if the history row was written, and writes the notifications of the
+ * subscriptions that want it (the outbox). True when all were written; false when nothing was
+ * (the row changed, or the key was used).
  */
 async function write(
   sql: postgres.ISql,
@@ -292,7 +294,7 @@ async function write(
         state_since = case when state = ${event.to} then state_since else ${event.date}::timestamptz end
       where uuid = ${input.jobUuid} and exists (select 1 from event)
       returning 1
-    )
+    ), outbox as (${outboxInsert(sql, { jobUuid: input.jobUuid, seq: event.seq, name: event.name, to: event.to })})
     select count(*)::int as n from job`;
   return written?.n === 1;
 }

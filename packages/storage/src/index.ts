@@ -9,6 +9,17 @@ export {
 /** @public Named by the inferred types of service's exports (declaration emit needs it). */
 export type { AppliedEvent } from './apply-event.js';
 export { type ApplyEventHooks, applyEvent, type EventInput, type LockedJob } from './apply-event.js';
+export {
+  type AttemptResult,
+  type ClaimedDelivery,
+  claimDeliveries,
+  type DeliveryAttempt,
+  oldestPendingSeconds,
+  recordAttempt,
+  redeliverNotification,
+  replayNotifications,
+  selectAttempts,
+} from './deliveries.js';
 export type { Actor, EventSource, JobDocument, PipelineRecord } from './documents.js';
 export {
   driverFailure,
@@ -57,4 +68,15 @@ export {
 } from './pipelines.js';
 export { recordServerSettings } from './server-settings.js';
 export { countJobs, countJobsByState, estimateHistoryRows } from './stats.js';
+export {
+  deleteSubscription,
+  insertSubscription,
+  type SealedSecrets,
+  type SubscriptionChange,
+  type SubscriptionFilter,
+  type SubscriptionRecord,
+  selectSubscription,
+  selectSubscriptions,
+  updateSubscription,
+} from './subscriptions.js';
 export { checkWritable } from './writable.js';

@@ -22,6 +22,7 @@ import {
 } from './documents.js';
 import { StorageError, translated } from './errors.js';
 import type { Database } from './open-database.js';
+import { outboxInsert } from './outbox.js';
 
 /**
  * A job as created: the schema-checked request of POST /jobs with its UUIDs in lower case and its
@@ -101,7 +102,8 @@ export async function insertJob(
         select uuid, 1, ${eventUuid}, 'create', state, state, data, 'create', creator_kind, creator_id,
           created_at
         from job
-      )
+        returning 1
+      ), outbox as (${outboxInsert(sql, { jobUuid: uuid, seq: 1, name: 'create', to: INITIAL_STATE, pipelineUuid: input.pipeline_uuid })})
       select ${sql.unsafe(JOB_COLUMNS)} from job`;
       const [inserted] = rows;
       if (!inserted) return { job: await selectJob(db, uuid), created: false };
