@@ -6,7 +6,9 @@ export type { JobDocument } from './documents/job-document.js';
 export type { JsonObject } from './documents/json-object.js';
 export type { MessageResponse } from './documents/message-response.js';
 export { PIPELINE_TYPES, type PipelineDocument } from './documents/pipeline-document.js';
+export type { SubscriptionRequest } from './documents/subscription-request.js';
 export type { TapisJobNotification } from './documents/tapis-job-notification.js';
+export type { WebhookNotification } from './documents/webhook-notification.js';
 /** @public Named by the inferred types of other packages' exports (declaration emit needs it). */
 export type { JsonSchemaDocument } from './json-schema-document.js';
 export { MESSAGE_EVENT_NAMES } from './pattern-messages.js';
@@ -24,5 +26,6 @@ export {
   validateMessageResponse,
   validatePipeline,
   validateProblem,
+  validateSubscription,
   validateTapisJobNotification,
 } from './validate.js';
