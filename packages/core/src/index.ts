@@ -1,4 +1,5 @@
 export { asciiLower, asciiUpper } from './ascii-case.js';
+export { parseDurationMs } from './duration.js';
 export { fsmToDot, fsmToJson, fsmToMermaid } from './fsm-export.js';
 export {
   ADMIN_EVENTS,

@@ -9,11 +9,12 @@ export {
 /** @public Named by the inferred types of service's exports (declaration emit needs it). */
 export type { AppliedEvent } from './apply-event.js';
 export { type ApplyEventHooks, applyEvent, type EventInput, type LockedJob } from './apply-event.js';
+/** @public Named by the inferred types of service's exports (declaration emit needs it). */
+export type { DeliveryAttempt } from './deliveries.js';
 export {
   type AttemptResult,
   type ClaimedDelivery,
   claimDeliveries,
-  type DeliveryAttempt,
   oldestPendingSeconds,
   recordAttempt,
   redeliverNotification,
@@ -68,13 +69,13 @@ export {
 } from './pipelines.js';
 export { recordServerSettings } from './server-settings.js';
 export { countJobs, countJobsByState, estimateHistoryRows } from './stats.js';
+/** @public Named by the inferred types of service's exports (declaration emit needs it). */
+export type { SubscriptionRecord } from './subscriptions.js';
 export {
   deleteSubscription,
   insertSubscription,
   type SealedSecrets,
-  type SubscriptionChange,
   type SubscriptionFilter,
-  type SubscriptionRecord,
   selectSubscription,
   selectSubscriptions,
   updateSubscription,

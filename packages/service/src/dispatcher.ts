@@ -1,0 +1,194 @@
+import { openSealedSecret, webhookSignature } from '@pipelinejobs/auth';
+import type { EventName, JobUuid, PipelineUuid, State } from '@pipelinejobs/core';
+import type { WebhookNotification } from '@pipelinejobs/schemas';
+import * as storage from '@pipelinejobs/storage';
+import { DATABASE } from './database-key.js';
+import type { Services } from './services.js';
+import { type PostResult, postNotification } from './webhook-post.js';
+import type { WebhookSettings } from './webhook-settings.js';
+
+/** The channel the outbox trigger notifies (migration 0002); the payload is the schema. */
+const CHANNEL = 'pipelinejobs_outbox';
+/** A claim outlives the attempt's timeout by this much: time to record what it got. */
+const LEASE_MARGIN_MS = 10_000;
+/** The longest wait a receiver's Retry-After may ask for. */
+const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
+
+type DeliveryOutcome = storage.AttemptResult['outcome'];
+
+export interface DispatcherHooks {
+  /** After each attempt, recorded: what became of it and how long the receiver took. */
+  attempted?: (outcome: DeliveryOutcome, durationMs: number) => void;
+  /** A claim or a record that failed (the database away): the dispatcher goes on polling. */
+  failed?: (error: unknown) => void;
+}
+
+export interface Dispatcher {
+  /** Looks for due notifications now (besides the LISTEN wake-ups and the polling). */
+  wake(): void;
+  /** Stops claiming and waits for the attempts in flight to be recorded. */
+  stop(): Promise<void>;
+}
+
+/** The body a subscriber receives (schemas/webhook-notification.json), keys in a fixed order. */
+function notificationBody(claimed: storage.ClaimedDelivery): string {
+  const { event } = claimed;
+  const body: WebhookNotification = {
+    type: 'job.transition',
+    job_uuid: claimed.jobUuid as JobUuid,
+    event_name: event.name as EventName,
+    job_state: event.to as State,
+    data: { last_event: event.name as EventName },
+    event_uuid: event.uuid,
+    seq: claimed.seq,
+    from: event.from as State,
+    to: event.to as State,
+    time: event.date,
+    principal_kind: event.principalKind,
+    pipeline_uuid: event.pipelineUuid as PipelineUuid,
+  };
+  return JSON.stringify(body);
+}
+
+/** The secrets to sign with now: the current one, and the previous one during its grace period. */
+function signingSecrets(s: Services, secrets: storage.SealedSecrets, now: Date): string[] {
+  const current = openSealedSecret(s.secret, secrets.secret);
+  const previousValid =
+    secrets.previousSecret !== null &&
+    secrets.previousSecretUntil !== null &&
+    Date.parse(secrets.previousSecretUntil) > now.getTime();
+  return previousValid ? [current, openSealedSecret(s.secret, secrets.previousSecret as string)] : [current];
+}
+
+/** The wait before the next attempt after `attempts` failed ones, +-10% jitter; undefined: give up. */
+function retryDelay(settings: WebhookSettings, attempts: number, retryAfterMs: number | undefined) {
+  const scheduled = settings.retryScheduleMs[attempts - 1];
+  if (scheduled === undefined) return undefined;
+  const jittered = scheduled * (0.9 + Math.random() * 0.2);
+  return retryAfterMs === undefined
+    ? jittered
+    : Math.min(Math.max(jittered, retryAfterMs), MAX_RETRY_AFTER_MS);
+}
+
+/** Sends one claimed notification, signed, and records the attempt and what becomes of it. */
+async function deliver(s: Services, claimed: storage.ClaimedDelivery, hooks: DispatcherHooks): Promise<void> {
+  const settings = s.webhooks;
+  const now = s.clock();
+  const body = notificationBody(claimed);
+  const id = claimed.event.uuid;
+  const timestamp = Math.floor(now.getTime() / 1000);
+  let result: PostResult;
+  try {
+    const signature = webhookSignature(signingSecrets(s, claimed.secrets, now), { id, timestamp, body });
+    result = await postNotification(
+      claimed.url,
+      {
+        'content-type': 'application/json',
+        'user-agent': 'PipelineJobs-Manager',
+        'webhook-id': id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signature,
+      },
+      body,
+      { timeoutMs: settings.timeoutMs, allowPrivate: settings.allowPrivate },
+    );
+  } catch (error) {
+    // The secret cannot be opened (sealed under another server secret): an attempt that failed.
+    result = {
+      statusCode: undefined,
+      error: error instanceof Error ? error.message : String(error),
+      retryAfterMs: undefined,
+      durationMs: 0,
+    };
+  }
+  const ok = result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300;
+  const gone = result.statusCode === 410;
+  const attempts = claimed.attempts + 1;
+  // A 410 disables the subscription; the notification stays pending for when it is enabled again.
+  const delay = ok ? undefined : gone ? 0 : retryDelay(settings, attempts, result.retryAfterMs);
+  const outcome: DeliveryOutcome = ok ? 'delivered' : delay === undefined ? 'failed' : 'retry';
+  await storage.recordAttempt(s[DATABASE], claimed, {
+    statusCode: result.statusCode ?? null,
+    error: result.error ?? (ok ? null : `the receiver answered ${result.statusCode}`),
+    durationMs: result.durationMs,
+    outcome,
+    ...(delay === undefined ? {} : { nextAttemptAt: new Date(Date.now() + delay) }),
+    gone,
+    disableAfterMs: settings.disableAfterMs,
+  });
+  hooks.attempted?.(outcome, result.durationMs);
+}
+
+/**
+ * Starts this process's dispatcher: it claims due notifications (FOR UPDATE SKIP LOCKED, so any
+ * number of Managers can dispatch from one database), delivers at most `concurrency` at once,
+ * and looks again when the outbox trigger notifies (LISTEN), when an attempt ends, and every
+ * `pollMs` (which is all there is behind a transaction pooler, where LISTEN does not work).
+ */
+export function startDispatcher(s: Services, hooks: DispatcherHooks = {}): Dispatcher {
+  const db = s[DATABASE];
+  const settings = s.webhooks;
+  const inFlight = new Set<Promise<void>>();
+  let stopped = false;
+  let pumping = false;
+  let again = false;
+
+  const pump = async () => {
+    if (pumping) {
+      again = true;
+      return;
+    }
+    pumping = true;
+    try {
+      do {
+        again = false;
+        while (!stopped && inFlight.size < settings.concurrency) {
+          const batch = await storage.claimDeliveries(db, {
+            limit: settings.concurrency - inFlight.size,
+            leaseMs: settings.timeoutMs + LEASE_MARGIN_MS,
+          });
+          if (batch.length === 0) break;
+          for (const claimed of batch) {
+            const attempt: Promise<void> = deliver(s, claimed, hooks)
+              .catch((error: unknown) => hooks.failed?.(error))
+              .finally(() => {
+                inFlight.delete(attempt);
+                wake();
+              });
+            inFlight.add(attempt);
+          }
+        }
+      } while (again && !stopped);
+    } catch (error) {
+      hooks.failed?.(error);
+    } finally {
+      pumping = false;
+    }
+  };
+  const wake = () => {
+    if (!stopped) void pump();
+  };
+
+  const timer = setInterval(wake, settings.pollMs);
+  timer.unref();
+  const schema = db.schema ?? 'public';
+  const listening = db.sql
+    .listen(CHANNEL, (payload) => {
+      if (payload === schema) wake();
+    })
+    .catch((error: unknown) => {
+      hooks.failed?.(error);
+      return undefined;
+    });
+  wake();
+
+  return {
+    wake,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await (await listening)?.unlisten().catch(() => {});
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+  };
+}
