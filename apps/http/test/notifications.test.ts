@@ -4,6 +4,8 @@ import { createTestServices } from '@pipelinejobs/service/testing';
 import { openDatabase } from '@pipelinejobs/storage';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The receivers' verifier, to be exported by @pipelinejobs/client (docs/notifications.md).
+import { verifyWebhook } from '../../../test/verify-webhook.js';
 import { eventually, type Received, type Receiver, startReceiver } from '../../../test/webhook-receiver.js';
 import { startDelivering } from '../src/dispatch.js';
 import { createLogger } from '../src/logging.js';
@@ -88,15 +90,38 @@ describe('notifications over HTTP', () => {
     });
     const r = hook.received[1] as Received;
     const h = r.headers as Record<string, string>;
-    // A byte changed, an old timestamp, another secret: refused.
-    expect(() => verifier.verify(`${r.body.slice(0, -1)} }`, h)).toThrow();
-    const old = String(Number(h['webhook-timestamp']) - 600);
-    expect(() => verifier.verify(r.body, { ...h, 'webhook-timestamp': old })).toThrow();
+    // Our verifier accepts what the official package accepts, from a string or the raw bytes.
+    expect(await verifyWebhook(sub.secret, h, r.body)).toEqual(JSON.parse(r.body));
+    expect(await verifyWebhook(sub.secret, new Headers(h), new TextEncoder().encode(r.body))).toMatchObject({
+      seq: 2,
+    });
+    // A byte changed, an old timestamp, another secret, another id: refused by both.
     const other = await subscribe({
       url: hook.url,
       filter: { job_uuid: '107aaaaa-1eae-5e79-8a18-0a480f8aa3a5' },
     });
-    expect(() => new Webhook(other.secret).verify(r.body, h)).toThrow();
+    const old = String(Number(h['webhook-timestamp']) - 600);
+    const forged: [string, Record<string, string>, string, string][] = [
+      [`${r.body.slice(0, -1)} }`, h, sub.secret, 'bad_signature'],
+      [r.body.replace('"seq":2', '"seq":3'), h, sub.secret, 'bad_signature'],
+      [r.body, { ...h, 'webhook-timestamp': old }, sub.secret, 'stale_timestamp'],
+      [r.body, h, other.secret, 'bad_signature'],
+      [r.body, { ...h, 'webhook-id': `${h['webhook-id']}x` }, sub.secret, 'bad_signature'],
+    ];
+    for (const [body, headers, secret, code] of forged) {
+      expect(() => new Webhook(secret).verify(body, headers)).toThrow();
+      await expect(verifyWebhook(secret, headers, body)).rejects.toMatchObject({ code });
+    }
+    // The tolerance is the receiver's to choose; the signature covers the timestamp.
+    await expect(
+      verifyWebhook(sub.secret, { ...h, 'webhook-timestamp': old }, r.body, { toleranceSeconds: 900 }),
+    ).rejects.toMatchObject({ code: 'bad_signature' });
+    const { 'webhook-signature': _dropped, ...unsigned } = h;
+    await expect(verifyWebhook(sub.secret, unsigned, r.body)).rejects.toMatchObject({
+      code: 'missing_headers',
+    });
+    // Several secrets on the receiver's side (its own rotation): any one that matches.
+    expect(await verifyWebhook([other.secret, sub.secret], h, r.body)).toMatchObject({ seq: 2 });
     await m.request('DELETE', `/subscriptions/${sub.id}`);
     await m.request('DELETE', `/subscriptions/${other.id}`);
   });
