@@ -8,9 +8,11 @@ export interface Received {
   status: number;
 }
 
+type Answer = number | { status: number; headers: Record<string, string> };
+
 /**
  * A real HTTP receiver of notifications on 127.0.0.1: records every request, answers what
- * `answer` says (default 204). `down()` closes its socket (connections are refused) and `up()`
+ * `answer` says (default 204), when it says (it may be late). `down()` closes its socket (connections are refused) and `up()`
  * listens again on the same port.
  */
 export async function startReceiver(
@@ -21,9 +23,9 @@ export async function startReceiver(
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
+    req.on('end', async () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const answered = respond(body);
+      const answered = await respond(body);
       const { status, headers } = typeof answered === 'number' ? { status: answered, headers: {} } : answered;
       received.push({ headers: req.headers, body, status });
       res.writeHead(status, headers).end();
