@@ -19,7 +19,7 @@ export async function startReceiver(
   answer: (body: string) => number | { status: number; headers: Record<string, string> } = () => 204,
 ) {
   const received: Received[] = [];
-  let respond = answer;
+  let respond: (body: string) => Answer | Promise<Answer> = answer;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -46,7 +46,7 @@ export async function startReceiver(
     received,
     /** The requests answered 2xx: what the receiver accepted. */
     accepted: () => received.filter((r) => r.status >= 200 && r.status < 300),
-    answer(next: typeof answer) {
+    answer(next: (body: string) => Answer | Promise<Answer>) {
       respond = next;
     },
     async down() {
