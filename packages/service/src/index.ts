@@ -11,7 +11,7 @@ export {
   redactUrl,
 } from '@pipelinejobs/auth';
 export type { EmbeddedLog } from '@pipelinejobs/embedded-postgres';
-export type { PipelineRecord } from '@pipelinejobs/storage';
+export type { DeliveryAttempt, PipelineRecord, SubscriptionRecord } from '@pipelinejobs/storage';
 export { authenticateRequest } from './authentication.js';
 export {
   type Config,
