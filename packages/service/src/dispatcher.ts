@@ -4,13 +4,23 @@ import type { WebhookNotification } from '@pipelinejobs/schemas';
 import * as storage from '@pipelinejobs/storage';
 import { DATABASE } from './database-key.js';
 import type { Services } from './services.js';
-import { type PostResult, postNotification } from './webhook-post.js';
+import { type PostResult, postNotification, type ReceiverAgents, receiverAgents } from './webhook-post.js';
 import type { WebhookSettings } from './webhook-settings.js';
 
-/** The channel the outbox trigger notifies (migration 0002); the payload is the schema. */
+/**
+ * The channel a dispatcher notifies when its process wrote transitions, to wake the others; the
+ * payload is the schema, so Managers of another schema on the same database ignore it.
+ */
 const CHANNEL = 'pipelinejobs_outbox';
+/** At most one NOTIFY per this many milliseconds per process (each is a transaction of its own). */
+const NOTIFY_MS = 50;
 /** A claim outlives the attempt's timeout by this much: time to record what it got. */
 const LEASE_MARGIN_MS = 10_000;
+/**
+ * A wake-up (a NOTIFY, a transition written here) runs the claim this much later, so that the notifications of the events
+ * committed meanwhile are claimed by one statement rather than one each.
+ */
+const GATHER_MS = 10;
 /** The longest wait a receiver's Retry-After may ask for. */
 const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 
@@ -71,7 +81,12 @@ function retryDelay(settings: WebhookSettings, attempts: number, retryAfterMs: n
 }
 
 /** Sends one claimed notification, signed, and records the attempt and what becomes of it. */
-async function deliver(s: Services, claimed: storage.ClaimedDelivery, hooks: DispatcherHooks): Promise<void> {
+async function deliver(
+  s: Services,
+  claimed: storage.ClaimedDelivery,
+  hooks: DispatcherHooks,
+  agents: ReceiverAgents,
+): Promise<void> {
   const settings = s.webhooks;
   const now = s.clock();
   const body = notificationBody(claimed);
@@ -90,7 +105,7 @@ async function deliver(s: Services, claimed: storage.ClaimedDelivery, hooks: Dis
         'webhook-signature': signature,
       },
       body,
-      { timeoutMs: settings.timeoutMs, allowPrivate: settings.allowPrivate },
+      { timeoutMs: settings.timeoutMs, allowPrivate: settings.allowPrivate, agents },
     );
   } catch (error) {
     // The secret cannot be opened (sealed under another server secret): an attempt that failed.
@@ -122,14 +137,21 @@ async function deliver(s: Services, claimed: storage.ClaimedDelivery, hooks: Dis
 /**
  * Starts this process's dispatcher: it claims due notifications (FOR UPDATE SKIP LOCKED, so any
  * number of Managers can dispatch from one database), delivers at most `concurrency` at once,
- * and looks again when the outbox trigger notifies (LISTEN), when an attempt ends, and every
- * `pollMs` (which is all there is behind a transaction pooler, where LISTEN does not work).
+ * and looks again when this process writes a transition (`s.outbox`), when another Manager says
+ * it did (LISTEN), when an attempt ends, and every `pollMs` (which is all there is behind a
+ * transaction pooler, where LISTEN does not work). With no enabled subscription (checked at
+ * each poll) it tells no other Manager.
  */
 export function startDispatcher(s: Services, hooks: DispatcherHooks = {}): Dispatcher {
   const db = s[DATABASE];
   const settings = s.webhooks;
   const inFlight = new Set<Promise<void>>();
+  const agents = receiverAgents(settings.concurrency);
   let stopped = false;
+  let gathering: NodeJS.Timeout | undefined;
+  let telling: NodeJS.Timeout | undefined;
+  /** Whether an enabled subscription exists, as of the last poll: else no NOTIFY is worth it. */
+  let wanted = true;
   let pumping = false;
   let again = false;
 
@@ -149,7 +171,7 @@ export function startDispatcher(s: Services, hooks: DispatcherHooks = {}): Dispa
           });
           if (batch.length === 0) break;
           for (const claimed of batch) {
-            const attempt: Promise<void> = deliver(s, claimed, hooks)
+            const attempt: Promise<void> = deliver(s, claimed, hooks, agents)
               .catch((error: unknown) => hooks.failed?.(error))
               .finally(() => {
                 inFlight.delete(attempt);
@@ -168,27 +190,58 @@ export function startDispatcher(s: Services, hooks: DispatcherHooks = {}): Dispa
   const wake = () => {
     if (!stopped) void pump();
   };
+  const wakeSoon = () => {
+    gathering ??= setTimeout(() => {
+      gathering = undefined;
+      wake();
+    }, GATHER_MS);
+  };
 
-  const timer = setInterval(wake, settings.pollMs);
-  timer.unref();
   const schema = db.schema ?? 'public';
+  const poll = () => {
+    storage.hasEnabledSubscription(db).then(
+      (found) => {
+        wanted = found;
+      },
+      (error: unknown) => hooks.failed?.(error),
+    );
+    wake();
+  };
+  const timer = setInterval(poll, settings.pollMs);
+  timer.unref();
+  // The other Managers hear of this process's transitions at most every NOTIFY_MS.
+  const tellOthers = () => {
+    telling ??= setTimeout(() => {
+      telling = undefined;
+      db.sql.notify(CHANNEL, schema).catch((error: unknown) => hooks.failed?.(error));
+    }, NOTIFY_MS);
+  };
+  const stopHearing = s.outbox.listen(() => {
+    if (stopped) return;
+    wakeSoon();
+    if (wanted) tellOthers();
+  });
   const listening = db.sql
     .listen(CHANNEL, (payload) => {
-      if (payload === schema) wake();
+      if (payload === schema) wakeSoon();
     })
     .catch((error: unknown) => {
       hooks.failed?.(error);
       return undefined;
     });
-  wake();
+  poll();
 
   return {
     wake,
     async stop() {
       stopped = true;
       clearInterval(timer);
+      clearTimeout(gathering);
+      clearTimeout(telling);
+      stopHearing();
       await (await listening)?.unlisten().catch(() => {});
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      agents.destroy();
     },
   };
 }

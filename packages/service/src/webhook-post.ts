@@ -1,6 +1,6 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { guardedLookup } from './webhook-target.js';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { guardedLookup, refusedHost } from './webhook-target.js';
 
 /** What one POST to a receiver got. */
 export interface PostResult {
@@ -11,6 +11,25 @@ export interface PostResult {
   /** The receiver's Retry-After, in milliseconds from now, when it sent one. */
   retryAfterMs: number | undefined;
   durationMs: number;
+}
+
+/** Keep-alive connections to the receivers, one pool per dispatcher. */
+export interface ReceiverAgents {
+  http: HttpAgent;
+  https: HttpsAgent;
+  destroy(): void;
+}
+
+export function receiverAgents(maxSockets: number): ReceiverAgents {
+  const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: 60_000 };
+  const agents = { http: new HttpAgent(options), https: new HttpsAgent(options) };
+  return {
+    ...agents,
+    destroy() {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
 }
 
 /** At most this much of an answer is read (and thrown away). */
@@ -24,7 +43,7 @@ function retryAfter(header: string | undefined, now: number): number | undefined
 }
 
 /**
- * POSTs one notification. Redirects are not followed (a 3xx is a failed attempt); the whole
+ * POSTs one notification, on a kept-alive connection when there is one. Redirects are not followed (a 3xx is a failed attempt); the whole
  * attempt, answer included, is limited to `timeoutMs`; a target address that is private is
  * refused at connection time unless allowed.
  */
@@ -32,10 +51,15 @@ export function postNotification(
   url: string,
   headers: Record<string, string>,
   body: string,
-  options: { timeoutMs: number; allowPrivate: boolean },
+  options: { timeoutMs: number; allowPrivate: boolean; agents: ReceiverAgents },
 ): Promise<PostResult> {
   const started = performance.now();
   const elapsed = () => performance.now() - started;
+  // Checked at each attempt: the setting may have changed since the subscription was made.
+  const refused = refusedHost(new URL(url).hostname, options.allowPrivate);
+  if (refused !== undefined) {
+    return Promise.resolve({ statusCode: undefined, error: refused, retryAfterMs: undefined, durationMs: 0 });
+  }
   return new Promise((resolve) => {
     let settled = false;
     const settle = (result: Omit<PostResult, 'durationMs'>) => {
@@ -44,11 +68,12 @@ export function postNotification(
       clearTimeout(timer);
       resolve({ ...result, durationMs: elapsed() });
     };
-    const request = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, {
+    const https = url.startsWith('https:');
+    const request = (https ? httpsRequest : httpRequest)(url, {
       method: 'POST',
       headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
       lookup: guardedLookup(options.allowPrivate),
-      agent: false,
+      agent: https ? options.agents.https : options.agents.http,
     });
     const timer = setTimeout(() => {
       request.destroy();

@@ -35,6 +35,15 @@ function isPrivateAddress(address: string): boolean {
 
 const ALLOW = 'set PIPELINEJOBS_WEBHOOK_ALLOW_PRIVATE=true on the Manager to allow such targets';
 
+/** Why a target's host is refused as it is written (a literal address, localhost); undefined: not. */
+export function refusedHost(hostname: string, allowPrivate: boolean): string | undefined {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  if (allowPrivate || !(isPrivateAddress(host) || host === 'localhost' || host.endsWith('.localhost'))) {
+    return undefined;
+  }
+  return `The target ${host} is a loopback, private or link-local address; ${ALLOW}`;
+}
+
 /**
  * A subscription's target, checked when it is given: an http(s) URL without credentials, and
  * not a literal loopback, private or link-local address (nor `localhost`) unless allowed. A name
@@ -69,6 +78,7 @@ export function targetUrlInput(value: string, allowPrivate: boolean): string {
 /**
  * A DNS lookup for the delivery's socket that refuses private addresses: checked on the address
  * the connection is made to, so a name that resolves elsewhere later (DNS rebinding) is refused.
+ * (Node does not look up a literal address: refusedHost checks those.)
  */
 export function guardedLookup(allowPrivate: boolean): LookupFunction {
   return (hostname, options, callback) => {

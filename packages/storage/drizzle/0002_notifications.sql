@@ -49,14 +49,4 @@ ALTER TABLE "webhook_attempts" ADD CONSTRAINT "webhook_attempts_subscription_id_
 ALTER TABLE "webhook_outbox" ADD CONSTRAINT "webhook_outbox_subscription_id_webhook_subscriptions_id_fk" FOREIGN KEY ("subscription_id") REFERENCES "public"."webhook_subscriptions"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "webhook_outbox" ADD CONSTRAINT "webhook_outbox_job_uuid_seq_job_events_job_uuid_seq_fk" FOREIGN KEY ("job_uuid","seq") REFERENCES "public"."job_events"("job_uuid","seq") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "webhook_attempts_subscription_idx" ON "webhook_attempts" USING btree ("subscription_id","id");--> statement-breakpoint
-CREATE INDEX "webhook_outbox_pending_idx" ON "webhook_outbox" USING btree ("next_attempt_at") WHERE status = 'pending';--> statement-breakpoint
--- Wakes the dispatchers (LISTEN pipelinejobs_outbox) when a notification is written; the payload
--- is the schema, so Managers of another schema on the same database ignore it. Row-level: an
--- event with no subscription notifies no one (and the NOTIFY lock is not taken at its commit).
-CREATE FUNCTION "webhook_outbox_wake"() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_notify('pipelinejobs_outbox', TG_TABLE_SCHEMA);
-  RETURN NULL;
-END
-$$;--> statement-breakpoint
-CREATE TRIGGER "webhook_outbox_wake" AFTER INSERT ON "webhook_outbox" FOR EACH ROW EXECUTE FUNCTION "webhook_outbox_wake"();
+CREATE INDEX "webhook_outbox_pending_idx" ON "webhook_outbox" USING btree ("next_attempt_at") WHERE status = 'pending';

@@ -154,6 +154,9 @@ export async function recordAttempt(
         select id, case when ${delivered} then null else coalesce(failing_since, date_trunc('milliseconds', now())) end
           as since
         from webhook_subscriptions where id = ${claimed.subscriptionId}
+          -- A success on a subscription that was not failing changes nothing: no write, and no
+          -- wait for its row lock behind the other deliveries in flight.
+          and (not ${delivered} or failing_since is not null)
       )
       update webhook_subscriptions s set failing_since = failing.since,
         enabled = s.enabled and not ${result.gone} and not coalesce(

@@ -73,6 +73,7 @@ export { countJobs, countJobsByState, estimateHistoryRows } from './stats.js';
 export type { SubscriptionRecord } from './subscriptions.js';
 export {
   deleteSubscription,
+  hasEnabledSubscription,
   insertSubscription,
   type SealedSecrets,
   type SubscriptionFilter,

@@ -173,3 +173,14 @@ export async function deleteSubscription(db: Database, id: string): Promise<void
   );
   if (rows.length === 0) throw notFound(id);
 }
+
+/** Whether any subscription is enabled: with none, a dispatcher need not look for work. */
+export async function hasEnabledSubscription(db: Database): Promise<boolean> {
+  const [row] = await translated(
+    () =>
+      db.sql<
+        { found: boolean }[]
+      >`select exists (select 1 from webhook_subscriptions where enabled) as found`,
+  );
+  return row?.found ?? false;
+}

@@ -52,10 +52,6 @@ export function subscriptionDetails(s: SubscriptionRecord, style: Style): string
   );
 }
 
-type Attempt = Awaited<
-  ReturnType<typeof import('@pipelinejobs/service').listDeliveries>
->['deliveries'][number];
-
 const ATTEMPT_COLUMNS: Column<DeliveryAttempt>[] = [
   { header: 'ATTEMPTED', cell: (a) => a.attempted },
   { header: 'JOB', cell: (a) => a.job_uuid },
