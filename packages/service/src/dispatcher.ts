@@ -21,6 +21,9 @@ const LEASE_MARGIN_MS = 10_000;
  * committed meanwhile are claimed by one statement rather than one each.
  */
 const GATHER_MS = 10;
+/** Attempts recorded together: those ending within this many milliseconds, at most so many. */
+const RECORD_GATHER_MS = 5;
+const RECORD_BATCH = 64;
 /** The longest wait a receiver's Retry-After may ask for. */
 const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 
@@ -86,6 +89,7 @@ async function deliver(
   claimed: storage.ClaimedDelivery,
   hooks: DispatcherHooks,
   agents: ReceiverAgents,
+  record: (attempt: Attempt) => Promise<void>,
 ): Promise<void> {
   const settings = s.webhooks;
   const now = s.clock();
@@ -122,16 +126,55 @@ async function deliver(
   // A 410 disables the subscription; the notification stays pending for when it is enabled again.
   const delay = ok ? undefined : gone ? 0 : retryDelay(settings, attempts, result.retryAfterMs);
   const outcome: DeliveryOutcome = ok ? 'delivered' : delay === undefined ? 'failed' : 'retry';
-  await storage.recordAttempt(s[DATABASE], claimed, {
-    statusCode: result.statusCode ?? null,
-    error: result.error ?? (ok ? null : `the receiver answered ${result.statusCode}`),
-    durationMs: result.durationMs,
-    outcome,
-    ...(delay === undefined ? {} : { nextAttemptAt: new Date(Date.now() + delay) }),
-    gone,
-    disableAfterMs: settings.disableAfterMs,
+  await record({
+    claimed,
+    result: {
+      statusCode: result.statusCode ?? null,
+      error: result.error ?? (ok ? null : `the receiver answered ${result.statusCode}`),
+      durationMs: result.durationMs,
+      outcome,
+      ...(delay === undefined ? {} : { nextAttemptAt: new Date(Date.now() + delay) }),
+      gone,
+    },
   });
   hooks.attempted?.(outcome, result.durationMs);
+}
+
+type Attempt = Parameters<typeof storage.recordAttempts>[1][number];
+
+/**
+ * Records attempts in batches: those that end within RECORD_GATHER_MS of each other (at most
+ * RECORD_BATCH) share one statement. Each caller's promise settles once its attempt is recorded.
+ */
+function attemptRecorder(s: Services): (attempt: Attempt) => Promise<void> {
+  let batch: { attempt: Attempt; recorded: () => void; failed: (error: unknown) => void }[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    const taken = batch;
+    batch = [];
+    storage
+      .recordAttempts(
+        s[DATABASE],
+        taken.map((t) => t.attempt),
+        { disableAfterMs: s.webhooks.disableAfterMs },
+      )
+      .then(
+        () => {
+          for (const t of taken) t.recorded();
+        },
+        (error: unknown) => {
+          for (const t of taken) t.failed(error);
+        },
+      );
+  };
+  return (attempt) =>
+    new Promise<void>((recorded, failed) => {
+      batch.push({ attempt, recorded, failed });
+      if (batch.length >= RECORD_BATCH) flush();
+      else timer ??= setTimeout(flush, RECORD_GATHER_MS);
+    });
 }
 
 /**
@@ -147,6 +190,7 @@ export function startDispatcher(s: Services, hooks: DispatcherHooks = {}): Dispa
   const settings = s.webhooks;
   const inFlight = new Set<Promise<void>>();
   const agents = receiverAgents(settings.concurrency);
+  const record = attemptRecorder(s);
   let stopped = false;
   let gathering: NodeJS.Timeout | undefined;
   let telling: NodeJS.Timeout | undefined;
@@ -171,7 +215,7 @@ export function startDispatcher(s: Services, hooks: DispatcherHooks = {}): Dispa
           });
           if (batch.length === 0) break;
           for (const claimed of batch) {
-            const attempt: Promise<void> = deliver(s, claimed, hooks, agents)
+            const attempt: Promise<void> = deliver(s, claimed, hooks, agents, record)
               .catch((error: unknown) => hooks.failed?.(error))
               .finally(() => {
                 inFlight.delete(attempt);

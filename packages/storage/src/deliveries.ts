@@ -120,51 +120,70 @@ export interface AttemptResult {
   nextAttemptAt?: Date;
   /** The receiver said the endpoint is gone (410): the subscription is disabled. */
   gone: boolean;
-  /** A subscription failing for longer than this is disabled. */
-  disableAfterMs: number;
 }
 
 /**
- * Records an attempt in the delivery log and, while the claim is still this dispatcher's, what
- * becomes of the notification; keeps the subscription's failing span, and disables it on a 410
- * or once it has failed for longer than `disableAfterMs`. One statement.
+ * Records attempts in the delivery log and, for each notification whose claim is still this
+ * dispatcher's, what becomes of it; keeps each subscription's failing span (a success ends it),
+ * and disables a subscription on a 410 or once it has failed for longer than `disableAfterMs`.
+ * One statement for the whole batch; a success on a subscription that was not failing writes
+ * nothing to it (no wait for its row behind the other deliveries in flight).
  */
-export async function recordAttempt(
+export async function recordAttempts(
   db: Database,
-  claimed: ClaimedDelivery,
-  result: AttemptResult,
+  attempts: readonly { claimed: ClaimedDelivery; result: AttemptResult }[],
+  options: { disableAfterMs: number },
 ): Promise<void> {
+  if (attempts.length === 0) return;
   const { sql } = db;
-  const delivered = result.outcome === 'delivered';
-  const status = result.outcome === 'retry' ? 'pending' : result.outcome;
+  const column = <T>(pick: (a: (typeof attempts)[number]) => T) => attempts.map(pick);
+  const disableAfter = sql`now() - ${options.disableAfterMs} * interval '1 millisecond'`;
   await translated(
     () => sql`
-      with attempt as (
+      with r as (
+        -- Timestamps and flags travel as text (postgres.js sends neither kind of array as such).
+        select job_uuid, subscription_id, seq, lease::timestamptz as lease, webhook_id, status_code, error,
+          duration_ms, outcome, next_attempt_at::timestamptz as next_attempt_at, gone::boolean as gone
+        from unnest(
+          ${column((a) => a.claimed.jobUuid)}::text[], ${column((a) => a.claimed.subscriptionId)}::uuid[],
+          ${column((a) => a.claimed.seq)}::int[], ${column((a) => a.claimed.lease)}::text[],
+          ${column((a) => a.claimed.event.uuid)}::text[], ${column((a) => a.result.statusCode)}::int[],
+          ${column((a) => a.result.error)}::text[], ${column((a) => Math.round(a.result.durationMs))}::int[],
+          ${column((a) => a.result.outcome)}::text[],
+          ${column((a) => a.result.nextAttemptAt?.toISOString() ?? null)}::text[],
+          ${column((a) => String(a.result.gone))}::text[]
+        ) as t(job_uuid, subscription_id, seq, lease, webhook_id, status_code, error, duration_ms, outcome,
+          next_attempt_at, gone)
+      ), attempt as (
         insert into webhook_attempts (job_uuid, subscription_id, seq, webhook_id, status_code, error,
           duration_ms, outcome)
-        values (${claimed.jobUuid}, ${claimed.subscriptionId}, ${claimed.seq}, ${claimed.event.uuid},
-          ${result.statusCode}, ${result.error}, ${Math.round(result.durationMs)}, ${result.outcome})
+        select job_uuid, subscription_id, seq, webhook_id, status_code, error, duration_ms, outcome from r
       ), notification as (
-        update webhook_outbox set status = ${status}, attempts = attempts + 1, leased_until = null,
-          next_attempt_at = coalesce(${result.nextAttemptAt?.toISOString() ?? null}::timestamptz, next_attempt_at),
-          done_at = case when ${status} = 'pending' then null else date_trunc('milliseconds', now()) end
-        where job_uuid = ${claimed.jobUuid} and subscription_id = ${claimed.subscriptionId}
-          and seq = ${claimed.seq} and leased_until = ${claimed.lease}::timestamptz
+        update webhook_outbox o
+        set status = case r.outcome when 'retry' then 'pending' else r.outcome end, attempts = o.attempts + 1,
+          leased_until = null, next_attempt_at = coalesce(r.next_attempt_at, o.next_attempt_at),
+          done_at = case when r.outcome = 'retry' then null else date_trunc('milliseconds', now()) end
+        from r
+        where o.job_uuid = r.job_uuid and o.subscription_id = r.subscription_id and o.seq = r.seq
+          and o.leased_until = r.lease
+      ), outcomes as (
+        select subscription_id, bool_or(outcome = 'delivered') as delivered, bool_or(gone) as gone
+        from r group by subscription_id
       ), failing as (
-        select id, case when ${delivered} then null else coalesce(failing_since, date_trunc('milliseconds', now())) end
-          as since
-        from webhook_subscriptions where id = ${claimed.subscriptionId}
-          -- A success on a subscription that was not failing changes nothing: no write, and no
-          -- wait for its row lock behind the other deliveries in flight.
-          and (not ${delivered} or failing_since is not null)
+        -- Locked in id order, so that two dispatchers' batches never wait for each other in a cycle.
+        select s.id, o.gone,
+          case when o.delivered then null else coalesce(s.failing_since, date_trunc('milliseconds', now())) end as since
+        from webhook_subscriptions s join outcomes o on o.subscription_id = s.id
+        where not o.delivered or o.gone or s.failing_since is not null
+        order by s.id
+        for update of s
       )
       update webhook_subscriptions s set failing_since = failing.since,
-        enabled = s.enabled and not ${result.gone} and not coalesce(
-          failing.since < now() - ${result.disableAfterMs} * interval '1 millisecond', false),
+        enabled = s.enabled and not failing.gone and not coalesce(failing.since < ${disableAfter}, false),
         disabled_reason = case
           when not s.enabled then s.disabled_reason
-          when ${result.gone} then 'the receiver answered 410 Gone'
-          when failing.since < now() - ${result.disableAfterMs} * interval '1 millisecond'
+          when failing.gone then 'the receiver answered 410 Gone'
+          when failing.since < ${disableAfter}
             then 'every delivery failed since ' || to_char(failing.since at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
           else null end
       from failing where s.id = failing.id`,

@@ -16,7 +16,7 @@ export {
   type ClaimedDelivery,
   claimDeliveries,
   oldestPendingSeconds,
-  recordAttempt,
+  recordAttempts,
   redeliverNotification,
   replayNotifications,
   selectAttempts,

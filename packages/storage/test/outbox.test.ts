@@ -4,7 +4,7 @@ import {
   claimDeliveries,
   type Database,
   insertSubscription,
-  recordAttempt,
+  recordAttempts,
   replayNotifications,
   StorageError,
   updateSubscription,
@@ -105,17 +105,22 @@ describe('the transactional outbox', () => {
       // Claimed again while leased: nothing of these.
       const again = await claimDeliveries(db, { limit: 100, leaseMs: 30_000 });
       expect(again.filter((c) => keys.includes(`${c.jobUuid}/${c.seq}`))).toEqual([]);
-      for (const claimed of [...(a ?? []), ...(b ?? []), ...again]) {
+      const all = [...(a ?? []), ...(b ?? []), ...again];
+      for (const claimed of all) {
         if (claimed.subscriptionId === sub.id) delivered.push(`${claimed.jobUuid}/${claimed.seq}`);
-        await recordAttempt(db, claimed, {
-          statusCode: 204,
-          error: null,
-          durationMs: 1,
-          outcome: 'delivered',
-          gone: false,
-          disableAfterMs: 1000,
-        });
       }
+      const result = {
+        statusCode: 204,
+        error: null,
+        durationMs: 1,
+        outcome: 'delivered',
+        gone: false,
+      } as const;
+      await recordAttempts(
+        db,
+        all.map((claimed) => ({ claimed, result })),
+        { disableAfterMs: 1000 },
+      );
     }
     for (const job of jobs) {
       expect(delivered.filter((d) => d.startsWith(job.uuid))).toEqual(
