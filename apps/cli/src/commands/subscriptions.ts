@@ -78,7 +78,7 @@ export function registerSubscriptions(program: Command, invocation: Invocation):
     .action(async (_options: unknown, command: Command) => {
       await withServices(invocation, command, async ({ services, out, operator }) => {
         const items = await listSubscriptions(services, operator);
-        out.result({ items }, () =>
+        out.result({ items, next: null }, () =>
           out.line(items.length === 0 ? 'No subscriptions.' : subscriptionTable(items, out.style, out.width)),
         );
       });
