@@ -219,7 +219,8 @@ export function startDispatcher(s: Services, hooks: DispatcherHooks = {}): Dispa
               .catch((error: unknown) => hooks.failed?.(error))
               .finally(() => {
                 inFlight.delete(attempt);
-                wake();
+                // Gathered: the slots freed meanwhile are filled by one claim, not one each.
+                wakeSoon();
               });
             inFlight.add(attempt);
           }

@@ -287,14 +287,14 @@ async function write(
         ${event.date}::timestamptz
       from locked
       on conflict (job_uuid, idempotency_key) do nothing
-      returning 1
+      returning job_uuid, seq, name, to_state
     ), job as (
       update jobs set state = ${event.to}, last_event = ${event.name}, version = ${event.seq},
         updated_at = ${event.date}::timestamptz,
         state_since = case when state = ${event.to} then state_since else ${event.date}::timestamptz end
       where uuid = ${input.jobUuid} and exists (select 1 from event)
       returning 1
-    ), outbox as (${outboxInsert(sql, { jobUuid: input.jobUuid, seq: event.seq, name: event.name, to: event.to })})
+    ), outbox as (${sql.unsafe(outboxInsert('event'))})
     select count(*)::int as n from job`;
   return written?.n === 1;
 }

@@ -244,7 +244,7 @@ export async function replayNotifications(
       join job_events e on e.created_at >= ${since.toISOString()}::timestamptz
       join jobs j on j.uuid = e.job_uuid
       where s.id = ${subscriptionId}
-        and ${subscriptionWants(sql, { jobUuid: sql`e.job_uuid`, pipelineUuid: sql`j.pipeline_uuid`, to: sql`e.to_state`, name: sql`e.name` })}
+        and ${sql.unsafe(subscriptionWants({ jobUuid: 'e.job_uuid', pipelineUuid: 'j.pipeline_uuid', to: 'e.to_state', name: 'e.name' }))}
       on conflict (job_uuid, subscription_id, seq) do update
         set status = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at, leased_until = null,
           done_at = null

@@ -102,8 +102,8 @@ export async function insertJob(
         select uuid, 1, ${eventUuid}, 'create', state, state, data, 'create', creator_kind, creator_id,
           created_at
         from job
-        returning 1
-      ), outbox as (${outboxInsert(sql, { jobUuid: uuid, seq: 1, name: 'create', to: INITIAL_STATE, pipelineUuid: input.pipeline_uuid })})
+        returning job_uuid, seq, name, to_state
+      ), outbox as (${sql.unsafe(outboxInsert('event', '(select pipeline_uuid from job)'))})
       select ${sql.unsafe(JOB_COLUMNS)} from job`;
       const [inserted] = rows;
       if (!inserted) return { job: await selectJob(db, uuid), created: false };

@@ -1,52 +1,41 @@
-import type postgres from 'postgres';
-
-/** A value or column, as SQL: what a subscription's filter is compared with. */
-type Term = postgres.PendingQuery<postgres.Row[]> | string;
-
-/** The transition a notification describes, as its filter sees it. */
+/** SQL expressions of a transition, as a subscription's filter sees it. */
 export interface FilteredTransition {
-  jobUuid: Term;
-  pipelineUuid: Term;
+  jobUuid: string;
+  pipelineUuid: string;
   /** The state after the event. */
-  to: Term;
-  name: Term;
+  to: string;
+  name: string;
 }
 
 /**
- * Whether the subscription `s` wants the transition: each filter that is set must match (a
- * subscription with none wants everything). The one definition, used when a transition is
- * written and when one is replayed.
+ * SQL text: whether the subscription `s` wants the transition whose columns are given, each
+ * filter that is set matching (a subscription with none wants everything). The one definition,
+ * used where a transition is written and where one is replayed. Constant text (no parameters).
  */
-export function subscriptionWants(sql: postgres.ISql, t: FilteredTransition) {
-  return sql`s.enabled
+export function subscriptionWants(t: FilteredTransition): string {
+  return `s.enabled
     and (s.filter_job_uuid is null or s.filter_job_uuid = ${t.jobUuid})
     and (s.filter_pipeline_uuid is null or s.filter_pipeline_uuid = ${t.pipelineUuid})
     and (s.filter_states is null or ${t.to} = any(s.filter_states))
     and (s.filter_events is null or ${t.name} = any(s.filter_events))`;
 }
 
-/** The history entry a statement is writing, for its notifications. */
-export interface WrittenTransition {
-  jobUuid: string;
-  seq: number;
-  name: string;
-  to: string;
-  /** Given when the job is inserted by the same statement (its row is not visible yet). */
-  pipelineUuid?: string;
-}
-
 /**
- * The transactional outbox: the body of a data-modifying CTE that writes one notification per
- * subscription that wants the transition. It must follow, in the same statement, a CTE named
- * `event` that returns a row only when the history entry was inserted: the notifications are
- * written exactly when the entry is, and rolled back with it.
+ * The transactional outbox, as SQL text: the body of a data-modifying CTE that writes one
+ * notification per subscription that wants each history row the CTE `history` returns (columns
+ * `job_uuid`, `seq`, `name`, `to_state`; it returns rows only when it inserted them). Written by
+ * the statement that writes the history, so both commit or neither does. `pipelineUuid` is the
+ * job's pipeline as an SQL expression; by default read from `jobs` (a job inserted by the same
+ * statement is not visible there: its CTE must be named instead). Constant text, no parameters,
+ * so it fits a prepared statement: `), outbox as (${outboxInsert('inserted_event')})`.
  */
-export function outboxInsert(sql: postgres.ISql, t: WrittenTransition) {
-  const pipelineUuid = t.pipelineUuid ?? sql`(select pipeline_uuid from jobs where uuid = ${t.jobUuid})`;
-  return sql`
+export function outboxInsert(
+  history: string,
+  pipelineUuid = '(select j.pipeline_uuid from jobs j where j.uuid = e.job_uuid)',
+): string {
+  return `
     insert into webhook_outbox (job_uuid, subscription_id, seq)
-    select ${t.jobUuid}, s.id, ${t.seq}
-    from webhook_subscriptions s
-    where exists (select 1 from event)
-      and ${subscriptionWants(sql, { jobUuid: t.jobUuid, pipelineUuid, to: t.to, name: t.name })}`;
+    select e.job_uuid, s.id, e.seq from ${history} e
+    join webhook_subscriptions s
+      on ${subscriptionWants({ jobUuid: 'e.job_uuid', pipelineUuid, to: 'e.to_state', name: 'e.name' })}`;
 }
