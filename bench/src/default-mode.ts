@@ -121,7 +121,8 @@ export async function defaultMode(ctx: Context): Promise<void> {
   log('');
   log(
     `Notifications, distinct jobs at C=${peak.concurrency}: ${num(webhooks.without)} events/s without a subscription, ` +
-      `${num(webhooks.with)} with one (instant receiver): ${webhooks.ratio.toFixed(2)}x`,
+      `${num(webhooks.with)} with one (instant receiver): ${webhooks.ratio.toFixed(2)}x; CPU ms per event ` +
+      `${webhooks.cpuMsPerEvent.without.toFixed(2)} without, ${webhooks.cpuMsPerEvent.with.toFixed(2)} with`,
   );
   log('');
   log('Targets (bench/README.md):');

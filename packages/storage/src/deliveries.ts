@@ -158,6 +158,8 @@ export async function recordAttempts(
         insert into webhook_attempts (job_uuid, subscription_id, seq, webhook_id, status_code, error,
           duration_ms, outcome)
         select job_uuid, subscription_id, seq, webhook_id, status_code, error, duration_ms, outcome from r
+        -- A subscription deleted while its notification was in flight takes its log with it.
+        where exists (select 1 from webhook_subscriptions s where s.id = r.subscription_id)
       ), notification as (
         update webhook_outbox o
         set status = case r.outcome when 'retry' then 'pending' else r.outcome end, attempts = o.attempts + 1,

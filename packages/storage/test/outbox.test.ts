@@ -153,3 +153,40 @@ describe('the transactional outbox', () => {
     expect(await replayNotifications(db, sub.id, since)).toBe(0);
   });
 });
+
+describe('recording attempts', () => {
+  it('records the rest of a batch when one subscription was deleted while its notification was in flight', async () => {
+    const job = await jobNumber(db, 9);
+    const kept = await insertSubscription(
+      db,
+      { url: 'http://e.test/', description: '', filter: { job_uuid: job.uuid }, sealedSecret: 'x' },
+      ACTOR,
+    );
+    const dropped = await insertSubscription(
+      db,
+      { url: 'http://f.test/', description: '', filter: { job_uuid: job.uuid }, sealedSecret: 'x' },
+      ACTOR,
+    );
+    await send(job.uuid, 'run');
+    const claimed = (await claimDeliveries(db, { limit: 1000, leaseMs: 30_000 })).filter((c) =>
+      [kept.id, dropped.id].includes(c.subscriptionId),
+    );
+    expect(claimed).toHaveLength(2);
+    await db.sql`delete from webhook_subscriptions where id = ${dropped.id}`;
+    const result = {
+      statusCode: 200,
+      error: null,
+      durationMs: 3,
+      outcome: 'delivered',
+      gone: false,
+    } as const;
+    await recordAttempts(
+      db,
+      claimed.map((c) => ({ claimed: c, result })),
+      { disableAfterMs: 1000 },
+    );
+    expect(await outboxOf(job.uuid, kept.id)).toEqual([{ seq: 2, status: 'delivered' }]);
+    const log = await db.sql`select seq from webhook_attempts where subscription_id = ${kept.id}`;
+    expect(log).toHaveLength(1);
+  });
+});
