@@ -58,6 +58,16 @@ async function send(job: { uuid: string; token: string }, name: string) {
   });
 }
 
+/** Waits until `n` deliveries are recorded (a 2xx is recorded a few ms after it was answered). */
+async function recorded(subscription: string, n: number) {
+  await eventually(`${n} deliveries recorded`, async () => {
+    const log = await m.request('GET', `/subscriptions/${subscription}/deliveries`);
+    return (
+      (log.json.deliveries as { outcome: string }[]).filter((d) => d.outcome === 'delivered').length >= n
+    );
+  });
+}
+
 const bodyOf = (r: Received) => JSON.parse(r.body) as { job_uuid: string; seq: number; event_name: string };
 const header = (r: Received, name: string) => String(r.headers[name]);
 
@@ -228,6 +238,7 @@ describe('notifications over HTTP', () => {
     await send(job, 'run');
     await send(job, 'update');
     await eventually('two notifications', () => hook.accepted().length >= 2);
+    await recorded(sub.id, 2);
     const first = hook.received.map((r) => header(r, 'webhook-id'));
     const replay = await m.request('POST', `/subscriptions/${sub.id}/replay`, {
       body: { since: new Date(Date.now() - 60_000).toISOString() },
@@ -278,6 +289,7 @@ describe('notifications over HTTP', () => {
         .map(bodyOf)
         .map((b) => b.seq),
     ).toEqual([2]);
+    await recorded(sub.id, 1);
     const replay = await m.request('POST', `/subscriptions/${sub.id}/replay`, { body: { since } });
     expect(replay.json).toEqual({ queued: 3 });
     await eventually('the replay', () => hook.accepted().length >= 4);
@@ -287,6 +299,26 @@ describe('notifications over HTTP', () => {
         .map(bodyOf)
         .map((b) => b.seq),
     ).toEqual([2, 1, 2, 3]);
+    await m.request('DELETE', `/subscriptions/${sub.id}`);
+  });
+
+  it("waits as long as the receiver's Retry-After asks, rather than the schedule's 100 ms", async () => {
+    let answers = 0;
+    const hook = await receiver(() => {
+      answers += 1;
+      return answers === 1 ? { status: 503, headers: { 'retry-after': '1' } } : 200;
+    });
+    const job = await createJob();
+    const sub = await subscribe({ url: hook.url, filter: { job_uuid: job.uuid } });
+    const sent = Date.now();
+    await send(job, 'run');
+    await eventually('the retry', () => hook.accepted().length >= 1);
+    // +-10% of the 1 s asked for, at least.
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(900);
+    expect(hook.received.map((r) => header(r, 'webhook-id'))).toEqual([
+      header(hook.received[0] as Received, 'webhook-id'),
+      header(hook.received[0] as Received, 'webhook-id'),
+    ]);
     await m.request('DELETE', `/subscriptions/${sub.id}`);
   });
 

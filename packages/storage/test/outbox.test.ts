@@ -190,3 +190,47 @@ describe('recording attempts', () => {
     expect(log).toHaveLength(1);
   });
 });
+
+describe('a failing subscription', () => {
+  it('keeps when it began to fail, forgets it on a success, and is disabled once it failed for longer than allowed', async () => {
+    const job = await jobNumber(db, 10);
+    const sub = await insertSubscription(
+      db,
+      { url: 'http://g.test/', description: '', filter: { job_uuid: job.uuid }, sealedSecret: 'x' },
+      ACTOR,
+    );
+    await send(job.uuid, 'run');
+    const attempt = async (outcome: 'delivered' | 'retry', disableAfterMs: number) => {
+      const [claimed] = (await claimDeliveries(db, { limit: 1000, leaseMs: 30_000 })).filter(
+        (c) => c.subscriptionId === sub.id,
+      );
+      expect(claimed).toBeDefined();
+      const result = {
+        statusCode: outcome === 'delivered' ? 200 : 500,
+        error: null,
+        durationMs: 1,
+        outcome,
+        nextAttemptAt: new Date(Date.now() - 1000),
+        gone: false,
+      } as const;
+      await recordAttempts(db, [{ claimed: claimed as NonNullable<typeof claimed>, result }], {
+        disableAfterMs,
+      });
+      const [row] = await db.sql<
+        { enabled: boolean; failing_since: string | null; disabled_reason: string | null }[]
+      >`
+        select enabled, failing_since, disabled_reason from webhook_subscriptions where id = ${sub.id}`;
+      return row;
+    };
+    const first = await attempt('retry', 60_000);
+    expect(first).toMatchObject({ enabled: true, disabled_reason: null });
+    expect(first?.failing_since).not.toBeNull();
+    expect(await attempt('delivered', 60_000)).toMatchObject({ enabled: true, failing_since: null });
+    await send(job.uuid, 'update');
+    await attempt('retry', 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const disabled = await attempt('retry', 20);
+    expect(disabled).toMatchObject({ enabled: false });
+    expect(disabled?.disabled_reason).toMatch(/^every delivery failed since \d{4}-\d\d-\d\dT/);
+  });
+});
