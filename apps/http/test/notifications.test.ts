@@ -374,6 +374,85 @@ describe('subscriptions: what is refused', () => {
     expect(listed.json.subscriptions).toEqual(before);
   });
 
+  it('answers every malformed request on every subscription route with a 4xx problem, never a 5xx', async () => {
+    const hook = await receiver();
+    const sub = await subscribe({ url: hook.url, description: 'garbage' });
+    const id = sub.id;
+    const before = await m.request('GET', `/subscriptions/${id}`);
+    const none = '3f2b8c1e-0000-4000-8000-000000000000';
+    const requests: [string, string, { body?: unknown; raw?: string; headers?: Record<string, string> }][] = [
+      ['POST', '/subscriptions', { raw: '{"url": ' }],
+      ['POST', '/subscriptions', { body: [] }],
+      ['POST', '/subscriptions', { body: 'https://example.org/' }],
+      ['POST', '/subscriptions', { body: null }],
+      ['POST', '/subscriptions', { body: { url: 7 } }],
+      ['POST', '/subscriptions', { body: { url: `https://example.org/${'a'.repeat(3000)}` } }],
+      ['POST', '/subscriptions', { body: { url: 'https://example.org/', filter: { job_uuid: 'nope' } } }],
+      ['POST', '/subscriptions', { body: { url: 'https://example.org/', filter: { events: [] } } }],
+      ['POST', '/subscriptions', { body: { url: 'https://example.org/', filter: { events: ['RUN'] } } }],
+      ['POST', '/subscriptions', { body: { url: 'https://example.org/', filter: [] } }],
+      ['POST', '/subscriptions', { body: { url: 'http://[::1' } }],
+      [
+        'POST',
+        '/subscriptions',
+        { raw: 'url=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      ],
+      ['PATCH', `/subscriptions/${id}`, { body: { url: 'gopher://x' } }],
+      ['PATCH', `/subscriptions/${id}`, { body: { enabled: 'yes' } }],
+      ['PATCH', `/subscriptions/${id}`, { body: { rotate_secret: 1 } }],
+      ['PATCH', `/subscriptions/${id}`, { body: { filter: { states: ['CREATED', 'CREATED'] } } }],
+      ['PATCH', `/subscriptions/${id}`, { body: [1] }],
+      ['PATCH', `/subscriptions/${none}`, { body: {} }],
+      ['PATCH', '/subscriptions/%00', { body: {} }],
+      ['DELETE', `/subscriptions/${none}`, {}],
+      ['DELETE', `/subscriptions/${id.toUpperCase()}x`, {}],
+      ['GET', `/subscriptions/${id}/deliveries?limit=0`, {}],
+      ['GET', `/subscriptions/${id}/deliveries?limit=abc`, {}],
+      ['GET', `/subscriptions/${id}/deliveries?limit=1&limit=2`, {}],
+      ['GET', `/subscriptions/${id}/deliveries?before=-1`, {}],
+      ['GET', `/subscriptions/${id}/deliveries?before=99999999999999999999`, {}],
+      ['GET', `/subscriptions/${none}/deliveries`, {}],
+      ['POST', `/subscriptions/${id}/replay`, { body: {} }],
+      ['POST', `/subscriptions/${id}/replay`, { body: { since: 12 } }],
+      ['POST', `/subscriptions/${id}/replay`, { body: { since: '2026-13-45T00:00:00Z' } }],
+      ['POST', `/subscriptions/${id}/replay`, { body: [] }],
+      ['POST', `/subscriptions/${none}/replay`, { body: { since: '2026-01-01T00:00:00Z' } }],
+      ['POST', `/subscriptions/${id}/redeliver`, { body: { job_uuid: 'x', seq: 1 } }],
+      [
+        'POST',
+        `/subscriptions/${id}/redeliver`,
+        { body: { job_uuid: '107b93f3-1eae-5e79-8a18-0a480f8aa3a5', seq: 0 } },
+      ],
+      [
+        'POST',
+        `/subscriptions/${id}/redeliver`,
+        { body: { job_uuid: '107b93f3-1eae-5e79-8a18-0a480f8aa3a5', seq: 1.5 } },
+      ],
+      [
+        'POST',
+        `/subscriptions/${id}/redeliver`,
+        { body: { job_uuid: '107b93f3-1eae-5e79-8a18-0a480f8aa3a5', seq: 9 } },
+      ],
+      ['POST', `/subscriptions/${id}/redeliver`, { body: null }],
+      [
+        'POST',
+        `/subscriptions/${id}/redeliver`,
+        { body: { job_uuid: '107b93f3-1eae-5e79-8a18-0a480f8aa3a5', seq: 2 ** 40 } },
+      ],
+    ];
+    for (const [method, path, init] of requests) {
+      const res = await m.request(method, path, init);
+      const what = `${method} ${path.slice(0, 80)} ${JSON.stringify(init).slice(0, 120)}`;
+      expect(res.status, what).toBeGreaterThanOrEqual(400);
+      expect(res.status, what).toBeLessThan(500);
+      expect(res.headers.get('content-type'), what).toMatch(/^application\/problem\+json/);
+      expect(String(res.json.detail).length, what).toBeGreaterThan(10);
+    }
+    expect((await m.request('GET', `/subscriptions/${id}`)).json).toEqual(before.json);
+    expect(hook.received).toEqual([]);
+    await m.request('DELETE', `/subscriptions/${id}`);
+  });
+
   it('refuses loopback, private and link-local targets unless PIPELINEJOBS_WEBHOOK_ALLOW_PRIVATE is set', async () => {
     const strict = await startManager();
     try {
