@@ -109,8 +109,6 @@ describe('a deployment with an owner role and a role that only reads and writes 
       `${SCHEMA}.job_events`,
       `${SCHEMA}.jobs`,
       `${SCHEMA}.pipelines`,
-      `${SCHEMA}.webhook_subscriptions`,
-      `${SCHEMA}.webhook_subscriptions`,
     ]);
     expect(JSON.parse((await cli(['migrate', '--json'], { DATABASE_URL: ownerUrl })).stdout)).toMatchObject({
       applied: 0,

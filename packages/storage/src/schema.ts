@@ -216,9 +216,11 @@ export const webhookOutbox = pgTable(
   'webhook_outbox',
   {
     jobUuid: text('job_uuid').notNull(),
-    subscriptionId: uuid('subscription_id')
-      .notNull()
-      .references(() => webhookSubscriptions.id, { onDelete: 'cascade' }),
+    // No foreign key to the subscription: every event's statement would take a share lock on
+    // the one subscription row (a MultiXact under concurrency, costly on the hot path).
+    // deleteSubscription removes its rows; a claim joins the subscription, so a row left by a
+    // race with the delete is never sent.
+    subscriptionId: uuid('subscription_id').notNull(),
     seq: integer('seq').notNull(),
     /** pending, delivered, or failed (given up after the last retry). */
     status: text('status').notNull().default('pending'),
@@ -244,9 +246,8 @@ export const webhookAttempts = pgTable(
   {
     jobUuid: text('job_uuid').notNull(),
     id: bigserial('id', { mode: 'number' }).notNull(),
-    subscriptionId: uuid('subscription_id')
-      .notNull()
-      .references(() => webhookSubscriptions.id, { onDelete: 'cascade' }),
+    /** No foreign key, as for the outbox: deleteSubscription removes the log. */
+    subscriptionId: uuid('subscription_id').notNull(),
     seq: integer('seq').notNull(),
     /** The webhook-id header: the history entry's uuid, the same on every attempt. */
     webhookId: text('webhook_id').notNull(),

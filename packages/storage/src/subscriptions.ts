@@ -169,7 +169,11 @@ export async function updateSubscription(
 /** Deletes a subscription with its pending notifications and its delivery log. */
 export async function deleteSubscription(db: Database, id: string): Promise<void> {
   const rows = await translated(
-    () => db.sql`delete from webhook_subscriptions where id = ${id} returning id`,
+    () => db.sql`
+      with deleted as (delete from webhook_subscriptions where id = ${id} returning id),
+      outbox as (delete from webhook_outbox where subscription_id in (select id from deleted)),
+      log as (delete from webhook_attempts where subscription_id in (select id from deleted))
+      select id from deleted`,
   );
   if (rows.length === 0) throw notFound(id);
 }
