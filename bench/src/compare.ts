@@ -2,21 +2,21 @@ import { eventBodies, runManagerEvents } from './http-load.js';
 import { measured } from './measure.js';
 import { runPaced } from './paced-load.js';
 import { runPgbench } from './pgbench.js';
-import type { Engine, RunResult, Target } from './run-result.js';
+import { type Engine, type HttpEngine, isPgbench, type RunResult, type Target } from './run-result.js';
 import { mean } from './stats.js';
 
 /**
- * The side-by-side rounds: for each round, concurrency and case, one pgbench run and one Manager
- * run back to back. Odd rounds start with pgbench, even rounds with the Manager, so neither
- * engine always runs on the warmer (or more fragmented, or checkpointing) database.
+ * The side-by-side rounds: for each round, concurrency and case, one run of every engine back to
+ * back. Even rounds take the engines in reverse order, so none always runs on the warmer (or more
+ * fragmented, or checkpointing) database.
  */
 
 export type CaseName = 'distinct' | 'hot';
 
 /** What a run needs; also the context `measured` reads (the PostgreSQL and Manager pids). */
 export interface Env {
-  managerUrl: string;
-  managerPid: number;
+  /** The HTTP engines running: the Manager always, the floors in the default mode. */
+  servers: Partial<Record<HttpEngine, { url: string; pid: number }>>;
   postmasterPid: number | undefined;
   databaseUrl: string;
   apiKey: string;
@@ -38,31 +38,52 @@ export interface CaseRow {
   /** Largest of the rounds' p99: the same rule for both engines. */
   p99: number;
   rssMb: number | undefined;
-  /** Manager rows: Manager events/s over pgbench events/s for the same case and concurrency. */
-  ratio: number | undefined;
+  /**
+   * Manager rows: the Manager's events/s over each other engine's, same case and concurrency
+   * (the engines that ran).
+   */
+  ratios: Partial<Record<Exclude<Engine, 'manager'>, number>>;
   errors: number;
   /** CPU milliseconds per event, by process group. */
-  cpuMsPerEvent: { postgres: number | undefined; manager: number | undefined; client: number };
+  cpuMsPerEvent: { postgres: number | undefined; server: number | undefined; client: number };
   runs: RunResult[];
 }
 
 export const targetOf = (name: CaseName, jobs: number): Target =>
   name === 'hot' ? { kind: 'hot' } : { kind: 'distinct', jobs };
 
+/** The HTTP server an engine runs on (throws when it is not running). */
+function serverOf(env: Env, engine: HttpEngine) {
+  const server = env.servers[engine];
+  if (!server) throw new Error(`${engine} is not running`);
+  return server;
+}
+
 /** One run of one engine, measured. */
 export function runOne(env: Env, engine: Engine, target: Target, concurrency: number, seconds: number) {
-  return measured(env, () =>
-    engine === 'pgbench'
-      ? runPgbench({ bin: env.pgbench!, url: env.databaseUrl, target, clients: concurrency, seconds })
-      : runManagerEvents({
-          url: env.managerUrl,
-          apiKey: env.apiKey,
-          secret: env.secret,
-          target,
-          connections: concurrency,
-          seconds,
-        }),
-  );
+  if (isPgbench(engine)) {
+    return measured({ postmasterPid: env.postmasterPid, serverPid: undefined }, () =>
+      runPgbench({ engine, bin: env.pgbench!, url: env.databaseUrl, target, clients: concurrency, seconds }),
+    );
+  }
+  const server = serverOf(env, engine);
+  return measured({ postmasterPid: env.postmasterPid, serverPid: server.pid }, async () => ({
+    ...(await runManagerEvents({
+      url: server.url,
+      apiKey: env.apiKey,
+      secret: env.secret,
+      target,
+      connections: concurrency,
+      seconds,
+    })),
+    engine,
+  }));
+}
+
+/** The engines of a comparison: the HTTP ones running, and pgbench's two scripts when it is here. */
+export function enginesOf(env: Env): Engine[] {
+  const http = (['node-floor', 'express-floor', 'manager'] as const).filter((e) => env.servers[e]);
+  return env.pgbench ? ['pgbench', 'pgbench-one', ...http] : [...http];
 }
 
 function describe(run: RunResult): string {
@@ -71,10 +92,10 @@ function describe(run: RunResult): string {
 
 export async function runRounds(
   env: Env,
-  options: { cases: CaseName[]; concurrency: number[]; rounds: number; seconds: number },
+  options: { cases: CaseName[]; concurrency: number[]; rounds: number; seconds: number; engines?: Engine[] },
 ): Promise<CaseRow[]> {
   const runs = new Map<string, RunResult[]>();
-  const engines: Engine[] = env.pgbench ? ['pgbench', 'manager'] : ['manager'];
+  const engines = options.engines ?? enginesOf(env);
   for (let round = 1; round <= options.rounds; round++) {
     const order = round % 2 === 1 ? engines : [...engines].reverse();
     for (const concurrency of options.concurrency) {
@@ -91,14 +112,15 @@ export async function runRounds(
   const rows: CaseRow[] = [];
   for (const concurrency of options.concurrency) {
     for (const name of options.cases) {
-      const pg = runs.get(`${name}|${concurrency}|pgbench`);
-      for (const engine of engines) {
-        const list = runs.get(`${name}|${concurrency}|${engine}`) ?? [];
-        const row = aggregate(name, concurrency, engine, list);
-        if (engine === 'manager' && pg)
-          row.ratio = row.eventsPerSecond / mean(pg.map((r) => r.eventsPerSecond));
-        rows.push(row);
+      const group = engines.map((engine) =>
+        aggregate(name, concurrency, engine, runs.get(`${name}|${concurrency}|${engine}`) ?? []),
+      );
+      const manager = group.find((r) => r.engine === 'manager');
+      for (const other of group) {
+        if (manager && other.engine !== 'manager')
+          manager.ratios[other.engine] = manager.eventsPerSecond / other.eventsPerSecond;
       }
+      rows.push(...group);
     }
   }
   return rows;
@@ -125,11 +147,11 @@ function aggregate(name: CaseName, concurrency: number, engine: Engine, runs: Ru
     p50: mean(runs.map((r) => r.p50)),
     p99: Math.max(...runs.map((r) => r.p99)),
     rssMb: rss.length ? Math.max(...rss) : undefined,
-    ratio: undefined,
+    ratios: {},
     errors: runs.reduce((a, r) => a + r.errors, 0),
     cpuMsPerEvent: {
       postgres: perEvent(runs, (r) => r.cpu?.postgres),
-      manager: engine === 'manager' ? perEvent(runs, (r) => r.cpu?.manager) : undefined,
+      server: isPgbench(engine) ? undefined : perEvent(runs, (r) => r.cpu?.server),
       client: perEvent(runs, (r) => r.cpu?.client) ?? Number.NaN,
     },
     runs,
@@ -138,9 +160,10 @@ function aggregate(name: CaseName, concurrency: number, engine: Engine, runs: Ru
 
 /** The Manager at a fixed rate (autocannon overallRate), to read its p99 below saturation. */
 export async function fixedRateRun(env: Env, rate: number, concurrency: number, seconds: number) {
-  return measured(env, () =>
+  const manager = serverOf(env, 'manager');
+  return measured({ postmasterPid: env.postmasterPid, serverPid: manager.pid }, () =>
     runManagerEvents({
-      url: env.managerUrl,
+      url: manager.url,
       apiKey: env.apiKey,
       secret: env.secret,
       target: targetOf('distinct', env.jobs),
@@ -153,9 +176,10 @@ export async function fixedRateRun(env: Env, rate: number, concurrency: number, 
 
 /** The Manager at a fixed rate, open loop (see paced-load.ts for why this differs from autocannon). */
 export async function pacedRun(env: Env, rate: number, concurrency: number, seconds: number) {
-  return measured(env, () =>
+  const manager = serverOf(env, 'manager');
+  return measured({ postmasterPid: env.postmasterPid, serverPid: manager.pid }, () =>
     runPaced({
-      url: env.managerUrl,
+      url: manager.url,
       apiKey: env.apiKey,
       path: '/messages',
       rate,

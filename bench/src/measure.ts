@@ -1,35 +1,38 @@
 import { cpuSeconds, RssSampler, reapedChildrenCpuSeconds, serverCpuSeconds } from './proc.js';
-import type { RunResult } from './run-result.js';
+import { isPgbench, type RunResult } from './run-result.js';
 
 export interface MeasureContext {
   postmasterPid: number | undefined;
-  managerPid: number;
+  /** The HTTP server under test; undefined for a pgbench run. */
+  serverPid: number | undefined;
 }
 
 /**
  * Runs one measurement and adds what the engines cost the machine meanwhile: CPU seconds of
- * PostgreSQL, of the Manager and of the load generator (pgbench is a child process, counted when
- * it exits; autocannon runs in this process), and the Manager's peak RSS.
+ * PostgreSQL, of the HTTP server under test (the Manager or a floor) and of the load generator
+ * (pgbench is a child process, counted when it exits; autocannon runs in this process), and the
+ * server's peak RSS.
  */
 export async function measured(ctx: MeasureContext, run: () => Promise<RunResult>): Promise<RunResult> {
   const pg0 = ctx.postmasterPid === undefined ? undefined : serverCpuSeconds(ctx.postmasterPid);
-  const manager0 = cpuSeconds(ctx.managerPid);
+  const server0 = ctx.serverPid === undefined ? undefined : cpuSeconds(ctx.serverPid);
   const self0 = process.cpuUsage();
   const children0 = reapedChildrenCpuSeconds();
-  const rss = new RssSampler(ctx.managerPid).start();
+  const rss = ctx.serverPid === undefined ? undefined : new RssSampler(ctx.serverPid).start();
   const result = await run();
-  const rssMb = rss.stop();
+  const rssMb = rss?.stop();
   const pg1 = ctx.postmasterPid === undefined ? undefined : serverCpuSeconds(ctx.postmasterPid);
-  const manager1 = cpuSeconds(ctx.managerPid);
+  const server1 = ctx.serverPid === undefined ? undefined : cpuSeconds(ctx.serverPid);
   const self = process.cpuUsage(self0);
-  const client =
-    result.engine === 'pgbench' ? reapedChildrenCpuSeconds() - children0 : (self.user + self.system) / 1e6;
+  const client = isPgbench(result.engine)
+    ? reapedChildrenCpuSeconds() - children0
+    : (self.user + self.system) / 1e6;
   return {
     ...result,
-    ...(result.engine === 'manager' ? { rssMb } : {}),
+    ...(rssMb === undefined ? {} : { rssMb }),
     cpu: {
       postgres: pg0 === undefined || pg1 === undefined ? undefined : pg1 - pg0,
-      manager: manager0 === undefined || manager1 === undefined ? undefined : manager1 - manager0,
+      server: server0 === undefined || server1 === undefined ? undefined : server1 - server0,
       client,
     },
   };

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TRANSITION_PARAMETERS, TRANSITION_SQL } from '@pipelinejobs/storage';
 import { benchJobUuidSql, HOT_JOB } from './job-ids.js';
 import type { RunResult, Target } from './run-result.js';
 import { Samples } from './stats.js';
@@ -13,24 +14,64 @@ export function findPgbench(): string | undefined {
   return candidates.find((path) => existsSync(path));
 }
 
+const pickJob = (target: Target) =>
+  target.kind === 'hot' ? `\\set n ${HOT_JOB}` : `\\set n random(1, ${target.jobs})`;
+
 /**
- * The Manager's transition as a pgbench script: the same statements in the same order on the
- * same rows. BEGIN; lock the job row reading what the Manager reads; update the job from the
- * values read under the lock (version + 1 is the new seq, as in applyEvent); insert the history
- * row; COMMIT. Run with `-M prepared` because postgres.js prepares its statements too. The
- * Manager folds the update and the insert into one statement and also looks its API key up:
- * five round trips each way.
+ * The locked transaction a hand-written service would run, as a pgbench script: BEGIN; lock the
+ * job row reading what the Manager reads; update the job from the values read under the lock
+ * (version + 1 is the new seq); insert the history row; COMMIT. Five round trips, the row lock
+ * held across three of them. Run with `-M prepared` because postgres.js prepares its statements too.
  */
-function transitionScript(target: Target): string {
-  const n = target.kind === 'hot' ? `\\set n ${HOT_JOB}` : `\\set n random(1, ${target.jobs})`;
+function lockedScript(target: Target): string {
   const uuid = benchJobUuidSql(':n');
-  return `${n}
+  return `${pickJob(target)}
 BEGIN;
 SELECT state, token_version, visible, version, date_trunc('milliseconds', now()) AS now FROM jobs WHERE uuid = ${uuid} FOR UPDATE \\gset
 UPDATE jobs SET state = :state, last_event = 'update', version = :version + 1, updated_at = :now, state_since = CASE WHEN state = :state THEN state_since ELSE :now::timestamptz END WHERE uuid = ${uuid};
 INSERT INTO job_events (job_uuid, seq, uuid, name, from_state, to_state, data, source, idempotency_key, response, created_at) VALUES (${uuid}, :version + 1, '108' || substr(gen_random_uuid()::text, 4), 'update', :state, :state, NULL, 'json', NULL, NULL, :now);
 COMMIT;
 `;
+}
+
+/** What the bench sends for each parameter of the Manager's statement: an `update` event, no key. */
+const ONE_STATEMENT_VALUES: Record<(typeof TRANSITION_PARAMETERS)[number], string> = {
+  job_uuid: benchJobUuidSql(':n'),
+  token_version: '1',
+  event: "'update'",
+  event_uuid: "'108' || substr(gen_random_uuid()::text, 4)",
+  data: 'NULL',
+  source: "'json'",
+  idempotency_key: 'NULL',
+  request_fingerprint: 'NULL',
+  principal_kind: "'api_key'",
+  principal_id: "'pgbench'",
+};
+
+/**
+ * pgbench takes every `:name` for a variable, inside string literals too (the statement's date
+ * format, 'HH24:MI:SS'): each colon of a literal is written as chr(58) instead, a constant the
+ * planner folds.
+ */
+function withoutLiteralColons(sql: string): string {
+  return sql.replace(/'(?:[^']|'')*'/g, (literal) =>
+    literal.includes(':') ? `(${literal.replaceAll(':', "' || chr(58) || '")})` : literal,
+  );
+}
+
+/**
+ * The Manager's own transition statement (storage's TRANSITION_SQL, the very text), each `$n`
+ * replaced by what the bench sends for that parameter: one round trip per event.
+ */
+function oneStatementScript(target: Target): string {
+  const statement = TRANSITION_SQL.replace(/\$(\d+)/g, (_, n: string) => {
+    const name = TRANSITION_PARAMETERS[Number(n) - 1];
+    if (name === undefined) throw new Error(`TRANSITION_SQL names $${n}, which has no parameter`);
+    return `(${ONE_STATEMENT_VALUES[name]})`;
+  });
+  return `${pickJob(target)}\n${withoutLiteralColons(statement)
+    .replace(/\s*\n\s*/g, ' ')
+    .trim()};\n`;
 }
 
 function runProcess(
@@ -54,6 +95,8 @@ function runProcess(
 }
 
 export interface PgbenchRun {
+  /** `pgbench` runs the locked transaction, `pgbench-one` the Manager's one statement. */
+  engine: 'pgbench' | 'pgbench-one';
   bin: string;
   url: string;
   target: Target;
@@ -69,7 +112,8 @@ export interface PgbenchRun {
 export async function runPgbench(run: PgbenchRun): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'pj-pgbench-'));
   try {
-    writeFileSync(join(dir, 'transition.sql'), transitionScript(run.target));
+    const script = run.engine === 'pgbench' ? lockedScript(run.target) : oneStatementScript(run.target);
+    writeFileSync(join(dir, 'transition.sql'), script);
     // Two threads at most: the machine has two cores and pgbench's client is cheap.
     const threads = Math.min(run.clients, 2);
     const args = [
@@ -100,7 +144,7 @@ export async function runPgbench(run: PgbenchRun): Promise<RunResult> {
     }
     const [p50 = Number.NaN, p99 = Number.NaN] = samples.percentiles(50, 99);
     return {
-      engine: 'pgbench',
+      engine: run.engine,
       events: processed,
       seconds: processed / tps,
       wallSeconds,

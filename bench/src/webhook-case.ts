@@ -32,7 +32,7 @@ const mean = (runs: RunResult[]) => runs.reduce((sum, r) => sum + r.eventsPerSec
 function cpuMsPerEvent(runs: RunResult[]): number {
   const events = runs.reduce((sum, r) => sum + r.events, 0);
   const cpu = runs.reduce(
-    (sum, r) => sum + (r.cpu?.postgres ?? 0) + (r.cpu?.manager ?? 0) + (r.cpu?.client ?? 0),
+    (sum, r) => sum + (r.cpu?.postgres ?? 0) + (r.cpu?.server ?? 0) + (r.cpu?.client ?? 0),
     0,
   );
   return (cpu * 1000) / events;

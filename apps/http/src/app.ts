@@ -52,7 +52,7 @@ export function createApp(deps: AppDeps): Express {
   // Answers carry tokens, keys and nonces; none of them may be kept by a cache on the way.
   // (Static pages, such as the schemas and problem types, say otherwise.)
   app.use((_req, res, next) => {
-    res.set('Cache-Control', 'no-store');
+    res.setHeader('Cache-Control', 'no-store');
     next();
   });
   const ctx: RouteContext = {

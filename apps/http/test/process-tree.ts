@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 
 /** Every process now: pid -> parent pid and command line (from /proc). */
 function processTable(): Map<number, { ppid: number; cmdline: string }> {
@@ -57,4 +58,13 @@ export async function eventually(check: () => boolean, ms: number): Promise<bool
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return true;
+}
+
+/** A port nothing listens on now (bound once by the system, then released). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

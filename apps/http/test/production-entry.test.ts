@@ -15,6 +15,28 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const SECRET = 'production-entry-secret-0123456789abcdef';
 
+/** A spawned command (the Manager, or something running it) with its stdout and stderr collected. */
+function spawnCollected(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  stdin: 'ignore' | 'pipe' = 'ignore',
+) {
+  const child = spawn(command, args, {
+    cwd: REPO_ROOT,
+    env: { ...baseEnv(), ...env },
+    stdio: [stdin, 'pipe', 'pipe'],
+  });
+  let output = '';
+  const collect = (d: Buffer) => {
+    output += d.toString();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
 /** Sends the head of a request and part of its body, and returns a way to send the rest. */
 function startSlowRequest(url: string, key: string, body: string) {
   const { hostname, port } = new URL(url);
@@ -101,22 +123,16 @@ describe('the production entry, pipelinejobs-manager', () => {
 
   it('stopped while its embedded PostgreSQL starts, stops it again and exits 0', async () => {
     const dataDir = join(root, 'stopped-while-starting');
-    const child = spawn(process.execPath, [MANAGER_MAIN], {
-      cwd: REPO_ROOT,
-      env: { ...baseEnv(), PIPELINEJOBS_DATA_DIR: dataDir, PORT: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { child, exited, output } = spawnCollected(process.execPath, [MANAGER_MAIN], {
+      PIPELINEJOBS_DATA_DIR: dataDir,
+      PORT: '0',
     });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     // The server is being created (initdb, start): a signal now must not leave it running.
     expect(await eventually(() => processesMentioning(dataDir).length > 0, 20_000)).toBe(true);
     child.kill('SIGTERM');
-    expect(await exited, output).toBe(0);
-    expect(output).not.toContain('listening on');
-    expect(await eventually(() => processesMentioning(dataDir).length === 0, 10_000), output).toBe(true);
+    expect(await exited, output()).toBe(0);
+    expect(output()).not.toContain('listening on');
+    expect(await eventually(() => processesMentioning(dataDir).length === 0, 10_000), output()).toBe(true);
   });
 
   it('writes JSON log lines on stdout and its banners on stderr when they are not terminals', async () => {
@@ -156,25 +172,21 @@ describe('the production entry, pipelinejobs-manager', () => {
   it('on a terminal writes readable lines, and shows the first admin key there instead of in a file', async () => {
     const dataDir = join(root, 'on-a-terminal');
     // script(1) runs the Manager on a pseudo-terminal: its stdout and stderr are a terminal.
-    const child = spawn('script', ['-qfec', `${process.execPath} ${MANAGER_MAIN}`, '/dev/null'], {
-      cwd: REPO_ROOT,
-      env: { ...baseEnv(), PIPELINEJOBS_DATA_DIR: dataDir, PORT: '0', TERM: 'dumb' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    const { child, exited, output } = spawnCollected(
+      'script',
+      ['-qfec', `${process.execPath} ${MANAGER_MAIN}`, '/dev/null'],
+      { PIPELINEJOBS_DATA_DIR: dataDir, PORT: '0', TERM: 'dumb' },
+      'pipe',
+    );
     try {
-      expect(await eventually(() => output.includes('listening on'), 30_000), output).toBe(true);
-      const key = /^ {2}(pjm_\S+)\r?$/m.exec(output)?.[1];
-      expect(key, output).toBeDefined();
+      expect(await eventually(() => output().includes('listening on'), 30_000), output()).toBe(true);
+      const key = /^ {2}(pjm_\S+)\r?$/m.exec(output())?.[1];
+      expect(key, output()).toBeDefined();
       expect(existsSync(join(dataDir, 'first-admin-key'))).toBe(false);
-      expect(output).toMatch(
+      expect(output()).toMatch(
         /^\d\d:\d\d:\d\d\.\d{3} .*INFO.* first start: created an admin API key \(shown on the terminal\)/m,
       );
-      expect(output).not.toContain('{"level"');
+      expect(output()).not.toContain('{"level"');
       // script(1) runs it through a shell: the Manager is the node process below.
       const manager = descendants(child.pid ?? 0).find((pid) =>
         readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith(`${process.execPath}\0${MANAGER_MAIN}`),
@@ -189,31 +201,19 @@ describe('the production entry, pipelinejobs-manager', () => {
   it('under `pnpm start`, stops when pnpm is stopped instead of running on as an orphan', async () => {
     const opened = await openTestDatabase();
     try {
-      const child = spawn('pnpm', ['start'], {
-        cwd: REPO_ROOT,
-        env: {
-          ...baseEnv(),
-          DATABASE_URL: opened.url,
-          PIPELINEJOBS_SECRET: SECRET,
-          PORT: '0',
-          LOG_LEVEL: 'info',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const { child, output } = spawnCollected('pnpm', ['start'], {
+        DATABASE_URL: opened.url,
+        PIPELINEJOBS_SECRET: SECRET,
+        PORT: '0',
+        LOG_LEVEL: 'info',
       });
-      let output = '';
-      child.stdout.on('data', (d: Buffer) => {
-        output += d.toString();
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        output += d.toString();
-      });
-      expect(await eventually(() => output.includes('listening on'), 60_000), output).toBe(true);
+      expect(await eventually(() => output().includes('listening on'), 60_000), output()).toBe(true);
       const below = descendants(child.pid ?? 0);
       expect(below.length).toBeGreaterThan(0);
       // pnpm passes SIGTERM on to nothing: the Manager sees its parent gone and stops itself.
       child.kill('SIGTERM');
-      expect(await eventually(() => below.every((pid) => !alive(pid)), 10_000), output).toBe(true);
-      expect(output).toContain('"msg":"stopped"');
+      expect(await eventually(() => below.every((pid) => !alive(pid)), 10_000), output()).toBe(true);
+      expect(output()).toContain('"msg":"stopped"');
     } finally {
       await opened.cleanup();
     }
@@ -222,26 +222,12 @@ describe('the production entry, pipelinejobs-manager', () => {
   it('as PID 1 of its own PID namespace (as in a container) stops on SIGTERM with exit 0', async () => {
     const opened = await openTestDatabase();
     try {
-      const child = spawn('unshare', ['--pid', '--fork', '--kill-child', process.execPath, MANAGER_MAIN], {
-        cwd: REPO_ROOT,
-        env: {
-          ...baseEnv(),
-          DATABASE_URL: opened.url,
-          PIPELINEJOBS_SECRET: SECRET,
-          PORT: '0',
-          LOG_LEVEL: 'warn',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout.on('data', (d: Buffer) => {
-        output += d.toString();
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        output += d.toString();
-      });
-      const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-      expect(await eventually(() => output.includes('listening on'), 20_000), output).toBe(true);
+      const { child, exited, output } = spawnCollected(
+        'unshare',
+        ['--pid', '--fork', '--kill-child', process.execPath, MANAGER_MAIN],
+        { DATABASE_URL: opened.url, PIPELINEJOBS_SECRET: SECRET, PORT: '0', LOG_LEVEL: 'warn' },
+      );
+      expect(await eventually(() => output().includes('listening on'), 20_000), output()).toBe(true);
       const [manager] = descendants(child.pid ?? 0);
       expect(manager).toBeDefined();
       const nspid = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${manager}/status`, 'utf8'))?.[1] ?? '';

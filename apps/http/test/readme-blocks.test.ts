@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +13,7 @@ import postgres from 'postgres';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openTestDatabase } from '../../../test/database.js';
 import { baseEnv, REPO_ROOT, startManagerProcess } from '../../../test/manager-process.js';
+import { freePort } from './process-tree.js';
 import {
   allRunnableBlocks,
   type RunnableBlock,
@@ -54,14 +54,6 @@ function workDir(): string {
   chmodSync(dir, 0o755);
   symlinkSync(join(REPO_ROOT, 'examples'), join(dir, 'examples'));
   return dir;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function bash(blocks: readonly RunnableBlock[], cwd: string, env: Record<string, string>) {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openTestDatabase } from '../../../test/database.js';
 import { baseEnv, MANAGER_MAIN, REPO_ROOT } from '../../../test/manager-process.js';
 import { startManager } from './harness.js';
+import { freePort } from './process-tree.js';
 
 const SECRET = 'start-failures-secret-0123456789abcdef';
 const pg = inject('pg');
@@ -55,15 +56,6 @@ function runManager(
   });
 }
 
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 const withUrl = (url: string, change: (u: URL) => void) => {
   const u = new URL(url);
   change(u);
@@ -77,13 +69,19 @@ const retryLines = (stdout: string) =>
     .map((line) => JSON.parse(line) as { level: number; msg: string })
     .filter((line) => line.msg.startsWith('database not reachable'));
 
+/** The Manager started against a port where no database listens, retrying `retry` times. */
+async function startWithoutDatabase(retry: string) {
+  const port = await freePort();
+  const result = await runManager({
+    DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/pipelinejobs`,
+    PIPELINEJOBS_START_RETRY: retry,
+  });
+  return { port, result };
+}
+
 describe('a database that is not there yet', () => {
   it('is retried with one log line per attempt, then the Manager exits 1 naming the setting and the cause', async () => {
-    const port = await closedPort();
-    const result = await runManager({
-      DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/pipelinejobs`,
-      PIPELINEJOBS_START_RETRY: '2',
-    });
+    const { port, result } = await startWithoutDatabase('2');
     expect(result.code).toBe(1);
     const lines = retryLines(result.stdout);
     expect(lines.length).toBeGreaterThanOrEqual(2);
@@ -101,7 +99,7 @@ describe('a database that is not there yet', () => {
   it('is waited for: the Manager starts once the database answers', async () => {
     const opened = await openTestDatabase();
     const target = new URL(opened.url);
-    const port = await closedPort();
+    const port = await freePort();
     let proxy: Server | undefined;
     // The database "comes up" 1.5 s after the Manager started: a forwarder to the real one.
     const comesUp = setTimeout(() => {
@@ -133,11 +131,7 @@ describe('a database that is not there yet', () => {
   });
 
   it('is not waited for when PIPELINEJOBS_START_RETRY=0', async () => {
-    const port = await closedPort();
-    const result = await runManager({
-      DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/pipelinejobs`,
-      PIPELINEJOBS_START_RETRY: '0',
-    });
+    const { result } = await startWithoutDatabase('0');
     expect(result.code).toBe(1);
     expect(retryLines(result.stdout)).toEqual([]);
   });

@@ -6,6 +6,11 @@ export interface InboundRequest {
   query: Record<string, string | string[] | undefined>;
   /** The parsed JSON body, or undefined when there is none. */
   body: unknown;
+  /**
+   * True when the body came from core's `parseJson`, which refuses nesting deeper than
+   * MAX_JSON_DEPTH: then it is not walked again here.
+   */
+  depthChecked?: boolean;
   /** Header names in lower case. */
   headers: Record<string, string | string[] | undefined>;
 }

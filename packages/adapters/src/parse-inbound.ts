@@ -25,7 +25,7 @@ export function parseInbound(
       415,
     );
   }
-  if (exceedsJsonDepth(body)) {
+  if (request.depthChecked !== true && exceedsJsonDepth(body)) {
     return refusal(
       'Body too deeply nested',
       `The body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep: flatten it.`,

@@ -113,4 +113,11 @@ describe('randomTypedUuid', () => {
       expect(value[19]).toMatch(/[89ab]/);
     }
   });
+
+  it('draws distinct values and refuses an unknown type as typedUuid does', () => {
+    const values = new Set(Array.from({ length: 10_000 }, () => randomTypedUuid('pipelinejob_event')));
+    expect(values.size).toBe(10_000);
+    expect([...values].every((v) => isTypedUuid(v, 'pipelinejob_event') && v === v.toLowerCase())).toBe(true);
+    expect(() => randomTypedUuid('nope' as 'generic')).toThrow(/Unknown typed UUID type 'nope'/);
+  });
 });

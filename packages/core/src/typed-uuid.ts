@@ -1,4 +1,4 @@
-import { createHash, randomInt } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 /**
  * Typed UUIDs (docs/reference.md#typed-uuids): a UUIDv5 in the catalog namespace whose first 3 hex characters are
@@ -46,8 +46,6 @@ const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 // Python encodes the name as UTF-8 and raises on lone surrogates; Node would silently write U+FFFD.
 const LONE_SURROGATE = /\p{Cs}/u;
 
-const RANDOM_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-
 /** RFC 4122 name-based UUID (v3 = MD5, v5 = SHA-1) in canonical lower-case form. */
 function nameBasedUuid(hash: 'md5' | 'sha1', version: 3 | 5, namespace: string, name: string): string {
   if (LONE_SURROGATE.test(name)) throw new TypeError('UUID name contains a lone surrogate');
@@ -72,24 +70,30 @@ export function uuid5(namespace: string, name: string): string {
 
 /** The typed UUID of `text`: uuid5 in the catalog namespace with its first 3 characters replaced by the prefix. */
 export function typedUuid(type: TypedUuidType, text: string): string {
-  // Callers in plain JavaScript can pass any name; an unknown one must not become 'undefined...'.
+  return prefixOf(type) + uuid5(CATALOG_UUID_NAMESPACE, text).slice(3);
+}
+
+/** The type's prefix. Callers in plain JavaScript can pass any name: an unknown one must not become 'undefined...'. */
+function prefixOf(type: TypedUuidType): string {
   const prefix: string | undefined = Object.hasOwn(UUID_TYPES, type) ? UUID_TYPES[type] : undefined;
   if (prefix === undefined) {
     throw new TypeError(
       `Unknown typed UUID type '${String(type)}'; types are: ${Object.keys(UUID_TYPES).join(', ')}`,
     );
   }
-  return prefix + uuid5(CATALOG_UUID_NAMESPACE, text).slice(3);
+  return prefix;
 }
 
 /**
- * A fresh typed UUID, made like the original: the typed UUID of 128 random characters from [A-Z0-9].
- * Used for values that identify nothing deterministic, such as history event uuids (`pipelinejob_event`).
+ * A fresh typed UUID, for values that identify nothing deterministic, such as history event uuids
+ * (`pipelinejob_event`). The original hashed 128 random characters; a hash of random text is as
+ * random as its input, so this takes the random bits from `crypto.randomUUID()` (122 of them)
+ * and sets what a typed UUID fixes: the type's prefix, version 5, the RFC 4122 variant (which a
+ * random UUID already has). The same shape as `typedUuid`'s, and as unlikely to collide.
  */
 export function randomTypedUuid(type: TypedUuidType): string {
-  let text = '';
-  for (let i = 0; i < 128; i++) text += RANDOM_ALPHABET[randomInt(RANDOM_ALPHABET.length)];
-  return typedUuid(type, text);
+  const random = randomUUID();
+  return `${prefixOf(type)}${random.slice(3, 14)}5${random.slice(15)}`;
 }
 
 /** The type named by a typed UUID's prefix, or undefined when the value is not a UUID or the prefix is unknown. */

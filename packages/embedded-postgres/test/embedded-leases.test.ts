@@ -138,9 +138,19 @@ async function untilIdle(dataDir: string): Promise<void> {
   await sleep(300);
 }
 
+/** `promise`, or `fallback` once `ms` have passed (a statement or an answer that never comes). */
+function within<T>(ms: number, promise: Promise<T>, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** Polls `condition` until it holds; an answer that hangs counts as "not yet", not as a hang. */
 async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
+  while (!(await within(Math.max(deadline - Date.now(), 1), Promise.resolve(condition()), false))) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await sleep(100);
   }
@@ -276,7 +286,7 @@ describe('a server that dies under its holders', () => {
       'two start attempts have failed',
       () => (holder.stderr().match(/start attempt \d+ failed/g) ?? []).length >= 2,
     );
-    expect(await holder.ask('query')).toMatch(/^error /);
+    expect(await within(30_000, holder.ask('query'), 'no answer in 30 s')).toMatch(/^error /);
     renameSync(`${conf}.away`, conf);
     await until('the holder serves again', async () => (await holder.ask('query')).startsWith('ok'), 30_000);
     expect(holder.proc.exitCode).toBeNull();
@@ -298,19 +308,28 @@ describe('a server that dies under its holders', () => {
     }
     // PostgreSQL stops when it cannot write its WAL: make it need a new segment.
     const sql = connect(dataDir, 'pipelinejobs');
+    // A statement the stopping server never answers is given up after 10 s, as is the close.
     for (let i = 0; i < 10 && running(before.pid); i++) {
-      await sql
-        .unsafe(
-          `select pg_switch_wal(); create table fill${i} as select generate_series(1, 200000) g; checkpoint`,
-        )
-        .catch(() => {});
+      const statements = `select pg_switch_wal(); create table fill${i} as select generate_series(1, 200000) g; checkpoint`;
+      await within(
+        10_000,
+        sql.unsafe(statements).then(
+          () => undefined,
+          () => undefined,
+        ),
+        undefined,
+      );
     }
-    await sql.end({ timeout: 1 }).catch(() => {});
+    await within(
+      5_000,
+      sql.end({ timeout: 1 }).catch(() => {}),
+      undefined,
+    );
     await until('the full disk has stopped the server', () => !running(before.pid));
     await until('a start attempt has failed for want of space', () =>
       /start attempt \d+ failed: .*No space left on device/.test(holder.stderr()),
     );
-    expect(await holder.ask('query')).toMatch(/^error /);
+    expect(await within(30_000, holder.ask('query'), 'no answer in 30 s')).toMatch(/^error /);
     rmSync(filler);
     const freedAt = Date.now();
     await until('the holder serves again', async () => (await holder.ask('query')).startsWith('ok'));

@@ -29,7 +29,8 @@ export interface EventRequest {
 
 /**
  * The check of an event against the job as read: the same for sending it and for a dry run, so
- * the two cannot disagree. Synchronous (storage calls it holding the row lock). Throws the refusal.
+ * the two cannot disagree. Synchronous (storage calls it on the token version its statement then
+ * checks). Throws the refusal.
  */
 function eventAuthorizer(
   s: Services,

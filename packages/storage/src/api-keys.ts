@@ -1,6 +1,6 @@
 import type { Role } from '@pipelinejobs/core';
 import type { ApiKeyRecord } from '@pipelinejobs/schemas';
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { desc } from 'drizzle-orm';
 import { type Actor, actorOf } from './documents.js';
 import { StorageError, translated } from './errors.js';
 import type { Database } from './open-database.js';
@@ -64,7 +64,8 @@ const TOUCH_INTERVAL_MS = 60_000;
 /**
  * When this process last tried to write each key's last_used_at, per database. Remembered in
  * memory so a key is written at most once a minute per process even while the write fails (a
- * database refusing writes must not turn every authenticated read into a failed write).
+ * database refusing writes must not turn every authenticated read into a failed write); the
+ * write itself is conditional, so that N processes write it at most once a minute too.
  */
 const touchedAt = new WeakMap<Database, Map<string, number>>();
 
@@ -80,11 +81,102 @@ async function touch(db: Database, key: ApiKeyRecord): Promise<void> {
   if (now - last <= TOUCH_INTERVAL_MS) return;
   touched.set(key.id, now);
   try {
-    await db.sql`update api_keys set last_used_at = date_trunc('milliseconds', now()) where id = ${key.id}`;
+    await db.sql`
+      update api_keys set last_used_at = date_trunc('milliseconds', now())
+      where id = ${key.id}
+        and (last_used_at is null or last_used_at < now() - make_interval(secs => ${TOUCH_INTERVAL_MS / 1000}))`;
   } catch {
     // Bookkeeping only: the request goes on. If writes are refused, the request's own writes (or
     // /readyz) report why; the next try is a minute later.
   }
+}
+
+/** The channel a revocation is announced on, in the revoking statement (delivered at commit). */
+const REVOKED_CHANNEL = 'pipelinejobs_api_key_revoked';
+
+/**
+ * How long a key read from the database is trusted: while this process listens on
+ * `REVOKED_CHANNEL`, a revocation evicts it at once and the age only bounds other changes (a row
+ * edited by hand); while it does not (not yet, the connection lost, LISTEN refused), half a
+ * second, so that a revocation is effective everywhere within a second either way.
+ */
+const MAX_AGE_LISTENING_MS = 60_000;
+const MAX_AGE_UNLISTENED_MS = 500;
+/** Keys remembered per process; past it, the oldest goes (a miss costs one read). */
+const MAX_CACHED_KEYS = 10_000;
+
+interface KeyCache {
+  byHash: Map<string, { record: ApiKeyRecord; readAt: number }>;
+  listening: boolean;
+  /** When a key was last looked up: the cache and its connection go when idle as long as the pool's. */
+  usedAt: number;
+  /**
+   * Bumped by every eviction: a read that began before one is not cached (it may have read a key
+   * revoked since, whose notification came while the read was in flight).
+   */
+  generation: number;
+}
+
+const keyCaches = new WeakMap<Database, KeyCache>();
+
+/**
+ * This process's cache of keys for the database, with its LISTEN connection. Made at the first
+ * lookup; dropped, connection closed, once no key was looked up for as long as the pool keeps an
+ * unused connection, so that an idle process holds no connection (the embedded server's users
+ * count on it) and the next lookup starts afresh.
+ */
+function keyCacheOf(db: Database): KeyCache {
+  const known = keyCaches.get(db);
+  if (known) {
+    known.usedAt = Date.now();
+    return known;
+  }
+  const cache: KeyCache = { byHash: new Map(), listening: false, generation: 0, usedAt: Date.now() };
+  keyCaches.set(db, cache);
+  const listener = db.listen(REVOKED_CHANNEL, {
+    notify: (id) => forgetKey(cache, id),
+    listening: (up) => {
+      // Notifications may have been missed while down: nothing read before is trusted.
+      cache.byHash.clear();
+      cache.generation += 1;
+      cache.listening = up;
+    },
+  });
+  const idleMs = db.idleSeconds * 1000;
+  const idleCheck = setInterval(
+    () => {
+      if (Date.now() - cache.usedAt < idleMs) return;
+      clearInterval(idleCheck);
+      if (keyCaches.get(db) === cache) keyCaches.delete(db);
+      cache.listening = false;
+      void listener.stop();
+    },
+    Math.min(idleMs, 1000),
+  );
+  idleCheck.unref();
+  return cache;
+}
+
+function forgetKey(cache: KeyCache, id: string): void {
+  cache.generation += 1;
+  for (const [hash, entry] of cache.byHash) if (entry.record.id === id) cache.byHash.delete(hash);
+}
+
+function cachedKey(cache: KeyCache, hash: string): ApiKeyRecord | undefined {
+  const entry = cache.byHash.get(hash);
+  if (!entry) return undefined;
+  const maxAge = cache.listening ? MAX_AGE_LISTENING_MS : MAX_AGE_UNLISTENED_MS;
+  if (Date.now() - entry.readAt < maxAge) return entry.record;
+  cache.byHash.delete(hash);
+  return undefined;
+}
+
+function cacheKey(cache: KeyCache, hash: string, record: ApiKeyRecord, readAt: number): void {
+  if (cache.byHash.size >= MAX_CACHED_KEYS) {
+    const oldest = cache.byHash.keys().next();
+    if (!oldest.done) cache.byHash.delete(oldest.value);
+  }
+  cache.byHash.set(hash, { record, readAt });
 }
 
 interface ApiKeyRow {
@@ -121,18 +213,26 @@ function recordFromRow(row: ApiKeyRow): ApiKeyRecord {
 
 /**
  * The key with this hash (revoked ones included: the caller decides), recording its use (at most
- * once a minute, see `touch`). On every authenticated request, so plain SQL (a prepared statement)
- * rather than the query builder.
+ * once a minute, see `touch`). On every authenticated request: answered from this process's cache
+ * of keys (see `MAX_AGE_LISTENING_MS`), else by plain SQL (a prepared statement). Unknown hashes
+ * are not cached, so a key created by another process works at once.
  */
 export async function findApiKeyByHash(db: Database, hash: string): Promise<ApiKeyRecord | undefined> {
-  const [row] = await translated(
-    () => db.sql<ApiKeyRow[]>`
-      select id, prefix, role, label, created_at, last_used_at, revoked_at,
-        created_by_kind, created_by_id, revoked_by_kind, revoked_by_id
-      from api_keys where hash = ${hash}`,
-  );
-  if (!row) return undefined;
-  const key = recordFromRow(row);
+  const cache = keyCacheOf(db);
+  let key = cachedKey(cache, hash);
+  if (key === undefined) {
+    const generation = cache.generation;
+    const readAt = Date.now();
+    const [row] = await translated(
+      () => db.sql<ApiKeyRow[]>`
+        select id, prefix, role, label, created_at, last_used_at, revoked_at,
+          created_by_kind, created_by_id, revoked_by_kind, revoked_by_id
+        from api_keys where hash = ${hash}`,
+    );
+    if (!row) return undefined;
+    key = recordFromRow(row);
+    if (cache.generation === generation) cacheKey(cache, hash, key, readAt);
+  }
   // At most once a minute per key (see touch), so the wait is rare; awaited so it is ordered.
   if (!key.revokedAt) await touch(db, key);
   return key;
@@ -179,22 +279,35 @@ export async function countActiveApiKeys(db: Database): Promise<number> {
   return row?.n ?? 0;
 }
 
-/** Revokes by id or by the visible prefix. */
+/**
+ * Revokes by id or by the visible prefix, and announces it on `REVOKED_CHANNEL` in the same
+ * statement (PostgreSQL delivers it when the revocation commits), so every process stops
+ * accepting the key at once.
+ */
 export async function markApiKeyRevoked(
   db: Database,
   idOrPrefix: string,
   actor: Actor,
 ): Promise<ApiKeyRecord> {
   const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrPrefix);
-  const [row] = await translated(() =>
-    db.orm
-      .update(apiKeys)
-      .set({ revokedAt: new Date(), revokedByKind: actor.kind, revokedById: actor.id })
-      .where(
-        and(isUuid ? eq(apiKeys.id, idOrPrefix) : eq(apiKeys.prefix, idOrPrefix), isNull(apiKeys.revokedAt)),
+  const sql = db.sql;
+  const [row] = await translated(
+    () => sql<ApiKeyRow[]>`
+      with revoked as (
+        update api_keys set revoked_at = ${new Date().toISOString()}::timestamptz,
+          revoked_by_kind = ${actor.kind}, revoked_by_id = ${actor.id}
+        where ${isUuid ? sql`id = ${idOrPrefix}::uuid` : sql`prefix = ${idOrPrefix}`} and revoked_at is null
+        returning id, prefix, role, label, created_at, last_used_at, revoked_at,
+          created_by_kind, created_by_id, revoked_by_kind, revoked_by_id
+      ), announced as (
+        select count(pg_notify(${REVOKED_CHANNEL}, id::text)) as n from revoked
       )
-      .returning(columns),
+      select revoked.* from revoked, announced`,
   );
   if (!row) throw new StorageError('not_found', `No active API key ${idOrPrefix}`, { key: idOrPrefix });
-  return recordOf(row);
+  const record = recordFromRow(row);
+  // This process at once, whether or not it listens.
+  const cache = keyCaches.get(db);
+  if (cache) forgetKey(cache, record.id);
+  return record;
 }

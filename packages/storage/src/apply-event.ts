@@ -1,9 +1,9 @@
 import {
-  type EventName,
+  EVENT_NAMES,
   type JobUuid,
   type MessageEventName,
   randomTypedUuid,
-  type State,
+  STATE_NAMES,
   transition,
 } from '@pipelinejobs/core';
 import type postgres from 'postgres';
@@ -29,30 +29,27 @@ export interface EventInput {
   fingerprint?: string;
 }
 
-/** What the authorisation callback sees of the job. */
-export interface LockedJob {
+/** What the authorisation callback sees of the job: all that who may send what depends on. */
+export interface JobToAuthorize {
   uuid: JobUuid;
-  state: State;
   tokenVersion: number;
 }
 
 /**
- * Decides whether the caller may apply the event to the job as read; throws to refuse (nothing is
- * written and the error reaches the caller unchanged). It may be called twice for one event: on
- * the job read without a lock, then again on the locked row when the optimistic write lost a race.
- * Synchronous, so that nothing can wait on I/O while the row lock is held: all it needs was read
- * before. Storage knows nothing of tokens: the apps pass a callback built from @pipelinejobs/auth.
+ * Decides whether the caller may apply the event to the job; throws to refuse (nothing is written
+ * and the error reaches the caller unchanged). Synchronous: it runs before the statement, on the
+ * job's token version as guessed, and the statement writes only if the job still has that
+ * version; when it does not, the callback runs again on the version the statement read. Storage
+ * knows nothing of tokens: the apps pass a callback built from @pipelinejobs/auth.
  */
-export type Authorize = (job: LockedJob) => void;
+export type Authorize = (job: JobToAuthorize) => void;
 
 /**
- * Seams for the tests of the races: `afterRead` runs on the fast path between the unlocked read
- * (and its authorisation) and the write, so a test can make something happen there; `path` says
- * which path decided. Neither is ever called while the row lock is held.
+ * A seam for the tests: `roundTrip` is told of each statement sent for the event, so a test can
+ * see that the usual event costs one and which cases cost more.
  */
 export interface ApplyEventHooks {
-  afterRead?: (job: LockedJob) => Promise<void>;
-  path?: (taken: 'fast' | 'locked') => void;
+  roundTrip?: (statement: 'transition' | 'read' | 'replay') => void;
 }
 
 export interface AppliedEvent {
@@ -61,46 +58,28 @@ export interface AppliedEvent {
   replayed: boolean;
 }
 
-interface JobRow {
-  state: string;
-  token_version: number;
-  visible: boolean;
-  version: number;
-  /**
-   * The event's time: now, but never before the job's last change, so that a job's history is in
-   * time order and its `updated` never goes back (an event that read the clock first may commit
-   * second). A string: drizzle turns off the driver's date parsing on the shared client.
-   */
-  at: string | Date;
-}
-
 /** The event and what the caller asked. */
 interface EventCall {
   input: EventInput;
-  name: MessageEventName;
   key: string | null;
   authorize: Authorize;
   hooks: ApplyEventHooks;
 }
 
-/** What the FSM decided for the job as read: the outcome to write, or the refusal. */
-type Decision = { ok: true; row: JobRow; outcome: EventOutcome } | { ok: false; refusal: StorageError };
-
 /**
- * Applies one event. The fast path takes two round trips and no explicit transaction: read the
- * job without a lock, authorise and run the FSM, then one statement that locks the row, checks
- * it is still as read (version, state, token version, visible) and inserts the history row and
- * updates the job. When anything changed in between (a competing event, a token rotation, a
- * deletion), when the idempotency key was already used, or when the FSM refuses an event that
- * carries a key, nothing has been written and the event goes through the locked path (as does
- * an event whose job already has one in flight in this process, see `inFlight`): one
- * transaction that locks the row (SELECT ... FOR UPDATE), authorises, runs the FSM and writes
- * with the same statement; four round trips (BEGIN, lock, write, COMMIT), one more to read the
- * stored result of a replayed key, after the fast path's two. A refused event writes nothing.
+ * Applies one event, in one statement when the job's token version is the one guessed (see
+ * `TRANSITION`): it locks the row, checks the job is visible and still has the token version the
+ * caller was authorised against, runs the FSM, inserts the history row unless the idempotency key
+ * was used, updates the job, and returns the outcome or the reason it wrote nothing with the
+ * job's current state and token version. The row lock is held for that one statement only, never
+ * across a round trip. More round trips only where the answer needs them: a read before, when the
+ * callback refused on the guessed version (the refusal must be judged on the job as it is, and a
+ * missing or deleted job is said first); the statement again, after a token rotation; a read of
+ * the stored result after it, when the key was used. A refused event writes nothing.
  *
- * Idempotency keys are checked by the write itself (ON CONFLICT on (job_uuid, key)) rather than
- * by a read before it: under READ COMMITTED a statement that waited for the lock still sees the
- * snapshot taken before it waited, so it could miss a key committed meanwhile.
+ * Idempotency keys are checked by the insert itself (ON CONFLICT on (job_uuid, key)) and the first
+ * result read by a statement of its own: under READ COMMITTED a statement that waited for the row
+ * lock still sees the snapshot taken before it waited, so it could miss a key committed meanwhile.
  */
 export async function applyEvent(
   db: Database,
@@ -108,19 +87,28 @@ export async function applyEvent(
   authorize: Authorize,
   hooks: ApplyEventHooks = {},
 ): Promise<AppliedEvent> {
-  const call: EventCall = { input, name: input.name, key: input.idempotencyKey ?? null, authorize, hooks };
+  const call: EventCall = { input, key: input.idempotencyKey ?? null, authorize, hooks };
   try {
-    const busy = enter(input.jobUuid);
-    try {
-      const fast = busy ? undefined : await applyOptimistically(db, call);
-      if (fast) {
-        call.hooks.path?.('fast');
-        return fast;
+    let tokenVersion = await authorizedTokenVersion(db.sql, call);
+    // Each further pass follows a token rotation committed since the last one (rotations are an
+    // admin's, and few): the callback judges every version the statement read.
+    for (;;) {
+      call.hooks.roundTrip?.('transition');
+      const [row] = await runTransition(db.sql, call, tokenVersion);
+      if (!row) throw notFound(input.jobUuid);
+      if (row.refusal === null) {
+        if (row.written) return { outcome: row.outcome as EventOutcome, replayed: false };
+        return await replayOrFail(
+          db.sql,
+          call,
+          new StorageError('internal', 'The event was neither written nor found'),
+        );
       }
-      call.hooks.path?.('locked');
-      return await db.sql.begin((tx) => applyLocked(tx, call));
-    } finally {
-      leave(input.jobUuid);
+      if (row.refusal === 'gone') throw gone(input.jobUuid);
+      if (row.refusal === 'fsm') return await replayOrFail(db.sql, call, fsmRefusal(call, row.state));
+      rememberTokenVersion(input.jobUuid, row.token_version);
+      call.authorize({ uuid: input.jobUuid, tokenVersion: row.token_version });
+      tokenVersion = row.token_version;
     }
   } catch (error) {
     // The authorisation callback's own refusals pass through unchanged; driver errors are translated.
@@ -129,172 +117,230 @@ export async function applyEvent(
 }
 
 /**
- * Events being applied by this process, per job. An event whose job already has one in flight
- * takes the locked path straight away: on a hot job nearly every optimistic write would lose
- * the race, having cost two round trips and a wait in the row's lock queue before the locked
- * path waits there again; on distinct jobs this almost never happens. Only the choice of path
- * depends on it, never the result.
+ * The token version the caller is authorised against: the guess when the callback accepts it;
+ * otherwise the job as read (missing and deleted jobs are refused first, as the statement would),
+ * with the callback's refusal on it thrown.
  */
-const inFlight = new Map<string, number>();
-
-/** Counts one more event in flight on the job; true when there already was one. */
-function enter(jobUuid: string): boolean {
-  const before = inFlight.get(jobUuid) ?? 0;
-  inFlight.set(jobUuid, before + 1);
-  return before > 0;
-}
-
-function leave(jobUuid: string): void {
-  const left = (inFlight.get(jobUuid) ?? 1) - 1;
-  if (left > 0) inFlight.set(jobUuid, left);
-  else inFlight.delete(jobUuid);
-}
-
-/**
- * The fast path: the applied event, or undefined when nothing was written and the locked path
- * must decide.
- */
-async function applyOptimistically(db: Database, call: EventCall): Promise<AppliedEvent | undefined> {
-  const [row] = await readJob(db.sql, call.input.jobUuid, false);
-  const decision = decide(row, call);
-  if (!decision.ok) {
-    // Without a key the refusal stands as read; with one, the locked path looks for a replay.
-    if (call.key === null) throw decision.refusal;
-    return undefined;
-  }
-  await call.hooks.afterRead?.({
-    uuid: call.input.jobUuid,
-    state: decision.row.state as State,
-    tokenVersion: decision.row.token_version,
-  });
-  if (await write(db.sql, call, decision)) return { outcome: decision.outcome, replayed: false };
-  return undefined;
-}
-
-/** The job row as an event needs it; `lock` takes the row lock (inside a transaction). */
-function readJob(sql: postgres.ISql, jobUuid: string, lock: boolean) {
-  return sql<JobRow[]>`
-    select state, token_version, visible, version,
-      greatest(date_trunc('milliseconds', now()), updated_at) as at
-    from jobs where uuid = ${jobUuid}
-    ${lock ? sql`for update` : sql``}`;
-}
-
-/** The locked path, inside a transaction: every case, including replays and refusals. */
-async function applyLocked(tx: postgres.TransactionSql, call: EventCall): Promise<AppliedEvent> {
-  const { input, name, key } = call;
-  const [row] = await readJob(tx, input.jobUuid, true);
-  const decision = decide(row, call);
-
-  /** The stored first result for this key, if the key was used on this job. */
-  const replay = async (): Promise<AppliedEvent | undefined> => {
-    if (key === null) return undefined;
-    const [stored] = await tx<{ name: string; response: EventOutcome; request_fingerprint: string | null }[]>`
-      select name, response, request_fingerprint from job_events
-      where job_uuid = ${input.jobUuid} and idempotency_key = ${key}`;
-    if (!stored) return undefined;
-    // Entries written before fingerprints were kept are compared by event name alone.
-    const same =
-      stored.request_fingerprint === null || input.fingerprint === undefined
-        ? stored.name === name
-        : stored.request_fingerprint === input.fingerprint;
-    if (!same) {
-      throw new StorageError(
-        'key_reused',
-        `The Idempotency-Key was already used on this job for another request (a '${stored.name}' event${stored.name === name ? ' with other data, note or form' : ''}); send each distinct request with a new key, and repeat a key only to retry exactly the same request`,
-        { uuid: input.jobUuid },
-      );
-    }
-    return { outcome: stored.response, replayed: true };
-  };
-
-  if (!decision.ok) {
-    const replayed = await replay();
-    if (replayed) return replayed;
-    throw decision.refusal;
-  }
-  if (await write(tx, call, decision)) return { outcome: decision.outcome, replayed: false };
-  const replayed = await replay();
-  if (!replayed) throw new StorageError('internal', 'The event was neither written nor found');
-  return replayed;
-}
-
-/**
- * Checks the job exists and is visible, authorises, and runs the FSM. Throws for a missing or
- * deleted job and for the callback's refusals; returns the FSM's refusal for the caller to decide.
- */
-function decide(row: JobRow | undefined, call: EventCall): Decision {
+async function authorizedTokenVersion(sql: postgres.Sql, call: EventCall): Promise<number> {
   const { jobUuid } = call.input;
-  if (!row) throw new StorageError('not_found', `No job ${jobUuid} exists`, { uuid: jobUuid });
-  if (!row.visible) throw new StorageError('gone', `Job ${jobUuid} was deleted`, { uuid: jobUuid });
-  const state = row.state as State;
-  call.authorize({ uuid: jobUuid, state, tokenVersion: row.token_version });
-  const result = transition(state, call.name);
-  if (!result.ok) {
-    // The state machine's reason is kept: an event the state does not allow is the caller's to
-    // change; a stored state no code knows is the database's.
-    const code = result.reason === 'not_allowed' ? 'not_allowed' : 'internal';
-    const refusal = new StorageError(code, result.message, {
-      uuid: jobUuid,
-      state,
-      event: call.name,
-      allowed: result.allowed,
-    });
-    return { ok: false, refusal };
+  const guess = guessTokenVersion(jobUuid);
+  try {
+    call.authorize({ uuid: jobUuid, tokenVersion: guess });
+    return guess;
+  } catch {
+    call.hooks.roundTrip?.('read');
+    const [row] = await sql<{ visible: boolean; token_version: number }[]>`
+      select visible, token_version from jobs where uuid = ${jobUuid}`;
+    if (!row) throw notFound(jobUuid);
+    if (!row.visible) throw gone(jobUuid);
+    rememberTokenVersion(jobUuid, row.token_version);
+    call.authorize({ uuid: jobUuid, tokenVersion: row.token_version });
+    return row.token_version;
   }
-  const date = new Date(row.at).toISOString();
-  const outcome: EventOutcome = {
-    job: { uuid: jobUuid, state: result.to, last_event: result.event as EventName, updated: date },
-    event: {
-      uuid: randomTypedUuid('pipelinejob_event'),
-      seq: row.version + 1,
-      name: result.event,
-      from: state,
-      to: result.to,
-      date,
-    },
-  };
-  return { ok: true, row, outcome };
+}
+
+/** The version a job has until an admin rotates its token (most jobs never do). */
+const INITIAL_TOKEN_VERSION = 1;
+
+/**
+ * The token versions of rotated jobs this process has seen, so that their events need no extra
+ * round trip either. Bounded: the oldest entry goes first, and a job forgotten costs one more
+ * round trip, never a wrong answer (the statement checks the version).
+ */
+const rotatedTokenVersions = new Map<string, number>();
+const MAX_REMEMBERED_ROTATIONS = 10_000;
+
+function guessTokenVersion(jobUuid: string): number {
+  return rotatedTokenVersions.get(jobUuid) ?? INITIAL_TOKEN_VERSION;
+}
+
+function rememberTokenVersion(jobUuid: string, tokenVersion: number): void {
+  rotatedTokenVersions.delete(jobUuid);
+  if (tokenVersion === INITIAL_TOKEN_VERSION) return;
+  if (rotatedTokenVersions.size >= MAX_REMEMBERED_ROTATIONS) {
+    const oldest = rotatedTokenVersions.keys().next();
+    if (!oldest.done) rotatedTokenVersions.delete(oldest.value);
+  }
+  rotatedTokenVersions.set(jobUuid, tokenVersion);
+}
+
+function notFound(jobUuid: JobUuid): StorageError {
+  return new StorageError('not_found', `No job ${jobUuid} exists`, { uuid: jobUuid });
+}
+
+function gone(jobUuid: JobUuid): StorageError {
+  return new StorageError('gone', `Job ${jobUuid} was deleted`, { uuid: jobUuid });
 }
 
 /**
- * One statement: locks the job row if it is still as read (version, state, token version,
- * visible; under READ COMMITTED, FOR UPDATE waits for a concurrent writer and re-checks these on
- * the row it left), then inserts the history row unless the idempotency key was used, then
- * updates the job if the history row was written, and writes the notifications of the
- * subscriptions that want it (the outbox). True when all were written; false when nothing was
- * (the row changed, or the key was used).
+ * The state machine's refusal of the event in the state the statement read, with its reason kept:
+ * an event the state does not allow is the caller's to change; a stored state no code knows is
+ * the database's.
  */
-async function write(
-  sql: postgres.ISql,
-  { input, key }: EventCall,
-  { row, outcome }: { row: JobRow; outcome: EventOutcome },
-): Promise<boolean> {
-  const { event } = outcome;
-  const data = input.data === undefined ? null : JSON.stringify(input.data);
-  const [written] = await sql<{ n: number }[]>`
-    with locked as (
-      select 1 from jobs
-      where uuid = ${input.jobUuid} and version = ${row.version} and state = ${row.state}
-        and token_version = ${row.token_version} and visible
+function fsmRefusal(call: EventCall, state: string): StorageError {
+  const { jobUuid, name } = call.input;
+  const result = transition(state, name);
+  if (result.ok)
+    return new StorageError('internal', `The database's state machine refused '${name}' in ${state}`);
+  const code = result.reason === 'not_allowed' ? 'not_allowed' : 'internal';
+  return new StorageError(code, result.message, {
+    uuid: jobUuid,
+    state,
+    event: name,
+    allowed: result.allowed,
+  });
+}
+
+/**
+ * The stored first result when the event's idempotency key was used on this job (the same request
+ * again), `key_reused` when it was used for another request, else the refusal given. Its own
+ * statement, so that it sees a key committed while the transition waited for the row lock.
+ */
+async function replayOrFail(
+  sql: postgres.Sql,
+  call: EventCall,
+  refusal: StorageError,
+): Promise<AppliedEvent> {
+  const { input, key } = call;
+  if (key === null) throw refusal;
+  call.hooks.roundTrip?.('replay');
+  const [stored] = await sql<{ name: string; response: EventOutcome; request_fingerprint: string | null }[]>`
+    select name, response, request_fingerprint from job_events
+    where job_uuid = ${input.jobUuid} and idempotency_key = ${key}`;
+  if (!stored) throw refusal;
+  // Entries written before fingerprints were kept are compared by event name alone.
+  const same =
+    stored.request_fingerprint === null || input.fingerprint === undefined
+      ? stored.name === input.name
+      : stored.request_fingerprint === input.fingerprint;
+  if (!same) {
+    throw new StorageError(
+      'key_reused',
+      `The Idempotency-Key was already used on this job for another request (a '${stored.name}' event${stored.name === input.name ? ' with other data, note or form' : ''}); send each distinct request with a new key, and repeat a key only to retry exactly the same request`,
+      { uuid: input.jobUuid },
+    );
+  }
+  return { outcome: stored.response, replayed: true };
+}
+
+/**
+ * Core's state machine as rows (state, event, the state it leads to), generated from
+ * `transition()` over every state and event, for the statement to join on: the table stays
+ * core's, PostgreSQL is handed it as data.
+ */
+const FSM_ROWS: readonly (readonly [string, string, string])[] = STATE_NAMES.flatMap((state) =>
+  EVENT_NAMES.flatMap((event) => {
+    const result = transition(state, event);
+    return result.ok ? [[state, event, result.to] as const] : [];
+  }),
+);
+
+const quoted = (text: string) => `'${text.replaceAll("'", "''")}'`;
+const FSM_VALUES = FSM_ROWS.map((row) => `(${row.map(quoted).join(', ')})`).join(',\n      ');
+
+/** A row of `TRANSITION`'s answer. */
+interface TransitionRow {
+  /** The job's state when the statement ran (the locked row's). */
+  state: string;
+  token_version: number;
+  /** Why nothing was written, or null when the FSM allowed the event. */
+  refusal: 'gone' | 'token_version' | 'fsm' | null;
+  /** The response (null when refused): the same object the history row keeps for a keyed event. */
+  outcome: EventOutcome | null;
+  /** Whether the history row was inserted and the job updated (false: the key was used). */
+  written: boolean;
+}
+
+/**
+ * The statement's parameters, in the order of their `$n`: the bench substitutes each with a
+ * pgbench expression to run the very same statement.
+ */
+export const TRANSITION_PARAMETERS = [
+  'job_uuid',
+  'token_version',
+  'event',
+  'event_uuid',
+  'data',
+  'source',
+  'idempotency_key',
+  'request_fingerprint',
+  'principal_kind',
+  'principal_id',
+] as const;
+
+type TransitionParameter = (typeof TRANSITION_PARAMETERS)[number];
+const p = (name: TransitionParameter) => `$${TRANSITION_PARAMETERS.indexOf(name) + 1}`;
+
+/**
+ * The transition, one statement. `job` locks the row (under READ COMMITTED, FOR UPDATE waits for
+ * a concurrent writer and returns the row it left); `decided` says why nothing may be written
+ * (deleted, another token version, the FSM refuses) or, joined on the FSM rows, where the event
+ * leads; `outcome` is the response; `inserted_event` inserts the history row unless the key was
+ * used and returns it whole; `updated_job` updates the job from it; `outbox` writes the event's
+ * notifications (one row per subscription that wants it, see outbox.ts), selecting from
+ * `inserted_event`: only when the history row was written. The event's time is now but never
+ * before the job's last change, so that a job's history is in time order and its `updated` never
+ * goes back. One constant text, prepared once per connection.
+ */
+export const TRANSITION_SQL = `
+    with fsm (from_state, event, to_state) as (
+      values ${FSM_VALUES}
+    ), job as (
+      select state, token_version, visible, version,
+        greatest(date_trunc('milliseconds', now()), updated_at) as at
+      from jobs where uuid = ${p('job_uuid')}::text
       for update
-    ), event as (
+    ), decided as (
+      select job.*, fsm.to_state,
+        to_char(job.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as date,
+        case when not job.visible then 'gone'
+          when job.token_version <> ${p('token_version')}::int then 'token_version'
+          when fsm.to_state is null then 'fsm' end as refusal
+      from job left join fsm on fsm.from_state = job.state and fsm.event = ${p('event')}::text
+    ), outcome as (
+      select decided.*, jsonb_build_object(
+        'job', jsonb_build_object('uuid', ${p('job_uuid')}::text, 'state', to_state,
+          'last_event', ${p('event')}::text, 'updated', date),
+        'event', jsonb_build_object('uuid', ${p('event_uuid')}::text, 'seq', version + 1,
+          'name', ${p('event')}::text, 'from', state, 'to', to_state, 'date', date)) as response
+      from decided where refusal is null
+    ), inserted_event as (
       insert into job_events (job_uuid, seq, uuid, name, from_state, to_state, data, source,
         idempotency_key, request_fingerprint, response, principal_kind, principal_id, created_at)
-      select ${input.jobUuid}, ${event.seq}, ${event.uuid}, ${event.name}, ${event.from}, ${event.to},
-        ${data}::jsonb, ${input.source}, ${key}, ${key === null ? null : (input.fingerprint ?? null)},
-        ${key === null ? null : JSON.stringify(outcome)}::jsonb, ${input.actor.kind}, ${input.actor.id},
-        ${event.date}::timestamptz
-      from locked
+      select ${p('job_uuid')}::text, version + 1, ${p('event_uuid')}::text, ${p('event')}::text, state, to_state,
+        ${p('data')}::jsonb, ${p('source')}::text, ${p('idempotency_key')}::text, ${p('request_fingerprint')}::text,
+        case when ${p('idempotency_key')}::text is null then null else response end,
+        ${p('principal_kind')}::text, ${p('principal_id')}::text, at
+      from outcome
       on conflict (job_uuid, idempotency_key) do nothing
-      returning job_uuid, seq, name, to_state
-    ), job as (
-      update jobs set state = ${event.to}, last_event = ${event.name}, version = ${event.seq},
-        updated_at = ${event.date}::timestamptz,
-        state_since = case when state = ${event.to} then state_since else ${event.date}::timestamptz end
-      where uuid = ${input.jobUuid} and exists (select 1 from event)
+      returning *
+    ), updated_job as (
+      update jobs set state = e.to_state, last_event = e.name, version = e.seq,
+        updated_at = e.created_at,
+        state_since = case when jobs.state = e.to_state then jobs.state_since else e.created_at end
+      from inserted_event e where jobs.uuid = e.job_uuid
       returning 1
-    ), outbox as (${sql.unsafe(outboxInsert('event'))})
-    select count(*)::int as n from job`;
-  return written?.n === 1;
+    ), outbox as (${outboxInsert('inserted_event')})
+    select decided.state, decided.token_version, decided.refusal, outcome.response as outcome,
+      exists (select 1 from updated_job) as written
+    from decided left join outcome on true`;
+
+function runTransition(sql: postgres.Sql, { input, key }: EventCall, tokenVersion: number) {
+  const values: Record<TransitionParameter, string | number | null> = {
+    job_uuid: input.jobUuid,
+    token_version: tokenVersion,
+    event: input.name,
+    event_uuid: randomTypedUuid('pipelinejob_event'),
+    data: input.data === undefined ? null : JSON.stringify(input.data),
+    source: input.source,
+    idempotency_key: key,
+    request_fingerprint: key === null ? null : (input.fingerprint ?? null),
+    principal_kind: input.actor.kind,
+    principal_id: input.actor.id,
+  };
+  return sql.unsafe<TransitionRow[]>(
+    TRANSITION_SQL,
+    TRANSITION_PARAMETERS.map((name) => values[name]),
+    { prepare: true },
+  );
 }

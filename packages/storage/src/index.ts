@@ -8,7 +8,14 @@ export {
 } from './api-keys.js';
 /** @public Named by the inferred types of service's exports (declaration emit needs it). */
 export type { AppliedEvent } from './apply-event.js';
-export { type ApplyEventHooks, applyEvent, type EventInput, type LockedJob } from './apply-event.js';
+export {
+  type ApplyEventHooks,
+  applyEvent,
+  type EventInput,
+  type JobToAuthorize,
+  TRANSITION_PARAMETERS,
+  TRANSITION_SQL,
+} from './apply-event.js';
 /** @public Named by the inferred types of service's exports (declaration emit needs it). */
 export type { DeliveryAttempt } from './deliveries.js';
 export {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres, { type Sql } from 'postgres';
+import { type Listener, type ListenHandlers, startListener } from './listener.js';
 import { applyMigrations, checkSchemaName } from './migrate.js';
 import * as schema from './schema.js';
 
@@ -41,6 +42,13 @@ export interface Database {
   readonly schema: string | undefined;
   /** The pool as it is now. */
   pool(): PoolStats;
+  /** Seconds an unused connection of the pool stays open. */
+  readonly idleSeconds: number;
+  /**
+   * LISTEN on `channel` over a connection of its own (see listener.ts), until stopped or the pool
+   * is closed: the handlers hear each notification and whether the connection is up.
+   */
+  listen(channel: string, handlers: ListenHandlers): Listener;
   /** True when the database answers a trivial query within `timeoutMs` (default 2000). */
   ping(timeoutMs?: number): Promise<boolean>;
   /** Ends the pool, once the statements in flight have ended (at most 5 s, then at once). */
@@ -117,6 +125,8 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
   // Unique per pool, so that `interrupt` cancels this pool's statements and no one else's.
   const applicationName = `pipelinejobs ${randomBytes(4).toString('hex')}`;
   const sql = connect(config.url, applicationName, config);
+  const listeners: Listener[] = [];
+  const stopListeners = () => Promise.all(listeners.splice(0).map((l) => l.stop()));
   const database: Database = {
     sql,
     orm: drizzle({ client: sql, schema }),
@@ -124,6 +134,18 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     pool() {
       const { max, idle, busy, reserved, connecting, waiting } = sql.poolStats();
       return { max, idle, busy: busy + reserved, connecting, waiting };
+    },
+    idleSeconds: config.idleTimeoutSeconds ?? DEFAULT_POOL_IDLE_SECONDS,
+    listen(channel, handlers) {
+      const connection = { application_name: `${applicationName} listen` };
+      const listener = startListener(config.url, connection, channel, handlers);
+      listeners.push(listener);
+      return {
+        async stop() {
+          listeners.splice(listeners.indexOf(listener), 1);
+          await listener.stop();
+        },
+      };
     },
     async ping(timeoutMs = 2000) {
       let timer: NodeJS.Timeout | undefined;
@@ -141,10 +163,10 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
       }
     },
     async close() {
-      await sql.end({ timeout: 5 });
+      await Promise.all([sql.end({ timeout: 5 }), stopListeners()]);
     },
     async interrupt() {
-      const ended = sql.end({ timeout: 5 });
+      const ended = Promise.all([sql.end({ timeout: 5 }), stopListeners()]);
       // Cancelling is best effort: what it could not stop ends with the pool, and the caller
       // learns the outcome from its call either way.
       await cancelRunning(config.url, applicationName).catch(() => {});

@@ -6,6 +6,7 @@ import {
   insertNonce,
   markApiKeyRevoked,
   markNonceRevoked,
+  openDatabase,
   selectApiKeys,
   selectNonces,
 } from '@pipelinejobs/storage';
@@ -13,8 +14,10 @@ import { describe, expect, it } from 'vitest';
 import { ACTOR, withTestDatabase } from './helpers.js';
 
 let db: Database;
-withTestDatabase({ poolSize: 20 }, (opened) => {
+let url: string;
+withTestDatabase({ poolSize: 20 }, (opened, openedUrl) => {
   db = opened;
+  url = openedUrl;
 });
 
 const JOB = '107b93f3-1eae-5e79-8a18-0a480f8aa3a5';
@@ -107,4 +110,87 @@ describe('API keys', () => {
     expect((await findApiKeyByHash(db, 'h2'))?.revokedAt).toBeInstanceOf(Date);
     await expect(markApiKeyRevoked(db, 'pjm_efgh', ACTOR)).rejects.toMatchObject({ code: 'not_found' });
   });
+
+  it('caches a key per process, and forgets it when the LISTEN connection is lost', async () => {
+    const stored = await insertApiKey(
+      db,
+      { hash: 'h3', prefix: 'pjm_ijkl', role: 'reader', label: 'c' },
+      ACTOR,
+    );
+    expect((await findApiKeyByHash(db, 'h3'))?.revokedAt).toBeNull();
+    await waitFor(async () => (await listenBackends()).length === 1);
+    // Revoked by hand, with no announcement: the cached key still answers (it is the cache).
+    await db.sql`update api_keys set revoked_at = now() where id = ${stored.id}`;
+    expect((await findApiKeyByHash(db, 'h3'))?.revokedAt).toBeNull();
+    // Notifications sent while the connection is down would be lost: nothing cached is kept.
+    await db.sql`select pg_terminate_backend(pid) from pg_stat_activity where pid = any(${await listenBackends()})`;
+    await waitFor(async () => (await findApiKeyByHash(db, 'h3'))?.revokedAt instanceof Date, 1000);
+    // It listens again.
+    await waitFor(async () => (await listenBackends()).length === 1);
+  });
+
+  it('closes its LISTEN connection once no key was looked up for the pool’s idle time', async () => {
+    await insertApiKey(db, { hash: 'h5', prefix: 'pjm_qrst', role: 'reader', label: 'e' }, ACTOR);
+    const idle = await openDatabase({ url, poolSize: 1, idleTimeoutSeconds: 1 }, { migrate: false });
+    try {
+      const listening = async () =>
+        (
+          await db.sql<{ n: number }[]>`
+          select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and application_name like 'pipelinejobs % listen'`
+        )[0]?.n ?? 0;
+      const before = await listening();
+      await findApiKeyByHash(idle, 'h5');
+      await waitFor(async () => (await listening()) === before + 1);
+      await waitFor(async () => (await listening()) === before, 4000);
+      // The next lookup listens again.
+      await findApiKeyByHash(idle, 'h5');
+      await waitFor(async () => (await listening()) === before + 1);
+    } finally {
+      await idle.close();
+    }
+  });
+
+  it('writes last_used_at at most once a minute per key, whatever the number of processes', async () => {
+    // Counts the writes of last_used_at (this test database's own trigger).
+    await db.sql`create table touches (at timestamptz)`;
+    await db.sql`
+      create function count_touch() returns trigger language plpgsql as $$
+      begin insert into touches values (new.last_used_at); return new; end $$`;
+    await db.sql`
+      create trigger count_touch after update of last_used_at on api_keys
+      for each row execute function count_touch()`;
+    await insertApiKey(db, { hash: 'h4', prefix: 'pjm_mnop', role: 'reader', label: 'd' }, ACTOR);
+    await db.sql`update api_keys set last_used_at = now() - interval '2 minutes' where hash = 'h4'`;
+    // Five pools (five processes, each with its own memo) read the key at once: all see it
+    // stale, each tries to write it.
+    const pools = await Promise.all(
+      Array.from({ length: 5 }, () => openDatabase({ url, poolSize: 1 }, { migrate: false })),
+    );
+    try {
+      await Promise.all(pools.map((pool) => findApiKeyByHash(pool, 'h4')));
+      const [{ n } = { n: -1 }] = await db.sql<{ n: number }[]>`
+        select count(*)::int as n from touches where at > now() - interval '1 minute'`;
+      expect(n).toBe(1);
+    } finally {
+      await Promise.all(pools.map((pool) => pool.close()));
+    }
+  });
 });
+
+/** The backends listening for this test database's pool. */
+async function listenBackends(): Promise<number[]> {
+  const rows = await db.sql<{ pid: number }[]>`
+    select pid from pg_stat_activity
+    where datname = current_database() and application_name like 'pipelinejobs % listen'
+      and query ilike 'listen%'`;
+  return rows.map((r) => r.pid);
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

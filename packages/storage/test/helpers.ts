@@ -1,24 +1,24 @@
 import { transition } from '@pipelinejobs/core';
 import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import type { PipelineDocument } from '@pipelinejobs/schemas';
-import type { Database, LockedJob } from '@pipelinejobs/storage';
+import type { Database, JobToAuthorize } from '@pipelinejobs/storage';
 import { insertJob, insertPipeline } from '@pipelinejobs/storage';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { openTestDatabase } from '../../../test/database.js';
 
 /**
- * Opens a fresh test database for the file (closed after its tests) and hands it to `opened`,
- * which keeps it and may seed it.
+ * Opens a fresh test database for the file (closed after its tests) and hands it and its URL to
+ * `opened`, which keeps it and may seed it.
  */
 export function withTestDatabase(
   options: { poolSize?: number },
-  opened: (db: Database) => undefined | Promise<unknown>,
+  opened: (db: Database, url: string) => undefined | Promise<unknown>,
 ): void {
   let cleanup: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     const database = await openTestDatabase(options);
     cleanup = database.cleanup;
-    await opened(database.db);
+    await opened(database.db, database.url);
   });
   afterAll(() => cleanup?.());
 }
@@ -34,7 +34,7 @@ export async function tacobot(db: Database) {
 export const ACTOR = { kind: 'cli', id: 'storage-tests' } as const;
 
 /** An authorisation callback that lets everything through (tests of the locking, not of auth). */
-export const allow = (_job: LockedJob) => {};
+export const allow = (_job: JobToAuthorize) => {};
 
 /** A job with its own data, for tests that need many jobs of the tacobot pipeline. */
 export async function jobNumber(db: Database, n: number) {

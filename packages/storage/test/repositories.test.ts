@@ -157,13 +157,13 @@ describe('jobs', () => {
     expect(await eventCount(job.uuid)).toBe(1);
   });
 
-  it('passes the locked state and token version to the authorisation callback', async () => {
+  it('passes the job and its token version to the authorisation callback', async () => {
     const job = await jobNumber(db, 2);
     const seen: unknown[] = [];
     await applyEvent(db, { actor: ACTOR, jobUuid: job.uuid, name: 'run', source: 'params' }, (locked) => {
       seen.push(locked);
     });
-    expect(seen).toEqual([{ uuid: job.uuid, state: 'CREATED', tokenVersion: 1 }]);
+    expect(seen).toEqual([{ uuid: job.uuid, tokenVersion: 1 }]);
     expect((await selectJob(db, job.uuid)).last_event).toBe('run');
   });
 

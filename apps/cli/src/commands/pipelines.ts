@@ -12,6 +12,7 @@ import type { Invocation } from '../invocation.js';
 import { readJsonFile } from '../json-input.js';
 import { withServices, withServicesChanging } from '../session.js';
 import { pipelineDetails, pipelineTable } from '../views/pipeline-view.js';
+import { registerShow } from './show-command.js';
 
 /** `pipelines add|list|show`. */
 export function registerPipelines(program: Command, invocation: Invocation): void {
@@ -52,15 +53,11 @@ export function registerPipelines(program: Command, invocation: Invocation): voi
       });
     });
 
-  pipelines
-    .command('show')
-    .description('show one pipeline and its document')
-    .argument('<uuid>', 'the pipeline UUID (106...)')
-    .action(async (uuid: string, _options: unknown, command: Command) => {
-      const id = pipelineUuidInput(uuid);
-      await withServices(invocation, command, async ({ services, out, operator }) => {
-        const pipeline = await getPipeline(services, operator, id);
-        out.result(pipeline, () => out.line(pipelineDetails(pipeline, out.style)));
-      });
-    });
+  registerShow(pipelines, invocation, {
+    description: 'show one pipeline and its document',
+    uuidHelp: 'the pipeline UUID (106...)',
+    parse: pipelineUuidInput,
+    read: ({ services, operator }, id) => getPipeline(services, operator, id),
+    details: pipelineDetails,
+  });
 }

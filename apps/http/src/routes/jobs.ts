@@ -17,13 +17,18 @@ import type { Request, Router } from 'express';
 import { exactBodyOf } from '../body.js';
 import { problemOf } from '../problem.js';
 import { authenticated, bodyOrQuery, type RouteContext, requestToken, single } from './context.js';
-import { setNextLink } from './next-link.js';
-
-/** The job in the path, parsed once: any letter case, lower case from here on. */
-const jobInPath = (req: Request) => jobUuidInput(req.params.uuid);
+import { sendPage } from './next-link.js';
 
 export function jobRoutes(router: Router, ctx: RouteContext): void {
   const { services } = ctx;
+  /**
+   * The job in the path, parsed once (any letter case, lower case from here on), and who asks
+   * about it: a nonce or JWT scoped to another job is refused here.
+   */
+  const onJob = async (req: Request, options?: { consume?: boolean }) => {
+    const uuid = jobUuidInput(req.params.uuid);
+    return { uuid, principal: await authenticated(ctx, req, uuid, options) };
+  };
   router.post('/jobs', async (req, res) => {
     const principal = await authenticated(ctx, req);
     const { job, created, token, tokenWithheld } = await createJob(services, principal, req.body, {
@@ -36,35 +41,26 @@ export function jobRoutes(router: Router, ctx: RouteContext): void {
   });
   router.get('/jobs', async (req, res) => {
     const principal = await authenticated(ctx, req);
-    const page = await listJobs(services, principal, parseJobsQuery(req.query));
-    setNextLink(req, res, 'cursor', page.next);
-    res.json(page);
+    sendPage(req, res, 'cursor', await listJobs(services, principal, parseJobsQuery(req.query)));
   });
   router.get('/jobs/:uuid', async (req, res) => {
-    const uuid = jobInPath(req);
-    const principal = await authenticated(ctx, req, uuid);
+    const { uuid, principal } = await onJob(req);
     res.json(await getJob(services, principal, uuid));
   });
   router.get('/jobs/:uuid/history', async (req, res) => {
-    const uuid = jobInPath(req);
-    const principal = await authenticated(ctx, req, uuid);
-    const page = await getHistory(services, principal, uuid, parseHistoryQuery(req.query));
-    setNextLink(req, res, 'after', page.next);
-    res.json(page);
+    const { uuid, principal } = await onJob(req);
+    sendPage(req, res, 'after', await getHistory(services, principal, uuid, parseHistoryQuery(req.query)));
   });
   router.get('/jobs/:uuid/audit', async (req, res) => {
-    const uuid = jobInPath(req);
-    const principal = await authenticated(ctx, req, uuid);
+    const { uuid, principal } = await onJob(req);
     res.json(await getJobAudit(services, principal, uuid));
   });
   router.get('/jobs/:uuid/fsm.svg', async (req, res) => {
-    const uuid = jobInPath(req);
-    const principal = await authenticated(ctx, req, uuid);
+    const { uuid, principal } = await onJob(req);
     res.type('image/svg+xml').send(await jobFsmSvg(services, principal, uuid));
   });
   router.delete('/jobs/:uuid', async (req, res) => {
-    const uuid = jobInPath(req);
-    const principal = await authenticated(ctx, req, uuid);
+    const { uuid, principal } = await onJob(req);
     const force = single(req, 'force');
     if (force !== undefined && force !== 'true' && force !== 'false') {
       throw new ServiceError('invalid', "'force' must be true or false");
@@ -78,15 +74,13 @@ export function jobRoutes(router: Router, ctx: RouteContext): void {
     );
   });
   router.post('/jobs/:uuid/token', async (req, res) => {
-    const uuid = jobInPath(req);
-    const principal = await authenticated(ctx, req, uuid);
+    const { uuid, principal } = await onJob(req);
     const { job, token } = await rotateJobToken(services, principal, uuid, requestToken(req));
     res.json({ ...job, token });
   });
   router.post('/jobs/:uuid/events/dry-run', async (req, res) => {
-    const uuid = jobInPath(req);
     // A dry run writes nothing: a nonce is checked, not used up.
-    const principal = await authenticated(ctx, req, uuid, { consume: false });
+    const { uuid, principal } = await onJob(req, { consume: false });
     const name = bodyOrQuery(req, 'name', 'event');
     if (name === undefined || name === '') {
       throw new ServiceError('invalid', 'Send the event to try as {"name": "run"} (or ?event=run)');

@@ -1,6 +1,7 @@
 import { parseJobUuid } from '@pipelinejobs/core';
 import { handleInbound, type InboundRequest, parseInbound, ServiceError } from '@pipelinejobs/service';
 import type { Request, Response, Router } from 'express';
+import { answerJson } from '../json-answer.js';
 import { authenticated, type RouteContext, single } from './context.js';
 
 /**
@@ -14,6 +15,8 @@ export function messageRoutes(router: Router, ctx: RouteContext): void {
     const command = parseInbound({
       query: req.query,
       body: req.body,
+      // jsonBody parsed it with core's parseJson, which refuses nesting past the limit.
+      depthChecked: true,
       // Distinct, so that two Idempotency-Key headers are refused rather than joined (copied
       // only when there is one: most events carry none).
       headers:
@@ -38,13 +41,13 @@ export function messageRoutes(router: Router, ctx: RouteContext): void {
       const handled = await handleInbound(services, principal, command);
       if (handled.kind === 'delete') {
         metrics.events.inc({ event, form, result: 'applied' });
-        return res.json(handled.result);
+        return answerJson(res, handled.result);
       }
       const { outcome, replayed } = handled.result;
       metrics.events.inc({ event, form, result: replayed ? 'replayed' : 'applied' });
       if (replayed) res.set('Idempotent-Replayed', 'true');
       else metrics.transitions.inc({ from: outcome.event.from, to: outcome.event.to });
-      res.json(outcome);
+      answerJson(res, outcome);
     } catch (error) {
       metrics.events.inc({ event, form, result: (error as { code?: string }).code ?? 'error' });
       throw error;

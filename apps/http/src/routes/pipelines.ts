@@ -7,7 +7,7 @@ import {
 } from '@pipelinejobs/service';
 import type { Router } from 'express';
 import { authenticated, type RouteContext } from './context.js';
-import { setNextLink } from './next-link.js';
+import { sendPage } from './next-link.js';
 
 export function pipelineRoutes(router: Router, ctx: RouteContext): void {
   const { services } = ctx;
@@ -19,9 +19,7 @@ export function pipelineRoutes(router: Router, ctx: RouteContext): void {
   });
   router.get('/pipelines', async (req, res) => {
     const principal = await authenticated(ctx, req);
-    const page = await listPipelines(services, principal, parsePipelinesQuery(req.query));
-    setNextLink(req, res, 'cursor', page.next);
-    res.json(page);
+    sendPage(req, res, 'cursor', await listPipelines(services, principal, parsePipelinesQuery(req.query)));
   });
   router.get('/pipelines/:uuid', async (req, res) => {
     const uuid = pipelineUuidInput(req.params.uuid);

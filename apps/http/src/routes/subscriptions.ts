@@ -11,7 +11,7 @@ import {
 } from '@pipelinejobs/service';
 import type { Router } from 'express';
 import { authenticated, type RouteContext } from './context.js';
-import { setNextLink } from './next-link.js';
+import { sendPage } from './next-link.js';
 
 /** Outbound notification subscriptions (admin): CRUD, the delivery log, replay and redeliver. */
 export function subscriptionRoutes(router: Router, ctx: RouteContext): void {
@@ -46,9 +46,7 @@ export function subscriptionRoutes(router: Router, ctx: RouteContext): void {
   router.get('/subscriptions/:id/deliveries', async (req, res) => {
     const id = subscriptionIdInput(req.params.id);
     const principal = await authenticated(ctx, req);
-    const page = await listDeliveries(services, principal, id, req.query);
-    setNextLink(req, res, 'before', page.next);
-    res.json(page);
+    sendPage(req, res, 'before', await listDeliveries(services, principal, id, req.query));
   });
   router.post('/subscriptions/:id/replay', async (req, res) => {
     const id = subscriptionIdInput(req.params.id);
