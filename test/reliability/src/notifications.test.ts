@@ -67,24 +67,25 @@ describe('notifications: kill -9 of a dispatching Manager', () => {
       await new Promise((resolve) => setTimeout(resolve, slow.delayMs));
       return 200;
     });
+    // A quarter delivered, with more in flight at the receiver: kill -9 one of the dispatchers.
     let killed = false;
-    const restarted: Promise<void>[] = [];
+    const killing = eventually(
+      'a quarter delivered',
+      () => hook.received.length >= (JOBS * EVENTS_PER_JOB) / 4,
+      60_000,
+    ).then(async () => {
+      await first.kill9();
+      killed = true;
+      managers.push(await start(3));
+    });
     await pool(jobs, JOBS, async (job) => {
       for (let i = 0; i < EVENTS_PER_JOB; i++) {
         // Events go through the survivor; both Managers dispatch until one is killed.
         const res = await sendEvent(second.base, keys.reporter, job, 'update', { data: { i } });
         expect(res.status, res.text).toBe(200);
-        if (!killed && hook.received.length >= (JOBS * EVENTS_PER_JOB) / 4) {
-          killed = true;
-          restarted.push(
-            first.kill9().then(async () => {
-              managers.push(await start(3));
-            }),
-          );
-        }
       }
     });
-    await Promise.all(restarted);
+    await killing;
     expect(killed, 'the Manager was killed while delivering').toBe(true);
     slow.delayMs = 0;
     const expected = JOBS * EVENTS_PER_JOB;
