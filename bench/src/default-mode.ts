@@ -22,6 +22,7 @@ import type { BenchOptions } from './options.js';
 import { findProfile, type ProfileSummary, profileText, summariseProfile } from './profile.js';
 import { num, resultsHeader, type Target, table, targetLines, writeResults } from './report.js';
 import type { RunResult } from './run-result.js';
+import { webhookCase, webhookTarget } from './webhook-case.js';
 
 /** The targets' thresholds (bench/README.md, "Targets"). */
 const MIN_VS_EXPRESS_FLOOR = 0.9;
@@ -122,6 +123,8 @@ export async function defaultMode(ctx: Context): Promise<void> {
   log(`  autocannon overallRate: ${describeFixed(fixed)}`);
   const paced = await pacedRun(env, rate, peak.concurrency, options.durationSeconds);
   log(`  paced (open loop):      ${describeFixed(paced)}`);
+  log(`notifications: distinct jobs at C=${peak.concurrency}, without and with one subscription`);
+  const webhooks = await webhookCase(env, peak.concurrency, options.durationSeconds);
   await stopManager();
 
   let profile: ProfileSummary | undefined;
@@ -130,7 +133,10 @@ export async function defaultMode(ctx: Context): Promise<void> {
 
   const managerRss = rows.filter((r) => r.engine === 'manager').map((r) => r.rssMb);
   const maxRss = Math.max(...[...managerRss, peakRun.rssMb, fixed.rssMb, paced.rssMb].map((x) => x ?? 0));
-  const targets = targetsOf(rows, { paced, concurrency: peak.concurrency }, rate, maxRss);
+  const targets = [
+    ...targetsOf(rows, { paced, concurrency: peak.concurrency }, rate, maxRss),
+    webhookTarget(webhooks),
+  ];
   const minutes = (performance.now() - started) / 60_000;
   log('');
   log(engineTable(rows));
@@ -143,6 +149,12 @@ export async function defaultMode(ctx: Context): Promise<void> {
   log(`  autocannon overallRate (per-second bursts): ${describeFixed(fixed)}`);
   log(`  paced, open loop (even arrivals):           ${describeFixed(paced)}`);
   log('');
+  log(
+    `Notifications, distinct jobs at C=${peak.concurrency}: ${num(webhooks.without)} events/s without a subscription, ` +
+      `${num(webhooks.with)} with one (instant receiver): ${webhooks.ratio.toFixed(2)}x; CPU ms per event ` +
+      `${webhooks.cpuMsPerEvent.without.toFixed(2)} without, ${webhooks.cpuMsPerEvent.with.toFixed(2)} with`,
+  );
+  log('');
   log('Targets (bench/README.md):');
   log(targetLines(targets));
   if (profile) log(`\n${profileText(profile)}`);
@@ -151,6 +163,7 @@ export async function defaultMode(ctx: Context): Promise<void> {
     load,
     rows,
     fixedRate: { rate, concurrency: peak.concurrency, peak: peakRun, autocannon: fixed, paced },
+    webhooks,
     targets,
     profile,
     minutes,

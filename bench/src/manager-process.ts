@@ -32,6 +32,8 @@ export async function startManager(options: ManagerOptions): Promise<ManagerProc
       PIPELINEJOBS_RATE_LIMIT: '10000000',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
+      // The notification case's receiver runs on this machine.
+      PIPELINEJOBS_WEBHOOK_ALLOW_PRIVATE: 'true',
     },
     nodeArgs: options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [],
     timeoutMs: 60_000,

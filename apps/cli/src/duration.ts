@@ -1,9 +1,7 @@
-const SECONDS = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 } as const;
+import { parseDurationMs } from '@pipelinejobs/core';
 
-/** Parses `30s`, `15m`, `12h`, `7d` or `2w` into seconds; undefined when it is not one of those. */
+/** Parses `30s`, `15m`, `12h`, `7d` or `2w` into seconds; undefined when it is not whole seconds. */
 export function parseDuration(text: string): number | undefined {
-  const match = /^\s*(\d+)\s*([smhdw])\s*$/i.exec(text);
-  if (!match?.[1] || !match[2]) return undefined;
-  const seconds = Number(match[1]) * SECONDS[match[2].toLowerCase() as keyof typeof SECONDS];
-  return seconds > 0 && Number.isSafeInteger(seconds) ? seconds : undefined;
+  const ms = parseDurationMs(text);
+  return ms === undefined || ms % 1000 !== 0 ? undefined : ms / 1000;
 }

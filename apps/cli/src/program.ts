@@ -10,6 +10,7 @@ import { registerNonces } from './commands/nonces.js';
 import { registerPipelines } from './commands/pipelines.js';
 import { registerSend } from './commands/send.js';
 import { registerSettings } from './commands/settings.js';
+import { registerSubscriptions } from './commands/subscriptions.js';
 import { exitCodesHelp } from './exit-codes.js';
 import type { Invocation } from './invocation.js';
 
@@ -67,6 +68,7 @@ export function createProgram(invocation: Invocation): Command {
   registerAdminToken(program, invocation);
   registerKeys(program, invocation);
   registerNonces(program, invocation);
+  registerSubscriptions(program, invocation);
   registerSettings(program, invocation);
   registerFsm(program, invocation);
   return program;

@@ -16,6 +16,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { messageRoutes } from './routes/messages.js';
 import { pipelineRoutes } from './routes/pipelines.js';
 import { problemRoutes } from './routes/problems.js';
+import { subscriptionRoutes } from './routes/subscriptions.js';
 
 export interface AppDeps {
   services: Services;
@@ -76,6 +77,7 @@ export function createApp(deps: AppDeps): Express {
   messageRoutes(router, ctx);
   pipelineRoutes(router, ctx);
   jobRoutes(router, ctx);
+  subscriptionRoutes(router, ctx);
   readerDocumentRoutes(router, ctx);
   app.use(router);
 

@@ -41,6 +41,18 @@ export function createMetrics(database?: DatabaseSource) {
       labelNames: ['from', 'to'] as const,
       registers: [registry],
     }),
+    deliveries: new Counter({
+      name: 'pipelinejobs_webhook_deliveries_total',
+      help: "Notification delivery attempts by this process's dispatcher, by outcome: delivered, retry (failed, another attempt scheduled), failed (given up)",
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    deliveryLatency: new Histogram({
+      name: 'pipelinejobs_webhook_delivery_duration_seconds',
+      help: 'How long receivers took to answer a notification (or to fail)',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
   };
 }
 
@@ -75,6 +87,14 @@ function registerDatabaseGauges(registry: Registry, database: DatabaseSource): v
       const { jobsByState } = await database.read();
       // Every state, 0 included: a series that comes and goes reads as missing data.
       for (const state of STATE_NAMES) this.set({ state }, jobsByState[state] ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'pipelinejobs_webhook_lag_seconds',
+    help: 'Age of the oldest notification still pending for an enabled subscription (0: none; read at most every 15 s)',
+    registers: [registry],
+    async collect() {
+      this.set((await database.read()).outboxLagSeconds);
     },
   });
   new Gauge({

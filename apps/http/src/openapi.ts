@@ -74,6 +74,13 @@ const uuidParam = {
   description: 'Job UUID (107...)',
   schema: { type: 'string' },
 };
+const subscriptionParam = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'Subscription id (a UUID)',
+  schema: { type: 'string', format: 'uuid' },
+};
 const tokenQuery = (description: string) => ({
   name: 'token',
   in: 'query',
@@ -175,6 +182,7 @@ const TAGS = [
   ['State machine', 'The state machine every job follows'],
   ['Documents', 'The schemas, this document and the problem types'],
   ['Operations', 'Probes and metrics for the operator'],
+  ['Notifications', 'Subscriptions to every accepted transition, their deliveries and replays'],
 ] as const;
 
 type TagName = (typeof TAGS)[number][0];
@@ -192,6 +200,7 @@ const TAG_OF_SEGMENT: Record<string, TagName> = {
   healthz: 'Operations',
   readyz: 'Operations',
   metrics: 'Operations',
+  subscriptions: 'Notifications',
 };
 
 /** Each operation with the tag of its path. */
@@ -481,6 +490,127 @@ export function openApiDocument() {
           },
         },
       },
+      '/subscriptions': {
+        post: {
+          operationId: 'createSubscription',
+          summary: 'Subscribe a URL to job transitions (admin); the signing secret is in the answer, once',
+          requestBody: { required: true, content: json('subscription') },
+          responses: {
+            '201': {
+              description: 'The subscription, with `secret` (whsec_...)',
+              headers: location('subscription'),
+            },
+            ...errors,
+          },
+        },
+        get: {
+          operationId: 'listSubscriptions',
+          summary: 'Every subscription (admin), never a secret',
+          responses: { '200': { description: '`{subscriptions: [...]}`' }, ...errors },
+        },
+      },
+      '/subscriptions/{id}': {
+        get: {
+          operationId: 'getSubscription',
+          parameters: [subscriptionParam],
+          responses: {
+            '200': { description: 'The subscription' },
+            ...errors,
+            '404': problem('No such subscription'),
+          },
+        },
+        patch: {
+          operationId: 'updateSubscription',
+          summary: 'Change the target, filter, description or enabled; `rotate_secret` issues a new secret',
+          parameters: [subscriptionParam],
+          requestBody: { required: true, content: json('subscription') },
+          responses: {
+            '200': { description: 'The subscription (with `secret` after a rotation)' },
+            ...errors,
+            '404': problem('No such subscription'),
+          },
+        },
+        delete: {
+          operationId: 'deleteSubscription',
+          summary: 'Delete a subscription, its pending notifications and its delivery log',
+          parameters: [subscriptionParam],
+          responses: { '204': { description: 'Deleted' }, ...errors, '404': problem('No such subscription') },
+        },
+      },
+      '/subscriptions/{id}/deliveries': {
+        get: {
+          operationId: 'listDeliveries',
+          summary: 'The delivery log: every attempt, newest first (time, status code or error, duration)',
+          parameters: [
+            subscriptionParam,
+            {
+              name: 'limit',
+              in: 'query',
+              description: '1 to 1000, default 100',
+              schema: { type: 'integer' },
+            },
+            {
+              name: 'before',
+              in: 'query',
+              description: 'An attempt id: the page after it',
+              schema: { type: 'integer' },
+            },
+          ],
+          responses: {
+            '200': { description: '`{deliveries: [...], next}`', headers: linkNext },
+            ...errors,
+            '404': problem('No such subscription'),
+          },
+        },
+      },
+      '/subscriptions/{id}/replay': {
+        post: {
+          operationId: 'replaySubscription',
+          summary: 'Deliver again every transition since a time that the filter wants',
+          parameters: [subscriptionParam],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['since'],
+                  properties: { since: { type: 'string', format: 'date-time' } },
+                },
+              },
+            },
+          },
+          responses: {
+            '202': { description: '`{queued: n}`' },
+            ...errors,
+            '404': problem('No such subscription'),
+          },
+        },
+      },
+      '/subscriptions/{id}/redeliver': {
+        post: {
+          operationId: 'redeliverNotification',
+          summary: 'Deliver one history entry again',
+          parameters: [subscriptionParam],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['job_uuid', 'seq'],
+                  properties: { job_uuid: { type: 'string' }, seq: { type: 'integer', minimum: 1 } },
+                },
+              },
+            },
+          },
+          responses: {
+            '202': { description: '`{queued: 1}`' },
+            ...errors,
+            '404': problem('No such subscription or history entry'),
+          },
+        },
+      },
       '/fsm': {
         get: {
           operationId: 'getFsm',
@@ -583,5 +713,32 @@ export function openApiDocument() {
         },
       },
     }),
+    webhooks: {
+      jobTransition: {
+        post: {
+          operationId: 'jobTransitionNotification',
+          summary: 'What a subscription receives for each accepted transition (a job create included)',
+          description:
+            'Signed per Standard Webhooks v1: `webhook-id` (the event uuid, the same on every retry and replay), ' +
+            '`webhook-timestamp` (Unix seconds), `webhook-signature` (`v1,` + base64 HMAC-SHA256 of ' +
+            '`id.timestamp.body` under the base64 key after `whsec_`; two signatures during a secret rotation). ' +
+            "A job's notifications reach a subscription in seq order; answer 2xx within the timeout, or it is retried " +
+            '(Retry-After honoured); 410 disables the subscription. Redirects are not followed.',
+          parameters: [
+            { name: 'webhook-id', in: 'header', required: true, schema: { type: 'string' } },
+            { name: 'webhook-timestamp', in: 'header', required: true, schema: { type: 'string' } },
+            { name: 'webhook-signature', in: 'header', required: true, schema: { type: 'string' } },
+          ],
+          requestBody: { required: true, content: json('webhook-notification') },
+          tags: ['Notifications'],
+          security: [],
+          responses: {
+            '200': { description: 'Any 2xx: delivered' },
+            '410': { description: 'The endpoint is gone: the subscription is disabled' },
+            '4XX': { description: 'Any other refusal: retried on the schedule, like a 5xx' },
+          },
+        },
+      },
+    },
   };
 }

@@ -93,7 +93,7 @@ describe('a deployment with an owner role and a role that only reads and writes 
   it('the owner migrates into the schema of its own, leaving the other application alone', async () => {
     const migrated = await cli(['migrate', '--json'], { DATABASE_URL: ownerUrl });
     expect(migrated.stderr).toBe('');
-    expect(JSON.parse(migrated.stdout)).toEqual({ applied: 2, database: 'external', schema: SCHEMA });
+    expect(JSON.parse(migrated.stdout)).toEqual({ applied: 3, database: 'external', schema: SCHEMA });
     const tables = await asOwner<{ schema: string; name: string }[]>`
       select table_schema as schema, table_name as name from information_schema.tables
       where table_schema in ('public', ${SCHEMA}) order by 1, 2`;
@@ -105,7 +105,11 @@ describe('a deployment with an owner role and a role that only reads and writes 
     const keys = await asOwner<{ references: string }[]>`
       select confrelid::regclass::text as references from pg_constraint where contype = 'f'
       and connamespace = ${SCHEMA}::regnamespace order by 1`;
-    expect(keys.map((k) => k.references)).toEqual([`${SCHEMA}.jobs`, `${SCHEMA}.pipelines`]);
+    expect(keys.map((k) => k.references)).toEqual([
+      `${SCHEMA}.job_events`,
+      `${SCHEMA}.jobs`,
+      `${SCHEMA}.pipelines`,
+    ]);
     expect(JSON.parse((await cli(['migrate', '--json'], { DATABASE_URL: ownerUrl })).stdout)).toMatchObject({
       applied: 0,
     });

@@ -7,11 +7,13 @@ import {
   type HttpLimits,
   systemPrincipal,
   type TrustProxy,
+  type WebhookSettings,
 } from '@pipelinejobs/service';
 import { createTestServices } from '@pipelinejobs/service/testing';
 import { openDatabase } from '@pipelinejobs/storage';
 import { openTestDatabase } from '../../../test/database.js';
 import { createApp } from '../src/app.js';
+import { startDelivering } from '../src/dispatch.js';
 import { createLogger } from '../src/logging.js';
 import { createMetrics } from '../src/metrics.js';
 import { operatorAlarm } from '../src/operator-alarm.js';
@@ -43,6 +45,8 @@ export async function startManager(
     metricsPublic?: boolean;
     /** The Manager's clock, for a process whose clock is not the database's. */
     clock?: () => Date;
+    /** Run a notification dispatcher, with these settings over the defaults. */
+    webhooks?: Partial<WebhookSettings>;
   } = {},
 ) {
   const opened = await openTestDatabase();
@@ -62,7 +66,10 @@ export async function startManager(
     if (db !== opened.db) await db.close();
     await opened.cleanup();
   };
-  const services = createTestServices(db, options.clock ? { clock: options.clock } : {});
+  const services = createTestServices(db, {
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+  });
   const logLines: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -71,10 +78,12 @@ export async function startManager(
     },
   });
   const logger = createLogger('info', sink);
+  const metrics = createMetrics(databaseStats(services, { maxAgeMs: 0 }));
+  const dispatcher = options.webhooks ? startDelivering(services, metrics, logger) : undefined;
   const app = createApp({
     services,
     logger,
-    metrics: createMetrics(databaseStats(services, { maxAgeMs: 0 })),
+    metrics,
     rateLimitPerMinute: options.rateLimitPerMinute ?? 1_000_000,
     trustProxy: options.trustProxy,
     ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
@@ -132,6 +141,7 @@ export async function startManager(
       return { status: res.status, headers: res.headers, text, json: json as Record<string, unknown> };
     },
     async stop() {
+      await dispatcher?.stop();
       await new Promise((resolve) => server.close(resolve));
       await cleanup();
     },

@@ -33,4 +33,6 @@ export {
 } from './principal.js';
 export { REDACT_PATHS, REDACTED, redactSecrets, redactUrl } from './redact.js';
 export { ACTIONS, type Action, isRole, ROLES, type Role, roleAllows, rolesAllowing } from './roles.js';
+export { openSealedSecret, sealSecret } from './sealed-secret.js';
 export { adminKeyFingerprint, secretFingerprint, secretWeakness } from './secret-fingerprint.js';
+export { generateWebhookSecret, webhookSignature } from './webhook-signature.js';

@@ -13,7 +13,9 @@ export type { MessageResponse } from './documents/message-response.js';
 export { PIPELINE_TYPES, type PipelineDocument } from './documents/pipeline-document.js';
 export type { PipelineRecord } from './documents/pipeline-record.js';
 export type { ProblemDocument } from './documents/problem-document.js';
+export type { SubscriptionRequest } from './documents/subscription-request.js';
 export type { TapisJobNotification } from './documents/tapis-job-notification.js';
+export type { WebhookNotification } from './documents/webhook-notification.js';
 /** @public Named by the inferred types of other packages' exports (declaration emit needs it). */
 export type { JsonSchemaDocument } from './json-schema-document.js';
 export { MESSAGE_EVENT_NAMES } from './pattern-messages.js';
@@ -31,5 +33,6 @@ export {
   validateMessageResponse,
   validatePipeline,
   validateProblem,
+  validateSubscription,
   validateTapisJobNotification,
 } from './validate.js';

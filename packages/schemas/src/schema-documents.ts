@@ -7,7 +7,9 @@ import type { JobDocument } from './documents/job-document.js';
 import type { MessageResponse } from './documents/message-response.js';
 import type { PipelineDocument } from './documents/pipeline-document.js';
 import type { ProblemDocument } from './documents/problem-document.js';
+import type { SubscriptionRequest } from './documents/subscription-request.js';
 import type { TapisJobNotification } from './documents/tapis-job-notification.js';
+import type { WebhookNotification } from './documents/webhook-notification.js';
 
 /** The TypeScript type of the document each schema describes. */
 export interface SchemaDocuments {
@@ -21,4 +23,6 @@ export interface SchemaDocuments {
   'history-event': HistoryEvent;
   problem: ProblemDocument;
   'message-response': MessageResponse;
+  subscription: SubscriptionRequest;
+  'webhook-notification': WebhookNotification;
 }

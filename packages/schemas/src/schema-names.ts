@@ -10,6 +10,8 @@ export const schemaNames = [
   'history-event',
   'problem',
   'message-response',
+  'subscription',
+  'webhook-notification',
 ] as const;
 
 export type SchemaName = (typeof schemaNames)[number];

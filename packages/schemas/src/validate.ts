@@ -40,3 +40,4 @@ export const validateDeleteJob = (value: unknown) => validate('delete-job', valu
 export const validatePipeline = (value: unknown) => validate('pipeline', value);
 export const validateProblem = (value: unknown) => validate('problem', value);
 export const validateMessageResponse = (value: unknown) => validate('message-response', value);
+export const validateSubscription = (value: unknown) => validate('subscription', value);

@@ -35,7 +35,7 @@ describe('the schemas and the state machine of @pipelinejobs/core', () => {
   it('list the 11 states in table order wherever a state is described', () => {
     const found = everyDefinition('state');
     expect(found.map((entry) => entry.name).sort()).toEqual(
-      ['history-event', 'job', 'message-response', 'problem'].sort(),
+      ['history-event', 'job', 'message-response', 'problem', 'subscription', 'webhook-notification'].sort(),
     );
     for (const { definition } of found) expect(definition.enum).toEqual(STATE_NAMES);
   });
@@ -43,7 +43,7 @@ describe('the schemas and the state machine of @pipelinejobs/core', () => {
   it('list the 15 event names, lower case, wherever a stored event name is described', () => {
     const found = everyDefinition('eventName');
     expect(found.map((entry) => entry.name).sort()).toEqual(
-      ['history-event', 'job', 'message-response', 'problem'].sort(),
+      ['history-event', 'job', 'message-response', 'problem', 'subscription', 'webhook-notification'].sort(),
     );
     for (const { definition } of found) expect(definition.enum).toEqual(EVENT_NAMES);
   });

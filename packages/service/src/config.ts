@@ -5,7 +5,9 @@ import {
   DEFAULT_JWKS_MAX_STALE_MS,
   secretWeakness,
 } from '@pipelinejobs/auth';
+import { parseDurationMs } from '@pipelinejobs/core';
 import { DEFAULT_POOL_IDLE_SECONDS, databaseUrlFault, schemaNameFault } from '@pipelinejobs/storage';
+import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './webhook-settings.js';
 
 /** Configuration of both apps (every variable: apps/http/README.md), read once from the environment and validated. */
 export interface Config {
@@ -45,6 +47,8 @@ export interface Config {
   corsOrigins: readonly string[] | '*';
   /** GET /metrics without a credential (for a scraper on a trusted network). */
   metricsPublic: boolean;
+  /** Outbound notifications: retries, timeouts, which targets. */
+  webhooks: WebhookSettings;
 }
 
 export type MigrateMode = 'auto' | 'check' | 'off';
@@ -220,6 +224,49 @@ function isLoopbackUrl(url: string): boolean {
   }
 }
 
+/** A duration such as `250ms`, `30s`, `5m`, `2h`, `5d`, in milliseconds. */
+function duration(env: Env, name: string, fallbackMs: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallbackMs;
+  const ms = parseDurationMs(raw);
+  if (ms === undefined) {
+    throw new ConfigError(
+      name,
+      `must be a duration such as 250ms, 30s, 5m, 2h or 5d; got '${raw.slice(0, 40)}'`,
+    );
+  }
+  return ms;
+}
+
+function webhookSettings(env: Env): WebhookSettings {
+  const d = DEFAULT_WEBHOOK_SETTINGS;
+  const name = 'PIPELINEJOBS_WEBHOOK_RETRY_SCHEDULE';
+  const raw = (env[name] ?? '').trim();
+  let retryScheduleMs = d.retryScheduleMs;
+  if (raw === 'none') retryScheduleMs = [];
+  else if (raw !== '') {
+    retryScheduleMs = raw.split(',').map((step) => {
+      const ms = parseDurationMs(step);
+      if (ms === undefined) {
+        throw new ConfigError(
+          name,
+          `'${step.trim().slice(0, 40)}' is not a duration: give the waits before each retry, comma-separated (5s,5m,30m,2h), or none`,
+        );
+      }
+      return ms;
+    });
+  }
+  return {
+    allowPrivate: flag(env, 'PIPELINEJOBS_WEBHOOK_ALLOW_PRIVATE'),
+    retryScheduleMs,
+    timeoutMs: duration(env, 'PIPELINEJOBS_WEBHOOK_TIMEOUT', d.timeoutMs),
+    disableAfterMs: duration(env, 'PIPELINEJOBS_WEBHOOK_DISABLE_AFTER', d.disableAfterMs),
+    secretGraceMs: duration(env, 'PIPELINEJOBS_WEBHOOK_SECRET_GRACE', d.secretGraceMs),
+    pollMs: duration(env, 'PIPELINEJOBS_WEBHOOK_POLL', d.pollMs),
+    concurrency: integer(env, 'PIPELINEJOBS_WEBHOOK_CONCURRENCY', d.concurrency, 1, 1000),
+  };
+}
+
 /**
  * Reads and validates the configuration. A bad or missing value throws a ConfigError whose
  * message is one line naming the variable; the apps print it and stop.
@@ -310,5 +357,6 @@ export function readConfig(env: Env, cwd: string): Config {
     logFormat: oneOf(env, 'LOG_FORMAT', ['auto', 'json', 'pretty'], 'auto'),
     corsOrigins: corsOrigins(env),
     metricsPublic: flag(env, 'PIPELINEJOBS_METRICS_PUBLIC'),
+    webhooks: webhookSettings(env),
   };
 }

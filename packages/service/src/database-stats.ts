@@ -8,6 +8,8 @@ export interface DatabaseStats {
   readonly jobsByState: Partial<Record<State, number>>;
   /** About how many history rows there are (PostgreSQL's live-row statistics). */
   readonly historyRows: number;
+  /** Seconds since the oldest notification still pending was written (0: none pending). */
+  readonly outboxLagSeconds: number;
 }
 
 /**
@@ -19,7 +21,7 @@ export interface DatabaseStats {
 export function databaseStats(s: Services, options: { maxAgeMs?: number } = {}) {
   const maxAgeMs = options.maxAgeMs ?? 15_000;
   let last: { at: number; stats: Promise<DatabaseStats> } | undefined;
-  let known: DatabaseStats = { jobsByState: {}, historyRows: 0 };
+  let known: DatabaseStats = { jobsByState: {}, historyRows: 0, outboxLagSeconds: 0 };
   return {
     read(): Promise<DatabaseStats> {
       const now = Date.now();
@@ -27,9 +29,10 @@ export function databaseStats(s: Services, options: { maxAgeMs?: number } = {}) 
         const stats = Promise.all([
           storage.countJobsByState(s[DATABASE]),
           storage.estimateHistoryRows(s[DATABASE]),
+          storage.oldestPendingSeconds(s[DATABASE]),
         ]).then(
-          ([jobsByState, historyRows]) => {
-            known = { jobsByState, historyRows };
+          ([jobsByState, historyRows, outboxLagSeconds]) => {
+            known = { jobsByState, historyRows, outboxLagSeconds };
             return known;
           },
           () => known,

@@ -61,7 +61,7 @@ function eventAuthorizer(
 /** Applies an event with the same locked transition and authorisation for every caller. */
 export async function sendEvent(s: Services, principal: Principal, command: EventRequest) {
   requireRole(principal, 'report', 'report events');
-  return storage.applyEvent(
+  const applied = await storage.applyEvent(
     s[DATABASE],
     {
       jobUuid: command.jobUuid,
@@ -78,6 +78,8 @@ export async function sendEvent(s: Services, principal: Principal, command: Even
     },
     eventAuthorizer(s, principal, command),
   );
+  if (!applied.replayed) s.outbox.written();
+  return applied;
 }
 
 /** The event a dry run asks about, as the caller named it, with the token sending would carry. */

@@ -11,7 +11,7 @@ export {
   redactUrl,
 } from '@pipelinejobs/auth';
 export type { EmbeddedLog } from '@pipelinejobs/embedded-postgres';
-export type { PipelineRecord } from '@pipelinejobs/storage';
+export type { DeliveryAttempt, PipelineRecord, SubscriptionRecord } from '@pipelinejobs/storage';
 export { authenticateRequest } from './authentication.js';
 export {
   type Config,
@@ -35,6 +35,7 @@ export {
 } from './credentials.js';
 export { migrateDatabase } from './database.js';
 export { databaseStats } from './database-stats.js';
+export { type Dispatcher, startDispatcher } from './dispatcher.js';
 export { asServiceError, ServiceError, type ServiceErrorCode } from './errors.js';
 export { dryRunEvent, handleInbound, sendEvent } from './events.js';
 export { fsmSvg } from './fsm-svg.js';
@@ -71,3 +72,15 @@ export {
   openServices,
   type Services,
 } from './services.js';
+export {
+  createSubscription,
+  deleteSubscription,
+  getSubscription,
+  listDeliveries,
+  listSubscriptions,
+  redeliverNotification,
+  replaySubscription,
+  subscriptionIdInput,
+  updateSubscription,
+} from './subscriptions.js';
+export type { WebhookSettings } from './webhook-settings.js';

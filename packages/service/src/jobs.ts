@@ -59,6 +59,7 @@ export async function createJob(
     uuid,
     creator: actorOf(principal),
   });
+  if (created) s.outbox.written();
   if (created || principal.role === 'admin' || isCreator(principal, job)) {
     return { job, created, token: jobTokenOf(s, job) };
   }

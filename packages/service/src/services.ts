@@ -7,7 +7,9 @@ import type { Config } from './config.js';
 import { explainDatabaseFailure } from './database-failure.js';
 import { DATABASE } from './database-key.js';
 import { type EmbeddedDatabase, openConfiguredDatabase } from './open-database.js';
+import { type OutboxSignal, outboxSignal } from './outbox-signal.js';
 import { agreeOnSettings, embeddedSecret } from './secret.js';
+import type { WebhookSettings } from './webhook-settings.js';
 
 /**
  * What every use case needs: the database, the secrets, and a clock (injected in tests). The
@@ -21,6 +23,10 @@ export interface Services {
   readonly admin: AdminTokenConfig;
   readonly jwt: JwtVerifier | undefined;
   readonly clock: () => Date;
+  /** How notifications are delivered, and to which targets. */
+  readonly webhooks: WebhookSettings;
+  /** Says that a transition was written, to this process's dispatcher. */
+  readonly outbox: OutboxSignal;
 }
 
 export interface OpenServicesOptions {
@@ -63,6 +69,8 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       admin,
       jwt: config.jwt ? createJwtVerifier(config.jwt) : undefined,
       clock: options.clock ?? (() => new Date()),
+      webhooks: config.webhooks,
+      outbox: outboxSignal(),
     };
   } catch (error) {
     await db.close();

@@ -257,3 +257,56 @@ describe('readConfig: rate limit, proxies, sockets, JWKS grace', () => {
     expect(e.message).not.toContain('\n');
   });
 });
+
+describe('readConfig: notifications', () => {
+  it("defaults to Svix's retry schedule, 15 s attempts, 5 days before disabling, no private targets", () => {
+    expect(readConfig({}, '/srv').webhooks).toEqual({
+      allowPrivate: false,
+      retryScheduleMs: [5000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+      timeoutMs: 15_000,
+      disableAfterMs: 432_000_000,
+      secretGraceMs: 86_400_000,
+      pollMs: 5000,
+      concurrency: 16,
+    });
+  });
+
+  it('reads each setting, durations with their unit', () => {
+    const webhooks = readConfig(
+      {
+        PIPELINEJOBS_WEBHOOK_ALLOW_PRIVATE: 'true',
+        PIPELINEJOBS_WEBHOOK_RETRY_SCHEDULE: '100ms, 1s,2m',
+        PIPELINEJOBS_WEBHOOK_TIMEOUT: '3s',
+        PIPELINEJOBS_WEBHOOK_DISABLE_AFTER: '1d',
+        PIPELINEJOBS_WEBHOOK_SECRET_GRACE: '1h',
+        PIPELINEJOBS_WEBHOOK_POLL: '250ms',
+        PIPELINEJOBS_WEBHOOK_CONCURRENCY: '4',
+      },
+      '/srv',
+    ).webhooks;
+    expect(webhooks).toEqual({
+      allowPrivate: true,
+      retryScheduleMs: [100, 1000, 120_000],
+      timeoutMs: 3000,
+      disableAfterMs: 86_400_000,
+      secretGraceMs: 3_600_000,
+      pollMs: 250,
+      concurrency: 4,
+    });
+    expect(
+      readConfig({ PIPELINEJOBS_WEBHOOK_RETRY_SCHEDULE: 'none' }, '/srv').webhooks.retryScheduleMs,
+    ).toEqual([]);
+  });
+
+  it('refuses a duration without its unit and a schedule step that is not one, naming the variable', () => {
+    expect(error({ PIPELINEJOBS_WEBHOOK_TIMEOUT: '15' }).message).toMatch(
+      /^PIPELINEJOBS_WEBHOOK_TIMEOUT: must be a duration such as 250ms/,
+    );
+    expect(error({ PIPELINEJOBS_WEBHOOK_RETRY_SCHEDULE: '5s,soon' }).message).toMatch(
+      /^PIPELINEJOBS_WEBHOOK_RETRY_SCHEDULE: 'soon' is not a duration/,
+    );
+    expect(error({ PIPELINEJOBS_WEBHOOK_ALLOW_PRIVATE: 'yes' }).variable).toBe(
+      'PIPELINEJOBS_WEBHOOK_ALLOW_PRIVATE',
+    );
+  });
+});

@@ -10,6 +10,7 @@ import type postgres from 'postgres';
 import type { Actor, EventOutcome, EventSource } from './documents.js';
 import { isDriverError, StorageError, translateError } from './errors.js';
 import type { Database } from './open-database.js';
+import { outboxInsert } from './outbox.js';
 
 export interface EventInput {
   jobUuid: JobUuid;
@@ -275,12 +276,11 @@ const p = (name: TransitionParameter) => `$${TRANSITION_PARAMETERS.indexOf(name)
  * a concurrent writer and returns the row it left); `decided` says why nothing may be written
  * (deleted, another token version, the FSM refuses) or, joined on the FSM rows, where the event
  * leads; `outcome` is the response; `inserted_event` inserts the history row unless the key was
- * used and returns it whole; `updated_job` updates the job from it. The event's time is now but
- * never before the job's last change, so that a job's history is in time order and its `updated`
- * never goes back. One constant text, prepared once per connection.
- *
- * A write that must happen with the event (an outbox row, say) is one more data-modifying CTE
- * after `inserted_event`, selecting from it: it runs only when the history row was written.
+ * used and returns it whole; `updated_job` updates the job from it; `outbox` writes the event's
+ * notifications (one row per subscription that wants it, see outbox.ts), selecting from
+ * `inserted_event`: only when the history row was written. The event's time is now but never
+ * before the job's last change, so that a job's history is in time order and its `updated` never
+ * goes back. One constant text, prepared once per connection.
  */
 export const TRANSITION_SQL = `
     with fsm (from_state, event, to_state) as (
@@ -320,7 +320,7 @@ export const TRANSITION_SQL = `
         state_since = case when jobs.state = e.to_state then jobs.state_since else e.created_at end
       from inserted_event e where jobs.uuid = e.job_uuid
       returning 1
-    )
+    ), outbox as (${outboxInsert('inserted_event')})
     select decided.state, decided.token_version, decided.refusal, outcome.response as outcome,
       exists (select 1 from updated_job) as written
     from decided left join outcome on true`;

@@ -16,6 +16,18 @@ export {
   TRANSITION_PARAMETERS,
   TRANSITION_SQL,
 } from './apply-event.js';
+/** @public Named by the inferred types of service's exports (declaration emit needs it). */
+export type { DeliveryAttempt } from './deliveries.js';
+export {
+  type AttemptResult,
+  type ClaimedDelivery,
+  claimDeliveries,
+  oldestPendingSeconds,
+  recordAttempts,
+  redeliverNotification,
+  replayNotifications,
+  selectAttempts,
+} from './deliveries.js';
 export type { Actor, EventSource, JobDocument, PipelineRecord } from './documents.js';
 export {
   driverFailure,
@@ -67,4 +79,16 @@ export {
 } from './pipelines.js';
 export { recordServerSettings } from './server-settings.js';
 export { countJobs, countJobsByState, estimateHistoryRows } from './stats.js';
+/** @public Named by the inferred types of service's exports (declaration emit needs it). */
+export type { SubscriptionRecord } from './subscriptions.js';
+export {
+  deleteSubscription,
+  hasEnabledSubscription,
+  insertSubscription,
+  type SealedSecrets,
+  type SubscriptionFilter,
+  selectSubscription,
+  selectSubscriptions,
+  updateSubscription,
+} from './subscriptions.js';
 export { checkWritable } from './writable.js';

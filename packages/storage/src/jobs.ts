@@ -22,6 +22,7 @@ import {
 } from './documents.js';
 import { StorageError, translated } from './errors.js';
 import type { Database } from './open-database.js';
+import { outboxInsert } from './outbox.js';
 import { more, type Paged, withinBudget } from './page-budget.js';
 
 /**
@@ -116,7 +117,8 @@ export async function insertJob(
         select uuid, 1, ${eventUuid}, 'create', state, state, data, 'create', creator_kind, creator_id,
           created_at
         from job
-      )
+        returning job_uuid, seq, name, to_state
+      ), outbox as (${sql.unsafe(outboxInsert('event', '(select pipeline_uuid from job)'))})
       select ${sql.unsafe(JOB_COLUMNS)} from job`;
       const [inserted] = rows;
       // Read after the transaction, not inside it on another pooled connection: transactions

@@ -3,6 +3,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -175,3 +176,91 @@ export const serverSettings = pgTable('server_settings', {
   setById: text('set_by_id'),
   createdAt: at('created_at').notNull().default(nowMs),
 });
+
+/**
+ * Outbound notification subscriptions: where to deliver, which transitions (each filter null:
+ * any), and the signing secret, encrypted with a key derived from the server secret (a dump of
+ * the database alone cannot sign). During a rotation the previous secret stays valid, and is
+ * signed with too, until `previous_secret_until`. Not job-scoped: `filter_job_uuid` is a filter.
+ */
+export const webhookSubscriptions = pgTable('webhook_subscriptions', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  url: text('url').notNull(),
+  description: text('description').notNull().default(''),
+  filterPipelineUuid: text('filter_pipeline_uuid'),
+  filterJobUuid: text('filter_job_uuid'),
+  filterStates: text('filter_states').array(),
+  filterEvents: text('filter_events').array(),
+  enabled: boolean('enabled').notNull().default(true),
+  /** Why it was disabled (by whom, a 410, failing too long); null while enabled. */
+  disabledReason: text('disabled_reason'),
+  secret: text('secret').notNull(),
+  previousSecret: text('previous_secret'),
+  previousSecretUntil: at('previous_secret_until'),
+  /** The first failed attempt since the last success: a subscription failing too long is disabled. */
+  failingSince: at('failing_since'),
+  createdByKind: text('created_by_kind').notNull(),
+  createdById: text('created_by_id').notNull(),
+  createdAt: at('created_at').notNull().default(nowMs),
+  updatedAt: at('updated_at').notNull().default(nowMs),
+});
+
+/**
+ * The transactional outbox: one row per (job, subscription, history entry) to deliver, written by
+ * the statement that writes the history entry, so neither exists without the other. A job's rows
+ * for one subscription are delivered in seq order: a row is claimed only when no earlier one of
+ * the same job and subscription is pending. `leased_until` is a claim by a dispatcher; when it
+ * passes (the dispatcher died) another one takes the row again.
+ */
+export const webhookOutbox = pgTable(
+  'webhook_outbox',
+  {
+    jobUuid: text('job_uuid').notNull(),
+    // No foreign key to the subscription: every event's statement would take a share lock on
+    // the one subscription row (a MultiXact under concurrency, costly on the hot path).
+    // deleteSubscription removes its rows; a claim joins the subscription, so a row left by a
+    // race with the delete is never sent.
+    subscriptionId: uuid('subscription_id').notNull(),
+    seq: integer('seq').notNull(),
+    /** pending, delivered, or failed (given up after the last retry). */
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: at('next_attempt_at').notNull().default(nowMs),
+    leasedUntil: at('leased_until'),
+    createdAt: at('created_at').notNull().default(nowMs),
+    doneAt: at('done_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.jobUuid, t.subscriptionId, t.seq] }),
+    // The history entry it describes; a force delete of the job removes both.
+    foreignKey({ columns: [t.jobUuid, t.seq], foreignColumns: [jobEvents.jobUuid, jobEvents.seq] }).onDelete(
+      'cascade',
+    ),
+    index('webhook_outbox_pending_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
+  ],
+);
+
+/** Every delivery attempt (the delivery log): kept after the job is force-deleted. */
+export const webhookAttempts = pgTable(
+  'webhook_attempts',
+  {
+    jobUuid: text('job_uuid').notNull(),
+    id: bigserial('id', { mode: 'number' }).notNull(),
+    /** No foreign key, as for the outbox: deleteSubscription removes the log. */
+    subscriptionId: uuid('subscription_id').notNull(),
+    seq: integer('seq').notNull(),
+    /** The webhook-id header: the history entry's uuid, the same on every attempt. */
+    webhookId: text('webhook_id').notNull(),
+    attemptedAt: at('attempted_at').notNull().default(nowMs),
+    /** The receiver's status, null when none came (refused, timed out, unreachable). */
+    statusCode: integer('status_code'),
+    error: text('error'),
+    durationMs: integer('duration_ms').notNull(),
+    /** delivered, retry (another attempt is scheduled), or failed (given up). */
+    outcome: text('outcome').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.jobUuid, t.id] }),
+    index('webhook_attempts_subscription_idx').on(t.subscriptionId, t.id),
+  ],
+);

@@ -14,6 +14,8 @@ const JOB_SCOPED: Record<string, string> = {
   jobs: 'uuid',
   job_events: 'job_uuid',
   job_audit: 'job_uuid',
+  webhook_outbox: 'job_uuid',
+  webhook_attempts: 'job_uuid',
 };
 
 /**

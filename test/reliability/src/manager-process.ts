@@ -17,6 +17,8 @@ export interface ManagerOptions {
   /** PIPELINEJOBS_RATE_LIMIT; high by default so only the rate-limit test meets it. */
   rateLimit?: number;
   poolSize?: number;
+  /** Further variables (the webhook settings, ...). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -43,6 +45,7 @@ export class ManagerProcess {
         LOG_LEVEL: 'info',
         PIPELINEJOBS_RATE_LIMIT: String(options.rateLimit ?? 10_000_000),
         PIPELINEJOBS_POOL_SIZE: String(options.poolSize ?? 10),
+        ...options.env,
       },
     });
     rememberPid(managed.pid, `manager ${options.name}`);
