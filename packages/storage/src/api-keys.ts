@@ -91,16 +91,18 @@ async function touch(db: Database, key: ApiKeyRecord): Promise<void> {
   }
 }
 
-/** The channel a revocation is announced on, in the revoking statement (delivered at commit). */
+/** The channel a revocation is announced on, in the revoking transaction (delivered at commit). */
 const REVOKED_CHANNEL = 'pipelinejobs_api_key_revoked';
 
 /**
- * How long a key read from the database is trusted: while this process listens on
- * `REVOKED_CHANNEL`, a revocation evicts it at once and the age only bounds other changes (a row
- * edited by hand); while it does not (not yet, the connection lost, LISTEN refused), half a
- * second, so that a revocation is effective everywhere within a second either way.
+ * How long a key read from the database is trusted. While this process listens on
+ * `REVOKED_CHANNEL`, a revocation evicts it at once; the age still bounds what LISTEN cannot
+ * promise (a connection that hangs without closing, a pooler that accepts LISTEN and never
+ * delivers, a row edited by hand): a second, so a revocation is effective everywhere within a
+ * second whatever happens to the listening connection, for one read per key a second. While it
+ * does not listen (not yet, the connection lost, LISTEN refused), half a second.
  */
-const MAX_AGE_LISTENING_MS = 60_000;
+const MAX_AGE_LISTENING_MS = 1000;
 const MAX_AGE_UNLISTENED_MS = 500;
 /** Keys remembered per process; past it, the oldest goes (a miss costs one read). */
 const MAX_CACHED_KEYS = 10_000;

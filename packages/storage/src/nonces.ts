@@ -1,4 +1,4 @@
-import { isRole, type Role } from '@pipelinejobs/core';
+import { isRole, ROLES, type Role } from '@pipelinejobs/core';
 import type { NonceConsumption, NonceRecord } from '@pipelinejobs/schemas';
 import { desc } from 'drizzle-orm';
 import { type Actor, actorOf } from './documents.js';
@@ -64,9 +64,10 @@ export async function consumeNonce(
         and (expires_at is null or expires_at > ${at}::timestamptz)
         and (max_uses is null or uses < max_uses)
         and (job_uuid is null or job_uuid = ${jobUuid ?? null})
+        -- A role this version does not know is refused (by examine) without spending a use.
+        and role = any(${sql.array([...ROLES])})
       returning id, role, job_uuid, (max_uses - uses)::int as remaining`;
-    if (used) {
-      if (!isRole(used.role)) return { ok: false, reason: 'unknown_role' };
+    if (used && isRole(used.role)) {
       return {
         ok: true,
         id: used.id,

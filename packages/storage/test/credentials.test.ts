@@ -85,6 +85,16 @@ describe('nonces', () => {
     expect(listed.find((n) => n.prefix === 'expired')?.uses).toBe(0);
     expect(listed.some((n) => 'hash' in n)).toBe(false);
   });
+
+  it('refuses a nonce whose stored role this version does not know, without spending it', async () => {
+    const stored = await nonce('newer-role');
+    await db.sql`update nonces set role = 'superuser' where id = ${stored.id}`;
+    expect(await consumeNonce(db, 'newer-role', undefined, new Date())).toEqual({
+      ok: false,
+      reason: 'unknown_role',
+    });
+    expect((await selectNonces(db)).find((n) => n.id === stored.id)?.uses).toBe(0);
+  });
 });
 
 describe('API keys', () => {
@@ -127,6 +137,32 @@ describe('API keys', () => {
     await waitFor(async () => (await findApiKeyByHash(db, 'h3'))?.revokedAt instanceof Date, 1000);
     // It listens again.
     await waitFor(async () => (await listenBackends()).length === 1);
+  });
+
+  it('refuses a revoked key within a second even while its LISTEN connection hangs without closing', async (context) => {
+    await insertApiKey(db, { hash: 'h7', prefix: 'pjm_hang', role: 'reader', label: 'h' }, ACTOR);
+    expect((await findApiKeyByHash(db, 'h7'))?.revokedAt).toBeNull();
+    await waitFor(async () => (await listenBackends()).length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // its LISTEN answered: the cache trusts it
+    expect((await findApiKeyByHash(db, 'h7'))?.revokedAt).toBeNull();
+    const [backend] = await listenBackends();
+    // The listening backend stopped (as a half-open connection or a stuck pooler would be): no
+    // notification arrives and the connection does not report itself down.
+    try {
+      process.kill(backend ?? 0, 'SIGSTOP');
+    } catch {
+      context.skip('needs to signal the PostgreSQL backend (the same machine, as root)');
+    }
+    const other = await openDatabase({ url, poolSize: 1 }, { migrate: false });
+    try {
+      await markApiKeyRevoked(other, 'pjm_hang', ACTOR);
+      const revokedAt = Date.now();
+      await waitFor(async () => (await findApiKeyByHash(db, 'h7'))?.revokedAt instanceof Date, 1500);
+      expect(Date.now() - revokedAt).toBeLessThan(1100);
+    } finally {
+      process.kill(backend ?? 0, 'SIGCONT');
+      await other.close();
+    }
   });
 
   it('closes its LISTEN connection once no key was looked up for the pool’s idle time', async () => {
@@ -174,6 +210,9 @@ describe('API keys', () => {
       expect(n).toBe(1);
     } finally {
       await Promise.all(pools.map((pool) => pool.close()));
+      await db.sql`drop trigger count_touch on api_keys`;
+      await db.sql`drop function count_touch()`;
+      await db.sql`drop table touches`;
     }
   });
 });
