@@ -174,6 +174,21 @@ const list = (name: SchemaName, description: string) => ({
   },
 });
 
+/** A body carrying only a token, as `{"token": ...}` (instead of `?token=`). */
+const tokenBody = (description: string) => ({
+  required: false,
+  description,
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        properties: { token: { type: 'string', description } },
+        additionalProperties: false,
+      },
+    },
+  },
+});
+
 /** The operations' groups, by the first segment of their path. */
 const TAGS = [
   ['Events', 'Report what happened to a job: JSON events, URL parameters, Agave and Tapis callbacks'],
@@ -425,6 +440,7 @@ export function openApiDocument() {
             "Only the job's creator, with its job token, and only while no event but its create was applied; a started job answers 409 (send `fail`). Recorded in the audit as a force delete.",
           summary: "Cancel a job its creator made and never started: remove it, with the job's token",
           parameters: [uuidParam, tokenQuery('Job token (or in the body as `token`)')],
+          requestBody: tokenBody("The job's token, instead of `?token=`"),
           responses: {
             '200': { description: 'Removed (`{uuid, deleted: "hard"}`)' },
             ...errors,
@@ -441,6 +457,7 @@ export function openApiDocument() {
             "For a leaked token: the job's token version goes up, and the new token is returned. Recorded in the job's audit.",
           summary: 'Rotate the job token (admin token); the old one stops working',
           parameters: [uuidParam, tokenQuery('Admin token')],
+          requestBody: tokenBody('An admin token, instead of `?token=`'),
           responses: {
             '200': { description: 'The job with its new token', content: json('job') },
             ...errors,
@@ -493,6 +510,8 @@ export function openApiDocument() {
       '/subscriptions': {
         post: {
           operationId: 'createSubscription',
+          description:
+            'For admins: a URL that receives every accepted transition the filter wants (pipeline, job, states, events), signed per Standard Webhooks with a secret shown only in this answer.',
           summary: 'Subscribe a URL to job transitions (admin); the signing secret is in the answer, once',
           requestBody: { required: true, content: json('subscription') },
           responses: {
@@ -505,6 +524,8 @@ export function openApiDocument() {
         },
         get: {
           operationId: 'listSubscriptions',
+          description:
+            'For admins: every subscription with its target, filter, whether it is enabled and since when it fails; secrets are never listed.',
           summary: 'Every subscription (admin), never a secret',
           responses: { '200': { description: '`{subscriptions: [...]}`' }, ...errors },
         },
@@ -512,6 +533,9 @@ export function openApiDocument() {
       '/subscriptions/{id}': {
         get: {
           operationId: 'getSubscription',
+          description:
+            'For admins: one subscription with its target, filter and delivery state; never its secret.',
+          summary: 'One subscription (admin), never its secret',
           parameters: [subscriptionParam],
           responses: {
             '200': { description: 'The subscription' },
@@ -521,6 +545,8 @@ export function openApiDocument() {
         },
         patch: {
           operationId: 'updateSubscription',
+          description:
+            'For admins: a filter given replaces the whole filter; `rotate_secret: true` answers a new secret and signs with both for the grace period; re-enabling sends what waited.',
           summary: 'Change the target, filter, description or enabled; `rotate_secret` issues a new secret',
           parameters: [subscriptionParam],
           requestBody: { required: true, content: json('subscription') },
@@ -532,6 +558,8 @@ export function openApiDocument() {
         },
         delete: {
           operationId: 'deleteSubscription',
+          description:
+            'For admins: the subscription goes with its pending notifications and its delivery log; nothing more is sent to it.',
           summary: 'Delete a subscription, its pending notifications and its delivery log',
           parameters: [subscriptionParam],
           responses: { '204': { description: 'Deleted' }, ...errors, '404': problem('No such subscription') },
@@ -540,6 +568,8 @@ export function openApiDocument() {
       '/subscriptions/{id}/deliveries': {
         get: {
           operationId: 'listDeliveries',
+          description:
+            'For admins: one line per delivery attempt of this subscription, newest first, paged by `after`.',
           summary: 'The delivery log: every attempt, newest first (time, status code or error, duration)',
           parameters: [
             subscriptionParam,
@@ -566,6 +596,8 @@ export function openApiDocument() {
       '/subscriptions/{id}/replay': {
         post: {
           operationId: 'replaySubscription',
+          description:
+            'For admins: every history entry since `since` that the filter wants is queued again, in seq order per job, with its original `webhook-id` (receivers deduplicate on it).',
           summary: 'Deliver again every transition since a time that the filter wants',
           parameters: [subscriptionParam],
           requestBody: {
@@ -590,6 +622,8 @@ export function openApiDocument() {
       '/subscriptions/{id}/redeliver': {
         post: {
           operationId: 'redeliverNotification',
+          description:
+            'For admins: one history entry (job and seq) is queued again for this subscription, with its original `webhook-id`.',
           summary: 'Deliver one history entry again',
           parameters: [subscriptionParam],
           requestBody: {

@@ -290,7 +290,9 @@ describe('credentials with a role this version does not know', () => {
     expect(byNonce.status).toBe(401);
     expect(byNonce.json.detail).toMatch(/role this version of the server does not know/);
     // Refused without spending a use.
-    const [spent] = await db.sql<{ uses: number }[]>`select uses::int as uses from nonces where id = ${record.id}`;
+    const [spent] = await db.sql<
+      { uses: number }[]
+    >`select uses::int as uses from nonces where id = ${record.id}`;
     expect(spent?.uses).toBe(0);
     // The others still work, and the listing of keys still lists (and can revoke) it.
     expect((await m.request('GET', '/jobs', { key: m.keys.reader })).status).toBe(200);

@@ -4,8 +4,8 @@ import type { Database } from './open-database.js';
 
 /**
  * The transitions a job went through, each once (from its history; the `create` entry is
- * CREATED -> CREATED): what its picture draws bold. One index range scan, whatever the history's
- * length.
+ * CREATED -> CREATED): what its picture draws bold. One pass over the job's history rows (an
+ * index range scan), answering only the distinct pairs.
  */
 export async function selectJobPath(db: Database, uuid: JobUuid): Promise<{ from: State; to: State }[]> {
   const rows = await translated(
