@@ -12,7 +12,7 @@ import type {
   SchemaName,
 } from '@pipelinejobs/schemas';
 import { Paged } from './paging.js';
-import { type ClientOptions, type Query, Transport } from './transport.js';
+import { type ClientOptions, isRedirect, type Query, redirectRefused, Transport } from './transport.js';
 
 /** A job as returned to its creator or an admin: with its job token. */
 export type JobWithToken = JobDocument & { token: string };
@@ -265,7 +265,8 @@ export class PipelineJobsClient {
 
   /** Readiness: the report, whether ready (200) or not (503, not retried here). */
   async readiness(): Promise<ReadinessReport & { ready: boolean }> {
-    const response = await this.transport.fetch(this.transport.url('/readyz'));
+    const response = await this.transport.fetch(this.transport.url('/readyz'), { redirect: 'manual' });
+    if (isRedirect(response)) throw await redirectRefused(response);
     const report = (await response.json()) as ReadinessReport;
     return { ...report, ready: response.ok };
   }

@@ -74,6 +74,25 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     );
   });
 
+/** A 3xx, or the opaque answer a browser gives for a redirect under `redirect: 'manual'`. */
+export const isRedirect = (response: Response) =>
+  response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400);
+
+/** The error of a redirect: not followed, so that nothing is re-sent to another address. */
+export async function redirectRefused(response: Response): Promise<ProblemError> {
+  await response.body?.cancel();
+  const location = response.headers.get('location');
+  const where = location ? `a redirect to ${location}` : 'a redirect';
+  return new ProblemError({
+    type: 'about:blank',
+    title: response.statusText || 'Redirect',
+    status: response.status,
+    detail:
+      `The Manager answered ${where}; the client does not follow redirects (they would re-send ` +
+      'the credentials and the body elsewhere): configure the baseUrl to the final address',
+  });
+}
+
 /** One HTTP exchange with the Manager, retried as the policy says. */
 export class Transport {
   readonly baseUrl: URL;
@@ -114,6 +133,7 @@ export class Transport {
       let asked: number | undefined;
       try {
         const response = await this.once(options);
+        if (isRedirect(response)) throw await redirectRefused(response);
         if (response.ok) {
           return {
             status: response.status,
@@ -155,7 +175,15 @@ export class Transport {
     }
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    return this.fetch(this.url(options.path, query), { method: options.method, headers, body, signal });
+    // Never followed: a redirect would re-send the credentials and the body (a job token) to
+    // wherever the Location points, and return that origin's answer as the Manager's.
+    return this.fetch(this.url(options.path, query), {
+      method: options.method,
+      headers,
+      body,
+      signal,
+      redirect: 'manual',
+    });
   }
 
   private async read<T>(response: Response, options: CallOptions): Promise<T> {
