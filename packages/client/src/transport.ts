@@ -93,10 +93,13 @@ export async function redirectRefused(response: Response): Promise<ProblemError>
   });
 }
 
-/** One HTTP exchange with the Manager, retried as the policy says. */
+/**
+ * One HTTP exchange with the Manager, retried as the policy says. The credentials are held in a
+ * private field: JSON.stringify and util.inspect of a client never show them.
+ */
 export class Transport {
   readonly baseUrl: URL;
-  readonly credentials: Credentials | undefined;
+  readonly #credentials: Credentials | undefined;
   private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
   /** The fetch this client uses. */
@@ -107,7 +110,7 @@ export class Transport {
     const base = new URL(options.baseUrl);
     if (!base.pathname.endsWith('/')) base.pathname += '/';
     this.baseUrl = base;
-    this.credentials = options.credentials;
+    this.#credentials = options.credentials;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     if (!Number.isInteger(this.retry.attempts) || this.retry.attempts < 1) {
       throw new TypeError(`retry.attempts must be an integer of at least 1, not ${this.retry.attempts}`);
@@ -164,7 +167,7 @@ export class Transport {
   private async once(options: CallOptions): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     const query: Record<string, string | number | boolean | undefined> = { ...options.query };
-    const credentials = this.credentials;
+    const credentials = this.#credentials;
     if (credentials && 'apiKey' in credentials) headers.authorization = `Bearer ${credentials.apiKey}`;
     else if (credentials && 'jwt' in credentials) headers.authorization = `Bearer ${await credentials.jwt()}`;
     else if (credentials && 'nonce' in credentials) query['x-nonce'] = credentials.nonce;
