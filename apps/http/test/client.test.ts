@@ -297,6 +297,19 @@ describe('paging', () => {
     expect(new Set(seen)).toEqual(made);
   });
 
+  it("reads every entry of a job's audit, past the first page", async () => {
+    const { job } = await agent.jobs.create({ pipeline_uuid: TACOBOT_PIPELINE, data: { audit: 'paged' } });
+    for (let i = 0; i < 105; i++) await admin.jobs.rotateToken(job.uuid, { adminToken: m.adminToken() });
+    const entries = await admin.jobs.audit(job.uuid).toArray();
+    expect(entries).toHaveLength(105);
+    const versions = entries.map((entry) => entry.token_version);
+    expect(new Set(versions).size).toBe(105);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    const pages = [];
+    for await (const page of admin.jobs.audit(job.uuid, { limit: 40 }).pages()) pages.push(page.items.length);
+    expect(pages).toEqual([40, 40, 25]);
+  });
+
   it('filters by state, and reads a history in pages, in seq order', async () => {
     const { job } = await agent.jobs.create({ pipeline_uuid: TACOBOT_PIPELINE, data: { history: 'pages' } });
     await agent.events.send({ uuid: job.uuid, name: 'run', token: job.token });
@@ -324,8 +337,8 @@ describe('credentials', () => {
     });
     // The first credential may not read audits; the refreshed one may.
     const { job } = await agent.jobs.create({ pipeline_uuid: TACOBOT_PIPELINE, data: { jwt: 1 } });
-    await expect(client.jobs.audit(job.uuid)).rejects.toMatchObject({ status: 403 });
-    await expect(client.jobs.audit(job.uuid)).resolves.toEqual([]);
+    await expect(client.jobs.audit(job.uuid).toArray()).rejects.toMatchObject({ status: 403 });
+    await expect(client.jobs.audit(job.uuid).toArray()).resolves.toEqual([]);
     expect(calls).toBe(2);
   });
 
@@ -403,7 +416,7 @@ describe('ManagedPipelineJob', () => {
     });
     await job.cancel();
     await expect(agent.jobs.get(uuid)).rejects.toMatchObject({ code: 'not_found' });
-    const audit = await admin.jobs.audit(uuid);
+    const audit = await admin.jobs.audit(uuid).toArray();
     expect(audit).toEqual([
       expect.objectContaining({
         action: 'force_delete',

@@ -40,6 +40,13 @@ export interface HistoryQuery {
   readonly limit?: number | undefined;
 }
 
+export interface AuditQuery {
+  /** Only entries after this cursor (a page's `next`). */
+  readonly after?: number | undefined;
+  /** Entries per page (1 to 1000, default 100). */
+  readonly limit?: number | undefined;
+}
+
 export interface EventRequest {
   readonly uuid: JobUuid | string;
   /** The event name, any letter case (`run`, `update`, ...). */
@@ -137,9 +144,14 @@ export class PipelineJobsClient {
           after: after ?? query.after,
         }),
       ),
-    /** Who deleted, force-deleted or rotated the token of the job (admins). */
-    audit: async (uuid: JobUuid | string): Promise<AuditEntry[]> =>
-      (await this.get<{ items: AuditEntry[] }>(`/jobs/${encodeURIComponent(uuid)}/audit`)).items,
+    /** Who deleted, force-deleted or rotated the token of the job (admins), oldest first, paged. */
+    audit: (uuid: JobUuid | string, query: AuditQuery = {}): Paged<AuditEntry, number> =>
+      new Paged((after) =>
+        this.get(`/jobs/${encodeURIComponent(uuid)}/audit`, {
+          limit: query.limit,
+          after: after ?? query.after,
+        }),
+      ),
     /** Would the event be accepted now, and to which state? Writes nothing. */
     dryRun: async (uuid: JobUuid | string, name: string, token?: string): Promise<DryRunResult> =>
       (

@@ -7,6 +7,7 @@ export {
 } from './callbacks.js';
 export {
   type AuditEntry,
+  type AuditQuery,
   type CreatedJob,
   createClient,
   type DryRunResult,
