@@ -297,6 +297,19 @@ describe('paging', () => {
     expect(new Set(seen)).toEqual(made);
   });
 
+  it("reads every entry of a job's audit, past the first page", async () => {
+    const { job } = await agent.jobs.create({ pipeline_uuid: TACOBOT_PIPELINE, data: { audit: 'paged' } });
+    for (let i = 0; i < 105; i++) await admin.jobs.rotateToken(job.uuid, { adminToken: m.adminToken() });
+    const entries = await admin.jobs.audit(job.uuid).toArray();
+    expect(entries).toHaveLength(105);
+    const versions = entries.map((entry) => entry.token_version);
+    expect(new Set(versions).size).toBe(105);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    const pages = [];
+    for await (const page of admin.jobs.audit(job.uuid, { limit: 40 }).pages()) pages.push(page.items.length);
+    expect(pages).toEqual([40, 40, 25]);
+  });
+
   it('filters by state, and reads a history in pages, in seq order', async () => {
     const { job } = await agent.jobs.create({ pipeline_uuid: TACOBOT_PIPELINE, data: { history: 'pages' } });
     await agent.events.send({ uuid: job.uuid, name: 'run', token: job.token });
@@ -324,8 +337,8 @@ describe('credentials', () => {
     });
     // The first credential may not read audits; the refreshed one may.
     const { job } = await agent.jobs.create({ pipeline_uuid: TACOBOT_PIPELINE, data: { jwt: 1 } });
-    await expect(client.jobs.audit(job.uuid)).rejects.toMatchObject({ status: 403 });
-    await expect(client.jobs.audit(job.uuid)).resolves.toEqual([]);
+    await expect(client.jobs.audit(job.uuid).toArray()).rejects.toMatchObject({ status: 403 });
+    await expect(client.jobs.audit(job.uuid).toArray()).resolves.toEqual([]);
     expect(calls).toBe(2);
   });
 
@@ -403,7 +416,7 @@ describe('ManagedPipelineJob', () => {
     });
     await job.cancel();
     await expect(agent.jobs.get(uuid)).rejects.toMatchObject({ code: 'not_found' });
-    const audit = await admin.jobs.audit(uuid);
+    const audit = await admin.jobs.audit(uuid).toArray();
     expect(audit).toEqual([
       expect.objectContaining({
         action: 'force_delete',
@@ -575,5 +588,118 @@ describe('a Manager process stopped and started mid-call', () => {
       await manager.stop();
       await opened.cleanup();
     }
+  });
+});
+
+describe('a read-back that fails after an applied event', () => {
+  /** A front relaying every request to the Manager, but answering GET /jobs/{uuid} with a 503. */
+  async function jobReadsRefused() {
+    const reads: string[] = [];
+    const front = createHttpServer(async (req, res) => {
+      if (req.method === 'GET' && /^\/jobs\/[^/?]+$/.test(req.url ?? '')) {
+        reads.push(req.url ?? '');
+        res.writeHead(503, { 'retry-after': '0', 'content-type': 'application/problem+json' });
+        res.end(
+          JSON.stringify({ type: '/problems/unavailable', title: 'Busy', status: 503, detail: 'later' }),
+        );
+        return;
+      }
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const headers: Record<string, string> = {};
+      for (const name of ['authorization', 'content-type', 'idempotency-key']) {
+        const value = req.headers[name];
+        if (typeof value === 'string') headers[name] = value;
+      }
+      const upstream = await fetch(`${m.base}${req.url}`, {
+        method: req.method ?? 'GET',
+        headers,
+        body: chunks.length === 0 ? undefined : Buffer.concat(chunks),
+      });
+      const answerHeaders: Record<string, string> = {};
+      upstream.headers.forEach((value, name) => {
+        if (name !== 'content-length' && name !== 'transfer-encoding' && name !== 'connection') {
+          answerHeaders[name] = value;
+        }
+      });
+      res.writeHead(upstream.status, answerHeaders);
+      res.end(await upstream.text());
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(front.address() as AddressInfo).port}`,
+      reads,
+      async close() {
+        front.closeAllConnections();
+        await new Promise((resolve) => front.close(resolve));
+      },
+    };
+  }
+
+  it("does not throw: the job's state and version are the event's answer, and the event is applied once", async () => {
+    const front = await jobReadsRefused();
+    try {
+      const client = createClient({
+        baseUrl: front.url,
+        credentials: { apiKey: m.keys.agent },
+        retry: { attempts: 2, baseDelayMs: 1 },
+      });
+      const job = await new ManagedPipelineJob(client, {
+        pipeline: TACOBOT_PIPELINE,
+        data: { sample: 'read-back-503' },
+      }).setup();
+      expect(job.version).toBe(1);
+      await job.run();
+      expect(front.reads.length).toBeGreaterThan(0);
+      expect(job.state).toBe('RUNNING');
+      expect(job.lastEvent).toBe('run');
+      expect(job.version).toBe(2);
+      await job.update({ progress: '50%' });
+      expect(job.version).toBe(3);
+      const names = (await agent.jobs.history(job.uuid).toArray()).map((event) => event.name);
+      expect(names).toEqual(['create', 'run', 'update']);
+      expect((await agent.jobs.get(job.uuid)).version).toBe(3);
+    } finally {
+      await front.close();
+    }
+  });
+
+  it('lets the caller pass an Idempotency-Key, so that a repeat of the event is a replay', async () => {
+    const job = await new ManagedPipelineJob(agent, {
+      pipeline: TACOBOT_PIPELINE,
+      data: { sample: 'managed-key' },
+    }).setup();
+    const idempotencyKey = crypto.randomUUID();
+    await job.run({}, { idempotencyKey });
+    await job.update({ progress: 1 }, { idempotencyKey: crypto.randomUUID() });
+    const replay = await job.send('run', {}, undefined, { idempotencyKey });
+    expect(replay.replayed).toBe(true);
+    const names = (await job.history().toArray()).map((event) => event.name);
+    expect(names).toEqual(['create', 'run', 'update']);
+  });
+});
+
+describe('secrets in serialisations', () => {
+  it('JSON.stringify and util.inspect of a client, a ManagedPipelineJob and an instance show neither the key nor the token', async () => {
+    const { inspect } = await import('node:util');
+    const { nonce } = await createNonce(m.services, TEST_ADMIN, { role: 'reporter' });
+    const client = createClient({ baseUrl: m.base, credentials: { apiKey: m.keys.agent } });
+    const job = await new ManagedPipelineJob(client, {
+      pipeline: TACOBOT_PIPELINE,
+      data: { sample: 'secrets' },
+      nonce,
+    }).setup();
+    const instance = new ManagedPipelineJobInstance(client, job.uuid, job.token, { nonce });
+    await instance.load();
+    const secrets = [m.keys.agent, job.token, nonce];
+    for (const value of [client, job, instance]) {
+      for (const text of [JSON.stringify(value), inspect(value, { depth: 10, showHidden: true })]) {
+        for (const secret of secrets) expect(text).not.toContain(secret);
+      }
+    }
+    // Still there for what needs them.
+    expect(job.token).toMatch(/\S/);
+    expect(job.callbackUrl()).toContain(nonce);
+    expect((await instance.run()).state).toBe('RUNNING');
   });
 });

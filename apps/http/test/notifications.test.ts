@@ -1,11 +1,10 @@
+import { verifyWebhook } from '@pipelinejobs/client';
 import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { validate } from '@pipelinejobs/schemas';
 import { createTestServices } from '@pipelinejobs/service/testing';
 import { openDatabase } from '@pipelinejobs/storage';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// The receivers' verifier, to be exported by @pipelinejobs/client (docs/notifications.md).
-import { verifyWebhook } from '../../../test/verify-webhook.js';
 import { eventually, type Received, type Receiver, startReceiver } from '../../../test/webhook-receiver.js';
 import { startDelivering } from '../src/dispatch.js';
 import { createLogger } from '../src/logging.js';

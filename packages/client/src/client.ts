@@ -12,7 +12,7 @@ import type {
   SchemaName,
 } from '@pipelinejobs/schemas';
 import { Paged } from './paging.js';
-import { type ClientOptions, type Query, Transport } from './transport.js';
+import { type ClientOptions, isRedirect, type Query, redirectRefused, Transport } from './transport.js';
 
 /** A job as returned to its creator or an admin: with its job token. */
 export type JobWithToken = JobDocument & { token: string };
@@ -37,6 +37,13 @@ export interface HistoryQuery {
   /** Only events after this seq. */
   readonly after?: number | undefined;
   /** Events per page (1 to 1000). */
+  readonly limit?: number | undefined;
+}
+
+export interface AuditQuery {
+  /** Only entries after this cursor (a page's `next`). */
+  readonly after?: number | undefined;
+  /** Entries per page (1 to 1000, default 100). */
   readonly limit?: number | undefined;
 }
 
@@ -137,9 +144,14 @@ export class PipelineJobsClient {
           after: after ?? query.after,
         }),
       ),
-    /** Who deleted, force-deleted or rotated the token of the job (admins). */
-    audit: async (uuid: JobUuid | string): Promise<AuditEntry[]> =>
-      (await this.get<{ items: AuditEntry[] }>(`/jobs/${encodeURIComponent(uuid)}/audit`)).items,
+    /** Who deleted, force-deleted or rotated the token of the job (admins), oldest first, paged. */
+    audit: (uuid: JobUuid | string, query: AuditQuery = {}): Paged<AuditEntry, number> =>
+      new Paged((after) =>
+        this.get(`/jobs/${encodeURIComponent(uuid)}/audit`, {
+          limit: query.limit,
+          after: after ?? query.after,
+        }),
+      ),
     /** Would the event be accepted now, and to which state? Writes nothing. */
     dryRun: async (uuid: JobUuid | string, name: string, token?: string): Promise<DryRunResult> =>
       (
@@ -265,7 +277,8 @@ export class PipelineJobsClient {
 
   /** Readiness: the report, whether ready (200) or not (503, not retried here). */
   async readiness(): Promise<ReadinessReport & { ready: boolean }> {
-    const response = await this.transport.fetch(this.transport.url('/readyz'));
+    const response = await this.transport.fetch(this.transport.url('/readyz'), { redirect: 'manual' });
+    if (isRedirect(response)) throw await redirectRefused(response);
     const report = (await response.json()) as ReadinessReport;
     return { ...report, ready: response.ok };
   }

@@ -7,6 +7,7 @@ export {
 } from './callbacks.js';
 export {
   type AuditEntry,
+  type AuditQuery,
   type CreatedJob,
   createClient,
   type DryRunResult,
@@ -35,3 +36,9 @@ export { type Page, Paged } from './paging.js';
 export { ProblemError } from './problem-error.js';
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 export type { ClientOptions, Credentials, RetryInfo } from './transport.js';
+export {
+  verifyWebhook,
+  type WebhookHeaders,
+  type WebhookRefusal,
+  WebhookVerificationError,
+} from './verify-webhook.js';

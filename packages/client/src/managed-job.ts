@@ -98,19 +98,47 @@ export interface ManagedPipelineJobOptions extends ParentIds, CallbackOptions {
   readonly clock?: (() => Date) | undefined;
 }
 
+/** Options of one event sent by a managed job. */
+export interface ManagedEventOptions {
+  /**
+   * The Idempotency-Key (default a new one per call, kept across its retries). Give the same key
+   * to a repeat of the same logical event, after an error whose cause is unknown, say, and the
+   * repeat is a replay: the event is applied once.
+   */
+  readonly idempotencyKey?: string | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** What an event's answer, or a read of the job, says of where the job is. */
+interface Progress {
+  readonly state: State;
+  readonly version: number;
+  readonly lastEvent: EventName;
+}
+
 /**
  * A job this process reports on, known by its uuid and job token: send events (each returns the
- * job, with `state` and `version` current), build the platforms' callback URLs.
+ * job, with `state` and `version` current), build the platforms' callback URLs. The token (and
+ * the callbacks' nonce) are held in private fields: JSON.stringify and util.inspect of the object
+ * show neither.
  */
 export class ManagedPipelineJobInstance {
-  protected current: JobDocument | undefined;
+  #current: JobDocument | undefined;
+  #progress: Progress | undefined;
+  #uuid: JobUuid | undefined;
+  #token: string | undefined;
+  readonly #callbacks: CallbackOptions;
 
   constructor(
     readonly client: PipelineJobsClient,
-    protected jobUuid: JobUuid | undefined,
-    protected jobToken: string | undefined,
-    protected readonly callbacks: CallbackOptions = {},
-  ) {}
+    jobUuid: JobUuid | undefined,
+    jobToken: string | undefined,
+    callbacks: CallbackOptions = {},
+  ) {
+    this.#uuid = jobUuid;
+    this.#token = jobToken;
+    this.#callbacks = { managerUrl: callbacks.managerUrl, nonce: callbacks.nonce };
+  }
 
   /** The job's uuid (107...). */
   get uuid(): JobUuid {
@@ -119,24 +147,27 @@ export class ManagedPipelineJobInstance {
   get token(): string {
     return this.identity().token;
   }
-  /** The job as last read; undefined before `setup()` or `load()`. */
+  /**
+   * The job as last read; undefined before `setup()` or `load()`. After an event whose read-back
+   * failed, `state`, `version` and `lastEvent` are the event's (newer than this document's).
+   */
   get job(): Readonly<JobDocument> | undefined {
-    return this.current;
+    return this.#current;
   }
   get state(): State | undefined {
-    return this.current?.state;
+    return this.#progress?.state;
   }
   get version(): number | undefined {
-    return this.current?.version;
+    return this.#progress?.version;
   }
   get lastEvent(): EventName | undefined {
-    return this.current?.last_event;
+    return this.#progress?.lastEvent;
   }
   get archivePath(): string | undefined {
-    return this.current?.archive_path ?? undefined;
+    return this.#current?.archive_path ?? undefined;
   }
   get archiveSystem(): string | undefined {
-    return this.current?.archive_system ?? undefined;
+    return this.#current?.archive_system ?? undefined;
   }
   /** `agave://<system><path>`, as the original's archive_uri(). */
   get archiveUri(): string | undefined {
@@ -145,82 +176,127 @@ export class ManagedPipelineJobInstance {
   }
 
   protected identity(): { uuid: JobUuid; token: string } {
-    if (this.jobUuid === undefined || this.jobToken === undefined) {
+    if (this.#uuid === undefined || this.#token === undefined) {
       throw new ManagedPipelineJobError('The job is not set up yet: call setup() first');
     }
-    return { uuid: this.jobUuid, token: this.jobToken };
+    return { uuid: this.#uuid, token: this.#token };
+  }
+
+  /** Keeps the job as read (or created), and its uuid and token when given. */
+  protected adopt(job: JobDocument | undefined, identity?: { uuid: JobUuid; token: string }): void {
+    this.#current = job;
+    this.#progress = job && { state: job.state, version: job.version, lastEvent: job.last_event };
+    if (identity) {
+      this.#uuid = identity.uuid;
+      this.#token = identity.token;
+    }
   }
 
   /** Reads the job again. */
   async load(): Promise<this> {
-    this.current = await this.client.jobs.get(this.identity().uuid);
+    this.adopt(await this.client.jobs.get(this.identity().uuid));
     return this;
   }
 
   /**
    * Sends an event with the job token (or the admin token given) and reads the job back, so that
-   * state and version are current. Retried safely: it carries an Idempotency-Key.
+   * state and version are current. Retried safely: it carries an Idempotency-Key. Once the event
+   * is applied it does not throw: if the read-back fails, state, version and last event are taken
+   * from the event's answer (the event's seq is the job's version after it), and `job` stays the
+   * document last read. A throw therefore means the event was not applied, or that its answer
+   * was lost after the retries; repeat it with the same `idempotencyKey` to be sure it is applied
+   * once.
    */
-  async handle(name: EventName | string, data?: JsonObject, token?: string): Promise<this> {
-    await this.send(name, data, token);
-    return this.load();
+  async handle(
+    name: EventName | string,
+    data?: JsonObject,
+    token?: string,
+    options: ManagedEventOptions = {},
+  ): Promise<this> {
+    const answer = await this.send(name, data, token, options);
+    try {
+      return await this.load();
+    } catch {
+      const known = this.#progress;
+      // A replay answers an event applied earlier: a read since then may know a later version.
+      if (known === undefined || known.version < answer.event.seq) {
+        this.#progress = {
+          state: answer.job.state,
+          version: answer.event.seq,
+          lastEvent: answer.job.last_event,
+        };
+      }
+      return this;
+    }
   }
 
   /** Sends an event and gives the Manager's answer, without reading the job back. */
-  async send(name: EventName | string, data?: JsonObject, token?: string): Promise<EventResult> {
+  async send(
+    name: EventName | string,
+    data?: JsonObject,
+    token?: string,
+    options: ManagedEventOptions = {},
+  ): Promise<EventResult> {
     const { uuid, token: jobToken } = this.identity();
-    return this.client.events.send({ uuid, name, token: token ?? jobToken, data });
+    return this.client.events.send({
+      uuid,
+      name,
+      token: token ?? jobToken,
+      data,
+      idempotencyKey: options.idempotencyKey,
+      signal: options.signal,
+    });
   }
 
-  run(data?: JsonObject) {
-    return this.handle('run', data);
+  run(data?: JsonObject, options?: ManagedEventOptions) {
+    return this.handle('run', data, undefined, options);
   }
-  update(data?: JsonObject) {
-    return this.handle('update', data);
+  update(data?: JsonObject, options?: ManagedEventOptions) {
+    return this.handle('update', data, undefined, options);
   }
-  resource(data?: JsonObject) {
-    return this.handle('resource', data);
+  resource(data?: JsonObject, options?: ManagedEventOptions) {
+    return this.handle('resource', data, undefined, options);
   }
-  finish(data?: JsonObject) {
-    return this.handle('finish', data);
+  finish(data?: JsonObject, options?: ManagedEventOptions) {
+    return this.handle('finish', data, undefined, options);
   }
   /** Sends `fail`. It never deletes the job (the original's did, on a fresh object). */
-  fail(data?: JsonObject) {
-    return this.handle('fail', data);
+  fail(data?: JsonObject, options?: ManagedEventOptions) {
+    return this.handle('fail', data, undefined, options);
   }
-  index(data?: JsonObject) {
-    return this.handle('index', data);
+  index(data?: JsonObject, options?: ManagedEventOptions) {
+    return this.handle('index', data, undefined, options);
   }
-  indexed(data?: JsonObject) {
-    return this.handle('indexed', data);
+  indexed(data?: JsonObject, options?: ManagedEventOptions) {
+    return this.handle('indexed', data, undefined, options);
   }
-  validate(data?: JsonObject) {
-    return this.handle('validate', data);
+  validate(data?: JsonObject, options?: ManagedEventOptions) {
+    return this.handle('validate', data, undefined, options);
   }
-  validated(data?: JsonObject) {
-    return this.handle('validated', data);
+  validated(data?: JsonObject, options?: ManagedEventOptions) {
+    return this.handle('validated', data, undefined, options);
   }
-  reject(data?: JsonObject) {
-    return this.handle('reject', data);
+  reject(data?: JsonObject, options?: ManagedEventOptions) {
+    return this.handle('reject', data, undefined, options);
   }
-  finalize(data?: JsonObject) {
-    return this.handle('finalize', data);
+  finalize(data?: JsonObject, options?: ManagedEventOptions) {
+    return this.handle('finalize', data, undefined, options);
   }
-  retire(data?: JsonObject) {
-    return this.handle('retire', data);
+  retire(data?: JsonObject, options?: ManagedEventOptions) {
+    return this.handle('retire', data, undefined, options);
   }
   /** From any state to RESET: an admin event, sent with an admin token. */
-  reset(adminToken: string, data?: JsonObject) {
-    return this.handle('reset', data, adminToken);
+  reset(adminToken: string, data?: JsonObject, options?: ManagedEventOptions) {
+    return this.handle('reset', data, adminToken, options);
   }
   /** RESET to CREATED, ready to run again: an admin event, sent with an admin token. */
-  ready(adminToken: string, data?: JsonObject) {
-    return this.handle('ready', data, adminToken);
+  ready(adminToken: string, data?: JsonObject, options?: ManagedEventOptions) {
+    return this.handle('ready', data, adminToken, options);
   }
   /** Deletes the job (an admin token); `force` removes it and its history. */
   async delete(adminToken: string, options: { force?: boolean } = {}): Promise<void> {
     await this.client.jobs.delete(this.identity().uuid, { adminToken, ...options });
-    this.current = undefined;
+    this.adopt(undefined);
   }
 
   /**
@@ -231,7 +307,7 @@ export class ManagedPipelineJobInstance {
   async cancel(): Promise<void> {
     const { uuid, token } = this.identity();
     await this.client.jobs.cancel(uuid, { token });
-    this.current = undefined;
+    this.adopt(undefined);
   }
 
   /** The history, oldest first, a page at a time. */
@@ -242,11 +318,11 @@ export class ManagedPipelineJobInstance {
   private target(): CallbackTarget {
     const { uuid, token } = this.identity();
     return {
-      managerUrl: new URL(this.callbacks.managerUrl ?? this.client.transport.baseUrl),
+      managerUrl: new URL(this.#callbacks.managerUrl ?? this.client.transport.baseUrl),
       uuid,
       token,
-      nonce: this.callbacks.nonce,
-      session: this.current?.session ?? undefined,
+      nonce: this.#callbacks.nonce,
+      session: this.#current?.session ?? undefined,
     };
   }
 
@@ -280,11 +356,12 @@ export class ManagedPipelineJob extends ManagedPipelineJobInstance {
   /** Whether this object's setup() created the job (rather than finding it). */
   created = false;
 
-  constructor(
-    client: PipelineJobsClient,
-    private readonly options: ManagedPipelineJobOptions,
-  ) {
+  /** Held privately: it carries the callbacks' nonce. */
+  readonly #options: ManagedPipelineJobOptions;
+
+  constructor(client: PipelineJobsClient, options: ManagedPipelineJobOptions) {
     super(client, undefined, undefined, options);
+    this.#options = options;
     const pipeline = parsePipelineUuid(options.pipeline);
     if (pipeline === undefined) {
       throw new ManagedPipelineJobError(
@@ -299,15 +376,15 @@ export class ManagedPipelineJob extends ManagedPipelineJobInstance {
 
   /** The path setup() sends: the one given, or the original's, from the data as it is then. */
   computedArchivePath(): string {
-    if (this.options.archivePath !== undefined) return this.options.archivePath;
+    if (this.#options.archivePath !== undefined) return this.#options.archivePath;
     // As the original: a session too short to name a directory is replaced by a generated one.
     const session = this.session.length >= MIN_INSTANCE_SESSION_LENGTH ? this.session : sessionName();
     return archivePath(
       { pipeline_uuid: this.pipelineUuid, child_of: this.childOf, data: this.data },
       {
-        salt: this.options.hashidsSalt,
-        instance: this.options.instanced
-          ? { session, at: (this.options.clock ?? (() => new Date()))() }
+        salt: this.#options.hashidsSalt,
+        instance: this.#options.instanced
+          ? { session, at: (this.#options.clock ?? (() => new Date()))() }
           : undefined,
       },
     );
@@ -325,25 +402,26 @@ export class ManagedPipelineJob extends ManagedPipelineJobInstance {
       data: this.data,
       child_of: [...this.childOf],
       archive_path: this.computedArchivePath(),
-      archive_system: this.options.archiveSystem ?? DEFAULT_ARCHIVE_SYSTEM,
+      archive_system: this.#options.archiveSystem ?? DEFAULT_ARCHIVE_SYSTEM,
       session: this.session,
-      ...(this.options.agent === undefined ? {} : { agent: this.options.agent }),
-      ...(this.options.task === undefined ? {} : { task: this.options.task }),
-      ...(this.options.archivePatterns === undefined
+      ...(this.#options.agent === undefined ? {} : { agent: this.#options.agent }),
+      ...(this.#options.task === undefined ? {} : { task: this.#options.task }),
+      ...(this.#options.archivePatterns === undefined
         ? {}
-        : { archive_patterns: this.options.archivePatterns }),
-      ...(this.options.productPatterns === undefined
+        : { archive_patterns: this.#options.archivePatterns }),
+      ...(this.#options.productPatterns === undefined
         ? {}
-        : { product_patterns: this.options.productPatterns }),
+        : { product_patterns: this.#options.productPatterns }),
     });
     if (job.token === undefined) {
       throw new ManagedPipelineJobError(
         `Job ${job.uuid} already exists and another principal created it: ${job.token_withheld ?? 'its token was withheld'}`,
       );
     }
-    this.jobUuid = parseJobUuid(job.uuid);
-    this.jobToken = job.token;
-    this.current = job;
+    const uuid = parseJobUuid(job.uuid);
+    if (uuid === undefined)
+      throw new ManagedPipelineJobError(`The Manager answered a job uuid '${job.uuid}' that is not one`);
+    this.adopt(job, { uuid, token: job.token });
     this.created = created;
     return this;
   }

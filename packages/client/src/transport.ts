@@ -74,10 +74,32 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     );
   });
 
-/** One HTTP exchange with the Manager, retried as the policy says. */
+/** A 3xx, or the opaque answer a browser gives for a redirect under `redirect: 'manual'`. */
+export const isRedirect = (response: Response) =>
+  response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400);
+
+/** The error of a redirect: not followed, so that nothing is re-sent to another address. */
+export async function redirectRefused(response: Response): Promise<ProblemError> {
+  await response.body?.cancel();
+  const location = response.headers.get('location');
+  const where = location ? `a redirect to ${location}` : 'a redirect';
+  return new ProblemError({
+    type: 'about:blank',
+    title: response.statusText || 'Redirect',
+    status: response.status,
+    detail:
+      `The Manager answered ${where}; the client does not follow redirects (they would re-send ` +
+      'the credentials and the body elsewhere): configure the baseUrl to the final address',
+  });
+}
+
+/**
+ * One HTTP exchange with the Manager, retried as the policy says. The credentials are held in a
+ * private field: JSON.stringify and util.inspect of a client never show them.
+ */
 export class Transport {
   readonly baseUrl: URL;
-  readonly credentials: Credentials | undefined;
+  readonly #credentials: Credentials | undefined;
   private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
   /** The fetch this client uses. */
@@ -88,7 +110,7 @@ export class Transport {
     const base = new URL(options.baseUrl);
     if (!base.pathname.endsWith('/')) base.pathname += '/';
     this.baseUrl = base;
-    this.credentials = options.credentials;
+    this.#credentials = options.credentials;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     if (!Number.isInteger(this.retry.attempts) || this.retry.attempts < 1) {
       throw new TypeError(`retry.attempts must be an integer of at least 1, not ${this.retry.attempts}`);
@@ -114,6 +136,7 @@ export class Transport {
       let asked: number | undefined;
       try {
         const response = await this.once(options);
+        if (isRedirect(response)) throw await redirectRefused(response);
         if (response.ok) {
           return {
             status: response.status,
@@ -144,7 +167,7 @@ export class Transport {
   private async once(options: CallOptions): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     const query: Record<string, string | number | boolean | undefined> = { ...options.query };
-    const credentials = this.credentials;
+    const credentials = this.#credentials;
     if (credentials && 'apiKey' in credentials) headers.authorization = `Bearer ${credentials.apiKey}`;
     else if (credentials && 'jwt' in credentials) headers.authorization = `Bearer ${await credentials.jwt()}`;
     else if (credentials && 'nonce' in credentials) query['x-nonce'] = credentials.nonce;
@@ -155,7 +178,15 @@ export class Transport {
     }
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    return this.fetch(this.url(options.path, query), { method: options.method, headers, body, signal });
+    // Never followed: a redirect would re-send the credentials and the body (a job token) to
+    // wherever the Location points, and return that origin's answer as the Manager's.
+    return this.fetch(this.url(options.path, query), {
+      method: options.method,
+      headers,
+      body,
+      signal,
+      redirect: 'manual',
+    });
   }
 
   private async read<T>(response: Response, options: CallOptions): Promise<T> {

@@ -1,6 +1,6 @@
-// The receivers' verifier of notifications, meant for @pipelinejobs/client (its package is being
-// built apart): no dependency but Web Crypto, so it runs in Node 20+ and browsers alike. There,
-// the body type defaults to schemas' WebhookNotification.
+// The receivers' verifier of the Manager's notifications: no dependency but Web Crypto, so it
+// runs in Node 20+ and browsers alike.
+import type { WebhookNotification } from '@pipelinejobs/schemas';
 
 /** Why a notification was refused. */
 export type WebhookRefusal = 'missing_headers' | 'stale_timestamp' | 'bad_signature' | 'bad_body';
@@ -40,9 +40,10 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * `webhook-signature`'s `v1,` signatures made with one of the secrets (several during a
  * rotation, on either side). Signatures are checked by Web Crypto's HMAC verify, in constant
  * time. `rawBody` must be the bytes as received, before any JSON parsing. Throws a
- * WebhookVerificationError saying why it refuses. Works in Node 20+ and browsers.
+ * WebhookVerificationError saying why it refuses. Works in Node 20+ and browsers. The body is
+ * typed as the Manager's WebhookNotification; it is parsed, not validated.
  */
-export async function verifyWebhook<Body = unknown>(
+export async function verifyWebhook<Body = WebhookNotification>(
   secret: string | readonly string[],
   headers: WebhookHeaders,
   rawBody: string | Uint8Array,
