@@ -181,9 +181,9 @@ function attemptRecorder(s: Services): (attempt: Attempt) => Promise<void> {
  * Starts this process's dispatcher: it claims due notifications (FOR UPDATE SKIP LOCKED, so any
  * number of Managers can dispatch from one database), delivers at most `concurrency` at once,
  * and looks again when this process writes a transition (`s.outbox`), when another Manager says
- * it did (LISTEN), when an attempt ends, and every `pollMs` (which is all there is behind a
- * transaction pooler, where LISTEN does not work). With no enabled subscription (checked at
- * each poll) it tells no other Manager.
+ * it did (LISTEN, while a subscription is enabled), when an attempt ends, and every `pollMs`
+ * (which is all there is behind a transaction pooler, where LISTEN does not work). With no
+ * enabled subscription (checked at each poll) it tells no other Manager and listens to none.
  */
 export function startDispatcher(s: Services, hooks: DispatcherHooks = {}): Dispatcher {
   const db = s[DATABASE];
@@ -243,10 +243,28 @@ export function startDispatcher(s: Services, hooks: DispatcherHooks = {}): Dispa
   };
 
   const schema = db.schema ?? 'public';
+  // Other Managers' wake-ups are listened for only while a subscription is enabled: an idle
+  // Manager with none holds no connection (its pool's idle timeout closes the poll's).
+  let listener: ReturnType<storage.Database['listen']> | undefined;
+  const hearOthers = (on: boolean) => {
+    if (on && !listener && !stopped) {
+      listener = db.listen(CHANNEL, {
+        notify: (payload) => {
+          if (payload === schema) wakeSoon();
+        },
+        listening: () => {},
+      });
+    } else if (!on && listener) {
+      const stopping = listener;
+      listener = undefined;
+      stopping.stop().catch((error: unknown) => hooks.failed?.(error));
+    }
+  };
   const poll = () => {
     storage.hasEnabledSubscription(db).then(
       (found) => {
         wanted = found;
+        hearOthers(found);
       },
       (error: unknown) => hooks.failed?.(error),
     );
@@ -266,14 +284,6 @@ export function startDispatcher(s: Services, hooks: DispatcherHooks = {}): Dispa
     wakeSoon();
     if (wanted) tellOthers();
   });
-  const listening = db.sql
-    .listen(CHANNEL, (payload) => {
-      if (payload === schema) wakeSoon();
-    })
-    .catch((error: unknown) => {
-      hooks.failed?.(error);
-      return undefined;
-    });
   poll();
 
   return {
@@ -284,7 +294,9 @@ export function startDispatcher(s: Services, hooks: DispatcherHooks = {}): Dispa
       clearTimeout(gathering);
       clearTimeout(telling);
       stopHearing();
-      await (await listening)?.unlisten().catch(() => {});
+      const stopping = listener;
+      listener = undefined;
+      await stopping?.stop().catch(() => {});
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
       agents.destroy();
     },
