@@ -1,10 +1,10 @@
-import { connect } from 'node:net';
 import type { JobUuid } from '@pipelinejobs/core';
 import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { createNonce, systemPrincipal } from '@pipelinejobs/service';
 import { databaseOf } from '@pipelinejobs/service/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Manager, startManager } from './harness.js';
+import { rawRequest } from './raw-request.js';
 
 /** The tests act as the Manager itself would (an admin principal of kind system). */
 const TEST_ADMIN = systemPrincipal('tests');
@@ -35,20 +35,6 @@ async function history(uuid: string) {
   const res = await m.request('GET', `/jobs/${uuid}/history`);
   expect(res.status).toBe(200);
   return res.json.items as { name: string; data: unknown; principal: { kind: string; id: string } | null }[];
-}
-
-/** A raw HTTP/1.1 request, for what fetch cannot send (two headers of one name). */
-function rawRequest(request: string): Promise<string> {
-  const { hostname, port } = new URL(m.base);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.write(request));
-    let answer = '';
-    socket.setEncoding('utf8').on('data', (chunk: string) => {
-      answer += chunk;
-    });
-    socket.on('end', () => resolve(answer));
-    socket.on('error', reject);
-  });
 }
 
 describe('authorisation', () => {
@@ -230,6 +216,7 @@ describe('idempotency keys bound to their request', () => {
     const job = await created();
     const body = JSON.stringify({ uuid: job.uuid, name: 'run', token: job.token });
     const answer = await rawRequest(
+      m.base,
       'POST /messages HTTP/1.1\r\nHost: x\r\nConnection: close\r\n' +
         `Authorization: Bearer ${m.keys.reporter}\r\nContent-Type: application/json\r\n` +
         `Idempotency-Key: a\r\nIdempotency-Key: b\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,

@@ -1,5 +1,4 @@
 import { get as httpGet } from 'node:http';
-import { connect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type JobUuid, jobUuid } from '@pipelinejobs/core';
 import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
@@ -8,6 +7,7 @@ import { databaseOf } from '@pipelinejobs/service/testing';
 import { openDatabase } from '@pipelinejobs/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Manager, startManager } from './harness.js';
+import { rawRequest } from './raw-request.js';
 
 /**
  * Regression tests of a second adversarial pass over the Manager, each through the real app on a
@@ -232,40 +232,28 @@ describe('API key revocation', () => {
   });
 });
 
-/** A raw HTTP/1.1 request, for what fetch cannot send (an empty header, two of one name). */
-function rawRequest(lines: string[]): Promise<string> {
-  const { hostname, port } = new URL(m.base);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () =>
-      socket.write(`${[...lines, 'Host: manager', 'Connection: close'].join('\r\n')}\r\n\r\n`),
-    );
-    let answer = '';
-    socket.setEncoding('utf8').on('data', (chunk: string) => {
-      answer += chunk;
-    });
-    socket.on('end', () => resolve(answer));
-    socket.on('error', reject);
-  });
-}
+/** A raw HTTP/1.1 request of these lines, for what fetch cannot send (an empty header, two of one name). */
+const rawLines = (lines: string[]) =>
+  rawRequest(m.base, `${[...lines, 'Host: manager', 'Connection: close'].join('\r\n')}\r\n\r\n`);
 
 describe('the Authorization header', () => {
   it('refuses an empty one with a 401 saying so, even beside a valid nonce', async () => {
     const { nonce } = await createNonce(m.services, systemPrincipal('tests'), { role: 'reader' });
     for (const header of ['Authorization:', 'Authorization:    ']) {
-      const answer = await rawRequest([`GET /jobs?x-nonce=${nonce} HTTP/1.1`, header]);
+      const answer = await rawLines([`GET /jobs?x-nonce=${nonce} HTTP/1.1`, header]);
       expect(answer).toMatch(/^HTTP\/1\.1 401 /);
       expect(answer).toContain('the Authorization header is empty');
     }
   });
 
   it('refuses `Bearer` with no credential with a 401, not as anonymous', async () => {
-    const answer = await rawRequest(['GET /jobs HTTP/1.1', 'Authorization: Bearer']);
+    const answer = await rawLines(['GET /jobs HTTP/1.1', 'Authorization: Bearer']);
     expect(answer).toMatch(/^HTTP\/1\.1 401 /);
     expect(answer).toContain('WWW-Authenticate: Bearer realm="pipelinejobs", error="invalid_token"');
   });
 
   it('refuses two Authorization headers instead of using the first', async () => {
-    const answer = await rawRequest([
+    const answer = await rawLines([
       'GET /jobs HTTP/1.1',
       `Authorization: Bearer ${m.keys.admin}`,
       'Authorization: Bearer pjm_someone-else',
