@@ -556,7 +556,9 @@ describe('a Manager process stopped and started mid-call', () => {
     const client = createClient({
       baseUrl: await front.listen(),
       credentials: { apiKey: key },
-      retry: { attempts: 12, baseDelayMs: 100, maxDelayMs: 2000 },
+      // Enough tries to outlast a restart on a loaded machine: full jitter under a 2 s ceiling
+      // waits about 1 s per try, so some 25 s in all (12 tries, about 7 s, once ran out).
+      retry: { attempts: 30, baseDelayMs: 100, maxDelayMs: 2000 },
       onRetry: (info) => retries.push(info),
     });
     try {
