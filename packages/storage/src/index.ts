@@ -16,6 +16,14 @@ export {
   TRANSITION_PARAMETERS,
   TRANSITION_SQL,
 } from './apply-event.js';
+export {
+  countOverdueByState,
+  DEADLINE_CLAIM_SQL,
+  type DueJob,
+  type SweepOptions,
+  type SweepResult,
+  sweepDeadlines,
+} from './deadlines.js';
 /** @public Named by the inferred types of service's exports (declaration emit needs it). */
 export type { DeliveryAttempt } from './deliveries.js';
 export {
@@ -27,6 +35,7 @@ export {
   redeliverNotification,
   replayNotifications,
   selectAttempts,
+  webhookId,
 } from './deliveries.js';
 export type { Actor, EventSource, JobDocument, PipelineRecord } from './documents.js';
 export {
@@ -51,6 +60,7 @@ export {
   type SelectHistoryOptions,
   type SelectJobsOptions,
   selectHistory,
+  updateJobDeadlines,
   selectJob,
   selectJobAudit,
   selectJobs,
