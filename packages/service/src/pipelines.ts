@@ -4,6 +4,7 @@ import { validatePipeline } from '@pipelinejobs/schemas';
 import * as storage from '@pipelinejobs/storage';
 import { requireRole } from './authentication.js';
 import { DATABASE } from './database-key.js';
+import { budgetsInput } from './deadlines.js';
 import { invalidDocument } from './errors.js';
 import type { PipelinesQuery } from './list-queries.js';
 import type { Services } from './services.js';
@@ -13,6 +14,7 @@ export async function registerPipeline(s: Services, principal: Principal, body: 
   requireRole(principal, 'create', 'register pipelines');
   const checked = validatePipeline(body);
   if (!checked.ok) invalidDocument('The pipeline is not valid', checked.issues);
+  budgetsInput(checked.value.deadlines, '/deadlines', 'The pipeline is not valid');
   return storage.insertPipeline(s[DATABASE], checked.value);
 }
 
