@@ -25,11 +25,11 @@ export function startSweeping(
   services: Services,
   metrics: Metrics,
   logger: Logger,
-  intervalMs: number,
+  options: { intervalMs: number; batch?: number },
 ): DeadlineSweeper {
   return startDeadlineSweeper(
     services,
-    { intervalMs },
+    options,
     {
       swept: (result) => {
         for (const job of result.failed) {

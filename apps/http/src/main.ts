@@ -150,7 +150,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const dispatcher = startDelivering(services, metrics, logger);
-  const sweeper = startSweeping(services, metrics, logger, config.deadlineSweepMs);
+  const sweeper = startSweeping(services, metrics, logger, { intervalMs: config.deadlineSweepMs });
   // The first signal drains: no new connection, /readyz 503, in-flight requests finish (at most
   // DRAIN_MS), then the pool (and the embedded server's lease) closes and the process exits 0.
   // A second signal does not wait for the requests.

@@ -20,9 +20,9 @@ let sql: postgres.Sql;
 let receiver: Receiver;
 
 beforeAll(async () => {
-  a = await startManager({ clock, webhooks: WEBHOOKS, deadlineSweepMs: MANUAL });
+  a = await startManager({ clock, webhooks: WEBHOOKS, deadlineSweepMs: MANUAL, deadlineBatch: 3 });
   // A second Manager on the same database, with its own pool and sweeper.
-  b = await startManager({ clock, deadlineSweepMs: MANUAL, sharedDatabaseUrl: a.url });
+  b = await startManager({ clock, deadlineSweepMs: MANUAL, deadlineBatch: 3, sharedDatabaseUrl: a.url });
   sql = postgres(a.url, { max: 2, onnotice: () => {} });
   receiver = await startReceiver();
 });
@@ -98,6 +98,10 @@ describe('per-state deadlines', () => {
       rounds.push(...(await Promise.all([a.sweeper?.sweep(), b.sweeper?.sweep()])));
     }
     const failed = rounds.flatMap((r) => (r?.failed ?? []).filter((f) => f.applied));
+    const [byA, byB] = [0, 1].map((m) =>
+      rounds.filter((_, n) => n % 2 === m).reduce((sum, r) => sum + (r?.failed.length ?? 0), 0),
+    );
+    console.log(`30 jobs due: Manager A's sweeps failed ${byA}, Manager B's ${byB}`);
     expect(failed).toHaveLength(30);
     expect(new Set(failed.map((f) => f.uuid)).size).toBe(30);
     for (const j of jobs) {

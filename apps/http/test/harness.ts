@@ -55,6 +55,8 @@ export async function startManager(
     webhooks?: Partial<WebhookSettings>;
     /** Run a deadline sweeper every so many milliseconds (its clock: `clock`). */
     deadlineSweepMs?: number;
+    /** Jobs one sweep claims at most (a small batch makes two Managers' sweeps interleave). */
+    deadlineBatch?: number;
     /** Serve this test database (another Manager's) instead of a new one. */
     sharedDatabaseUrl?: string;
   } = {},
@@ -95,7 +97,10 @@ export async function startManager(
   const sweeper =
     options.deadlineSweepMs === undefined
       ? undefined
-      : startSweeping(services, metrics, logger, options.deadlineSweepMs);
+      : startSweeping(services, metrics, logger, {
+          intervalMs: options.deadlineSweepMs,
+          ...(options.deadlineBatch === undefined ? {} : { batch: options.deadlineBatch }),
+        });
   const app = createApp({
     services,
     logger,

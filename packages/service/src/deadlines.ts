@@ -98,10 +98,11 @@ export interface DeadlineSweeper {
  */
 export function startDeadlineSweeper(
   s: Services,
-  options: { intervalMs: number },
+  options: { intervalMs: number; batch?: number },
   hooks: SweeperHooks = {},
 ): DeadlineSweeper {
   const db = s[DATABASE];
+  const batch = options.batch ?? SWEEP_BATCH;
   let stopped = false;
   let running: Promise<storage.SweepResult> | undefined;
 
@@ -110,7 +111,7 @@ export function startDeadlineSweeper(
     for (;;) {
       const result = await storage.sweepDeadlines(db, {
         now: s.clock(),
-        limit: SWEEP_BATCH,
+        limit: batch,
         actor: actorOf(DEADLINE_PRINCIPAL),
         failData,
         ...(hooks.roundTrip ? { roundTrip: hooks.roundTrip } : {}),
@@ -118,7 +119,7 @@ export function startDeadlineSweeper(
       total.failed.push(...result.failed);
       total.notified.push(...result.notified);
       total.queued ||= result.queued;
-      if (stopped || result.failed.length + result.notified.length < SWEEP_BATCH) break;
+      if (stopped || result.failed.length + result.notified.length < batch) break;
     }
     if (total.queued) s.outbox.written();
     if (total.failed.length + total.notified.length > 0) hooks.swept?.(total);
