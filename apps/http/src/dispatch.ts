@@ -27,23 +27,19 @@ export function startSweeping(
   logger: Logger,
   options: { intervalMs: number; batch?: number },
 ): DeadlineSweeper {
-  return startDeadlineSweeper(
-    services,
-    options,
-    {
-      swept: (result) => {
-        for (const job of result.failed) {
-          if (job.applied) metrics.transitions.inc({ from: job.state, to: 'FAILED' });
-        }
-        logger.info(
-          {
-            failed: result.failed.filter((job) => job.applied).map((job) => job.uuid),
-            notified: result.notified.map((job) => job.uuid),
-          },
-          'jobs past their deadline',
-        );
-      },
-      failed: (error) => logger.warn({ err: error }, 'deadline sweep failed; it goes on at the next interval'),
+  return startDeadlineSweeper(services, options, {
+    swept: (result) => {
+      for (const job of result.failed) {
+        if (job.applied) metrics.transitions.inc({ from: job.state, to: 'FAILED' });
+      }
+      logger.info(
+        {
+          failed: result.failed.filter((job) => job.applied).map((job) => job.uuid),
+          notified: result.notified.map((job) => job.uuid),
+        },
+        'jobs past their deadline',
+      );
     },
-  );
+    failed: (error) => logger.warn({ err: error }, 'deadline sweep failed; it goes on at the next interval'),
+  });
 }

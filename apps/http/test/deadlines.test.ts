@@ -122,7 +122,10 @@ describe('per-state deadlines', () => {
 
   it('does not fail a job that left the state before its deadline; a job override replaces the pipeline budget', async () => {
     offsetMs = 0;
-    const p = await pipeline('tacc/deadlines:leave', { RUNNING: '24h', FINISHED: { budget: '48h', action: 'notify' } });
+    const p = await pipeline('tacc/deadlines:leave', {
+      RUNNING: '24h',
+      FINISHED: { budget: '48h', action: 'notify' },
+    });
     const left = await job(p);
     const overridden = await job(p, { RUNNING: '1h' });
     const unbudgeted = await job(p, { RUNNING: null });
@@ -233,7 +236,8 @@ describe('per-state deadlines', () => {
       [{ RUNNING: { budget: '1h', action: 'page' } }, /\/deadlines\/RUNNING/],
       [['RUNNING'], /\/deadlines must be an object/],
     ];
-    const listed = async () => ((await a.request('GET', '/pipelines?limit=500')).json.items as unknown[]).length;
+    const listed = async () =>
+      ((await a.request('GET', '/pipelines?limit=500')).json.items as unknown[]).length;
     const pipelines = await listed();
     for (const [deadlines, said] of bad) {
       const res = await a.request('POST', '/pipelines', {

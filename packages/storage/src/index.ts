@@ -60,10 +60,10 @@ export {
   type SelectHistoryOptions,
   type SelectJobsOptions,
   selectHistory,
-  updateJobDeadlines,
   selectJob,
   selectJobAudit,
   selectJobs,
+  updateJobDeadlines,
 } from './jobs.js';
 export { applyMigrations, migrationStatus, schemaNameFault } from './migrate.js';
 export {

@@ -80,9 +80,7 @@ export const jobs = pgTable(
   },
   (t) => [
     // The deadline sweep (not notified, due) and the overdue listing: only jobs with a deadline.
-    index('jobs_deadline_idx')
-      .on(t.deadlineNotified, t.deadlineAt)
-      .where(sql`deadline_at is not null`),
+    index('jobs_deadline_idx').on(t.deadlineNotified, t.deadlineAt).where(sql`deadline_at is not null`),
     // Keyset pagination of listings: newest first, uuid breaks ties.
     index('jobs_updated_idx').on(t.updatedAt.desc(), t.uuid.desc()),
     index('jobs_state_updated_idx').on(t.state, t.updatedAt.desc(), t.uuid.desc()),
