@@ -1,9 +1,12 @@
 import { loadFixture } from '@pipelinejobs/fixtures';
 import { validate } from '@pipelinejobs/schemas';
+import type { DeadlineSweeper } from '@pipelinejobs/service';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, type Receiver, startReceiver } from '../../../test/webhook-receiver.js';
 import { type Manager, startManager } from './harness.js';
+
+type SweepResult = Awaited<ReturnType<DeadlineSweeper['sweep']>>;
 
 const HOUR = 3_600_000;
 /** The Managers' clock: the real time plus what a test moved it on by (no test waits for a deadline). */
@@ -93,7 +96,7 @@ describe('per-state deadlines', () => {
     expect(early.flatMap((r) => r?.failed ?? [])).toEqual([]);
 
     offsetMs = 24 * HOUR + 60_000;
-    const rounds = [];
+    const rounds: (SweepResult | undefined)[] = [];
     for (let round = 0; round < 3; round += 1) {
       rounds.push(...(await Promise.all([a.sweeper?.sweep(), b.sweeper?.sweep()])));
     }

@@ -6,7 +6,7 @@ export const DEADLINE_ACTIONS = ['fail', 'notify'] as const;
 export type DeadlineAction = (typeof DEADLINE_ACTIONS)[number];
 
 /** The longest budget: a year. Longer is almost surely a mistake, and keeps every deadline in range. */
-export const MAX_BUDGET_MS = 366 * 86_400_000;
+const MAX_BUDGET_MS = 366 * 86_400_000;
 
 /** One state's budget as kept: the duration as declared, in milliseconds, and what it does. */
 export interface StateBudget {

@@ -3,14 +3,9 @@ export { asciiLower, asciiUpper } from './ascii-case.js';
 export {
   applyBudgets,
   type BudgetChanges,
-  type BudgetIssue,
   type Budgets,
-  type BudgetsResult,
-  DEADLINE_ACTIONS,
   type DeadlineAction,
-  MAX_BUDGET_MS,
   parseBudgets,
-  type StateBudget,
 } from './deadlines.js';
 export { parseDurationMs } from './duration.js';
 export { fsmToDot, fsmToJson, fsmToMermaid } from './fsm-export.js';

@@ -1,6 +1,5 @@
 export type { CreateJobRequest } from './documents/create-job-request.js';
 export type { ApiKeyRecord, NonceConsumption, NonceRecord, UnknownRole } from './documents/credentials.js';
-export type { DeadlinesRequest, DeclaredBudget, JobDeadline } from './documents/deadlines-request.js';
 export {
   type ActorDocument,
   EVENT_SOURCES,

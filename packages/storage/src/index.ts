@@ -20,7 +20,6 @@ export {
   countOverdueByState,
   DEADLINE_CLAIM_SQL,
   type DueJob,
-  type SweepOptions,
   type SweepResult,
   sweepDeadlines,
 } from './deadlines.js';

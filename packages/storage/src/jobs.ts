@@ -157,7 +157,7 @@ function pipelineBudgets(declared: unknown): Budgets {
 }
 
 /** Budgets as the jobs row keeps them: JSON text, or null when there are none. */
-export function storedBudgets(budgets: Budgets): string | null {
+function storedBudgets(budgets: Budgets): string | null {
   return Object.keys(budgets).length === 0 ? null : JSON.stringify(budgets);
 }
 
