@@ -229,6 +229,22 @@ describe('per-state deadlines', () => {
     expect(await state(j.uuid)).toBe('FAILED');
   });
 
+  it("fails a due job by the app's own sweeper, on its interval, with no test calling sweep", async () => {
+    offsetMs = 0;
+    const p = await pipeline('tacc/deadlines:interval', { RUNNING: '30m' });
+    const j = await job(p);
+    await send(a, j, 'run');
+    const c = await startManager({ clock, deadlineSweepMs: 50, sharedDatabaseUrl: a.url });
+    try {
+      offsetMs = HOUR;
+      await eventually('the job failed by the interval sweep', async () => (await state(j.uuid)) === 'FAILED');
+      const fails = (await history(j.uuid)).filter((e) => e.name === 'fail');
+      expect(fails.map((e) => e.source)).toEqual(['deadline']);
+    } finally {
+      await c.stop();
+    }
+  });
+
   it('refuses bad budgets with a 400 that says what is wrong, and changes nothing', async () => {
     offsetMs = 0;
     const bad: [unknown, RegExp][] = [
