@@ -237,7 +237,10 @@ describe('per-state deadlines', () => {
     const c = await startManager({ clock, deadlineSweepMs: 50, sharedDatabaseUrl: a.url });
     try {
       offsetMs = HOUR;
-      await eventually('the job failed by the interval sweep', async () => (await state(j.uuid)) === 'FAILED');
+      await eventually(
+        'the job failed by the interval sweep',
+        async () => (await state(j.uuid)) === 'FAILED',
+      );
       const fails = (await history(j.uuid)).filter((e) => e.name === 'fail');
       expect(fails.map((e) => e.source)).toEqual(['deadline']);
     } finally {

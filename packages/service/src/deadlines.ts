@@ -79,7 +79,7 @@ export interface SweeperHooks {
   /** A sweep that failed (the database away): the sweeper tries again at the next interval. */
   failed?: (error: unknown) => void;
   /** Each statement a sweep sends (a test counts them). */
-  roundTrip?: (statement: 'claim' | 'transition') => void;
+  roundTrip?: (statement: 'claim' | 'lock' | 'transition') => void;
 }
 
 export interface DeadlineSweeper {

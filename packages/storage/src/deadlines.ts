@@ -25,8 +25,11 @@ export interface SweepOptions {
   actor: Actor;
   /** The event data of a job failed past its deadline. */
   failData: (job: DueJob, now: Date) => Record<string, unknown>;
-  /** Told of each statement the sweep sends: `claim` always, then one `transition` per job failed. */
-  roundTrip?: (statement: 'claim' | 'transition') => void;
+  /**
+   * Told of each statement the sweep sends: `claim` always; when fail deadlines are due, `lock`
+   * and one `transition` per job failed, in a transaction.
+   */
+  roundTrip?: (statement: 'claim' | 'lock' | 'transition') => void;
 }
 
 export interface SweepResult {
@@ -50,12 +53,13 @@ interface ClaimRow {
 }
 
 /**
- * The claim, one statement: due jobs (a deadline at or before now, not yet notified), through
- * the partial index on (deadline_notified, deadline_at), locked FOR UPDATE SKIP LOCKED so that
- * another Manager's sweep passes over them; those past a notify-only deadline are marked notified
- * and their `overdue` notifications queued (one per subscription that wants it: its events filter
- * naming `overdue`, or none) by the same statement; those past a fail deadline are returned
- * still locked, for the fail event written in the same transaction.
+ * The claim, one statement run on its own (no transaction around it): due jobs (a deadline at or
+ * before now, not yet notified), through the partial index on (deadline_notified, deadline_at),
+ * locked FOR UPDATE SKIP LOCKED so that another Manager's sweep passes over them; those past a
+ * notify-only deadline are marked notified and their `overdue` notifications queued (one per
+ * subscription that wants it: its events filter naming `overdue`, or none) by the same
+ * statement, which commits them; those past a fail deadline are returned, to be locked again by
+ * LOCK_SQL in the transaction that fails them. With nothing due, the sweep is this statement alone.
  */
 const CLAIM_SQL = `
   with due as (
@@ -86,31 +90,49 @@ const CLAIM_SQL = `
     exists (select 1 from outbox o where o.job_uuid = due.uuid) as queued
   from due`;
 
+/**
+ * The jobs of a claim that are still past their fail deadline, locked for the transaction that
+ * fails them (SKIP LOCKED: one another sweep holds is its to fail). A job another sweep failed
+ * since, or that left the state, is no longer due: FOR UPDATE checks the row as it is now.
+ */
+const LOCK_SQL = `
+  select uuid, state, token_version, 'fail' as action, deadlines -> state ->> 'budget' as budget,
+    state_since, deadline_at, false as queued
+  from jobs
+  where uuid = any($1::text[]) and deadline_at is not null and deadline_notified = false
+    and deadline_at <= $2::timestamptz and deadline_action = 'fail' and visible
+  order by deadline_at
+  for update skip locked`;
+
 /** The claim's text, for a test to EXPLAIN: `$1` now, `$2` the limit. */
 export const DEADLINE_CLAIM_SQL = CLAIM_SQL;
 
 /**
- * One sweep: claims what is due (see CLAIM_SQL), then fails each claimed job past a fail
- * deadline with the same transition statement as every event (source `deadline`, its history,
- * outbox and state machine the same), in the transaction that holds its row lock; commits. With
- * nothing due it is one statement on the partial index. A job that left the state meanwhile is
- * not claimed (its deadline changed with its state); one another sweep holds is skipped, and
- * once that sweep committed the job is no longer due.
+ * One sweep: the claim (CLAIM_SQL) queues what notify-only deadlines owe; then, when fail
+ * deadlines are due, one transaction locks those jobs again (LOCK_SQL) and fails each with the
+ * same transition statement as every event (source `deadline`; its history, outbox and state
+ * machine the same) while it holds the row lock. With nothing due it is one statement, one round
+ * trip, on the partial index. A job that left the state meanwhile is not failed (its deadline
+ * changed with its state); one another sweep holds is skipped, and once that sweep committed the
+ * job is no longer due, so two Managers sweeping fail a job once.
  */
 export async function sweepDeadlines(db: Database, options: SweepOptions): Promise<SweepResult> {
-  return translated(() =>
-    db.sql.begin(async (tx) => {
-      options.roundTrip?.('claim');
-      const rows = await tx.unsafe<ClaimRow[]>(CLAIM_SQL, [options.now.toISOString(), options.limit], {
-        prepare: true,
-      });
-      const result: SweepResult = { failed: [], notified: [], queued: false };
-      for (const row of rows) {
-        if (row.queued) result.queued = true;
-        if (row.action === 'notify') {
-          result.notified.push({ uuid: row.uuid, state: row.state });
-          continue;
-        }
+  const now = options.now.toISOString();
+  return translated(async () => {
+    options.roundTrip?.('claim');
+    const rows = await db.sql.unsafe<ClaimRow[]>(CLAIM_SQL, [now, options.limit], { prepare: true });
+    const result: SweepResult = { failed: [], notified: [], queued: false };
+    const failing: JobUuid[] = [];
+    for (const row of rows) {
+      if (row.queued) result.queued = true;
+      if (row.action === 'notify') result.notified.push({ uuid: row.uuid, state: row.state });
+      else failing.push(row.uuid);
+    }
+    if (failing.length === 0) return result;
+    await db.sql.begin(async (tx) => {
+      options.roundTrip?.('lock');
+      const locked = await tx.unsafe<ClaimRow[]>(LOCK_SQL, [failing, now], { prepare: true });
+      for (const row of locked) {
         const due: DueJob = {
           uuid: row.uuid,
           state: row.state,
@@ -135,9 +157,9 @@ export async function sweepDeadlines(db: Database, options: SweepOptions): Promi
         if (applied) result.queued = true;
         result.failed.push({ uuid: row.uuid, state: row.state, applied });
       }
-      return result;
-    }),
-  );
+    });
+    return result;
+  });
 }
 
 /** Jobs past the deadline of their state as of `now`, by state (states without one are absent). */

@@ -94,4 +94,27 @@ describe('the deadline sweep', () => {
     const due = await sweep(new Date(Date.now() + 48 * HOUR));
     expect(due.failed.map((f) => f.uuid)).not.toContain(job.uuid);
   });
+
+  it('fails a job past its deadline with the claim, a lock and the transition statement', async () => {
+    const { job } = await insertJob(
+      db,
+      { pipeline_uuid: pipelineUuid as never, child_of: [], data: { storage: 2 } },
+      { creator: ACTOR },
+    );
+    await applyEvent(db, { jobUuid: job.uuid, name: 'run', source: 'cli', actor: ACTOR }, allow);
+    // Only this job is due: the 200 seeded RUNNING ones ran out at now + 24 h, sooner than it.
+    await db.sql`update jobs set deadline_at = deadline_at + interval '1 hour'
+      where uuid <> ${job.uuid} and deadline_at is not null`;
+    const statements: string[] = [];
+    const swept = await sweep(new Date(Date.now() + 24 * HOUR + 60_000), (statement) =>
+      statements.push(statement),
+    );
+    expect(statements).toEqual(['claim', 'lock', 'transition']);
+    expect(swept.failed.map((f) => [f.uuid, f.state, f.applied?.outcome.job.state])).toEqual([
+      [job.uuid, 'RUNNING', 'FAILED'],
+    ]);
+    const [row] = await db.sql<{ state: string; deadline_at: string | null }[]>`
+      select state, deadline_at from jobs where uuid = ${job.uuid}`;
+    expect(row).toEqual({ state: 'FAILED', deadline_at: null });
+  });
 });
