@@ -1,3 +1,4 @@
+import { createClient } from '@pipelinejobs/client';
 import { loadFixture } from '@pipelinejobs/fixtures';
 import { validate } from '@pipelinejobs/schemas';
 import type { DeadlineSweeper } from '@pipelinejobs/service';
@@ -197,6 +198,9 @@ describe('per-state deadlines', () => {
     const overdue = await a.request('GET', `/jobs?overdue=true&pipeline_uuid=${p}`, { key: a.keys.reader });
     expect(overdue.status).toBe(200);
     expect((overdue.json.items as { uuid: string }[]).map((item) => item.uuid)).toEqual([j.uuid]);
+    const client = createClient({ baseUrl: a.base, credentials: { apiKey: a.keys.reader } });
+    const listed = await client.jobs.list({ overdue: true, pipeline_uuid: p }).toArray();
+    expect(listed.map((item) => item.uuid)).toEqual([j.uuid]);
     const metrics = await a.request('GET', '/metrics');
     expect(metrics.text).toMatch(/pipelinejobs_jobs_overdue\{state="INDEXING"\} 1\n/);
     expect(metrics.text).toMatch(/pipelinejobs_jobs_overdue\{state="RUNNING"\} 0\n/);
