@@ -255,11 +255,15 @@ describe('per-state deadlines', () => {
   it('refuses bad budgets with a 400 that says what is wrong, and changes nothing', async () => {
     offsetMs = 0;
     const bad: [unknown, RegExp][] = [
-      [{ running: '1h' }, /\/deadlines\/running/],
-      [{ RUNNING: '0h' }, /\/deadlines\/RUNNING/],
-      [{ RUNNING: 'soon' }, /\/deadlines\/RUNNING must be one of: a duration/],
+      [{ running: '1h' }, /\/deadlines\/running: 'running' is not a state; use one of: CREATED, RUNNING/],
+      [{ RUNNING: '0h' }, /\/deadlines\/RUNNING must be a duration above zero/],
+      [{ RUNNING: 'soon' }, /\/deadlines\/RUNNING must be a duration above zero .* e\.g\. 24h/],
       [{ RUNNING: '400d' }, /at most 366d/],
-      [{ RUNNING: { budget: '1h', action: 'page' } }, /\/deadlines\/RUNNING/],
+      [
+        { RUNNING: { budget: '1h', action: 'page' } },
+        /\/deadlines\/RUNNING\/action must be one of: fail, notify/,
+      ],
+      [{ RUNNING: { budget: '1h', when: 'later' } }, /\/deadlines\/RUNNING must be a duration/],
       [['RUNNING'], /\/deadlines must be an object/],
     ];
     const listed = async () =>

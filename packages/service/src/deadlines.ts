@@ -27,6 +27,30 @@ export function budgetsInput(declared: unknown, at: string, title: string): Budg
   return parsed.value;
 }
 
+/** The `deadlines` member of a request body, whatever it holds; undefined when there is none. */
+export function declaredBudgets(body: unknown): unknown {
+  return typeof body === 'object' && body !== null && !Array.isArray(body)
+    ? (body as { deadlines?: unknown }).deadlines
+    : undefined;
+}
+
+/**
+ * A document's schema issues, with those about its budgets (at `at`) said by core's parser
+ * instead when it has something to say: it names a state that does not exist as such, and says
+ * which part of a budget is wrong, where the schema can only list the forms a budget may take.
+ */
+export function withBudgetIssues<T extends { path: string; message: string }>(
+  issues: readonly T[],
+  declared: unknown,
+  at: string,
+): { path: string; message: string }[] {
+  if (declared === undefined) return [...issues];
+  const parsed = parseBudgets(declared, at);
+  if (parsed.ok) return [...issues];
+  const elsewhere = issues.filter((issue) => issue.path !== at && !issue.path.startsWith(`${at}/`));
+  return [...elsewhere, ...parsed.issues];
+}
+
 /**
  * Replaces a job's time budgets (admin): the body is schemas/deadlines.json, what it names is
  * what the job has from now on (a state left out or null has none). The current state's deadline
@@ -36,7 +60,7 @@ export async function setJobDeadlines(s: Services, principal: Principal, uuid: J
   requireRole(principal, 'admin', "change a job's deadlines");
   const title = 'The deadlines are not valid';
   const checked = validateDeadlines(body);
-  if (!checked.ok) invalidDocument(title, checked.issues);
+  if (!checked.ok) invalidDocument(title, withBudgetIssues(checked.issues, body, ''));
   const changes = budgetsInput(checked.value, '', title) ?? {};
   return storage.updateJobDeadlines(s[DATABASE], uuid, applyBudgets({}, changes), actorOf(principal));
 }

@@ -6,7 +6,7 @@ import { actorOf } from './actor.js';
 import { requireRole } from './authentication.js';
 import { refuseCredentialInData } from './credential-in-data.js';
 import { DATABASE } from './database-key.js';
-import { budgetsInput } from './deadlines.js';
+import { budgetsInput, declaredBudgets, withBudgetIssues } from './deadlines.js';
 import { invalidDocument, ServiceError } from './errors.js';
 import { fsmSvg } from './fsm-svg.js';
 import { jobInput } from './job-input.js';
@@ -42,7 +42,12 @@ export async function createJob(
 ) {
   requireRole(principal, 'create', 'create jobs');
   const checked = validateCreateJob(body);
-  if (!checked.ok) invalidDocument('The job is not valid', checked.issues);
+  if (!checked.ok) {
+    invalidDocument(
+      'The job is not valid',
+      withBudgetIssues(checked.issues, declaredBudgets(body), '/deadlines'),
+    );
+  }
   refuseCredentialInData(checked.value, '');
   const deadlines = budgetsInput(checked.value.deadlines, '/deadlines', 'The job is not valid');
   const { deadlines: _declared, ...request } = checked.value;
