@@ -279,7 +279,7 @@ export function openApiDocument() {
         post: {
           operationId: 'createJob',
           description:
-            "The job's identity is its pipeline, `child_of` and `data`: creating it again returns the same job (200), with its token to its creator or an admin. When `archive_path` is omitted the Manager fills it with the original client's path.",
+            "The job's identity is its pipeline, `child_of` and `data`: creating it again returns the same job (200), with its token to its creator or an admin. When `archive_path` is omitted the Manager fills it with the original client's path. `deadlines` overrides the pipeline's per-state time budgets for this job, state by state (null removes one); an admin changes them later with PUT /jobs/{uuid}/deadlines.",
           summary: 'Create a job (or return the existing job with the same identity), with its job token',
           requestBody: { required: true, content: json('create-job') },
           responses: {
@@ -504,7 +504,7 @@ export function openApiDocument() {
         post: {
           operationId: 'registerPipeline',
           description:
-            "The pipeline's identity is its `id` and components: registering it again returns the registered one (200).",
+            'The pipeline\'s identity is its `id` and components: registering it again returns the registered one (200). `deadlines` gives its jobs a time budget per state (`{"RUNNING": "24h", "INDEXING": {"budget": "2h", "action": "notify"}}`): a job that outlives one gets a `fail` event (source `deadline`), or with `notify` one `overdue` notification; each job copies them when it is created.',
           summary: 'Register a pipeline (or return the registered one with the same identity)',
           requestBody: { required: true, content: json('pipeline') },
           responses: {
