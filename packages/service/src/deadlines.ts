@@ -65,7 +65,7 @@ export async function setJobDeadlines(s: Services, principal: Principal, uuid: J
   return storage.updateJobDeadlines(s[DATABASE], uuid, applyBudgets({}, changes), actorOf(principal));
 }
 
-/** Milliseconds as the fail event's data says them: `25h 3m 10s`, `1d 2h`, `350ms`. */
+/** Milliseconds as the fail event's data says them: `1d 1h 3m 10s`, `2h`, `350ms`. */
 function spent(ms: number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
   const parts: string[] = [];
