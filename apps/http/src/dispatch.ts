@@ -1,4 +1,10 @@
-import { type Dispatcher, type Services, startDispatcher } from '@pipelinejobs/service';
+import {
+  type DeadlineSweeper,
+  type Dispatcher,
+  type Services,
+  startDeadlineSweeper,
+  startDispatcher,
+} from '@pipelinejobs/service';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
 
@@ -11,5 +17,29 @@ export function startDelivering(services: Services, metrics: Metrics, logger: Lo
     },
     failed: (error) =>
       logger.warn({ err: error }, 'notification dispatch failed; it goes on at the next poll'),
+  });
+}
+
+/** This process's deadline sweeper; the jobs it fails are counted as transitions, what fails is logged. */
+export function startSweeping(
+  services: Services,
+  metrics: Metrics,
+  logger: Logger,
+  options: { intervalMs: number; batch?: number },
+): DeadlineSweeper {
+  return startDeadlineSweeper(services, options, {
+    swept: (result) => {
+      for (const job of result.failed) {
+        if (job.applied) metrics.transitions.inc({ from: job.state, to: 'FAILED' });
+      }
+      logger.info(
+        {
+          failed: result.failed.filter((job) => job.applied).map((job) => job.uuid),
+          notified: result.notified.map((job) => job.uuid),
+        },
+        'jobs past their deadline',
+      );
+    },
+    failed: (error) => logger.warn({ err: error }, 'deadline sweep failed; it goes on at the next interval'),
   });
 }

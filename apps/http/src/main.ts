@@ -13,7 +13,7 @@ import {
 } from '@pipelinejobs/service';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
-import { startDelivering } from './dispatch.js';
+import { startDelivering, startSweeping } from './dispatch.js';
 import { handOverFirstAdminKey } from './first-admin-key.js';
 import { createLogger } from './logging.js';
 import { createMetrics } from './metrics.js';
@@ -150,6 +150,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const dispatcher = startDelivering(services, metrics, logger);
+  const sweeper = startSweeping(services, metrics, logger, { intervalMs: config.deadlineSweepMs });
   // The first signal drains: no new connection, /readyz 503, in-flight requests finish (at most
   // DRAIN_MS), then the pool (and the embedded server's lease) closes and the process exits 0.
   // A second signal does not wait for the requests.
@@ -177,6 +178,7 @@ async function main(): Promise<void> {
       let code: number = EXIT.stopped;
       try {
         // The attempts in flight are recorded before the pool closes (each is bounded by its timeout).
+        await sweeper.stop();
         await dispatcher.stop();
         await closeServices(services);
         logger.info('stopped');

@@ -90,6 +90,16 @@ function registerDatabaseGauges(registry: Registry, database: DatabaseSource): v
     },
   });
   new Gauge({
+    name: 'pipelinejobs_jobs_overdue',
+    help: 'Visible jobs past the deadline of their state (its time budget), by state (counted at most every 15 s)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const { overdueByState } = await database.read();
+      for (const state of STATE_NAMES) this.set({ state }, overdueByState[state] ?? 0);
+    },
+  });
+  new Gauge({
     name: 'pipelinejobs_webhook_lag_seconds',
     help: 'Age of the oldest notification still pending for an enabled subscription (0: none; read at most every 15 s)',
     registers: [registry],

@@ -279,7 +279,7 @@ export function openApiDocument() {
         post: {
           operationId: 'createJob',
           description:
-            "The job's identity is its pipeline, `child_of` and `data`: creating it again returns the same job (200), with its token to its creator or an admin. When `archive_path` is omitted the Manager fills it with the original client's path.",
+            "The job's identity is its pipeline, `child_of` and `data`: creating it again returns the same job (200), with its token to its creator or an admin. When `archive_path` is omitted the Manager fills it with the original client's path. `deadlines` overrides the pipeline's per-state time budgets for this job, state by state (null removes one); an admin changes them later with PUT /jobs/{uuid}/deadlines.",
           summary: 'Create a job (or return the existing job with the same identity), with its job token',
           requestBody: { required: true, content: json('create-job') },
           responses: {
@@ -298,6 +298,13 @@ export function openApiDocument() {
             { name: 'state', in: 'query', schema: { type: 'string' } },
             { name: 'pipeline_uuid', in: 'query', schema: { type: 'string' } },
             { name: 'updated_since', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            {
+              name: 'overdue',
+              in: 'query',
+              description:
+                "true: only jobs past the deadline of their state (its time budget, see the pipeline's and the job's `deadlines`), failed ones aside: those past a notify-only budget, and those past a fail budget the sweeper has not reached yet.",
+              schema: { type: 'boolean' },
+            },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 } },
             { name: 'cursor', in: 'query', schema: { type: 'string' } },
           ],
@@ -386,7 +393,10 @@ export function openApiDocument() {
                           properties: {
                             id: { type: 'integer' },
                             job_uuid: { type: 'string' },
-                            action: { type: 'string', enum: ['delete', 'force_delete', 'rotate_token'] },
+                            action: {
+                              type: 'string',
+                              enum: ['delete', 'force_delete', 'rotate_token', 'set_deadlines'],
+                            },
                             principal: {
                               type: 'object',
                               required: ['kind', 'id'],
@@ -450,6 +460,22 @@ export function openApiDocument() {
           },
         },
       },
+      '/jobs/{uuid}/deadlines': {
+        put: {
+          operationId: 'setJobDeadlines',
+          description:
+            'For admins: the body is the job\'s time budgets by state, replacing those it has (its pipeline\'s with the overrides given at creation); a state left out or null has no budget. `"24h"` fails the job when it outlives the state by that long (a `fail` event, source `deadline`, principal system/deadline); `{"budget": "2h", "action": "notify"}` sends one `overdue` notification instead and leaves the job as it is. The deadline of the job\'s current state is recomputed from when it entered it. Recorded in the job\'s audit (`set_deadlines`).',
+          summary: "Replace a job's per-state time budgets (admin)",
+          parameters: [uuidParam],
+          requestBody: { required: true, content: json('deadlines') },
+          responses: {
+            '200': { description: 'The job with its new `deadlines` and `deadline`', content: json('job') },
+            ...errors,
+            '404': problem('No such job'),
+            '410': problem('The job was deleted'),
+          },
+        },
+      },
       '/jobs/{uuid}/token': {
         post: {
           operationId: 'rotateJobToken',
@@ -478,7 +504,7 @@ export function openApiDocument() {
         post: {
           operationId: 'registerPipeline',
           description:
-            "The pipeline's identity is its `id` and components: registering it again returns the registered one (200).",
+            'The pipeline\'s identity is its `id` and components: registering it again returns the registered one (200). `deadlines` gives its jobs a time budget per state (`{"RUNNING": "24h", "INDEXING": {"budget": "2h", "action": "notify"}}`): a job that outlives one gets a `fail` event (source `deadline`), or with `notify` one `overdue` notification; each job copies them when it is created.',
           summary: 'Register a pipeline (or return the registered one with the same identity)',
           requestBody: { required: true, content: json('pipeline') },
           responses: {

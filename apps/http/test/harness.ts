@@ -13,7 +13,7 @@ import { createTestServices } from '@pipelinejobs/service/testing';
 import { openDatabase } from '@pipelinejobs/storage';
 import { openTestDatabase } from '../../../test/database.js';
 import { createApp } from '../src/app.js';
-import { startDelivering } from '../src/dispatch.js';
+import { startDelivering, startSweeping } from '../src/dispatch.js';
 import { createLogger } from '../src/logging.js';
 import { createMetrics } from '../src/metrics.js';
 import { operatorAlarm } from '../src/operator-alarm.js';
@@ -24,6 +24,12 @@ const TEST_ADMIN = systemPrincipal('tests');
 
 /** The password of roles a test creates for `databaseRole`. */
 export const ROLE_PASSWORD = 'pj-operator-test-password';
+
+/** Another Manager's database: closed, not dropped, when this one stops. */
+async function sharedDatabase(url: string) {
+  const db = await openDatabase({ url, poolSize: 10 }, { migrate: false });
+  return { db, url, cleanup: () => db.close() };
+}
 
 /** The real app over a real socket on a real database; logs are captured for the secret checks. */
 export async function startManager(
@@ -47,9 +53,17 @@ export async function startManager(
     clock?: () => Date;
     /** Run a notification dispatcher, with these settings over the defaults. */
     webhooks?: Partial<WebhookSettings>;
+    /** Run a deadline sweeper every so many milliseconds (its clock: `clock`). */
+    deadlineSweepMs?: number;
+    /** Jobs one sweep claims at most (a small batch makes two Managers' sweeps interleave). */
+    deadlineBatch?: number;
+    /** Serve this test database (another Manager's) instead of a new one. */
+    sharedDatabaseUrl?: string;
   } = {},
 ) {
-  const opened = await openTestDatabase();
+  const opened = options.sharedDatabaseUrl
+    ? await sharedDatabase(options.sharedDatabaseUrl)
+    : await openTestDatabase();
   let db = opened.db;
   if (options.databaseRole) {
     const role = options.databaseRole;
@@ -80,6 +94,13 @@ export async function startManager(
   const logger = createLogger('info', sink);
   const metrics = createMetrics(databaseStats(services, { maxAgeMs: 0 }));
   const dispatcher = options.webhooks ? startDelivering(services, metrics, logger) : undefined;
+  const sweeper =
+    options.deadlineSweepMs === undefined
+      ? undefined
+      : startSweeping(services, metrics, logger, {
+          intervalMs: options.deadlineSweepMs,
+          ...(options.deadlineBatch === undefined ? {} : { batch: options.deadlineBatch }),
+        });
   const app = createApp({
     services,
     logger,
@@ -140,7 +161,9 @@ export async function startManager(
       }
       return { status: res.status, headers: res.headers, text, json: json as Record<string, unknown> };
     },
+    sweeper,
     async stop() {
+      await sweeper?.stop();
       await dispatcher?.stop();
       await new Promise((resolve) => server.close(resolve));
       await cleanup();

@@ -56,7 +56,7 @@ describe('URL parameters', () => {
 
   it('lists the accepted parameters of a listing in the refusal', async () => {
     const res = await m.request('GET', '/jobs?stat=RUNNING');
-    expect(res.json.detail).toContain('state, pipeline_uuid, updated_since, limit, cursor, x-nonce');
+    expect(res.json.detail).toContain('state, pipeline_uuid, updated_since, overdue, limit, cursor, x-nonce');
   });
 
   it('refuses a delete with a misspelt force, and deletes nothing', async () => {

@@ -29,6 +29,8 @@ export interface JobsQuery {
   readonly pipeline_uuid?: PipelineUuid | string | undefined;
   /** Only jobs updated at or after this time. */
   readonly updated_since?: Date | string | undefined;
+  /** true: only jobs past the deadline of their state (a per-state time budget). */
+  readonly overdue?: boolean | undefined;
   /** Jobs per page (1 to 500). */
   readonly limit?: number | undefined;
 }

@@ -1,5 +1,12 @@
 export { archivePath, MIN_INSTANCE_SESSION_LENGTH } from './archive-path.js';
 export { asciiLower, asciiUpper } from './ascii-case.js';
+export {
+  applyBudgets,
+  type BudgetChanges,
+  type Budgets,
+  type DeadlineAction,
+  parseBudgets,
+} from './deadlines.js';
 export { parseDurationMs } from './duration.js';
 export { fsmToDot, fsmToJson, fsmToMermaid } from './fsm-export.js';
 export {

@@ -28,6 +28,7 @@ export {
   validate,
   validateAgaveJobCallback,
   validateCreateJob,
+  validateDeadlines,
   validateDeleteJob,
   validateEvent,
   validateMessageResponse,

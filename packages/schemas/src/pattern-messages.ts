@@ -25,6 +25,7 @@ const BY_DEFINITION: Readonly<Record<string, (value: unknown) => string>> = {
   issuedToken: () => 'must be a token: 16 lower-case hexadecimal characters',
   timestamp: () => 'must be a UTC timestamp with milliseconds, e.g. 2026-11-20T15:02:41.297Z',
   archivePath: () => 'must be an absolute path (starting with /)',
+  duration: () => 'must be a duration above zero: a whole number and a unit (ms, s, m, h, d, w), e.g. 24h',
   jobsEventType: () => 'must be a Tapis job event type: jobs.<category>.<detail>',
   messageEventName: (value) =>
     typeof value === 'string' && RESERVED_EVENTS.some((name) => name === normalizeEventName(value))

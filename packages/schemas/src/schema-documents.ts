@@ -1,5 +1,6 @@
 import type { AgaveJobCallback } from './documents/agave-job-callback.js';
 import type { CreateJobRequest } from './documents/create-job-request.js';
+import type { DeadlinesRequest } from './documents/deadlines-request.js';
 import type { DeleteJobRequest } from './documents/delete-job-request.js';
 import type { EventMessage } from './documents/event-message.js';
 import type { HistoryEvent } from './documents/history-event.js';
@@ -25,4 +26,5 @@ export interface SchemaDocuments {
   'message-response': MessageResponse;
   subscription: SubscriptionRequest;
   'webhook-notification': WebhookNotification;
+  deadlines: DeadlinesRequest;
 }

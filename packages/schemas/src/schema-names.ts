@@ -12,6 +12,7 @@ export const schemaNames = [
   'message-response',
   'subscription',
   'webhook-notification',
+  'deadlines',
 ] as const;
 
 export type SchemaName = (typeof schemaNames)[number];

@@ -41,3 +41,4 @@ export const validatePipeline = (value: unknown) => validate('pipeline', value);
 export const validateProblem = (value: unknown) => validate('problem', value);
 export const validateMessageResponse = (value: unknown) => validate('message-response', value);
 export const validateSubscription = (value: unknown) => validate('subscription', value);
+export const validateDeadlines = (value: unknown) => validate('deadlines', value);

@@ -49,6 +49,8 @@ export interface Config {
   metricsPublic: boolean;
   /** Outbound notifications: retries, timeouts, which targets. */
   webhooks: WebhookSettings;
+  /** How often this process sweeps for jobs past their deadline (PIPELINEJOBS_DEADLINE_SWEEP). */
+  deadlineSweepMs: number;
 }
 
 export type MigrateMode = 'auto' | 'check' | 'off';
@@ -358,5 +360,6 @@ export function readConfig(env: Env, cwd: string): Config {
     corsOrigins: corsOrigins(env),
     metricsPublic: flag(env, 'PIPELINEJOBS_METRICS_PUBLIC'),
     webhooks: webhookSettings(env),
+    deadlineSweepMs: duration(env, 'PIPELINEJOBS_DEADLINE_SWEEP', 5000),
   };
 }

@@ -10,6 +10,8 @@ export interface DatabaseStats {
   readonly historyRows: number;
   /** Seconds since the oldest notification still pending was written (0: none pending). */
   readonly outboxLagSeconds: number;
+  /** Visible jobs past the deadline of their state, by state (the services' clock). */
+  readonly overdueByState: Partial<Record<State, number>>;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface DatabaseStats {
 export function databaseStats(s: Services, options: { maxAgeMs?: number } = {}) {
   const maxAgeMs = options.maxAgeMs ?? 15_000;
   let last: { at: number; stats: Promise<DatabaseStats> } | undefined;
-  let known: DatabaseStats = { jobsByState: {}, historyRows: 0, outboxLagSeconds: 0 };
+  let known: DatabaseStats = { jobsByState: {}, historyRows: 0, outboxLagSeconds: 0, overdueByState: {} };
   return {
     read(): Promise<DatabaseStats> {
       const now = Date.now();
@@ -30,9 +32,10 @@ export function databaseStats(s: Services, options: { maxAgeMs?: number } = {}) 
           storage.countJobsByState(s[DATABASE]),
           storage.estimateHistoryRows(s[DATABASE]),
           storage.oldestPendingSeconds(s[DATABASE]),
+          storage.countOverdueByState(s[DATABASE], s.clock()),
         ]).then(
-          ([jobsByState, historyRows, outboxLagSeconds]) => {
-            known = { jobsByState, historyRows, outboxLagSeconds };
+          ([jobsByState, historyRows, outboxLagSeconds, overdueByState]) => {
+            known = { jobsByState, historyRows, outboxLagSeconds, overdueByState };
             return known;
           },
           () => known,

@@ -43,11 +43,14 @@ export interface Dispatcher {
   stop(): Promise<void>;
 }
 
-/** The body a subscriber receives (schemas/webhook-notification.json), keys in a fixed order. */
+/**
+ * The body a subscriber receives (schemas/webhook-notification.json), keys in a fixed order; an
+ * overdue notification describes the job's latest history entry, and says which budget it outlived.
+ */
 function notificationBody(claimed: storage.ClaimedDelivery): string {
   const { event } = claimed;
   const body: WebhookNotification = {
-    type: 'job.transition',
+    type: claimed.kind === 'overdue' ? 'job.overdue' : 'job.transition',
     job_uuid: claimed.jobUuid as JobUuid,
     event_name: event.name as EventName,
     job_state: event.to as State,
@@ -60,6 +63,10 @@ function notificationBody(claimed: storage.ClaimedDelivery): string {
     principal_kind: event.principalKind,
     pipeline_uuid: event.pipelineUuid as PipelineUuid,
   };
+  if (claimed.kind === 'overdue' && claimed.overdue) {
+    const { state, budget, deadline, since } = claimed.overdue;
+    body.overdue = { state: state as State, budget, deadline, since };
+  }
   return JSON.stringify(body);
 }
 
@@ -94,7 +101,7 @@ async function deliver(
   const settings = s.webhooks;
   const now = s.clock();
   const body = notificationBody(claimed);
-  const id = claimed.event.uuid;
+  const id = storage.webhookId(claimed);
   const timestamp = Math.floor(now.getTime() / 1000);
   let result: PostResult;
   try {

@@ -35,6 +35,7 @@ export {
 } from './credentials.js';
 export { migrateDatabase } from './database.js';
 export { databaseStats } from './database-stats.js';
+export { type DeadlineSweeper, setJobDeadlines, startDeadlineSweeper } from './deadlines.js';
 export { type Dispatcher, startDispatcher } from './dispatcher.js';
 export { asServiceError, ServiceError, type ServiceErrorCode } from './errors.js';
 export { dryRunEvent, handleInbound, sendEvent } from './events.js';

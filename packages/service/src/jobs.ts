@@ -6,6 +6,7 @@ import { actorOf } from './actor.js';
 import { requireRole } from './authentication.js';
 import { refuseCredentialInData } from './credential-in-data.js';
 import { DATABASE } from './database-key.js';
+import { budgetsInput, declaredBudgets, withBudgetIssues } from './deadlines.js';
 import { invalidDocument, ServiceError } from './errors.js';
 import { fsmSvg } from './fsm-svg.js';
 import { jobInput } from './job-input.js';
@@ -41,9 +42,16 @@ export async function createJob(
 ) {
   requireRole(principal, 'create', 'create jobs');
   const checked = validateCreateJob(body);
-  if (!checked.ok) invalidDocument('The job is not valid', checked.issues);
+  if (!checked.ok) {
+    invalidDocument(
+      'The job is not valid',
+      withBudgetIssues(checked.issues, declaredBudgets(body), '/deadlines'),
+    );
+  }
   refuseCredentialInData(checked.value, '');
-  const input = jobInput(checked.value);
+  const deadlines = budgetsInput(checked.value.deadlines, '/deadlines', 'The job is not valid');
+  const { deadlines: _declared, ...request } = checked.value;
+  const input = jobInput(request);
   // Only data can hold numbers; the uuids come from the validated (lower-cased) input.
   const exact = isPlainObject(options.exact) ? options.exact : undefined;
   const uuid = exact
@@ -58,6 +66,7 @@ export async function createJob(
   const { job, created } = await storage.insertJob(s[DATABASE], input, {
     uuid,
     creator: actorOf(principal),
+    ...(deadlines === undefined ? {} : { deadlines }),
   });
   if (created) s.outbox.written();
   if (created || principal.role === 'admin' || isCreator(principal, job)) {
@@ -73,13 +82,13 @@ export async function getJob(s: Services, principal: Principal, uuid: JobUuid) {
 
 export async function listJobs(s: Services, principal: Principal, query: JobsQuery) {
   requireRole(principal, 'read', 'read jobs');
-  return storage.selectJobs(s[DATABASE], query);
+  return storage.selectJobs(s[DATABASE], query.overdue ? { ...query, overdue: { now: s.clock() } } : query);
 }
 
 /** How many jobs a listing with these filters has in all (its cursor and page size aside). */
 export async function countJobs(s: Services, principal: Principal, query: JobsQuery) {
   requireRole(principal, 'read', 'read jobs');
-  return storage.countJobs(s[DATABASE], query);
+  return storage.countJobs(s[DATABASE], query.overdue ? { ...query, overdue: { now: s.clock() } } : query);
 }
 
 /** A job's history, oldest first. */

@@ -84,9 +84,20 @@ function stateOf(query: RawQuery): State | undefined {
 /** Storage's own options: what the parser makes is what storage takes. */
 export type JobsQuery = SelectJobsOptions;
 
-/** `state`, `pipeline_uuid`, `updated_since`, `limit`, `cursor`. */
+/** `state`, `pipeline_uuid`, `updated_since`, `overdue`, `limit`, `cursor`. */
 export function parseJobsQuery(query: RawQuery): JobsQuery {
   const jobs: JobsQuery = { limit: pageLimit(query, PAGE_LIMITS.jobs), maxBytes: PAGE_BYTES };
+  const overdue = parsed(
+    query,
+    'overdue',
+    (raw) => {
+      const word = raw.trim().toLowerCase();
+      return word === 'true' ? true : word === 'false' ? false : undefined;
+    },
+    "'overdue' must be true (only jobs past the deadline of their state) or false",
+  );
+  // The time is the use case's clock: it fills `now` in.
+  if (overdue) jobs.overdue = {};
   const state = stateOf(query);
   if (state !== undefined) jobs.state = state;
   const pipelineUuid = parsed(query, 'pipeline_uuid', parsePipelineUuid, PIPELINE_UUID_REFUSED);

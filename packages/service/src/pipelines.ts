@@ -4,6 +4,7 @@ import { validatePipeline } from '@pipelinejobs/schemas';
 import * as storage from '@pipelinejobs/storage';
 import { requireRole } from './authentication.js';
 import { DATABASE } from './database-key.js';
+import { budgetsInput, declaredBudgets, withBudgetIssues } from './deadlines.js';
 import { invalidDocument } from './errors.js';
 import type { PipelinesQuery } from './list-queries.js';
 import type { Services } from './services.js';
@@ -12,7 +13,13 @@ import type { Services } from './services.js';
 export async function registerPipeline(s: Services, principal: Principal, body: unknown) {
   requireRole(principal, 'create', 'register pipelines');
   const checked = validatePipeline(body);
-  if (!checked.ok) invalidDocument('The pipeline is not valid', checked.issues);
+  if (!checked.ok) {
+    invalidDocument(
+      'The pipeline is not valid',
+      withBudgetIssues(checked.issues, declaredBudgets(body), '/deadlines'),
+    );
+  }
+  budgetsInput(checked.value.deadlines, '/deadlines', 'The pipeline is not valid');
   return storage.insertPipeline(s[DATABASE], checked.value);
 }
 

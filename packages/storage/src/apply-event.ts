@@ -276,7 +276,9 @@ const p = (name: TransitionParameter) => `$${TRANSITION_PARAMETERS.indexOf(name)
  * a concurrent writer and returns the row it left); `decided` says why nothing may be written
  * (deleted, another token version, the FSM refuses) or, joined on the FSM rows, where the event
  * leads; `outcome` is the response; `inserted_event` inserts the history row unless the key was
- * used and returns it whole; `updated_job` updates the job from it; `outbox` writes the event's
+ * used and returns it whole; `updated_job` updates the job from it (entering another state, its deadline becomes the
+ * entry's time plus the state's budget from the job's own `deadlines`, read from the row already
+ * locked: no other table is touched); `outbox` writes the event's
  * notifications (one row per subscription that wants it, see outbox.ts), selecting from
  * `inserted_event`: only when the history row was written. The event's time is now but never
  * before the job's last change, so that a job's history is in time order and its `updated` never
@@ -317,7 +319,12 @@ export const TRANSITION_SQL = `
     ), updated_job as (
       update jobs set state = e.to_state, last_event = e.name, version = e.seq,
         updated_at = e.created_at,
-        state_since = case when jobs.state = e.to_state then jobs.state_since else e.created_at end
+        state_since = case when jobs.state = e.to_state then jobs.state_since else e.created_at end,
+        deadline_at = case when jobs.state = e.to_state then jobs.deadline_at
+          else e.created_at + (jobs.deadlines -> e.to_state ->> 'ms')::bigint * interval '1 millisecond' end,
+        deadline_action = case when jobs.state = e.to_state then jobs.deadline_action
+          else jobs.deadlines -> e.to_state ->> 'action' end,
+        deadline_notified = jobs.deadline_notified and jobs.state = e.to_state
       from inserted_event e where jobs.uuid = e.job_uuid
       returning 1
     ), outbox as (${outboxInsert('inserted_event')})
@@ -343,4 +350,23 @@ function runTransition(sql: postgres.Sql, { input, key }: EventCall, tokenVersio
     TRANSITION_PARAMETERS.map((name) => values[name]),
     { prepare: true },
   );
+}
+
+/**
+ * The transition statement on a connection the caller holds (a transaction that already locked
+ * the job), at the token version it read: for the Manager's own events, which no credential
+ * authorises. Undefined when nothing was written (the job is gone, its token was rotated, or the
+ * state machine refuses the event in the state it is in now).
+ */
+export async function applyEventIn(
+  sql: postgres.Sql | postgres.TransactionSql,
+  input: EventInput,
+  tokenVersion: number,
+  hooks: ApplyEventHooks = {},
+): Promise<AppliedEvent | undefined> {
+  hooks.roundTrip?.('transition');
+  const call: EventCall = { input, key: null, authorize: () => {}, hooks };
+  const [row] = await runTransition(sql as postgres.Sql, call, tokenVersion);
+  if (!row || row.refusal !== null || !row.written) return undefined;
+  return { outcome: row.outcome as EventOutcome, replayed: false };
 }

@@ -9,6 +9,10 @@ export interface ClaimedDelivery {
   jobUuid: string;
   subscriptionId: string;
   seq: number;
+  /** transition: the history entry `seq`; overdue: the job outlived a notify-only budget. */
+  kind: 'transition' | 'overdue';
+  /** For an overdue notification: the state, its budget, when it ran out, when the job entered it. */
+  overdue: { state: string; budget: string; deadline: string; since: string } | null;
   /** Attempts made before this one. */
   attempts: number;
   /** The claim's end, as stored: the attempt is recorded only while it is still this process's. */
@@ -30,6 +34,8 @@ interface ClaimRow {
   job_uuid: string;
   subscription_id: string;
   seq: number;
+  kind: 'transition' | 'overdue';
+  overdue: ClaimedDelivery['overdue'];
   attempts: number;
   leased_until: string;
   url: string;
@@ -60,14 +66,15 @@ export async function claimDeliveries(
   const rows = await translated(
     () => sql<ClaimRow[]>`
       with due as (
-        select o.job_uuid, o.subscription_id, o.seq from webhook_outbox o
+        select o.job_uuid, o.subscription_id, o.seq, o.kind from webhook_outbox o
         join webhook_subscriptions s on s.id = o.subscription_id and s.enabled
         where o.status = 'pending' and o.next_attempt_at <= now()
           and (o.leased_until is null or o.leased_until < now())
           and not exists (
             select 1 from webhook_outbox e
             where e.job_uuid = o.job_uuid and e.subscription_id = o.subscription_id
-              and e.seq < o.seq and e.status = 'pending')
+              and (e.seq < o.seq or (e.seq = o.seq and e.kind = 'transition' and o.kind <> 'transition'))
+              and e.status = 'pending')
         order by o.next_attempt_at
         limit ${options.limit}
         for update of o skip locked
@@ -76,7 +83,8 @@ export async function claimDeliveries(
         set leased_until = date_trunc('milliseconds', now()) + ${options.leaseMs} * interval '1 millisecond'
         from due
         where o.job_uuid = due.job_uuid and o.subscription_id = due.subscription_id and o.seq = due.seq
-        returning o.job_uuid, o.subscription_id, o.seq, o.attempts, o.leased_until
+          and o.kind = due.kind
+        returning o.job_uuid, o.subscription_id, o.seq, o.kind, o.overdue, o.attempts, o.leased_until
       )
       select c.*, s.url, s.secret, s.previous_secret, s.previous_secret_until,
         e.uuid, e.name, e.from_state, e.to_state, e.created_at, e.principal_kind, j.pipeline_uuid
@@ -89,6 +97,8 @@ export async function claimDeliveries(
     jobUuid: row.job_uuid,
     subscriptionId: row.subscription_id,
     seq: row.seq,
+    kind: row.kind,
+    overdue: row.overdue,
     attempts: row.attempts,
     lease: row.leased_until,
     url: row.url,
@@ -107,6 +117,14 @@ export async function claimDeliveries(
       pipelineUuid: row.pipeline_uuid,
     },
   }));
+}
+
+/**
+ * The webhook-id of a notification: its history entry's uuid; an overdue notification's is that
+ * of the job's latest entry when it was found overdue, followed by `.overdue`.
+ */
+export function webhookId(claimed: ClaimedDelivery): string {
+  return claimed.kind === 'overdue' ? `${claimed.event.uuid}.overdue` : claimed.event.uuid;
 }
 
 /** What one attempt got, and what becomes of the notification. */
@@ -142,17 +160,18 @@ export async function recordAttempts(
     () => sql`
       with r as (
         -- Timestamps and flags travel as text (postgres.js sends neither kind of array as such).
-        select job_uuid, subscription_id, seq, lease::timestamptz as lease, webhook_id, status_code, error,
+        select job_uuid, subscription_id, seq, kind, lease::timestamptz as lease, webhook_id, status_code, error,
           duration_ms, outcome, next_attempt_at::timestamptz as next_attempt_at, gone::boolean as gone
         from unnest(
           ${column((a) => a.claimed.jobUuid)}::text[], ${column((a) => a.claimed.subscriptionId)}::uuid[],
-          ${column((a) => a.claimed.seq)}::int[], ${column((a) => a.claimed.lease)}::text[],
-          ${column((a) => a.claimed.event.uuid)}::text[], ${column((a) => a.result.statusCode)}::int[],
+          ${column((a) => a.claimed.seq)}::int[], ${column((a) => a.claimed.kind)}::text[],
+          ${column((a) => a.claimed.lease)}::text[],
+          ${column((a) => webhookId(a.claimed))}::text[], ${column((a) => a.result.statusCode)}::int[],
           ${column((a) => a.result.error)}::text[], ${column((a) => Math.round(a.result.durationMs))}::int[],
           ${column((a) => a.result.outcome)}::text[],
           ${column((a) => a.result.nextAttemptAt?.toISOString() ?? null)}::text[],
           ${column((a) => String(a.result.gone))}::text[]
-        ) as t(job_uuid, subscription_id, seq, lease, webhook_id, status_code, error, duration_ms, outcome,
+        ) as t(job_uuid, subscription_id, seq, kind, lease, webhook_id, status_code, error, duration_ms, outcome,
           next_attempt_at, gone)
       ), attempt as (
         insert into webhook_attempts (job_uuid, subscription_id, seq, webhook_id, status_code, error,
@@ -167,7 +186,7 @@ export async function recordAttempts(
           done_at = case when r.outcome = 'retry' then null else date_trunc('milliseconds', now()) end
         from r
         where o.job_uuid = r.job_uuid and o.subscription_id = r.subscription_id and o.seq = r.seq
-          and o.leased_until = r.lease
+          and o.kind = r.kind and o.leased_until = r.lease
       ), outcomes as (
         select subscription_id, bool_or(outcome = 'delivered') as delivered, bool_or(gone) as gone
         from r group by subscription_id
@@ -247,7 +266,7 @@ export async function replayNotifications(
       join jobs j on j.uuid = e.job_uuid
       where s.id = ${subscriptionId}
         and ${sql.unsafe(subscriptionWants({ jobUuid: 'e.job_uuid', pipelineUuid: 'j.pipeline_uuid', to: 'e.to_state', name: 'e.name' }))}
-      on conflict (job_uuid, subscription_id, seq) do update
+      on conflict (job_uuid, subscription_id, seq, kind) do update
         set status = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at, leased_until = null,
           done_at = null
         where webhook_outbox.status <> 'pending'
@@ -269,7 +288,7 @@ export async function redeliverNotification(
       select e.job_uuid, s.id, e.seq from webhook_subscriptions s
       join job_events e on e.job_uuid = ${notification.jobUuid} and e.seq = ${notification.seq}
       where s.id = ${subscriptionId}
-      on conflict (job_uuid, subscription_id, seq) do update
+      on conflict (job_uuid, subscription_id, seq, kind) do update
         set status = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at, leased_until = null,
           done_at = null
       returning 1`,

@@ -1,4 +1,4 @@
-import type { EventName, JobUuid, PipelineUuid, State } from '@pipelinejobs/core';
+import type { Budgets, DeadlineAction, EventName, JobUuid, PipelineUuid, State } from '@pipelinejobs/core';
 import type {
   EventSource,
   HistoryEvent,
@@ -56,6 +56,31 @@ export interface JobRow {
   created_at: Date | string;
   updated_at: Date | string;
   state_since: Date | string;
+  deadlines: Budgets | null;
+  deadline_at: Date | string | null;
+  deadline_action: DeadlineAction | null;
+  deadline_notified: boolean;
+}
+
+/** The budgets as the API shows them: the declared duration and the action, by state. */
+function shownBudgets(budgets: Budgets | null): NonNullable<JobDocument['deadlines']> {
+  const shown: NonNullable<JobDocument['deadlines']> = {};
+  for (const [state, budget] of Object.entries(budgets ?? {})) {
+    shown[state as State] = { budget: budget.budget, action: budget.action };
+  }
+  return shown;
+}
+
+function currentDeadline(row: JobRow): JobDocument['deadline'] {
+  const budget = row.deadlines?.[row.state as State];
+  if (row.deadline_at === null || row.deadline_action === null || !budget) return null;
+  return {
+    state: row.state as State,
+    budget: budget.budget,
+    action: row.deadline_action,
+    at: iso(row.deadline_at),
+    notified: row.deadline_notified,
+  };
 }
 
 export function jobDocument(row: JobRow): JobDocument {
@@ -83,6 +108,8 @@ export function jobDocument(row: JobRow): JobDocument {
     created: iso(row.created_at),
     updated: iso(row.updated_at),
     state_since: iso(row.state_since),
+    deadlines: shownBudgets(row.deadlines),
+    deadline: currentDeadline(row),
   };
 }
 

@@ -16,6 +16,13 @@ export {
   TRANSITION_PARAMETERS,
   TRANSITION_SQL,
 } from './apply-event.js';
+export {
+  countOverdueByState,
+  DEADLINE_CLAIM_SQL,
+  type DueJob,
+  type SweepResult,
+  sweepDeadlines,
+} from './deadlines.js';
 /** @public Named by the inferred types of service's exports (declaration emit needs it). */
 export type { DeliveryAttempt } from './deliveries.js';
 export {
@@ -27,6 +34,7 @@ export {
   redeliverNotification,
   replayNotifications,
   selectAttempts,
+  webhookId,
 } from './deliveries.js';
 export type { Actor, EventSource, JobDocument, PipelineRecord } from './documents.js';
 export {
@@ -54,6 +62,7 @@ export {
   selectJob,
   selectJobAudit,
   selectJobs,
+  updateJobDeadlines,
 } from './jobs.js';
 export { applyMigrations, migrationStatus, schemaNameFault } from './migrate.js';
 export {

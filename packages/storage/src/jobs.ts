@@ -1,8 +1,12 @@
 import {
+  applyBudgets,
+  type BudgetChanges,
+  type Budgets,
   INITIAL_STATE,
   type JobUuid,
   jobUuid,
   type PipelineUuid,
+  parseBudgets,
   parseInstant,
   parseJobUuid,
   randomTypedUuid,
@@ -40,12 +44,14 @@ export interface InsertJobOptions {
    * parseJson keeps 1.0 apart from 1); by default it is computed from `input`.
    */
   uuid?: JobUuid;
+  /** Overrides of the pipeline's time budgets (parsed by the caller; null removes one). */
+  deadlines?: BudgetChanges;
 }
 
 const JOB_COLUMNS = `uuid, pipeline_uuid, state, last_event, token_version, archive_path, archive_system,
   archive_patterns, product_patterns, session, agent, task, child_of, generated_by, acted_on, acted_using,
   data, creator_kind, creator_id, visible, version,
-  created_at, updated_at, state_since`;
+  created_at, updated_at, state_since, deadlines, deadline_at, deadline_action, deadline_notified`;
 
 /**
  * What a job's document weighs in a page (see withinBudget): every column that can be large,
@@ -85,8 +91,8 @@ export async function insertJob(
   const { sql } = db;
   const made = await translated(() =>
     sql.begin(async (sql) => {
-      const [pipeline] = await sql<{ visible: boolean }[]>`
-      select visible from pipelines where uuid = ${input.pipeline_uuid}`;
+      const [pipeline] = await sql<{ visible: boolean; deadlines: unknown }[]>`
+      select visible, body -> 'deadlines' as deadlines from pipelines where uuid = ${input.pipeline_uuid}`;
       if (!pipeline?.visible) {
         throw new StorageError(
           'not_found',
@@ -94,11 +100,13 @@ export async function insertJob(
           { pipeline_uuid: input.pipeline_uuid },
         );
       }
+      const budgets = storedBudgets(applyBudgets(pipelineBudgets(pipeline.deadlines), options.deadlines));
       const rows = await sql<JobRow[]>`
       with job as (
         insert into jobs (uuid, pipeline_uuid, state, last_event, token_version, archive_path,
           archive_system, archive_patterns, product_patterns, session, agent, task, child_of,
-          generated_by, acted_on, acted_using, data, creator_kind, creator_id)
+          generated_by, acted_on, acted_using, data, creator_kind, creator_id,
+          deadlines, deadline_at, deadline_action)
         values (${uuid}, ${input.pipeline_uuid}, ${INITIAL_STATE}, 'create',
           (select coalesce(max(token_version), 0) + 1 from job_audit
             where job_uuid = ${uuid} and action = 'force_delete'),
@@ -108,7 +116,11 @@ export async function insertJob(
           ${input.task ?? null}, ${JSON.stringify(input.child_of ?? [])}::jsonb,
           ${JSON.stringify(input.generated_by ?? [input.pipeline_uuid])}::jsonb,
           ${JSON.stringify(input.acted_on ?? [])}::jsonb, ${JSON.stringify(input.acted_using ?? [])}::jsonb,
-          ${JSON.stringify(input.data)}::jsonb, ${creator.kind}, ${creator.id})
+          ${JSON.stringify(input.data)}::jsonb, ${creator.kind}, ${creator.id},
+          ${budgets}::jsonb,
+          date_trunc('milliseconds', now())
+            + (${budgets}::jsonb -> ${INITIAL_STATE} ->> 'ms')::bigint * interval '1 millisecond',
+          ${budgets}::jsonb -> ${INITIAL_STATE} ->> 'action')
         on conflict (uuid) do nothing
         returning *
       ), event as (
@@ -137,6 +149,18 @@ export async function insertJob(
   return made ?? { job: await selectJob(db, uuid), created: false };
 }
 
+/** A registered pipeline's budgets (its document was checked when it was registered). */
+function pipelineBudgets(declared: unknown): Budgets {
+  if (declared === null || declared === undefined) return {};
+  const parsed = parseBudgets(declared);
+  return parsed.ok ? applyBudgets({}, parsed.value) : {};
+}
+
+/** Budgets as the jobs row keeps them: JSON text, or null when there are none. */
+function storedBudgets(budgets: Budgets): string | null {
+  return Object.keys(budgets).length === 0 ? null : JSON.stringify(budgets);
+}
+
 async function jobRow(db: Database, uuid: JobUuid): Promise<JobRow | undefined> {
   const [row] = await translated(
     () => db.sql<JobRow[]>`select ${db.sql.unsafe(JOB_COLUMNS)} from jobs where uuid = ${uuid}`,
@@ -154,6 +178,8 @@ export async function selectJob(db: Database, uuid: JobUuid): Promise<JobDocumen
 
 export interface SelectJobsOptions {
   state?: State;
+  /** Only jobs past the deadline of their state (as of `now`, default the database's now). */
+  overdue?: { now?: Date };
   pipelineUuid?: PipelineUuid;
   /** Only jobs updated at or after this time. */
   updatedSince?: Date;
@@ -182,6 +208,15 @@ export function parseJobCursor(text: string): JobCursor | undefined {
   );
 }
 
+/**
+ * Past its deadline as of `now`, written so that the partial index on (deadline_notified,
+ * deadline_at) serves it: both values of the flag, each a range of deadlines.
+ */
+export function overdueCondition(sql: Database['sql'], now: Date | undefined) {
+  const at = now === undefined ? sql`now()` : sql`${now.toISOString()}::timestamptz`;
+  return sql`deadline_at is not null and deadline_notified = any(array[false, true]) and deadline_at <= ${at}`;
+}
+
 /** Visible jobs, most recently updated first, with keyset pagination. */
 export async function selectJobs(
   db: Database,
@@ -199,6 +234,7 @@ export async function selectJobs(
           ${options.state ? sql`and state = ${options.state}` : sql``}
           ${options.pipelineUuid ? sql`and pipeline_uuid = ${options.pipelineUuid}` : sql``}
           ${options.updatedSince ? sql`and updated_at >= ${options.updatedSince.toISOString()}::timestamptz` : sql``}
+          ${options.overdue ? sql`and ${overdueCondition(sql, options.overdue.now)}` : sql``}
           ${cursor ? sql`and (updated_at, uuid) < (${cursor[0]}::timestamptz, ${cursor[1]})` : sql``}
         -- NULLS LAST as in the indexes (drizzle writes them so), or the planner sorts instead.
         order by updated_at desc nulls last, uuid desc nulls last
@@ -250,7 +286,7 @@ export async function selectHistory(
 }
 
 /** The admin actions on a job that are not events, as recorded in job_audit. */
-export type JobAuditAction = 'delete' | 'force_delete' | 'rotate_token';
+export type JobAuditAction = 'delete' | 'force_delete' | 'rotate_token' | 'set_deadlines';
 
 /**
  * Deletes a job: soft (hidden: refused by events with `gone`, left out of listings) or, with
@@ -289,7 +325,8 @@ export async function markJobDeleted(
         select uuid from deleted`
       : sql`
         with hidden as (
-          update jobs set visible = false, updated_at = date_trunc('milliseconds', now())
+          update jobs set visible = false, updated_at = date_trunc('milliseconds', now()),
+            deadline_at = null, deadline_action = null
           where uuid = ${uuid} and visible returning uuid, token_version
         ), audit as (
           insert into job_audit (job_uuid, action, principal_kind, principal_id, token_version)
@@ -389,4 +426,45 @@ export async function selectJobAudit(
     date: new Date(row.created_at).toISOString(),
   }));
   return { items, next: rows.length > page.limit ? (items.at(-1)?.id ?? null) : null };
+}
+
+/**
+ * Replaces a job's time budgets and, in the same statement, the deadline of the state it is in
+ * (from when it entered it: a budget already used up makes the job due at the next sweep), and
+ * records who did it in job_audit. A notify-only deadline already notified stays notified while
+ * its time is unchanged.
+ */
+export async function updateJobDeadlines(
+  db: Database,
+  uuid: JobUuid,
+  budgets: Budgets,
+  actor: Actor,
+): Promise<JobDocument> {
+  const { sql } = db;
+  const stored = storedBudgets(budgets);
+  const [row] = await translated(
+    () => sql<JobRow[]>`
+      with next as (
+        select uuid, ${stored}::jsonb as deadlines,
+          state_since + (${stored}::jsonb -> state ->> 'ms')::bigint * interval '1 millisecond' as deadline_at,
+          ${stored}::jsonb -> state ->> 'action' as deadline_action
+        from jobs where uuid = ${uuid} and visible
+        for update
+      ), changed as (
+        update jobs set deadlines = next.deadlines, deadline_at = next.deadline_at,
+          deadline_action = next.deadline_action,
+          deadline_notified = jobs.deadline_notified and jobs.deadline_at is not distinct from next.deadline_at
+            and next.deadline_action = 'notify',
+          updated_at = greatest(date_trunc('milliseconds', now()), jobs.updated_at)
+        from next where jobs.uuid = next.uuid
+        returning ${sql.unsafe(JOB_COLUMNS.replaceAll(/\b(\w+)\b/g, 'jobs.$1'))}
+      ), audit as (
+        insert into job_audit (job_uuid, action, principal_kind, principal_id, token_version)
+        select uuid, 'set_deadlines', ${actor.kind}, ${actor.id}, token_version from changed
+      )
+      select * from changed`,
+  );
+  if (row) return jobDocument(row);
+  await selectJob(db, uuid);
+  throw new StorageError('not_found', `No job ${uuid} exists`, { uuid });
 }

@@ -66,8 +66,21 @@ export const jobs = pgTable(
     createdAt: at('created_at').notNull().default(nowMs),
     updatedAt: at('updated_at').notNull().default(nowMs),
     stateSince: at('state_since').notNull().default(nowMs),
+    /**
+     * Time budgets by state in force for the job (its pipeline's with its overrides), each
+     * `{budget, ms, action}`; null: none. Read by the transition to set the deadline below.
+     */
+    deadlines: jsonb('deadlines'),
+    /** When the current state's budget runs out (state_since + budget); null: no budget. */
+    deadlineAt: at('deadline_at'),
+    /** What the sweeper does then: `fail` or `notify`. */
+    deadlineAction: text('deadline_action'),
+    /** A notify-only deadline's notification was queued (once per entry into the state). */
+    deadlineNotified: boolean('deadline_notified').notNull().default(false),
   },
   (t) => [
+    // The deadline sweep (not notified, due) and the overdue listing: only jobs with a deadline.
+    index('jobs_deadline_idx').on(t.deadlineNotified, t.deadlineAt).where(sql`deadline_at is not null`),
     // Keyset pagination of listings: newest first, uuid breaks ties.
     index('jobs_updated_idx').on(t.updatedAt.desc(), t.uuid.desc()),
     index('jobs_state_updated_idx').on(t.state, t.updatedAt.desc(), t.uuid.desc()),
@@ -222,6 +235,13 @@ export const webhookOutbox = pgTable(
     // race with the delete is never sent.
     subscriptionId: uuid('subscription_id').notNull(),
     seq: integer('seq').notNull(),
+    /**
+     * transition: the history entry `seq`; overdue: the job outlived a notify-only budget (`seq`
+     * is its latest history entry when that was found).
+     */
+    kind: text('kind').notNull().default('transition'),
+    /** An overdue notification's state, budget, deadline and since, as they were when it was queued. */
+    overdue: jsonb('overdue'),
     /** pending, delivered, or failed (given up after the last retry). */
     status: text('status').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
@@ -231,7 +251,7 @@ export const webhookOutbox = pgTable(
     doneAt: at('done_at'),
   },
   (t) => [
-    primaryKey({ columns: [t.jobUuid, t.subscriptionId, t.seq] }),
+    primaryKey({ columns: [t.jobUuid, t.subscriptionId, t.seq, t.kind] }),
     // The history entry it describes; a force delete of the job removes both.
     foreignKey({ columns: [t.jobUuid, t.seq], foreignColumns: [jobEvents.jobUuid, jobEvents.seq] }).onDelete(
       'cascade',

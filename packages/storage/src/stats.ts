@@ -1,5 +1,6 @@
 import type { PipelineUuid, State } from '@pipelinejobs/core';
 import { translated } from './errors.js';
+import { overdueCondition } from './jobs.js';
 import type { Database } from './open-database.js';
 
 /** Visible jobs by state (states without a job are absent). */
@@ -28,7 +29,7 @@ export async function estimateHistoryRows(db: Database): Promise<number> {
 /** How many visible jobs a listing with these filters has in all (the CLI's progress line). */
 export async function countJobs(
   db: Database,
-  filters: { state?: State; pipelineUuid?: PipelineUuid; updatedSince?: Date },
+  filters: { state?: State; pipelineUuid?: PipelineUuid; updatedSince?: Date; overdue?: { now?: Date } },
 ): Promise<number> {
   const { sql } = db;
   const [row] = await translated(
@@ -37,7 +38,8 @@ export async function countJobs(
       where visible
         ${filters.state ? sql`and state = ${filters.state}` : sql``}
         ${filters.pipelineUuid ? sql`and pipeline_uuid = ${filters.pipelineUuid}` : sql``}
-        ${filters.updatedSince ? sql`and updated_at >= ${filters.updatedSince.toISOString()}::timestamptz` : sql``}`,
+        ${filters.updatedSince ? sql`and updated_at >= ${filters.updatedSince.toISOString()}::timestamptz` : sql``}
+        ${filters.overdue ? sql`and ${overdueCondition(sql, filters.overdue.now)}` : sql``}`,
   );
   return row?.n ?? 0;
 }

@@ -12,6 +12,7 @@ interface ListOptions {
   state?: string;
   pipeline?: string;
   since?: string;
+  overdue?: boolean;
   limit?: string;
   cursor?: string;
   all?: boolean;
@@ -26,6 +27,7 @@ export function registerJobsList(jobs: Command, invocation: Invocation): void {
     .option('--state <state>', `only jobs in this state, any letter case (${STATE_NAMES.join(', ')})`)
     .option('--pipeline <uuid>', 'only jobs of this pipeline (106...)')
     .option('--since <iso>', 'only jobs updated at or after this ISO 8601 date-time')
+    .option('--overdue', 'only jobs past the deadline of their state (its time budget)')
     .option(
       '--limit <n>',
       `jobs per page, 1 to ${bounds.max} (default ${bounds.default}; ${bounds.max} with --all)`,
@@ -39,6 +41,7 @@ export function registerJobsList(jobs: Command, invocation: Invocation): void {
         state: options.state,
         pipeline_uuid: options.pipeline,
         updated_since: options.since,
+        overdue: options.overdue ? 'true' : undefined,
         limit: options.limit ?? (options.all ? String(bounds.max) : undefined),
         cursor: options.cursor,
       };

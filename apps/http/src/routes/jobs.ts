@@ -14,6 +14,7 @@ import {
   parseJobsQuery,
   rotateJobToken,
   ServiceError,
+  setJobDeadlines,
 } from '@pipelinejobs/service';
 import type { Request, Router } from 'express';
 import { exactBodyOf } from '../body.js';
@@ -43,7 +44,7 @@ export function jobRoutes(router: Router, ctx: RouteContext): void {
   });
   router.get(
     '/jobs',
-    accepts('state', 'pipeline_uuid', 'updated_since', 'limit', 'cursor'),
+    accepts('state', 'pipeline_uuid', 'updated_since', 'overdue', 'limit', 'cursor'),
     async (req, res) => {
       const principal = await authenticated(ctx, req);
       sendPage(req, res, 'cursor', await listJobs(services, principal, parseJobsQuery(req.query)));
@@ -78,6 +79,10 @@ export function jobRoutes(router: Router, ctx: RouteContext): void {
         token: requestToken(req),
       }),
     );
+  });
+  router.put('/jobs/:uuid/deadlines', accepts(), async (req, res) => {
+    const { uuid, principal } = await onJob(req);
+    res.json(await setJobDeadlines(services, principal, uuid, req.body));
   });
   router.post('/jobs/:uuid/cancel', accepts('token'), async (req, res) => {
     const { uuid, principal } = await onJob(req);

@@ -1,3 +1,4 @@
+import type { DeadlinesRequest } from './deadlines-request.js';
 import type { ArchivePattern, ProductPattern } from './index-requests.js';
 import type { JsonObject } from './json-object.js';
 
@@ -23,4 +24,6 @@ export interface CreateJobRequest {
   acted_on?: string[];
   /** Reference (109) UUIDs. */
   acted_using?: string[];
+  /** Overrides of the pipeline's time budgets (null removes one). */
+  deadlines?: DeadlinesRequest;
 }

@@ -2,7 +2,7 @@ import type { EventName, State } from '@pipelinejobs/core';
 import type { JsonObject } from './json-object.js';
 
 /** Which inbound form delivered an event (schemas: history-event `source`). */
-export const EVENT_SOURCES = ['json', 'params', 'agave', 'tapis', 'cli', 'create'] as const;
+export const EVENT_SOURCES = ['json', 'params', 'agave', 'tapis', 'cli', 'create', 'deadline'] as const;
 
 export type EventSource = (typeof EVENT_SOURCES)[number];
 

@@ -1,4 +1,5 @@
 import type { EventName, JobUuid, PipelineUuid, State } from '@pipelinejobs/core';
+import type { JobDeadline } from './deadlines-request.js';
 import type { ActorDocument } from './history-event.js';
 import type { ArchivePattern, ProductPattern } from './index-requests.js';
 import type { JsonObject } from './json-object.js';
@@ -35,4 +36,8 @@ export interface JobDocument {
   created: string;
   updated: string;
   state_since: string;
+  /** Time budgets by state, in the object form. */
+  deadlines?: Partial<Record<State, { budget: string; action: 'fail' | 'notify' }>>;
+  /** The deadline of the current state; null when it has no budget. */
+  deadline?: JobDeadline | null;
 }

@@ -1,3 +1,4 @@
+import type { DeadlinesRequest } from './deadlines-request.js';
 import type { ProcessingLevel } from './index-requests.js';
 import type { JsonObject } from './json-object.js';
 
@@ -68,4 +69,6 @@ export interface PipelineDocument {
   pipeline_type?: PipelineType;
   /** Legacy field found in the original fixtures; not interpreted. */
   collections_levels?: unknown;
+  /** Time budgets by state for the pipeline's jobs. */
+  deadlines?: DeadlinesRequest;
 }

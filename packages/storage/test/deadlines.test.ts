@@ -1,0 +1,120 @@
+import { parseBudgets } from '@pipelinejobs/core';
+import { loadFixture } from '@pipelinejobs/fixtures';
+import type { PipelineDocument } from '@pipelinejobs/schemas';
+import {
+  applyEvent,
+  type Database,
+  DEADLINE_CLAIM_SQL,
+  insertJob,
+  insertPipeline,
+  sweepDeadlines,
+} from '@pipelinejobs/storage';
+import { describe, expect, it } from 'vitest';
+import { ACTOR, allow, withTestDatabase } from './helpers.js';
+
+let db: Database;
+let pipelineUuid: string;
+withTestDatabase({ poolSize: 4 }, async (opened) => {
+  db = opened;
+  const tacobot = loadFixture<PipelineDocument>('sd2e/pipelines/tacobot.json');
+  const { pipeline } = await insertPipeline(db, {
+    ...tacobot,
+    id: 'tacc/deadlines:storage',
+    deadlines: { RUNNING: '24h' },
+  });
+  pipelineUuid = pipeline.uuid;
+});
+
+const HOUR = 3_600_000;
+const sweep = (now: Date, roundTrip?: (statement: string) => void) =>
+  sweepDeadlines(db, {
+    now,
+    limit: 100,
+    actor: { kind: 'system', id: 'deadline' },
+    failData: (job) => ({ state: job.state }),
+    ...(roundTrip ? { roundTrip } : {}),
+  });
+
+describe('the deadline sweep', () => {
+  it('with nothing due is one statement, planned on the partial index, whatever the number of jobs', async () => {
+    // 20,000 jobs without a deadline (their state has no budget) and 200 RUNNING with one in 24 h.
+    await db.sql`
+      insert into jobs (uuid, pipeline_uuid, state, last_event, data)
+      select '107' || lpad(to_hex(n), 5, '0') || '-0000-5000-8000-000000000000', ${pipelineUuid}, 'CREATED', 'create', '{}'
+      from generate_series(1, 20000) n`;
+    const budgets = parseBudgets({ RUNNING: '24h' });
+    if (!budgets.ok) throw new Error('budgets');
+    await db.sql`
+      update jobs set state = 'RUNNING', deadlines = ${JSON.stringify(budgets.value)}::jsonb,
+        deadline_at = now() + interval '24 hours', deadline_action = 'fail'
+      where uuid in (select uuid from jobs order by uuid limit 200)`;
+    await db.sql`analyze jobs`;
+
+    const statements: string[] = [];
+    const result = await sweep(new Date(), (statement) => statements.push(statement));
+    expect(result).toEqual({ failed: [], notified: [], queued: false });
+    expect(statements).toEqual(['claim']);
+
+    const plan = await db.sql.unsafe<{ 'QUERY PLAN': unknown }[]>(
+      `explain (format json) ${DEADLINE_CLAIM_SQL}`,
+      [new Date().toISOString(), 100],
+    );
+    const text = JSON.stringify(plan[0]?.['QUERY PLAN']);
+    expect(text).toContain('"Index Name":"jobs_deadline_idx"');
+    // No scan of jobs but the index (the subscriptions are read only for a job to notify).
+    expect(text).not.toMatch(/"Node Type":"Seq Scan"[^}]*"Relation Name":"jobs"/);
+    // The same plan shape with EXPLAIN ANALYZE: the index returns no row when nothing is due.
+    const analyzed = await db.sql.unsafe<{ 'QUERY PLAN': string }[]>(
+      `explain (analyze, costs off, timing off, summary off) ${DEADLINE_CLAIM_SQL}`,
+      [new Date().toISOString(), 100],
+    );
+    const lines = analyzed.map((row) => row['QUERY PLAN']).join('\n');
+    expect(lines).toMatch(/Index Scan using jobs_deadline_idx on jobs[^\n]*\(actual rows=0 loops=1\)/);
+  });
+
+  it('sets the deadline on entering a state, in the transition statement, and clears it on leaving', async () => {
+    const { job } = await insertJob(
+      db,
+      { pipeline_uuid: pipelineUuid as never, child_of: [], data: { storage: 1 } },
+      { creator: ACTOR },
+    );
+    expect(job.deadline).toBeNull();
+    const statements: string[] = [];
+    const hooks = { roundTrip: (statement: string) => statements.push(statement) };
+    await applyEvent(db, { jobUuid: job.uuid, name: 'run', source: 'cli', actor: ACTOR }, allow, hooks);
+    expect(statements).toEqual(['transition']);
+    const [running] = await db.sql<{ deadline_at: string; state_since: string; deadline_action: string }[]>`
+      select deadline_at, state_since, deadline_action from jobs where uuid = ${job.uuid}`;
+    expect(Date.parse(running?.deadline_at ?? '') - Date.parse(running?.state_since ?? '')).toBe(24 * HOUR);
+    expect(running?.deadline_action).toBe('fail');
+    await applyEvent(db, { jobUuid: job.uuid, name: 'finish', source: 'cli', actor: ACTOR }, allow);
+    const [finished] = await db.sql<{ deadline_at: string | null }[]>`
+      select deadline_at from jobs where uuid = ${job.uuid}`;
+    expect(finished?.deadline_at).toBeNull();
+    const due = await sweep(new Date(Date.now() + 48 * HOUR));
+    expect(due.failed.map((f) => f.uuid)).not.toContain(job.uuid);
+  });
+
+  it('fails a job past its deadline with the claim, a lock and the transition statement', async () => {
+    const { job } = await insertJob(
+      db,
+      { pipeline_uuid: pipelineUuid as never, child_of: [], data: { storage: 2 } },
+      { creator: ACTOR },
+    );
+    await applyEvent(db, { jobUuid: job.uuid, name: 'run', source: 'cli', actor: ACTOR }, allow);
+    // Only this job is due: the 200 seeded RUNNING ones ran out at now + 24 h, sooner than it.
+    await db.sql`update jobs set deadline_at = deadline_at + interval '1 hour'
+      where uuid <> ${job.uuid} and deadline_at is not null`;
+    const statements: string[] = [];
+    const swept = await sweep(new Date(Date.now() + 24 * HOUR + 60_000), (statement) =>
+      statements.push(statement),
+    );
+    expect(statements).toEqual(['claim', 'lock', 'transition']);
+    expect(swept.failed.map((f) => [f.uuid, f.state, f.applied?.outcome.job.state])).toEqual([
+      [job.uuid, 'RUNNING', 'FAILED'],
+    ]);
+    const [row] = await db.sql<{ state: string; deadline_at: string | null }[]>`
+      select state, deadline_at from jobs where uuid = ${job.uuid}`;
+    expect(row).toEqual({ state: 'FAILED', deadline_at: null });
+  });
+});
