@@ -37,6 +37,16 @@ describe('parseBudgets', () => {
     expect(parsed.issues[2]?.message).toContain('fail, notify');
   });
 
+  it('refuses a fail budget on a state the job cannot fail from, and takes a notify-only one there', () => {
+    const parsed = parseBudgets({ FINISHED: '1h', VALIDATED: { budget: '2h', action: 'fail' } }, '/deadlines');
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.issues.map((i) => i.path)).toEqual(['/deadlines/FINISHED', '/deadlines/VALIDATED']);
+    expect(parsed.issues[0]?.message).toContain("cannot fail (the state machine refuses 'fail' there)");
+    expect(parsed.issues[0]?.message).toContain('"action": "notify"');
+    expect(parseBudgets({ FINISHED: { budget: '1h', action: 'notify' } })).toMatchObject({ ok: true });
+  });
+
   it('lays a job override over the pipeline budgets state by state', () => {
     const base = parseBudgets({ RUNNING: '24h', INDEXING: '2h' });
     const override = parseBudgets({

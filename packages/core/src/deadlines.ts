@@ -1,5 +1,6 @@
 import { parseDurationMs } from './duration.js';
 import { STATE_NAMES, type State } from './fsm-table.js';
+import { transition } from './transition.js';
 
 /** What a budget does when the job outlives it in its state: a `fail` event, or a notification only. */
 export const DEADLINE_ACTIONS = ['fail', 'notify'] as const;
@@ -83,6 +84,15 @@ export function parseBudgets(declared: unknown, at = ''): BudgetsResult {
       issues.push({
         path: `${path}/action`,
         message: `${path}/action must be one of: ${DEADLINE_ACTIONS.join(', ')}`,
+      });
+      continue;
+    }
+    // A fail budget where the state machine refuses `fail` would never fail the job; said now,
+    // rather than found by a sweep that cannot act on it.
+    if (action === 'fail' && !transition(state, 'fail').ok) {
+      issues.push({
+        path,
+        message: `${path}: a job in ${state} cannot fail (the state machine refuses 'fail' there); give it {"budget": "${text.trim().slice(0, 20)}", "action": "notify"} or no budget`,
       });
       continue;
     }

@@ -117,4 +117,25 @@ describe('the deadline sweep', () => {
       select state, deadline_at from jobs where uuid = ${job.uuid}`;
     expect(row).toEqual({ state: 'FAILED', deadline_at: null });
   });
+
+  it('claims a fail deadline the state machine refuses once, not at every sweep', async () => {
+    // A fail budget on FINISHED, stored as a database from before such budgets were refused
+    // might hold it (parseBudgets refuses it now): the sweep cannot fail the job.
+    const { job } = await insertJob(
+      db,
+      { pipeline_uuid: pipelineUuid as never, child_of: [], data: { storage: 3 } },
+      { creator: ACTOR },
+    );
+    await db.sql`
+      update jobs set state = 'FINISHED', deadline_at = now() - interval '1 minute',
+        deadline_action = 'fail', deadlines = '{"FINISHED": {"budget": "1h", "ms": 3600000, "action": "fail"}}'
+      where uuid = ${job.uuid}`;
+    const later = new Date(Date.now() + HOUR);
+    const first = await sweep(later);
+    expect(first.failed.find((f) => f.uuid === job.uuid)).toMatchObject({ applied: undefined });
+    const second = await sweep(later);
+    expect(second.failed.map((f) => f.uuid)).not.toContain(job.uuid);
+    const [row] = await db.sql<{ state: string }[]>`select state from jobs where uuid = ${job.uuid}`;
+    expect(row?.state).toBe('FINISHED');
+  });
 });
