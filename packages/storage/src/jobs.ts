@@ -431,8 +431,10 @@ export async function selectJobAudit(
 /**
  * Replaces a job's time budgets and, in the same statement, the deadline of the state it is in
  * (from when it entered it: a budget already used up makes the job due at the next sweep), and
- * records who did it in job_audit. A notify-only deadline already notified stays notified while
- * its time is unchanged.
+ * records who did it in job_audit. A notify-only deadline already notified stays notified, whatever
+ * its new time: one overdue notification per entry into the state (the sweep's outbox row is keyed
+ * by the job's latest history entry, so a second one would be dropped, or sent only when some
+ * event had come in between).
  */
 export async function updateJobDeadlines(
   db: Database,
@@ -453,8 +455,7 @@ export async function updateJobDeadlines(
       ), changed as (
         update jobs set deadlines = next.deadlines, deadline_at = next.deadline_at,
           deadline_action = next.deadline_action,
-          deadline_notified = jobs.deadline_notified and jobs.deadline_at is not distinct from next.deadline_at
-            and next.deadline_action = 'notify',
+          deadline_notified = coalesce(jobs.deadline_notified and next.deadline_action = 'notify', false),
           updated_at = greatest(date_trunc('milliseconds', now()), jobs.updated_at)
         from next where jobs.uuid = next.uuid
         returning ${sql.unsafe(JOB_COLUMNS.replaceAll(/\b(\w+)\b/g, 'jobs.$1'))}

@@ -1,0 +1,106 @@
+import { loadFixture } from '@pipelinejobs/fixtures';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, type Receiver, startReceiver } from '../../../test/webhook-receiver.js';
+import { type Manager, startManager } from './harness.js';
+
+const HOUR = 3_600_000;
+/** The Manager's clock: the real time plus what a test moved it on by. */
+let offsetMs = 0;
+const clock = () => new Date(Date.now() + offsetMs);
+/** Sweeps run only when a test asks. */
+const MANUAL = 3_600_000;
+const WEBHOOKS = { allowPrivate: true, retryScheduleMs: Array(20).fill(100), pollMs: 100, timeoutMs: 2000 };
+
+let a: Manager;
+let sql: postgres.Sql;
+let receiver: Receiver;
+
+beforeAll(async () => {
+  a = await startManager({ clock, webhooks: WEBHOOKS, deadlineSweepMs: MANUAL });
+  sql = postgres(a.url, { max: 2, onnotice: () => {} });
+  receiver = await startReceiver();
+});
+afterAll(async () => {
+  await a?.stop();
+  await sql?.end();
+  await receiver?.stop();
+});
+
+const tacobot = loadFixture<Record<string, unknown>>('sd2e/pipelines/tacobot.json');
+
+async function pipeline(id: string, deadlines?: unknown) {
+  const res = await a.request('POST', '/pipelines', {
+    key: a.keys.agent,
+    body: { ...tacobot, id, ...(deadlines === undefined ? {} : { deadlines }) },
+  });
+  expect(res.status, res.text).toBe(201);
+  return res.json.uuid as string;
+}
+
+let made = 0;
+async function job(pipelineUuid: string) {
+  made += 1;
+  const res = await a.request('POST', '/jobs', {
+    key: a.keys.agent,
+    body: { pipeline_uuid: pipelineUuid, data: { red_team: made } },
+  });
+  expect(res.status, res.text).toBe(201);
+  return res.json as { uuid: string; token: string };
+}
+
+async function send(j: { uuid: string; token: string }, name: string) {
+  const res = await a.request('POST', '/messages', {
+    key: a.keys.reporter,
+    body: { uuid: j.uuid, name, token: j.token },
+  });
+  expect(res.status, res.text).toBe(200);
+}
+
+const overdueFor = (uuid: string) =>
+  receiver.accepted().filter((r) => {
+    const body = JSON.parse(r.body) as { type?: string; job_uuid?: string };
+    return body.type === 'job.overdue' && body.job_uuid === uuid;
+  });
+
+describe('deadlines, as a careless or hostile user would use them', () => {
+  it('treats a notify budget changed by PUT after it was notified the same, whether or not an event came in between', async () => {
+    offsetMs = 0;
+    const sub = await a.request('POST', '/subscriptions', {
+      body: { url: receiver.url, filter: { events: ['overdue'] }, description: 'overdue (red team)' },
+    });
+    expect(sub.status, sub.text).toBe(201);
+    const p = await pipeline('tacc/red-team:renotify', { INDEXING: { budget: '2h', action: 'notify' } });
+    const quiet = await job(p);
+    const busy = await job(p);
+    for (const j of [quiet, busy]) for (const name of ['run', 'finish', 'index']) await send(j, name);
+
+    offsetMs = 3 * HOUR;
+    await a.sweeper?.sweep();
+    await eventually('both first overdue notifications', () =>
+      [quiet, busy].every((j) => overdueFor(j.uuid).length === 1),
+    );
+
+    // The second job has an event that leaves it in INDEXING; then an admin gives both a longer budget.
+    await send(busy, 'update');
+    for (const j of [quiet, busy]) {
+      const put = await a.request('PUT', `/jobs/${j.uuid}/deadlines`, {
+        body: { INDEXING: { budget: '4h', action: 'notify' } },
+      });
+      expect(put.status, put.text).toBe(200);
+    }
+    offsetMs = 5 * HOUR;
+    await a.sweeper?.sweep();
+    await a.sweeper?.sweep();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const shown = await Promise.all(
+      [quiet, busy].map(async (j) => (await a.request('GET', `/jobs/${j.uuid}`)).json.deadline),
+    );
+    const sent = [quiet, busy].map((j) => overdueFor(j.uuid).length);
+    // One state entry, one notification each (docs/deadlines.md), and the job says it was notified:
+    // a job must not show `notified: true` for a notification that was never queued, nor get a
+    // second only because an unrelated event moved its latest history entry on.
+    expect(sent).toEqual([1, 1]);
+    expect(shown).toMatchObject([{ notified: true }, { notified: true }]);
+  });
+});
