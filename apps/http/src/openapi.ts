@@ -464,9 +464,9 @@ export function openApiDocument() {
         put: {
           operationId: 'setJobDeadlines',
           description:
-            'For admins: the body is the job\'s time budgets by state, replacing those it has (its pipeline\'s with the overrides given at creation); a state left out or null has no budget. `"24h"` fails the job when it outlives the state by that long (a `fail` event, source `deadline`, principal system/deadline); `{"budget": "2h", "action": "notify"}` sends one `overdue` notification instead and leaves the job as it is. The deadline of the job\'s current state is recomputed from when it entered it. Recorded in the job\'s audit (`set_deadlines`).',
-          summary: "Replace a job's per-state time budgets (admin)",
-          parameters: [uuidParam],
+            'For admins: the body is the job\'s time budgets by state, replacing those it has (its pipeline\'s with the overrides given at creation); a state left out or null has no budget. `"24h"` fails the job when it outlives the state by that long (a `fail` event, source `deadline`, principal system/deadline); `{"budget": "2h", "action": "notify"}` sends one `overdue` notification instead and leaves the job as it is. The deadline of the job\'s current state is recomputed from when it entered it. Recorded in the job\'s audit (`set_deadlines`). Needs an admin token (`?token=`) besides the admin role, as deleting a job does: a budget already used up fails the job at the next sweep.',
+          summary: "Replace a job's per-state time budgets (admin, admin token)",
+          parameters: [uuidParam, tokenQuery('Admin token (in the URL: the body is the budgets)')],
           requestBody: { required: true, content: json('deadlines') },
           responses: {
             '200': { description: 'The job with its new `deadlines` and `deadline`', content: json('job') },

@@ -1,3 +1,4 @@
+import { adminToken } from '@pipelinejobs/auth';
 import { loadFixture } from '@pipelinejobs/fixtures';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,8 @@ const HOUR = 3_600_000;
 /** The Manager's clock: the real time plus what a test moved it on by. */
 let offsetMs = 0;
 const clock = () => new Date(Date.now() + offsetMs);
+/** A current admin token by the Manager's clock. */
+const admin = () => adminToken({ ...a.services.admin, now: clock() });
 /** Sweeps run only when a test asks. */
 const MANUAL = 3_600_000;
 const WEBHOOKS = { allowPrivate: true, retryScheduleMs: Array(20).fill(100), pollMs: 100, timeoutMs: 2000 };
@@ -84,7 +87,7 @@ describe('deadlines, as a careless or hostile user would use them', () => {
     // The second job has an event that leaves it in INDEXING; then an admin gives both a longer budget.
     await send(busy, 'update');
     for (const j of [quiet, busy]) {
-      const put = await a.request('PUT', `/jobs/${j.uuid}/deadlines`, {
+      const put = await a.request('PUT', `/jobs/${j.uuid}/deadlines?token=${admin()}`, {
         body: { INDEXING: { budget: '4h', action: 'notify' } },
       });
       expect(put.status, put.text).toBe(200);
@@ -102,5 +105,41 @@ describe('deadlines, as a careless or hostile user would use them', () => {
     // second only because an unrelated event moved its latest history entry on.
     expect(sent).toEqual([1, 1]);
     expect(shown).toMatchObject([{ notified: true }, { notified: true }]);
+  });
+
+  it('does not let the admin role alone fail a running job through its deadlines (an admin token is needed, as for a delete)', async () => {
+    offsetMs = 0;
+    const p = await pipeline('tacc/red-team:token', { RUNNING: '24h' });
+    const j = await job(p);
+    await send(j, 'run');
+    // Without a token an admin key can neither delete the job nor send it a `fail`...
+    const del = await a.request('DELETE', `/jobs/${j.uuid}`);
+    expect(del.status, del.text).toBe(403);
+    const fail = await a.request('POST', '/messages', { body: { uuid: j.uuid, name: 'fail' } });
+    expect(fail.status, fail.text).toBe(403);
+    // ...nor give it a budget already used up, which the next sweep turns into that same `fail`.
+    offsetMs = 1000;
+    for (const token of [undefined, 'not-a-token', j.token]) {
+      const put = await a.request(
+        'PUT',
+        `/jobs/${j.uuid}/deadlines${token === undefined ? '' : `?token=${token}`}`,
+        { body: { RUNNING: '1ms' } },
+      );
+      expect(put.status, put.text).toBe(403);
+      expect(put.json.detail as string).toMatch(/admin token/);
+    }
+    await a.sweeper?.sweep();
+    const shown = await a.request('GET', `/jobs/${j.uuid}`);
+    expect(shown.json.state).toBe('RUNNING');
+    expect(shown.json.deadlines).toEqual({ RUNNING: { budget: '24h', action: 'fail' } });
+    const audit = await a.request('GET', `/jobs/${j.uuid}/audit`);
+    expect(audit.json.items).toEqual([]);
+    // With the admin token it is done (and the sweep then fails the job).
+    const put = await a.request('PUT', `/jobs/${j.uuid}/deadlines?token=${admin()}`, {
+      body: { RUNNING: '1ms' },
+    });
+    expect(put.status, put.text).toBe(200);
+    await a.sweeper?.sweep();
+    expect((await a.request('GET', `/jobs/${j.uuid}`)).json.state).toBe('FAILED');
   });
 });

@@ -215,12 +215,14 @@ describe('per-state deadlines', () => {
     const p = await pipeline('tacc/deadlines:put', { RUNNING: '24h' });
     const j = await job(p);
     await send(a, j, 'run');
-    const refused = await a.request('PUT', `/jobs/${j.uuid}/deadlines`, {
+    const refused = await a.request('PUT', `/jobs/${j.uuid}/deadlines?token=${a.adminToken()}`, {
       key: a.keys.agent,
       body: { RUNNING: '1h' },
     });
     expect(refused.status).toBe(403);
-    const res = await a.request('PUT', `/jobs/${j.uuid}/deadlines`, { body: { RUNNING: '1h' } });
+    const res = await a.request('PUT', `/jobs/${j.uuid}/deadlines?token=${a.adminToken()}`, {
+      body: { RUNNING: '1h' },
+    });
     expect(res.status, res.text).toBe(200);
     expect(res.json.deadlines).toEqual({ RUNNING: { budget: '1h', action: 'fail' } });
     const { at } = res.json.deadline as { at: string };
@@ -294,7 +296,9 @@ describe('per-state deadlines', () => {
     const j = await job(p);
     const shown = (await a.request('GET', `/jobs/${j.uuid}`)).json;
     for (const [deadlines, said] of bad) {
-      const res = await a.request('PUT', `/jobs/${j.uuid}/deadlines`, { body: deadlines });
+      const res = await a.request('PUT', `/jobs/${j.uuid}/deadlines?token=${a.adminToken()}`, {
+        body: deadlines,
+      });
       expect(res.status, JSON.stringify(deadlines)).toBe(400);
       expect(res.json.detail as string).toMatch(new RegExp(said.source.replace('\\/deadlines', '')));
     }

@@ -23,7 +23,7 @@ export interface AuthorizeEventInput {
   now: Date;
 }
 
-export type AdminAction = 'delete' | 'rotate_token';
+export type AdminAction = 'delete' | 'rotate_token' | 'set_deadlines';
 
 export interface AuthorizeAdminActionInput {
   principal: Principal;
@@ -92,18 +92,27 @@ export function authorizeEvent(input: AuthorizeEventInput): Authorization {
   );
 }
 
+/** What each admin action is called in a refusal: what the role cannot do, what needs the token. */
+const ADMIN_ACTIONS: Record<AdminAction, readonly [string, string]> = {
+  delete: ['delete jobs', 'deleting a job'],
+  rotate_token: ["rotate a job's token", "rotating a job's token"],
+  // A budget of 1ms fails the job at the next sweep: as strong as a `fail`, so a token is needed.
+  set_deadlines: ["change a job's deadlines", "changing a job's deadlines"],
+};
+
 /**
- * Whether an authenticated caller may delete the job or rotate its token: the role must allow
+ * Whether an authenticated caller may delete the job, rotate its token or change its deadlines: the role must allow
  * `report` (the original sends deletes as messages), the scope must match, and the token must
  * be a current admin token. Apps may demand a stronger role on top for their own routes.
  */
 export function authorizeAdminAction(input: AuthorizeAdminActionInput): Authorization {
-  const doing = input.action === 'delete' ? 'delete jobs' : "rotate a job's token";
+  const [doing, what] = ADMIN_ACTIONS[input.action];
   const refused = principalRefusal(input.principal, input.jobUuid, 'report', doing);
   if (refused !== undefined) return refused;
-  const what = input.action === 'delete' ? 'deleting a job' : "rotating a job's token";
   if (missing(input.token)) {
-    return forbid(`an admin token is required for ${what}: ${TOKEN_WHERE} (${MINT_ADMIN})`);
+    // The deadlines' body is the budgets document itself: the token can only come in the URL.
+    const where = input.action === 'set_deadlines' ? 'pass `token` in the URL (`?token=`)' : TOKEN_WHERE;
+    return forbid(`an admin token is required for ${what}: ${where} (${MINT_ADMIN})`);
   }
   if (verifyAdminToken(input.admin, input.token, input.now)) return { ok: true, via: 'admin_token' };
   return forbid(`${what} needs an admin token and the token given is not a current one; ${MINT_ADMIN}`);

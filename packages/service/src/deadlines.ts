@@ -1,4 +1,4 @@
-import type { Principal } from '@pipelinejobs/auth';
+import { authorizeAdminAction, type Principal } from '@pipelinejobs/auth';
 import { applyBudgets, type BudgetChanges, type JobUuid, parseBudgets } from '@pipelinejobs/core';
 import { validateDeadlines } from '@pipelinejobs/schemas';
 import * as storage from '@pipelinejobs/storage';
@@ -6,7 +6,7 @@ import { actorOf } from './actor.js';
 import { requireRole } from './authentication.js';
 import { systemPrincipal } from './credentials.js';
 import { DATABASE } from './database-key.js';
-import { invalidDocument } from './errors.js';
+import { invalidDocument, ServiceError } from './errors.js';
 import type { Services } from './services.js';
 
 /** Who fails a job past its deadline, as its history records it: `system`/`deadline`. */
@@ -54,10 +54,26 @@ export function withBudgetIssues<T extends { path: string; message: string }>(
 /**
  * Replaces a job's time budgets (admin): the body is schemas/deadlines.json, what it names is
  * what the job has from now on (a state left out or null has none). The current state's deadline
- * is recomputed from when the job entered it. Recorded in the job's audit log.
+ * is recomputed from when the job entered it. Recorded in the job's audit log. Needs an admin token
+ * besides the admin role, as deleting a job does: a budget already used up fails the job.
  */
-export async function setJobDeadlines(s: Services, principal: Principal, uuid: JobUuid, body: unknown) {
+export async function setJobDeadlines(
+  s: Services,
+  principal: Principal,
+  uuid: JobUuid,
+  body: unknown,
+  token?: unknown,
+) {
   requireRole(principal, 'admin', "change a job's deadlines");
+  const decision = authorizeAdminAction({
+    principal,
+    action: 'set_deadlines',
+    jobUuid: uuid,
+    token,
+    admin: s.admin,
+    now: s.clock(),
+  });
+  if (!decision.ok) throw new ServiceError('forbidden', decision.message, { uuid });
   const title = 'The deadlines are not valid';
   const checked = validateDeadlines(body);
   if (!checked.ok) invalidDocument(title, withBudgetIssues(checked.issues, body, ''));

@@ -80,9 +80,10 @@ export function jobRoutes(router: Router, ctx: RouteContext): void {
       }),
     );
   });
-  router.put('/jobs/:uuid/deadlines', accepts(), async (req, res) => {
+  router.put('/jobs/:uuid/deadlines', accepts('token'), async (req, res) => {
     const { uuid, principal } = await onJob(req);
-    res.json(await setJobDeadlines(services, principal, uuid, req.body));
+    // The body is the budgets document: the admin token comes in the URL only.
+    res.json(await setJobDeadlines(services, principal, uuid, req.body, single(req, 'token')));
   });
   router.post('/jobs/:uuid/cancel', accepts('token'), async (req, res) => {
     const { uuid, principal } = await onJob(req);
