@@ -142,4 +142,24 @@ describe('deadlines, as a careless or hostile user would use them', () => {
     await a.sweeper?.sweep();
     expect((await a.request('GET', `/jobs/${j.uuid}`)).json.state).toBe('FAILED');
   });
+
+  it("keeps a pipeline's valid budgets when one it was registered with is refused by today's rules", async () => {
+    offsetMs = 0;
+    const uuid = await pipeline('tacc/red-team:kept-from-before', { RUNNING: '1h' });
+    // Registered before a fail budget on a state that cannot fail was refused: stored as it was.
+    await sql`update pipelines set body = jsonb_set(body, '{deadlines}', '{"RUNNING": "1h", "FINISHED": "1h"}')
+      where uuid = ${uuid}`;
+    const created = await a.request('POST', '/jobs', {
+      key: a.keys.agent,
+      body: { pipeline_uuid: uuid, data: { red_team: 'kept' } },
+    });
+    expect(created.status, created.text).toBe(201);
+    // The RUNNING budget is kept; only the one that could never act is left out.
+    expect(created.json.deadlines).toEqual({ RUNNING: { budget: '1h', action: 'fail' } });
+    const j = created.json as { uuid: string; token: string };
+    await send(j, 'run');
+    offsetMs = 2 * HOUR;
+    await a.sweeper?.sweep();
+    expect((await a.request('GET', `/jobs/${j.uuid}`)).json.state).toBe('FAILED');
+  });
 });

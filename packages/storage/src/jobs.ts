@@ -149,11 +149,19 @@ export async function insertJob(
   return made ?? { job: await selectJob(db, uuid), created: false };
 }
 
-/** A registered pipeline's budgets (its document was checked when it was registered). */
+/**
+ * A registered pipeline's budgets (its document was checked when it was registered), state by
+ * state: one that today's rules refuse (a fail budget where the state machine cannot fail,
+ * registered before that was refused) is left out alone, never taking the others with it.
+ */
 function pipelineBudgets(declared: unknown): Budgets {
-  if (declared === null || declared === undefined) return {};
-  const parsed = parseBudgets(declared);
-  return parsed.ok ? applyBudgets({}, parsed.value) : {};
+  if (typeof declared !== 'object' || declared === null || Array.isArray(declared)) return {};
+  const kept: BudgetChanges = {};
+  for (const [state, entry] of Object.entries(declared)) {
+    const parsed = parseBudgets({ [state]: entry });
+    if (parsed.ok) Object.assign(kept, parsed.value);
+  }
+  return applyBudgets({}, kept);
 }
 
 /** Budgets as the jobs row keeps them: JSON text, or null when there are none. */
