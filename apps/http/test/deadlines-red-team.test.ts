@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { adminToken } from '@pipelinejobs/auth';
 import { loadFixture } from '@pipelinejobs/fixtures';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startManagerProcess } from '../../../test/manager-process.js';
 import { eventually, type Receiver, startReceiver } from '../../../test/webhook-receiver.js';
 import { type Manager, startManager } from './harness.js';
 
@@ -161,5 +163,64 @@ describe('deadlines, as a careless or hostile user would use them', () => {
     offsetMs = 2 * HOUR;
     await a.sweeper?.sweep();
     expect((await a.request('GET', `/jobs/${j.uuid}`)).json.state).toBe('FAILED');
+  });
+
+  it('leaves nothing half-applied when a Manager process is killed (kill -9) mid-sweep; the next fails each job once', async () => {
+    offsetMs = 0;
+    // Every job is due as soon as it runs; this Manager never sweeps by itself (MANUAL).
+    const p = await pipeline('tacc/red-team:kill', { RUNNING: '1ms' });
+    const jobs: { uuid: string; token: string }[] = [];
+    for (let k = 0; k < 300; k += 1) jobs.push(await job(p));
+    for (const j of jobs) await send(j, 'run');
+    const uuids = jobs.map((j) => j.uuid);
+    const failedCount = async () => {
+      const [row] = await sql<{ n: number }[]>`
+        select count(*)::int as n from jobs where uuid = any(${uuids}) and state = 'FAILED'`;
+      return row?.n ?? 0;
+    };
+    const env = {
+      DATABASE_URL: a.url,
+      PIPELINEJOBS_SECRET: randomBytes(32).toString('base64'),
+      PIPELINEJOBS_DEADLINE_SWEEP: '10ms',
+      LOG_LEVEL: 'warn',
+    };
+    const first = await startManagerProcess({ env });
+    let atKill = 0;
+    try {
+      for (;;) {
+        atKill = await failedCount();
+        if (atKill > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    } finally {
+      await first.kill9();
+    }
+    console.log(`killed the sweeping Manager with ${atKill} of 300 jobs failed (${await failedCount()} once it died)`);
+    // Nothing half-applied: a job is FAILED exactly when its history has the sweep's one fail,
+    // and its version is its history's length.
+    const check = async () =>
+      sql<{ uuid: string; state: string; version: number; entries: number; fails: number }[]>`
+        select j.uuid, j.state, j.version, count(e.seq)::int as entries,
+          count(e.seq) filter (where e.name = 'fail' and e.source = 'deadline')::int as fails
+        from jobs j join job_events e on e.job_uuid = j.uuid
+        where j.uuid = any(${uuids}) group by j.uuid, j.state, j.version`;
+    for (const row of await check()) {
+      expect(row.version, row.uuid).toBe(row.entries);
+      expect(row.fails, row.uuid).toBe(row.state === 'FAILED' ? 1 : 0);
+      expect(['RUNNING', 'FAILED']).toContain(row.state);
+    }
+    // Another Manager process takes over and fails the rest, each once.
+    const second = await startManagerProcess({ env });
+    try {
+      await eventually('every job failed after the restart', async () => (await failedCount()) === 300);
+    } finally {
+      await second.stop();
+    }
+    const rows = await check();
+    expect(rows).toHaveLength(300);
+    for (const row of rows) {
+      expect(row).toMatchObject({ state: 'FAILED', fails: 1 });
+      expect(row.version).toBe(row.entries);
+    }
   });
 });
