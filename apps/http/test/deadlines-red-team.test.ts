@@ -195,7 +195,9 @@ describe('deadlines, as a careless or hostile user would use them', () => {
     } finally {
       await first.kill9();
     }
-    console.log(`killed the sweeping Manager with ${atKill} of 300 jobs failed (${await failedCount()} once it died)`);
+    console.log(
+      `killed the sweeping Manager with ${atKill} of 300 jobs failed (${await failedCount()} once it died)`,
+    );
     // Nothing half-applied: a job is FAILED exactly when its history has the sweep's one fail,
     // and its version is its history's length.
     const check = async () =>
