@@ -38,7 +38,10 @@ describe('parseBudgets', () => {
   });
 
   it('refuses a fail budget on a state the job cannot fail from, and takes a notify-only one there', () => {
-    const parsed = parseBudgets({ FINISHED: '1h', VALIDATED: { budget: '2h', action: 'fail' } }, '/deadlines');
+    const parsed = parseBudgets(
+      { FINISHED: '1h', VALIDATED: { budget: '2h', action: 'fail' } },
+      '/deadlines',
+    );
     expect(parsed.ok).toBe(false);
     if (parsed.ok) return;
     expect(parsed.issues.map((i) => i.path)).toEqual(['/deadlines/FINISHED', '/deadlines/VALIDATED']);
