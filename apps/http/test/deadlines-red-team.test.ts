@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { adminToken } from '@pipelinejobs/auth';
 import { loadFixture } from '@pipelinejobs/fixtures';
 import postgres from 'postgres';
@@ -13,6 +16,8 @@ let offsetMs = 0;
 const clock = () => new Date(Date.now() + offsetMs);
 /** A current admin token by the Manager's clock. */
 const admin = () => adminToken({ ...a.services.admin, now: clock() });
+/** The Manager processes' secret: the first to start records it in the database, the others must match. */
+const PROCESS_SECRET = randomBytes(32).toString('base64');
 /** Sweeps run only when a test asks. */
 const MANUAL = 3_600_000;
 const WEBHOOKS = { allowPrivate: true, retryScheduleMs: Array(20).fill(100), pollMs: 100, timeoutMs: 2000 };
@@ -180,7 +185,7 @@ describe('deadlines, as a careless or hostile user would use them', () => {
     };
     const env = {
       DATABASE_URL: a.url,
-      PIPELINEJOBS_SECRET: randomBytes(32).toString('base64'),
+      PIPELINEJOBS_SECRET: PROCESS_SECRET,
       PIPELINEJOBS_DEADLINE_SWEEP: '10ms',
       LOG_LEVEL: 'warn',
     };
@@ -224,5 +229,55 @@ describe('deadlines, as a careless or hostile user would use them', () => {
       expect(row).toMatchObject({ state: 'FAILED', fails: 1 });
       expect(row.version).toBe(row.entries);
     }
+  });
+
+  it("decides deadlines by the database's clock: a Manager whose clock is an hour ahead fails no job early", async () => {
+    offsetMs = 0;
+    const p = await pipeline('tacc/red-team:skew', { RUNNING: '30m' });
+    const patient = await job(p);
+    await send(patient, 'run');
+    const due = await job(p);
+    await send(due, 'run');
+    // Due now by every clock: its budget is given as already used up (from when it entered RUNNING).
+    const put = await a.request('PUT', `/jobs/${due.uuid}/deadlines?token=${admin()}`, {
+      body: { RUNNING: '1ms' },
+    });
+    expect(put.status, put.text).toBe(200);
+    // A host whose clock runs an hour ahead of the database's (the process's Date, nothing else).
+    const dir = mkdtempSync(join(tmpdir(), 'pj-skew-'));
+    const skew = join(dir, 'skew.cjs');
+    writeFileSync(
+      skew,
+      `const Real = Date; const ahead = ${HOUR};
+      globalThis.Date = class extends Real {
+        constructor(...args) { if (args.length === 0) super(Real.now() + ahead); else super(...args); }
+        static now() { return Real.now() + ahead; }
+      };`,
+    );
+    const manager = await startManagerProcess({
+      env: {
+        DATABASE_URL: a.url,
+        PIPELINEJOBS_SECRET: PROCESS_SECRET,
+        PIPELINEJOBS_DEADLINE_SWEEP: '20ms',
+        LOG_LEVEL: 'warn',
+      },
+      nodeArgs: ['--require', skew],
+    });
+    try {
+      await eventually('the due job failed by the skewed Manager', async () => {
+        return (await a.request('GET', `/jobs/${due.uuid}`)).json.state === 'FAILED';
+      });
+      // A few more sweeps of its.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      await manager.stop();
+    }
+    expect((await a.request('GET', `/jobs/${patient.uuid}`)).json.state).toBe('RUNNING');
+    const history = await a.request('GET', `/jobs/${due.uuid}/history`);
+    const fail = (history.json.items as { name: string; data: { spent_ms: number } }[]).find(
+      (e) => e.name === 'fail',
+    );
+    // The time it spent RUNNING, by the clock that stamped its entry: seconds, not an hour.
+    expect(fail?.data.spent_ms).toBeLessThan(10 * 60_000);
   });
 });

@@ -1,6 +1,7 @@
 import type { State } from '@pipelinejobs/core';
 import * as storage from '@pipelinejobs/storage';
 import { DATABASE } from './database-key.js';
+import { clockAheadMs } from './deadlines.js';
 import type { Services } from './services.js';
 
 export interface DatabaseStats {
@@ -10,7 +11,7 @@ export interface DatabaseStats {
   readonly historyRows: number;
   /** Seconds since the oldest notification still pending was written (0: none pending). */
   readonly outboxLagSeconds: number;
-  /** Visible jobs past the deadline of their state, by state (the services' clock). */
+  /** Visible jobs past the deadline of their state, by state (the database's clock, see clockAheadMs). */
   readonly overdueByState: Partial<Record<State, number>>;
 }
 
@@ -32,7 +33,7 @@ export function databaseStats(s: Services, options: { maxAgeMs?: number } = {}) 
           storage.countJobsByState(s[DATABASE]),
           storage.estimateHistoryRows(s[DATABASE]),
           storage.oldestPendingSeconds(s[DATABASE]),
-          storage.countOverdueByState(s[DATABASE], s.clock()),
+          storage.countOverdueByState(s[DATABASE], clockAheadMs(s)),
         ]).then(
           ([jobsByState, historyRows, outboxLagSeconds, overdueByState]) => {
             known = { jobsByState, historyRows, outboxLagSeconds, overdueByState };

@@ -81,6 +81,16 @@ export async function setJobDeadlines(
   return storage.updateJobDeadlines(s[DATABASE], uuid, applyBudgets({}, changes), actorOf(principal));
 }
 
+/**
+ * How far the services' clock is ahead of this process's real one: 0 in a Manager, the time a test
+ * moved its clock on by. Deadlines are decided by the database's clock (the one that stamped them
+ * when the job entered its state) moved on by this, never by the Manager's own: a Manager whose
+ * clock is off fails no job early or late, and all Managers of a database agree.
+ */
+export function clockAheadMs(s: Services): number {
+  return s.clock().getTime() - Date.now();
+}
+
 /** Milliseconds as the fail event's data says them: `1d 1h 3m 10s`, `2h`, `350ms`. */
 function spent(ms: number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
@@ -131,7 +141,7 @@ export interface DeadlineSweeper {
 
 /**
  * Starts this process's deadline sweeper: every `intervalMs` it claims the jobs whose deadline
- * passed by the services' clock (`s.clock`, injected in tests) and fails them, or queues the
+ * passed by the database's clock (see clockAheadMs) and fails them, or queues the
  * overdue notifications of notify-only budgets (storage's sweepDeadlines: FOR UPDATE SKIP LOCKED,
  * so any number of Managers sweep one database and a job is failed once). A sweep that finds a
  * full batch goes on at once. Wakes this process's dispatcher when it queued notifications.
@@ -150,7 +160,7 @@ export function startDeadlineSweeper(
     const total: storage.SweepResult = { failed: [], notified: [], queued: false };
     for (;;) {
       const result = await storage.sweepDeadlines(db, {
-        now: s.clock(),
+        aheadMs: clockAheadMs(s),
         limit: batch,
         actor: actorOf(DEADLINE_PRINCIPAL),
         failData,

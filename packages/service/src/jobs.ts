@@ -6,7 +6,7 @@ import { actorOf } from './actor.js';
 import { requireRole } from './authentication.js';
 import { refuseCredentialInData } from './credential-in-data.js';
 import { DATABASE } from './database-key.js';
-import { budgetsInput, declaredBudgets, withBudgetIssues } from './deadlines.js';
+import { budgetsInput, clockAheadMs, declaredBudgets, withBudgetIssues } from './deadlines.js';
 import { invalidDocument, ServiceError } from './errors.js';
 import { fsmSvg } from './fsm-svg.js';
 import { jobInput } from './job-input.js';
@@ -82,13 +82,19 @@ export async function getJob(s: Services, principal: Principal, uuid: JobUuid) {
 
 export async function listJobs(s: Services, principal: Principal, query: JobsQuery) {
   requireRole(principal, 'read', 'read jobs');
-  return storage.selectJobs(s[DATABASE], query.overdue ? { ...query, overdue: { now: s.clock() } } : query);
+  return storage.selectJobs(
+    s[DATABASE],
+    query.overdue ? { ...query, overdue: { aheadMs: clockAheadMs(s) } } : query,
+  );
 }
 
 /** How many jobs a listing with these filters has in all (its cursor and page size aside). */
 export async function countJobs(s: Services, principal: Principal, query: JobsQuery) {
   requireRole(principal, 'read', 'read jobs');
-  return storage.countJobs(s[DATABASE], query.overdue ? { ...query, overdue: { now: s.clock() } } : query);
+  return storage.countJobs(
+    s[DATABASE],
+    query.overdue ? { ...query, overdue: { aheadMs: clockAheadMs(s) } } : query,
+  );
 }
 
 /** A job's history, oldest first. */

@@ -96,7 +96,7 @@ export function parseJobsQuery(query: RawQuery): JobsQuery {
     },
     "'overdue' must be true (only jobs past the deadline of their state) or false",
   );
-  // The time is the use case's clock: it fills `now` in.
+  // How far the use case's clock is ahead (tests) is filled in by the use case.
   if (overdue) jobs.overdue = {};
   const state = stateOf(query);
   if (state !== undefined) jobs.state = state;

@@ -3,6 +3,7 @@ import { type AppliedEvent, type ApplyEventHooks, applyEventIn } from './apply-e
 import type { Actor } from './documents.js';
 import { iso } from './documents.js';
 import { translated } from './errors.js';
+import { overdueCondition } from './jobs.js';
 import type { Database } from './open-database.js';
 import { subscriptionWants } from './outbox.js';
 
@@ -17,13 +18,17 @@ export interface DueJob {
 }
 
 export interface SweepOptions {
-  /** The sweeper's now: what is due is what ran out at or before it. */
-  now: Date;
+  /**
+   * What is due is what ran out by the database's clock, the one that stamped every deadline (a
+   * Manager whose clock is off fails no job early or late), moved on by this many milliseconds:
+   * 0 but in tests, whose clock is ahead of the real one.
+   */
+  aheadMs: number;
   /** At most this many jobs per sweep (the rest wait for the next). */
   limit: number;
   /** Who writes the fail events (principal system). */
   actor: Actor;
-  /** The event data of a job failed past its deadline. */
+  /** The event data of a job failed past its deadline; `now` is the sweep's, by the database's clock. */
   failData: (job: DueJob, now: Date) => Record<string, unknown>;
   /**
    * Told of each statement the sweep sends: `claim` always; when fail deadlines are due, `lock`
@@ -50,6 +55,8 @@ interface ClaimRow {
   state_since: string;
   deadline_at: string;
   queued: boolean;
+  /** The instant the statement decided by: the database's now, moved on by `aheadMs`. */
+  swept_at: string;
 }
 
 /**
@@ -66,8 +73,8 @@ const CLAIM_SQL = `
     select uuid, state, token_version, deadline_action as action, state_since, deadline_at, version,
       pipeline_uuid, deadlines -> state ->> 'budget' as budget
     from jobs
-    where deadline_at is not null and deadline_notified = false and deadline_at <= $1::timestamptz
-      and visible
+    where deadline_at is not null and deadline_notified = false
+      and deadline_at <= now() + $1::float8 * interval '1 millisecond' and visible
     order by deadline_at
     limit $2
     for update skip locked
@@ -87,7 +94,8 @@ const CLAIM_SQL = `
     returning job_uuid
   )
   select uuid, state, token_version, action, budget, state_since, deadline_at,
-    exists (select 1 from outbox o where o.job_uuid = due.uuid) as queued
+    exists (select 1 from outbox o where o.job_uuid = due.uuid) as queued,
+    now() + $1::float8 * interval '1 millisecond' as swept_at
   from due`;
 
 /**
@@ -97,14 +105,14 @@ const CLAIM_SQL = `
  */
 const LOCK_SQL = `
   select uuid, state, token_version, 'fail' as action, deadlines -> state ->> 'budget' as budget,
-    state_since, deadline_at, false as queued
+    state_since, deadline_at, false as queued, now() + $2::float8 * interval '1 millisecond' as swept_at
   from jobs
   where uuid = any($1::text[]) and deadline_at is not null and deadline_notified = false
-    and deadline_at <= $2::timestamptz and deadline_action = 'fail' and visible
+    and deadline_at <= now() + $2::float8 * interval '1 millisecond' and deadline_action = 'fail' and visible
   order by deadline_at
   for update skip locked`;
 
-/** The claim's text, for a test to EXPLAIN: `$1` now, `$2` the limit. */
+/** The claim's text, for a test to EXPLAIN: `$1` aheadMs, `$2` the limit. */
 export const DEADLINE_CLAIM_SQL = CLAIM_SQL;
 
 /**
@@ -117,10 +125,10 @@ export const DEADLINE_CLAIM_SQL = CLAIM_SQL;
  * job is no longer due, so two Managers sweeping fail a job once.
  */
 export async function sweepDeadlines(db: Database, options: SweepOptions): Promise<SweepResult> {
-  const now = options.now.toISOString();
+  const { aheadMs } = options;
   return translated(async () => {
     options.roundTrip?.('claim');
-    const rows = await db.sql.unsafe<ClaimRow[]>(CLAIM_SQL, [now, options.limit], { prepare: true });
+    const rows = await db.sql.unsafe<ClaimRow[]>(CLAIM_SQL, [aheadMs, options.limit], { prepare: true });
     const result: SweepResult = { failed: [], notified: [], queued: false };
     const failing: JobUuid[] = [];
     for (const row of rows) {
@@ -131,7 +139,7 @@ export async function sweepDeadlines(db: Database, options: SweepOptions): Promi
     if (failing.length === 0) return result;
     await db.sql.begin(async (tx) => {
       options.roundTrip?.('lock');
-      const locked = await tx.unsafe<ClaimRow[]>(LOCK_SQL, [failing, now], { prepare: true });
+      const locked = await tx.unsafe<ClaimRow[]>(LOCK_SQL, [failing, aheadMs], { prepare: true });
       for (const row of locked) {
         const due: DueJob = {
           uuid: row.uuid,
@@ -147,7 +155,7 @@ export async function sweepDeadlines(db: Database, options: SweepOptions): Promi
           {
             jobUuid: row.uuid,
             name: 'fail',
-            data: options.failData(due, options.now),
+            data: options.failData(due, new Date(row.swept_at)),
             source: 'deadline',
             actor: options.actor,
           },
@@ -165,15 +173,19 @@ export async function sweepDeadlines(db: Database, options: SweepOptions): Promi
   });
 }
 
-/** Jobs past the deadline of their state as of `now`, by state (states without one are absent). */
-export async function countOverdueByState(db: Database, now?: Date): Promise<Partial<Record<State, number>>> {
+/**
+ * Jobs past the deadline of their state by the database's clock moved on by `aheadMs` (see
+ * overdueCondition), by state (states without one are absent).
+ */
+export async function countOverdueByState(
+  db: Database,
+  aheadMs = 0,
+): Promise<Partial<Record<State, number>>> {
   const { sql } = db;
-  const at = now === undefined ? sql`now()` : sql`${now.toISOString()}::timestamptz`;
   const rows = await translated(
     () => sql<{ state: State; n: number }[]>`
       select state, count(*)::int as n from jobs
-      where deadline_at is not null and deadline_notified = any(array[false, true]) and deadline_at <= ${at}
-        and visible
+      where ${overdueCondition(sql, aheadMs)} and visible
       group by state`,
   );
   return Object.fromEntries(rows.map((row) => [row.state, row.n]));

@@ -186,8 +186,8 @@ export async function selectJob(db: Database, uuid: JobUuid): Promise<JobDocumen
 
 export interface SelectJobsOptions {
   state?: State;
-  /** Only jobs past the deadline of their state (as of `now`, default the database's now). */
-  overdue?: { now?: Date };
+  /** Only jobs past the deadline of their state, by the database's clock (see overdueCondition). */
+  overdue?: { aheadMs?: number };
   pipelineUuid?: PipelineUuid;
   /** Only jobs updated at or after this time. */
   updatedSince?: Date;
@@ -217,12 +217,14 @@ export function parseJobCursor(text: string): JobCursor | undefined {
 }
 
 /**
- * Past its deadline as of `now`, written so that the partial index on (deadline_notified,
- * deadline_at) serves it: both values of the flag, each a range of deadlines.
+ * Past its deadline by the database's clock, the one that stamped the deadline (the time the job
+ * entered its state plus its budget), moved on by `aheadMs` (0 but in tests, whose clock is ahead of
+ * the real one); written so that the partial index on (deadline_notified, deadline_at) serves it:
+ * both values of the flag, each a range of deadlines.
  */
-export function overdueCondition(sql: Database['sql'], now: Date | undefined) {
-  const at = now === undefined ? sql`now()` : sql`${now.toISOString()}::timestamptz`;
-  return sql`deadline_at is not null and deadline_notified = any(array[false, true]) and deadline_at <= ${at}`;
+export function overdueCondition(sql: Database['sql'], aheadMs = 0) {
+  return sql`deadline_at is not null and deadline_notified = any(array[false, true])
+    and deadline_at <= now() + ${aheadMs}::float8 * interval '1 millisecond'`;
 }
 
 /** Visible jobs, most recently updated first, with keyset pagination. */
@@ -242,7 +244,7 @@ export async function selectJobs(
           ${options.state ? sql`and state = ${options.state}` : sql``}
           ${options.pipelineUuid ? sql`and pipeline_uuid = ${options.pipelineUuid}` : sql``}
           ${options.updatedSince ? sql`and updated_at >= ${options.updatedSince.toISOString()}::timestamptz` : sql``}
-          ${options.overdue ? sql`and ${overdueCondition(sql, options.overdue.now)}` : sql``}
+          ${options.overdue ? sql`and ${overdueCondition(sql, options.overdue.aheadMs)}` : sql``}
           ${cursor ? sql`and (updated_at, uuid) < (${cursor[0]}::timestamptz, ${cursor[1]})` : sql``}
         -- NULLS LAST as in the indexes (drizzle writes them so), or the planner sorts instead.
         order by updated_at desc nulls last, uuid desc nulls last

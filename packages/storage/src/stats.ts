@@ -29,7 +29,12 @@ export async function estimateHistoryRows(db: Database): Promise<number> {
 /** How many visible jobs a listing with these filters has in all (the CLI's progress line). */
 export async function countJobs(
   db: Database,
-  filters: { state?: State; pipelineUuid?: PipelineUuid; updatedSince?: Date; overdue?: { now?: Date } },
+  filters: {
+    state?: State;
+    pipelineUuid?: PipelineUuid;
+    updatedSince?: Date;
+    overdue?: { aheadMs?: number };
+  },
 ): Promise<number> {
   const { sql } = db;
   const [row] = await translated(
@@ -39,7 +44,7 @@ export async function countJobs(
         ${filters.state ? sql`and state = ${filters.state}` : sql``}
         ${filters.pipelineUuid ? sql`and pipeline_uuid = ${filters.pipelineUuid}` : sql``}
         ${filters.updatedSince ? sql`and updated_at >= ${filters.updatedSince.toISOString()}::timestamptz` : sql``}
-        ${filters.overdue ? sql`and ${overdueCondition(sql, filters.overdue.now)}` : sql``}`,
+        ${filters.overdue ? sql`and ${overdueCondition(sql, filters.overdue.aheadMs)}` : sql``}`,
   );
   return row?.n ?? 0;
 }

@@ -63,7 +63,7 @@ describe('the deadlines migration', () => {
       // A job from before has no deadline until an admin gives it one; then it is due from its state's entry.
       expect(
         await sweepDeadlines(db, {
-          now: new Date(),
+          aheadMs: 0,
           limit: 10,
           actor: { kind: 'system', id: 'deadline' },
           failData: () => ({}),
@@ -76,7 +76,7 @@ describe('the deadlines migration', () => {
         { kind: 'system', id: 'test' },
       );
       const swept = await sweepDeadlines(db, {
-        now: new Date(),
+        aheadMs: 0,
         limit: 10,
         actor: { kind: 'system', id: 'deadline' },
         failData: () => ({}),

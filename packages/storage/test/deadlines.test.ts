@@ -28,7 +28,7 @@ withTestDatabase({ poolSize: 4 }, async (opened) => {
 const HOUR = 3_600_000;
 const sweep = (now: Date, roundTrip?: (statement: string) => void) =>
   sweepDeadlines(db, {
-    now,
+    aheadMs: now.getTime() - Date.now(),
     limit: 100,
     actor: { kind: 'system', id: 'deadline' },
     failData: (job) => ({ state: job.state }),
@@ -57,7 +57,7 @@ describe('the deadline sweep', () => {
 
     const plan = await db.sql.unsafe<{ 'QUERY PLAN': unknown }[]>(
       `explain (format json) ${DEADLINE_CLAIM_SQL}`,
-      [new Date().toISOString(), 100],
+      [0, 100],
     );
     const text = JSON.stringify(plan[0]?.['QUERY PLAN']);
     expect(text).toContain('"Index Name":"jobs_deadline_idx"');
@@ -66,7 +66,7 @@ describe('the deadline sweep', () => {
     // The same plan shape with EXPLAIN ANALYZE: the index returns no row when nothing is due.
     const analyzed = await db.sql.unsafe<{ 'QUERY PLAN': string }[]>(
       `explain (analyze, costs off, timing off, summary off) ${DEADLINE_CLAIM_SQL}`,
-      [new Date().toISOString(), 100],
+      [0, 100],
     );
     const lines = analyzed.map((row) => row['QUERY PLAN']).join('\n');
     expect(lines).toMatch(/Index Scan using jobs_deadline_idx on jobs[^\n]*\(actual rows=0 loops=1\)/);
