@@ -78,6 +78,17 @@ export {
   selectPipelines,
 } from './pipelines.js';
 export { recordServerSettings } from './server-settings.js';
+export {
+  compareCursors,
+  STREAM_START,
+  type StreamCursor,
+  type StreamEntry,
+  type StreamFilter,
+  selectEndedJobs,
+  selectJobEntries,
+  selectStreamEntries,
+  streamHorizon,
+} from './stream.js';
 export { countJobs, countJobsByState, estimateHistoryRows } from './stats.js';
 /** @public Named by the inferred types of service's exports (declaration emit needs it). */
 export type { SubscriptionRecord } from './subscriptions.js';
