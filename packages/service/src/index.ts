@@ -72,6 +72,19 @@ export {
   openServices,
   type Services,
 } from './services.js';
+export { DEFAULT_STREAM_SETTINGS, type StreamSettings } from './stream-settings.js';
+export {
+  type GlobalStreamEntry,
+  type OpenStream,
+  openEventStream,
+  parseStreamFilter,
+  type StreamEnd,
+  type StreamMessage,
+  type StreamRequest,
+  type StreamSink,
+  startEventStreams,
+  streamStats,
+} from './streams.js';
 export {
   createSubscription,
   deleteSubscription,

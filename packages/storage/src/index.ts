@@ -78,6 +78,7 @@ export {
   selectPipelines,
 } from './pipelines.js';
 export { recordServerSettings } from './server-settings.js';
+export { countJobs, countJobsByState, estimateHistoryRows } from './stats.js';
 export {
   compareCursors,
   STREAM_START,
@@ -89,7 +90,6 @@ export {
   selectStreamEntries,
   streamHorizon,
 } from './stream.js';
-export { countJobs, countJobsByState, estimateHistoryRows } from './stats.js';
 /** @public Named by the inferred types of service's exports (declaration emit needs it). */
 export type { SubscriptionRecord } from './subscriptions.js';
 export {

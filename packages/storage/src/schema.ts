@@ -109,9 +109,7 @@ export const jobEvents = pgTable(
      * transactions older than every one still running (see stream.ts).
      */
     position: bigserial('position', { mode: 'number' }).notNull(),
-    xactId: xid8('xact_id')
-      .notNull()
-      .default(sql`pg_current_xact_id()`),
+    xactId: xid8('xact_id').notNull().default(sql`pg_current_xact_id()`),
   },
   (t) => [
     // Every key holds the job uuid, so the table can be distributed by it (docs/architecture.md).

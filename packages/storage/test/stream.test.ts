@@ -84,7 +84,9 @@ describe('the global stream under out-of-order commits', () => {
     expect(entries.map((e) => e.cursor.position)).toEqual([highPosition, lowPosition]);
     // Resuming from the first gives the second alone; from the second, nothing.
     const [one, two] = entries;
-    expect((await readAfter(one?.cursor as StreamCursor)).map((e) => e.cursor.position)).toEqual([lowPosition]);
+    expect((await readAfter(one?.cursor as StreamCursor)).map((e) => e.cursor.position)).toEqual([
+      lowPosition,
+    ]);
     expect(await readAfter(two?.cursor as StreamCursor)).toEqual([]);
     expect(compareCursors(await streamHorizon(db), two?.cursor as StreamCursor)).toBe(0);
   });
