@@ -40,7 +40,7 @@ function endComment(end: StreamEnd): string {
  * before (a missing job, the cap) is a problem document with its status.
  */
 async function serveStream(
-  ctx: RouteContext,
+  ctx: Pick<RouteContext, 'services'>,
   res: Response,
   request: StreamRequest,
   settings: Pick<StreamSettings, 'maxBufferedBytes' | 'retryMs'>,
@@ -103,26 +103,12 @@ export function streamRoutes(router: Router, ctx: RouteContext, settings: Stream
   router.get('/jobs/:uuid/events/stream', accepts('after'), async (req, res) => {
     const uuid = jobUuidInput(req.params.uuid);
     const principal = await authenticated(ctx, req, uuid);
-    await serveStream(
-      ctx,
-      req,
-      res,
-      { kind: 'job', jobUuid: uuid, after: resumeFrom(req) },
-      settings,
-      principal,
-    );
+    await serveStream(ctx, res, { kind: 'job', jobUuid: uuid, after: resumeFrom(req) }, settings, principal);
   });
   router.get('/events/stream', accepts('after', 'pipeline_uuid', 'state', 'event'), async (req, res) => {
     // A nonce scoped to a job is refused here, as on every route that names no job.
     const principal = await authenticated(ctx, req);
     const filter = parseStreamFilter(req.query);
-    await serveStream(
-      ctx,
-      req,
-      res,
-      { kind: 'global', ...filter, after: resumeFrom(req) },
-      settings,
-      principal,
-    );
+    await serveStream(ctx, res, { kind: 'global', ...filter, after: resumeFrom(req) }, settings, principal);
   });
 }
