@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { createClient } from '@pipelinejobs/client';
 import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { createNonce, streamStats, systemPrincipal } from '@pipelinejobs/service';
 import { EventSource } from 'eventsource';
@@ -282,5 +283,42 @@ describe('event streams over HTTP (Server-Sent Events)', () => {
     await reader?.cancel();
     await until('no stream left', () => streamStats(m.services).open === 0);
     console.log(`slow consumer disconnected after ${sent} events of ${big.blob.length} bytes`);
+  });
+
+  it('client.watch(): resumes across a cut connection with Last-Event-ID, each event once in order, and `break` closes the stream', async () => {
+    await until('earlier streams closed', () => streamStats(m.services).open === 0);
+    const job = await createJob();
+    const client = createClient({ baseUrl: m.base, credentials: { apiKey: m.keys.reader } });
+    const reconnects: (string | undefined)[] = [];
+    const seqs: number[] = [];
+    const watching = (async () => {
+      for await (const e of client.watch({
+        job: job.uuid,
+        onReconnect: (info) => reconnects.push(info.lastEventId),
+      })) {
+        seqs.push(e.data.seq);
+        expect(e.id).toBe(String(e.data.seq));
+        if (seqs.length === 10) cutStreams();
+        if (seqs.length === 30) break;
+      }
+    })();
+    await send(job, 'run');
+    for (let i = 0; i < 28; i += 1) await send(job, 'update', { i });
+    await watching;
+    expect(seqs).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    // One reconnection, resumed after the last event read before the cut (those already in the
+    // buffer when the connection dropped were read too).
+    expect(reconnects).toHaveLength(1);
+    expect(Number(reconnects[0])).toBeGreaterThanOrEqual(10);
+    await until('the stream closed by break', () => streamStats(m.services).open === 0, 5000);
+    // The global stream, filtered, from a given place.
+    const global: string[] = [];
+    const other = await createJob();
+    for await (const e of client.watch({ event: 'create', pipeline_uuid: TACOBOT_PIPELINE, after: '0-0' })) {
+      global.push(e.data.job_uuid as string);
+      if (e.data.job_uuid === other.uuid) break;
+    }
+    expect(global).toContain(job.uuid);
+    expect(global.at(-1)).toBe(other.uuid);
   });
 });
