@@ -442,7 +442,7 @@ function jobFeed(db: storage.Database, hub: Hub, sub: Subscriber, jobUuid: JobUu
   const send = (event: HistoryEvent) => {
     if (event.seq <= lastSeq) return true;
     lastSeq = event.seq;
-    return sendTo(hub, sub, { id: String(event.seq), event: event.name, data: event });
+    return sendTo(hub, sub, jobMessage(event));
   };
   const catchUp = async (): Promise<void> => {
     if (catchingUp) {
@@ -491,12 +491,33 @@ function wants(filter: storage.StreamFilter, entry: storage.StreamEntry): boolea
   );
 }
 
+/**
+ * The messages of entries the shared reader read, made once for every stream they go to (so an
+ * app can frame each once too: the same object is handed to every sink).
+ */
+const globalMessages = new WeakMap<storage.StreamEntry, StreamMessage>();
+const jobMessages = new WeakMap<HistoryEvent, StreamMessage>();
+
 function globalMessage(entry: storage.StreamEntry): StreamMessage {
-  return {
-    id: cursorId(entry.cursor),
-    event: entry.event.name,
-    data: { job_uuid: entry.jobUuid, pipeline_uuid: entry.pipelineUuid, ...entry.event },
-  };
+  let message = globalMessages.get(entry);
+  if (!message) {
+    message = {
+      id: cursorId(entry.cursor),
+      event: entry.event.name,
+      data: { job_uuid: entry.jobUuid, pipeline_uuid: entry.pipelineUuid, ...entry.event },
+    };
+    globalMessages.set(entry, message);
+  }
+  return message;
+}
+
+function jobMessage(event: HistoryEvent): StreamMessage {
+  let message = jobMessages.get(event);
+  if (!message) {
+    message = { id: String(event.seq), event: event.name, data: event };
+    jobMessages.set(event, message);
+  }
+  return message;
 }
 
 /**

@@ -14,6 +14,18 @@ import { accepts, authenticated, type RouteContext, single } from './context.js'
 /** How long a consumer disconnected for being slow has to take its last comment. */
 const LAST_WORDS_MS = 1000;
 
+/** Each message framed once, whatever the number of streams it goes to. */
+const frames = new WeakMap<StreamMessage, string>();
+
+function frame(message: StreamMessage): string {
+  let text = frames.get(message);
+  if (text === undefined) {
+    text = `id: ${message.id}\nevent: ${message.event}\ndata: ${JSON.stringify(message.data)}\n\n`;
+    frames.set(message, text);
+  }
+  return text;
+}
+
 /** Where the consumer stopped: Last-Event-ID (an EventSource reconnecting) over `?after=`. */
 function resumeFrom(req: Request): string | undefined {
   const header = req.headers['last-event-id'];
@@ -84,8 +96,7 @@ async function serveStream(
   });
   try {
     stream = await openEventStream(ctx.services, principal, request, {
-      send: (message: StreamMessage) =>
-        write(`id: ${message.id}\nevent: ${message.event}\ndata: ${JSON.stringify(message.data)}\n\n`),
+      send: (message: StreamMessage) => write(frame(message)),
       heartbeat: () => write(': heartbeat\n\n'),
       end: (end) => finish(endComment(end)),
     });
