@@ -73,15 +73,15 @@ export {
   type Services,
 } from './services.js';
 export { DEFAULT_STREAM_SETTINGS, type StreamSettings } from './stream-settings.js';
+/** @public What a global stream's events carry, and what an app implements to frame a stream. */
+export type { GlobalStreamEntry, StreamSink } from './streams.js';
 export {
-  type GlobalStreamEntry,
   type OpenStream,
   openEventStream,
   parseStreamFilter,
   type StreamEnd,
   type StreamMessage,
   type StreamRequest,
-  type StreamSink,
   startEventStreams,
   streamStats,
 } from './streams.js';

@@ -75,7 +75,7 @@ export interface OpenStream {
 }
 
 /** A global stream's event id: the cursor as `xact-position`. */
-export function cursorId(cursor: storage.StreamCursor): string {
+function cursorId(cursor: storage.StreamCursor): string {
   return `${cursor.xact}-${cursor.position}`;
 }
 

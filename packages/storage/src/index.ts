@@ -81,7 +81,6 @@ export { recordServerSettings } from './server-settings.js';
 export { countJobs, countJobsByState, estimateHistoryRows } from './stats.js';
 export {
   compareCursors,
-  STREAM_START,
   type StreamCursor,
   type StreamEntry,
   type StreamFilter,

@@ -18,7 +18,7 @@ export interface StreamCursor {
 }
 
 /** Before every entry. */
-export const STREAM_START: StreamCursor = { xact: '0', position: 0 };
+const STREAM_START: StreamCursor = { xact: '0', position: 0 };
 
 /** -1, 0 or 1 as `a` is before, at or after `b`. */
 export function compareCursors(a: StreamCursor, b: StreamCursor): number {
