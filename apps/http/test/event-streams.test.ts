@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { createClient } from '@pipelinejobs/client';
 import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { createNonce, streamStats, systemPrincipal } from '@pipelinejobs/service';
+import { applyEvent, openDatabase } from '@pipelinejobs/storage';
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Manager, startManager } from './harness.js';
@@ -320,5 +321,30 @@ describe('event streams over HTTP (Server-Sent Events)', () => {
     }
     expect(global).toContain(job.uuid);
     expect(global.at(-1)).toBe(other.uuid);
+  });
+
+  it('streams a transition written by a process that neither tells nor is told (no NOTIFY), by polling, within the poll interval', async () => {
+    await until('earlier streams closed', () => streamStats(m.services).open === 0);
+    const job = await createJob();
+    const w = watch('/events/stream?event=run');
+    await until('the stream open', () => w.source.readyState === EventSource.OPEN);
+    // Another process's pool, writing the transition with storage alone: no wake-up of any kind.
+    const other = await openDatabase({ url: m.url, poolSize: 1 }, { migrate: false });
+    try {
+      const sent = performance.now();
+      await applyEvent(
+        other,
+        { jobUuid: job.uuid as never, name: 'run', source: 'json', actor: { kind: 'cli', id: 'elsewhere' } },
+        () => {},
+      );
+      await until('the event', () => w.seen.length === 1, 5000);
+      const lag = performance.now() - sent;
+      expect(w.seen[0]?.data).toMatchObject({ job_uuid: job.uuid, seq: 2, name: 'run' });
+      // PIPELINEJOBS_STREAM_POLL is 300 ms here.
+      expect(lag).toBeLessThan(1000);
+    } finally {
+      w.source.close();
+      await other.close();
+    }
   });
 });
