@@ -172,6 +172,8 @@ describe('event streams over HTTP (Server-Sent Events)', () => {
     await until('earlier streams closed', () => streamStats(m.services).open === 0);
     const open = [watch('/events/stream'), watch('/events/stream'), watch(`/jobs/${job.uuid}/events/stream`)];
     await until('three open', () => open.every((w) => w.source.readyState === EventSource.OPEN));
+    const metrics = await m.request('GET', '/metrics', { key: m.keys.reader });
+    expect(metrics.text).toMatch(/^pipelinejobs_event_streams_open 3$/m);
     const refused = await m.request('GET', '/events/stream', { key: m.keys.reader });
     expect(refused.status).toBe(429);
     expect(refused.headers.get('content-type')).toContain('application/problem+json');
