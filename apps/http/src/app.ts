@@ -1,4 +1,10 @@
-import { ServiceError, type Services, type TrustProxy } from '@pipelinejobs/service';
+import {
+  DEFAULT_STREAM_SETTINGS,
+  ServiceError,
+  type Services,
+  type StreamSettings,
+  type TrustProxy,
+} from '@pipelinejobs/service';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { allowedMethods } from './allowed-methods.js';
@@ -16,6 +22,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { messageRoutes } from './routes/messages.js';
 import { pipelineRoutes } from './routes/pipelines.js';
 import { problemRoutes } from './routes/problems.js';
+import { streamRoutes } from './routes/streams.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 
 export interface AppDeps {
@@ -35,6 +42,8 @@ export interface AppDeps {
   corsOrigins?: readonly string[] | '*';
   /** GET /metrics without a credential (PIPELINEJOBS_METRICS_PUBLIC). */
   metricsPublic?: boolean;
+  /** The event streams' framing settings (their caps are the service's: startEventStreams). */
+  streams?: StreamSettings;
 }
 
 /**
@@ -77,6 +86,7 @@ export function createApp(deps: AppDeps): Express {
   messageRoutes(router, ctx);
   pipelineRoutes(router, ctx);
   jobRoutes(router, ctx);
+  streamRoutes(router, ctx, deps.streams ?? DEFAULT_STREAM_SETTINGS);
   subscriptionRoutes(router, ctx);
   readerDocumentRoutes(router, ctx);
   app.use(router);

@@ -10,6 +10,8 @@ import {
   readConfig,
   type Services,
   settingsDrift,
+  startEventStreams,
+  streamStats,
 } from '@pipelinejobs/service';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
@@ -126,7 +128,7 @@ async function main(): Promise<void> {
     );
   }, SETTINGS_CHECK_MS);
   watch.unref();
-  const metrics = createMetrics(databaseStats(services));
+  const metrics = createMetrics(databaseStats(services), () => streamStats(services).open);
   const app = createApp({
     services,
     logger,
@@ -137,6 +139,7 @@ async function main(): Promise<void> {
     settingsDrift: () => drift,
     corsOrigins: config.corsOrigins,
     metricsPublic: config.metricsPublic,
+    streams: config.streams,
   });
   let server: Awaited<ReturnType<typeof listen>>;
   try {
@@ -151,6 +154,7 @@ async function main(): Promise<void> {
   }
   const dispatcher = startDelivering(services, metrics, logger);
   const sweeper = startSweeping(services, metrics, logger, { intervalMs: config.deadlineSweepMs });
+  const streams = startEventStreams(services, config.streams);
   // The first signal drains: no new connection, /readyz 503, in-flight requests finish (at most
   // DRAIN_MS), then the pool (and the embedded server's lease) closes and the process exits 0.
   // A second signal does not wait for the requests.
@@ -168,6 +172,8 @@ async function main(): Promise<void> {
     }, DRAIN_MS);
     force.unref();
     clearInterval(watch);
+    // Open event streams end at once (their clients reconnect to another Manager and resume).
+    void streams.stop();
     // A keep-alive connection whose request finishes would otherwise stay open until the client
     // closes it: close each one as soon as it is idle.
     const idle = setInterval(() => server.closeIdleConnections(), 100);

@@ -3,8 +3,12 @@ import { Writable } from 'node:stream';
 import { adminToken } from '@pipelinejobs/auth';
 import {
   createApiKey,
+  DEFAULT_STREAM_SETTINGS,
   databaseStats,
   type HttpLimits,
+  type StreamSettings,
+  startEventStreams,
+  streamStats,
   systemPrincipal,
   type TrustProxy,
   type WebhookSettings,
@@ -59,6 +63,8 @@ export async function startManager(
     deadlineBatch?: number;
     /** Serve this test database (another Manager's) instead of a new one. */
     sharedDatabaseUrl?: string;
+    /** Event stream settings over the defaults (caps, heartbeat, polling). */
+    streams?: Partial<StreamSettings>;
   } = {},
 ) {
   const opened = options.sharedDatabaseUrl
@@ -92,7 +98,7 @@ export async function startManager(
     },
   });
   const logger = createLogger('info', sink);
-  const metrics = createMetrics(databaseStats(services, { maxAgeMs: 0 }));
+  const metrics = createMetrics(databaseStats(services, { maxAgeMs: 0 }), () => streamStats(services).open);
   const dispatcher = options.webhooks ? startDelivering(services, metrics, logger) : undefined;
   const sweeper =
     options.deadlineSweepMs === undefined
@@ -101,7 +107,10 @@ export async function startManager(
           intervalMs: options.deadlineSweepMs,
           ...(options.deadlineBatch === undefined ? {} : { batch: options.deadlineBatch }),
         });
+  const streamSettings = { ...DEFAULT_STREAM_SETTINGS, ...options.streams };
+  const streams = startEventStreams(services, streamSettings);
   const app = createApp({
+    streams: streamSettings,
     services,
     logger,
     metrics,
@@ -165,6 +174,7 @@ export async function startManager(
     async stop() {
       await sweeper?.stop();
       await dispatcher?.stop();
+      await streams.stop();
       await new Promise((resolve) => server.close(resolve));
       await cleanup();
     },
