@@ -230,6 +230,24 @@ function isLoopbackUrl(url: string): boolean {
 }
 
 /** A duration such as `250ms`, `30s`, `5m`, `2h`, `5d`, in milliseconds. */
+/**
+ * The longest wait a Node timer takes (2^31 - 1 ms, about 24.8 days): setInterval with more
+ * warns and fires every millisecond instead, a database round trip each time for a poll or sweep.
+ */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** A duration that paces a timer (setInterval): refused above what a timer can wait. */
+function timerDuration(env: Env, name: string, fallbackMs: number): number {
+  const ms = duration(env, name, fallbackMs);
+  if (ms > MAX_TIMER_MS) {
+    throw new ConfigError(
+      name,
+      `must be at most 24d (the longest a timer waits); got '${env[name]?.slice(0, 40)}'`,
+    );
+  }
+  return ms;
+}
+
 function duration(env: Env, name: string, fallbackMs: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallbackMs;
@@ -267,7 +285,7 @@ function webhookSettings(env: Env): WebhookSettings {
     timeoutMs: duration(env, 'PIPELINEJOBS_WEBHOOK_TIMEOUT', d.timeoutMs),
     disableAfterMs: duration(env, 'PIPELINEJOBS_WEBHOOK_DISABLE_AFTER', d.disableAfterMs),
     secretGraceMs: duration(env, 'PIPELINEJOBS_WEBHOOK_SECRET_GRACE', d.secretGraceMs),
-    pollMs: duration(env, 'PIPELINEJOBS_WEBHOOK_POLL', d.pollMs),
+    pollMs: timerDuration(env, 'PIPELINEJOBS_WEBHOOK_POLL', d.pollMs),
     concurrency: integer(env, 'PIPELINEJOBS_WEBHOOK_CONCURRENCY', d.concurrency, 1, 1000),
   };
 }
@@ -363,7 +381,7 @@ export function readConfig(env: Env, cwd: string): Config {
     corsOrigins: corsOrigins(env),
     metricsPublic: flag(env, 'PIPELINEJOBS_METRICS_PUBLIC'),
     webhooks: webhookSettings(env),
-    deadlineSweepMs: duration(env, 'PIPELINEJOBS_DEADLINE_SWEEP', 5000),
+    deadlineSweepMs: timerDuration(env, 'PIPELINEJOBS_DEADLINE_SWEEP', 5000),
     streams: streamSettings(env),
   };
 }
@@ -374,8 +392,8 @@ function streamSettings(env: Env): StreamSettings {
     perCredential: integer(env, 'PIPELINEJOBS_STREAMS_PER_CREDENTIAL', d.perCredential, 1, 100_000),
     total: integer(env, 'PIPELINEJOBS_STREAMS_MAX', d.total, 1, 1_000_000),
     maxBufferedBytes: integer(env, 'PIPELINEJOBS_STREAM_BUFFER_BYTES', d.maxBufferedBytes, 1024, 1 << 30),
-    heartbeatMs: duration(env, 'PIPELINEJOBS_STREAM_HEARTBEAT', d.heartbeatMs),
-    pollMs: duration(env, 'PIPELINEJOBS_STREAM_POLL', d.pollMs),
+    heartbeatMs: timerDuration(env, 'PIPELINEJOBS_STREAM_HEARTBEAT', d.heartbeatMs),
+    pollMs: timerDuration(env, 'PIPELINEJOBS_STREAM_POLL', d.pollMs),
     retryMs: d.retryMs,
   };
 }

@@ -298,6 +298,14 @@ describe('readConfig: notifications', () => {
     ).toEqual([]);
   });
 
+  it('refuses an interval longer than a Node timer can wait (it would fire every millisecond), naming the variable', () => {
+    expect(readConfig({ PIPELINEJOBS_DEADLINE_SWEEP: '24d' }, '/srv').deadlineSweepMs).toBe(24 * 86_400_000);
+    expect(error({ PIPELINEJOBS_DEADLINE_SWEEP: '30d' }).message).toMatch(
+      /^PIPELINEJOBS_DEADLINE_SWEEP: must be at most 24d/,
+    );
+    expect(error({ PIPELINEJOBS_WEBHOOK_POLL: '4w' }).variable).toBe('PIPELINEJOBS_WEBHOOK_POLL');
+  });
+
   it('refuses a duration without its unit and a schedule step that is not one, naming the variable', () => {
     expect(error({ PIPELINEJOBS_WEBHOOK_TIMEOUT: '15' }).message).toMatch(
       /^PIPELINEJOBS_WEBHOOK_TIMEOUT: must be a duration such as 250ms/,
