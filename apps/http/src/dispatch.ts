@@ -30,7 +30,16 @@ export function startSweeping(
   return startDeadlineSweeper(services, options, {
     swept: (result) => {
       for (const job of result.failed) {
-        if (job.applied) metrics.transitions.inc({ from: job.state, to: 'FAILED' });
+        if (job.applied) {
+          const { from, to } = job.applied.outcome.event;
+          metrics.transitions.inc({ from, to });
+        }
+        if (job.error !== undefined) {
+          logger.warn(
+            { err: job.error, job: job.uuid },
+            'failing a job past its deadline failed; tried again at the next sweep',
+          );
+        }
       }
       logger.info(
         {

@@ -85,7 +85,7 @@ export interface DryRunResult {
 
 export interface AuditEntry {
   readonly job_uuid: string;
-  readonly action: 'delete' | 'force_delete' | 'rotate_token';
+  readonly action: 'delete' | 'force_delete' | 'rotate_token' | 'set_deadlines';
   readonly principal: ActorDocument;
   readonly token_version: number;
   readonly date: string;

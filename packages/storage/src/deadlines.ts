@@ -38,7 +38,12 @@ export interface SweepOptions {
 }
 
 export interface SweepResult {
-  failed: { uuid: JobUuid; state: State; applied: AppliedEvent | undefined }[];
+  /**
+   * Jobs past a fail deadline: `applied` when failed now; neither it nor `error` when the state
+   * machine refused; `error` when the transition failed (that job alone rolled back, to its
+   * savepoint: the others of the batch are failed, and it is tried again at the next sweep).
+   */
+  failed: { uuid: JobUuid; state: State; applied: AppliedEvent | undefined; error?: unknown }[];
   /** Jobs past a notify-only deadline whose overdue notifications were queued now. */
   notified: { uuid: JobUuid; state: State }[];
   /** Whether any notification was queued (the dispatcher should look). */
@@ -150,18 +155,26 @@ export async function sweepDeadlines(db: Database, options: SweepOptions): Promi
           deadline: iso(row.deadline_at),
         };
         const hooks: ApplyEventHooks = { roundTrip: () => options.roundTrip?.('transition') };
-        const applied = await applyEventIn(
-          tx,
-          {
-            jobUuid: row.uuid,
-            name: 'fail',
-            data: options.failData(due, new Date(row.swept_at)),
-            source: 'deadline',
-            actor: options.actor,
-          },
-          row.token_version,
-          hooks,
-        );
+        let applied: AppliedEvent | undefined;
+        try {
+          applied = await tx.savepoint((sp) =>
+            applyEventIn(
+              sp,
+              {
+                jobUuid: row.uuid,
+                name: 'fail',
+                data: options.failData(due, new Date(row.swept_at)),
+                source: 'deadline',
+                actor: options.actor,
+              },
+              row.token_version,
+              hooks,
+            ),
+          );
+        } catch (error) {
+          result.failed.push({ uuid: row.uuid, state: row.state, applied: undefined, error });
+          continue;
+        }
         if (applied) result.queued = true;
         // Refused by the state machine (a fail budget kept from before such budgets were
         // refused): marked as dealt with, so the sweeps do not claim it again and again.

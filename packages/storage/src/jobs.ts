@@ -223,8 +223,11 @@ export function parseJobCursor(text: string): JobCursor | undefined {
  * both values of the flag, each a range of deadlines.
  */
 export function overdueCondition(sql: Database['sql'], aheadMs = 0) {
+  // A fail deadline marked notified is one the sweep could not act on (the state machine
+  // refused): not overdue, or it would be counted for ever.
   return sql`deadline_at is not null and deadline_notified = any(array[false, true])
-    and deadline_at <= now() + ${aheadMs}::float8 * interval '1 millisecond'`;
+    and deadline_at <= now() + ${aheadMs}::float8 * interval '1 millisecond'
+    and not (deadline_notified and deadline_action = 'fail')`;
 }
 
 /** Visible jobs, most recently updated first, with keyset pagination. */

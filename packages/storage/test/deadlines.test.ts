@@ -3,6 +3,7 @@ import { loadFixture } from '@pipelinejobs/fixtures';
 import type { PipelineDocument } from '@pipelinejobs/schemas';
 import {
   applyEvent,
+  countOverdueByState,
   type Database,
   DEADLINE_CLAIM_SQL,
   insertJob,
@@ -137,5 +138,42 @@ describe('the deadline sweep', () => {
     expect(second.failed.map((f) => f.uuid)).not.toContain(job.uuid);
     const [row] = await db.sql<{ state: string }[]>`select state from jobs where uuid = ${job.uuid}`;
     expect(row?.state).toBe('FINISHED');
+    // Nor is it counted overdue for ever (the gauge and GET /jobs?overdue=true).
+    expect((await countOverdueByState(db, HOUR)).FINISHED).toBeUndefined();
+  });
+
+  it('fails the other jobs of a batch when the transition of one fails, and tries that one again', async () => {
+    const made: string[] = [];
+    for (const n of [4, 5]) {
+      const { job } = await insertJob(
+        db,
+        { pipeline_uuid: pipelineUuid as never, child_of: [], data: { storage: n } },
+        { creator: ACTOR },
+      );
+      await applyEvent(db, { jobUuid: job.uuid, name: 'run', source: 'cli', actor: ACTOR }, allow);
+      made.push(job.uuid);
+    }
+    const [broken, fine] = made as [string, string];
+    // The broken job is due first, so that it comes first in the batch.
+    await db.sql`update jobs set deadline_at = now() - interval '2 minutes' where uuid = ${broken}`;
+    await db.sql`update jobs set deadline_at = now() - interval '1 minute' where uuid = ${fine}`;
+    await db.sql.unsafe(`
+      create function refuse_broken() returns trigger language plpgsql as $$
+      begin raise exception 'refused for the test'; end $$;
+      create trigger refuse_broken before insert on job_events for each row
+        when (new.job_uuid = '${broken}' and new.name = 'fail') execute function refuse_broken()`);
+    try {
+      const swept = await sweep(new Date(Date.now() + HOUR));
+      const byUuid = new Map(swept.failed.map((f) => [f.uuid as string, f]));
+      expect(byUuid.get(fine)?.applied?.outcome.job.state).toBe('FAILED');
+      expect(byUuid.get(broken)?.error).toBeDefined();
+      const states = await db.sql<{ uuid: string; state: string }[]>`
+        select uuid, state from jobs where uuid in (${broken}, ${fine}) order by uuid = ${fine}`;
+      expect(states.map((r) => r.state)).toEqual(['RUNNING', 'FAILED']);
+    } finally {
+      await db.sql.unsafe('drop trigger refuse_broken on job_events; drop function refuse_broken()');
+    }
+    const again = await sweep(new Date(Date.now() + HOUR));
+    expect(again.failed.find((f) => f.uuid === broken)?.applied?.outcome.job.state).toBe('FAILED');
   });
 });
