@@ -8,6 +8,7 @@ import {
   DEADLINE_CLAIM_SQL,
   insertJob,
   insertPipeline,
+  insertSubscription,
   sweepDeadlines,
 } from '@pipelinejobs/storage';
 import { describe, expect, it } from 'vitest';
@@ -175,5 +176,42 @@ describe('the deadline sweep', () => {
     }
     const again = await sweep(new Date(Date.now() + HOUR));
     expect(again.failed.find((f) => f.uuid === broken)?.applied?.outcome.job.state).toBe('FAILED');
+  });
+
+  it("queues an overdue notification for each subscription whose filter wants it: no events filter, or the job's state", async () => {
+    const { job } = await insertJob(
+      db,
+      { pipeline_uuid: pipelineUuid as never, child_of: [], data: { storage: 6 } },
+      { creator: ACTOR },
+    );
+    await applyEvent(db, { jobUuid: job.uuid, name: 'run', source: 'cli', actor: ACTOR }, allow);
+    await db.sql`
+      update jobs set deadline_at = now() - interval '1 minute', deadline_action = 'notify'
+      where uuid = ${job.uuid}`;
+    const subscribe = async (filter: Record<string, unknown>) =>
+      (
+        await insertSubscription(
+          db,
+          {
+            url: 'http://receiver.test/',
+            description: '',
+            filter: { job_uuid: job.uuid, ...filter },
+            sealedSecret: 'x',
+          },
+          ACTOR,
+        )
+      ).id;
+    const everything = await subscribe({});
+    const finishes = await subscribe({ events: ['finish'] });
+    const indexing = await subscribe({ states: ['INDEXING'] });
+    const running = await subscribe({ states: ['RUNNING'] });
+    const swept = await sweep(new Date(Date.now() + HOUR));
+    expect(swept.notified.map((n) => n.uuid)).toContain(job.uuid);
+    const rows = await db.sql<{ subscription_id: string }[]>`
+      select subscription_id from webhook_outbox where job_uuid = ${job.uuid} and kind = 'overdue'`;
+    const queued = rows.map((r) => String(r.subscription_id)).sort();
+    expect(queued).toEqual([String(everything), String(running)].sort());
+    expect(queued).not.toContain(String(finishes));
+    expect(queued).not.toContain(String(indexing));
   });
 });
