@@ -307,6 +307,36 @@ export function openApiDocument() {
           },
         },
       },
+      '/jobs/counts': {
+        get: {
+          operationId: 'countJobs',
+          description:
+            'The same filters as GET /jobs (but `state`): how many jobs match in each state, and in all. Deleted jobs are left out.',
+          summary: 'How many jobs are in each state',
+          parameters: [
+            { name: 'pipeline_uuid', in: 'query', schema: { type: 'string' } },
+            { name: 'updated_since', in: 'query', schema: { type: 'string', format: 'date-time' } },
+          ],
+          responses: {
+            '200': {
+              description: 'The counts',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['total', 'states'],
+                    properties: {
+                      total: { type: 'integer', minimum: 0 },
+                      states: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 } },
+                    },
+                  },
+                },
+              },
+            },
+            ...errors,
+          },
+        },
+      },
       '/jobs/{uuid}': {
         get: {
           operationId: 'getJob',

@@ -42,6 +42,7 @@ export { fsmSvg } from './fsm-svg.js';
 export {
   cancelJob,
   countJobs,
+  countJobsPerState,
   createJob,
   deleteJob,
   getHistory,

@@ -1,5 +1,13 @@
 import { authorizeAdminAction, jobToken, type Principal, verifyJobToken } from '@pipelinejobs/auth';
-import { archivePath, isPlainObject, type JobUuid, type JsonExactValue, jobUuid } from '@pipelinejobs/core';
+import {
+  archivePath,
+  isPlainObject,
+  type JobUuid,
+  type JsonExactValue,
+  jobUuid,
+  STATE_NAMES,
+  type State,
+} from '@pipelinejobs/core';
 import { validateCreateJob } from '@pipelinejobs/schemas';
 import * as storage from '@pipelinejobs/storage';
 import { actorOf } from './actor.js';
@@ -80,6 +88,20 @@ export async function listJobs(s: Services, principal: Principal, query: JobsQue
 export async function countJobs(s: Services, principal: Principal, query: JobsQuery) {
   requireRole(principal, 'read', 'read jobs');
   return storage.countJobs(s[DATABASE], query);
+}
+
+/**
+ * How many jobs a listing with these filters has in each state (its own state filter, cursor and
+ * page size aside), and in all: the dashboard's counts above its list.
+ */
+export async function countJobsPerState(s: Services, principal: Principal, query: JobsQuery) {
+  requireRole(principal, 'read', 'read jobs');
+  const { state: _state, cursor: _cursor, ...filters } = query;
+  const counts = await Promise.all(
+    STATE_NAMES.map(async (state) => [state, await storage.countJobs(s[DATABASE], { ...filters, state })] as const),
+  );
+  const states = Object.fromEntries(counts) as Record<State, number>;
+  return { total: counts.reduce((sum, [, n]) => sum + n, 0), states };
 }
 
 /** A job's history, oldest first. */
