@@ -10,7 +10,7 @@ import { forgetCredentials, loadCredentials, type Saved, saveCredentials } from 
 import { SubscriptionsPage } from './subscriptions-page.js';
 
 /** What a failed call says to a person: the problem's detail when the Manager gave one. */
-export function messageOf(error: unknown): string {
+function messageOf(error: unknown): string {
   if (error instanceof ProblemError) return error.detail || error.title || error.message;
   return error instanceof Error ? error.message : String(error);
 }
@@ -100,12 +100,7 @@ function SignIn(props: { onSignedIn: (saved: Saved) => void }) {
         <fieldset>
           <legend>Credential</legend>
           <label class="inline">
-            <input
-              type="radio"
-              name="kind"
-              checked={kind === 'apiKey'}
-              onChange={() => setKind('apiKey')}
-            />{' '}
+            <input type="radio" name="kind" checked={kind === 'apiKey'} onChange={() => setKind('apiKey')} />{' '}
             API key
           </label>
           <label class="inline">
@@ -199,7 +194,10 @@ export function App() {
           <nav aria-label="Main">
             <ul>
               <li>
-                <Link to={{ page: 'jobs', filters: {} }} current={route.page === 'jobs' || route.page === 'job'}>
+                <Link
+                  to={{ page: 'jobs', filters: {} }}
+                  current={route.page === 'jobs' || route.page === 'job'}
+                >
                   Jobs
                 </Link>
               </li>

@@ -49,7 +49,8 @@ function Timeline(props: { events: readonly HistoryEvent[] }) {
           <p class="event-head">
             <span class="seq">#{event.seq}</span> <strong class="event-name">{event.name}</strong>{' '}
             <span class="transition">
-              <StateBadge state={event.from} /> <span aria-label="to">→</span> <StateBadge state={event.to} />
+              <StateBadge state={event.from} /> <span aria-hidden="true">→</span>
+              <span class="visually-hidden">to</span> <StateBadge state={event.to} />
             </span>
           </p>
           <p class="event-meta">
@@ -186,13 +187,16 @@ export function JobPage(props: { client: PipelineJobsClient; uuid: string }) {
               </>
             )}
           </dl>
-          <JsonBlock value={job.data} label="Data" open />
         </section>
-        <section aria-labelledby="fsm-heading">
-          <h2 id="fsm-heading">State machine</h2>
-          <FsmPicture svg={svg} state={job.state} />
+        <section aria-labelledby="data-heading">
+          <h2 id="data-heading">Data</h2>
+          <JsonBlock value={job.data} label="The job's data (JSON)" open />
         </section>
       </div>
+      <section aria-labelledby="fsm-heading">
+        <h2 id="fsm-heading">State machine</h2>
+        <FsmPicture svg={svg} state={job.state} />
+      </section>
       <section aria-labelledby="history-heading">
         <h2 id="history-heading">History</h2>
         <Timeline events={events} />

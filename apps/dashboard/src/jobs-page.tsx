@@ -121,7 +121,6 @@ function FindJob() {
   return (
     <form
       class="find"
-      role="search"
       aria-label="Find a job by uuid"
       onSubmit={(event) => {
         event.preventDefault();
@@ -199,7 +198,6 @@ export function JobsPage(props: { client: PipelineJobsClient; filters: JobFilter
     return () => {
       live = false;
     };
-    // biome-ignore lint/correctness/useExhaustiveDependencies: `key` stands for the filters' values.
   }, [client, key]);
 
   const page = pages[index];
@@ -256,4 +254,3 @@ export function JobsPage(props: { client: PipelineJobsClient; filters: JobFilter
     </>
   );
 }
-

@@ -30,7 +30,9 @@ export function PipelinesPage(props: { client: PipelineJobsClient }) {
               {pipelines.map((pipeline) => (
                 <tr key={pipeline.uuid}>
                   <td>
-                    <Link to={{ page: 'pipeline', uuid: pipeline.uuid }}>{pipeline.name || pipeline.uuid}</Link>
+                    <Link to={{ page: 'pipeline', uuid: pipeline.uuid }}>
+                      {pipeline.name || pipeline.uuid}
+                    </Link>
                   </td>
                   <td>{pipeline.id}</td>
                   <td>

@@ -4,7 +4,10 @@ import { hrefOf, parseRoute, type Route } from './route.js';
 describe('dashboard addresses', () => {
   it('read back as the page they were made from', () => {
     const routes: Route[] = [
-      { page: 'jobs', filters: { state: undefined, pipeline: undefined, since: undefined, overdue: undefined } },
+      {
+        page: 'jobs',
+        filters: { state: undefined, pipeline: undefined, since: undefined, overdue: undefined },
+      },
       {
         page: 'jobs',
         filters: { state: 'RUNNING', pipeline: '106-abc', since: '2026-11-28T00:00:00.000Z', overdue: true },

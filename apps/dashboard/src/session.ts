@@ -1,5 +1,3 @@
-import type { Credentials } from '@pipelinejobs/client';
-
 /** sessionStorage only: the credential goes with the browser tab, never to disk for good. */
 const KEY = 'pipelinejobs.credentials';
 
@@ -26,5 +24,3 @@ export function saveCredentials(credentials: Saved, storage: Storage = sessionSt
 export function forgetCredentials(storage: Storage = sessionStorage): void {
   storage.removeItem(KEY);
 }
-
-export const asClientCredentials = (saved: Saved): Credentials => saved;

@@ -5,7 +5,7 @@ import { ServiceError } from '@pipelinejobs/service';
 import express, { type RequestHandler, type Router } from 'express';
 
 /** The dashboard's pages: its own scripts, styles and images and nothing from anywhere else. */
-export const DASHBOARD_CSP =
+const DASHBOARD_CSP =
   "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** Vite names what it emits under assets/ by a hash of its content: a cache may keep it for ever. */
@@ -35,7 +35,9 @@ export function dashboardRoutes(dir: string = distDir): Router {
         const rel = path.slice(dir.length).replaceAll('\\', '/');
         res.setHeader(
           'Cache-Control',
-          HASHED.test(rel.startsWith('/') ? rel : `/${rel}`) ? 'public, max-age=31536000, immutable' : 'no-store',
+          HASHED.test(rel.startsWith('/') ? rel : `/${rel}`)
+            ? 'public, max-age=31536000, immutable'
+            : 'no-store',
         );
       },
     }),

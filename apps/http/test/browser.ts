@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 
 /** Debian's chromium package: the browser the dashboard tests drive (never a downloaded one). */
-export const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = '/usr/bin/chromium';
 
 /**
  * Headless Chromium for a test file (one per file; its pages are reused). Fails, never skips,

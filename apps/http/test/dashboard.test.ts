@@ -50,16 +50,17 @@ async function send(uuid: string, name: string, data?: Record<string, unknown>) 
 }
 
 /** The fill of a state's node in the picture the page shows. */
-function nodeFill(state: string) {
-  return page.evaluate((name) => {
-    for (const node of document.querySelectorAll('.fsm-picture svg g.node')) {
-      if (node.querySelector('title')?.textContent === name) {
-        return node.querySelector('path, ellipse, polygon')?.getAttribute('fill') ?? null;
-      }
-    }
-    return null;
-  }, state);
+function nodeFill(state: string): Promise<string | null> {
+  return page
+    .locator('.fsm-picture svg g.node', { has: page.locator(`title:text-is("${state}")`) })
+    .locator('path, ellipse, polygon')
+    .first()
+    .getAttribute('fill', { timeout: 1000 })
+    .catch(() => null);
 }
+
+/** An expression evaluated in the page (written as text: the tests' types have no DOM). */
+const inPage = <T>(expression: string) => page.evaluate(expression) as Promise<T>;
 
 async function screenshot(name: string) {
   const folder = update || !existsSync(join(SHOTS, name)) ? SHOTS : scratch;
@@ -69,7 +70,7 @@ async function screenshot(name: string) {
     const png = await page.screenshot({ path: join(folder, `${name}-${width}.png`), fullPage: true });
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     // At phone width nothing runs off the side but the tables' own scrolling areas.
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await inPage<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow, `${name} at ${width} px is wider than the screen`).toBeLessThanOrEqual(0);
   }
   await page.setViewportSize({ width: 1280, height: 900 });
@@ -115,7 +116,6 @@ beforeAll(async () => {
   context.setDefaultTimeout(10_000);
   page = await context.newPage();
   page.on('pageerror', (error) => console.error('page error:', error.message));
-
 });
 
 afterAll(async () => {
@@ -178,10 +178,9 @@ describe('the dashboard at /ui', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').waitFor();
     await signIn(m.keys.reader);
-    const stored = await page.evaluate(() => ({
-      session: Object.values(sessionStorage).join(' '),
-      local: localStorage.length,
-    }));
+    const stored = await inPage<{ session: string; local: number }>(
+      "({ session: Object.values(sessionStorage).join(' '), local: localStorage.length })",
+    );
     expect(stored.session).toContain(m.keys.reader);
     expect(stored.local).toBe(0);
     const counts = page.getByRole('region', { name: 'Jobs per state' });
@@ -203,9 +202,9 @@ describe('the dashboard at /ui', () => {
     expect(new URL(page.url()).searchParams.get('state')).toBe('RUNNING');
     const states = await page.locator('table.jobs tbody td .state').allTextContents();
     expect(states).toEqual(['RUNNING', 'RUNNING']);
-    const updated = await page.locator('table.jobs tbody td:nth-child(4) time').evaluateAll((times) =>
-      times.map((t) => t.getAttribute('datetime') ?? ''),
-    );
+    const updated = await page
+      .locator('table.jobs tbody td:nth-child(4) time')
+      .evaluateAll((times) => times.map((t) => t.getAttribute('datetime') ?? ''));
     expect([...updated].sort().reverse()).toEqual(updated);
     // The overdue control is sent as the API's `overdue` parameter.
     const asked = page.waitForRequest((request) => request.url().includes('/jobs?'));
@@ -264,18 +263,18 @@ describe('the dashboard at /ui', () => {
     await page.goto(`${m.base}/ui/`);
     await page.locator('table.jobs tbody tr').first().waitFor();
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
-    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    expect(await inPage('document.activeElement?.textContent')).toBe('Skip to content');
+    const outline = await inPage('getComputedStyle(document.activeElement).outlineStyle');
     expect(outline).toBe('solid');
     await page.getByLabel('State', { exact: true }).focus();
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('filter-pipeline');
+    expect(await inPage('document.activeElement?.id')).toBe('filter-pipeline');
   });
 
   it('opens a job page signed in with a nonce from the address, which leaves the address at once', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await inPage('sessionStorage.length')).toBe(0);
     const { nonce } = await createNonce(m.services, systemPrincipal('tests'), {
       role: 'reader',
       jobUuid: firstJob as JobUuid,

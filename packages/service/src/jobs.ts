@@ -98,7 +98,9 @@ export async function countJobsPerState(s: Services, principal: Principal, query
   requireRole(principal, 'read', 'read jobs');
   const { state: _state, cursor: _cursor, ...filters } = query;
   const counts = await Promise.all(
-    STATE_NAMES.map(async (state) => [state, await storage.countJobs(s[DATABASE], { ...filters, state })] as const),
+    STATE_NAMES.map(
+      async (state) => [state, await storage.countJobs(s[DATABASE], { ...filters, state })] as const,
+    ),
   );
   const states = Object.fromEntries(counts) as Record<State, number>;
   return { total: counts.reduce((sum, [, n]) => sum + n, 0), states };
