@@ -6,6 +6,8 @@ export interface ManagerOptions {
   poolSize: number;
   /** Run under `node --cpu-prof`, writing the profile into this folder at exit. */
   cpuProfileDir?: string;
+  /** More variables for the Manager (the streams case raises its stream caps). */
+  env?: Record<string, string>;
 }
 
 export interface ManagerProcess {
@@ -34,11 +36,12 @@ export async function startManager(options: ManagerOptions): Promise<ManagerProc
       LOG_LEVEL: 'warn',
       // The notification case's receiver runs on this machine.
       PIPELINEJOBS_WEBHOOK_ALLOW_PRIVATE: 'true',
+      ...options.env,
     },
     nodeArgs: options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [],
     timeoutMs: 60_000,
     onOutput: (chunk, stream) => {
-      if (stream === 'stderr') process.stderr.write(`[manager] ${chunk}`);
+      if (stream === 'stderr' || process.env.BENCH_MANAGER_OUTPUT) process.stderr.write(`[manager] ${chunk}`);
     },
   });
   return {

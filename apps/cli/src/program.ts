@@ -11,6 +11,7 @@ import { registerPipelines } from './commands/pipelines.js';
 import { registerSend } from './commands/send.js';
 import { registerSettings } from './commands/settings.js';
 import { registerSubscriptions } from './commands/subscriptions.js';
+import { registerWatch } from './commands/watch.js';
 import { exitCodesHelp } from './exit-codes.js';
 import type { Invocation } from './invocation.js';
 
@@ -65,6 +66,7 @@ export function createProgram(invocation: Invocation): Command {
   registerPipelines(program, invocation);
   registerJobs(program, invocation);
   registerSend(program, invocation);
+  registerWatch(program, invocation);
   registerAdminToken(program, invocation);
   registerKeys(program, invocation);
   registerNonces(program, invocation);

@@ -1,4 +1,10 @@
-import { ServiceError, type Services, type TrustProxy } from '@pipelinejobs/service';
+import {
+  DEFAULT_STREAM_SETTINGS,
+  ServiceError,
+  type Services,
+  type StreamSettings,
+  type TrustProxy,
+} from '@pipelinejobs/service';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { allowedMethods } from './allowed-methods.js';
@@ -17,6 +23,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { messageRoutes } from './routes/messages.js';
 import { pipelineRoutes } from './routes/pipelines.js';
 import { problemRoutes } from './routes/problems.js';
+import { streamRoutes } from './routes/streams.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 
 export interface AppDeps {
@@ -38,6 +45,8 @@ export interface AppDeps {
   metricsPublic?: boolean;
   /** The built dashboard served at /ui; default the dashboard package's. */
   dashboardDir?: string;
+  /** The event streams' framing settings (their caps are the service's: startEventStreams). */
+  streams?: StreamSettings;
 }
 
 /**
@@ -82,6 +91,7 @@ export function createApp(deps: AppDeps): Express {
   messageRoutes(router, ctx);
   pipelineRoutes(router, ctx);
   jobRoutes(router, ctx);
+  streamRoutes(router, ctx, deps.streams ?? DEFAULT_STREAM_SETTINGS);
   subscriptionRoutes(router, ctx);
   readerDocumentRoutes(router, ctx);
   app.use(router);

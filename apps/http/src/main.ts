@@ -10,6 +10,7 @@ import {
   readConfig,
   type Services,
   settingsDrift,
+  startEventStreams,
 } from '@pipelinejobs/service';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
@@ -137,6 +138,7 @@ async function main(): Promise<void> {
     settingsDrift: () => drift,
     corsOrigins: config.corsOrigins,
     metricsPublic: config.metricsPublic,
+    streams: config.streams,
   });
   let server: Awaited<ReturnType<typeof listen>>;
   try {
@@ -150,6 +152,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const dispatcher = startDelivering(services, metrics, logger);
+  const streams = startEventStreams(services, config.streams);
   // The first signal drains: no new connection, /readyz 503, in-flight requests finish (at most
   // DRAIN_MS), then the pool (and the embedded server's lease) closes and the process exits 0.
   // A second signal does not wait for the requests.
@@ -167,6 +170,8 @@ async function main(): Promise<void> {
     }, DRAIN_MS);
     force.unref();
     clearInterval(watch);
+    // Open event streams end at once (their clients reconnect to another Manager and resume).
+    void streams.stop();
     // A keep-alive connection whose request finishes would otherwise stay open until the client
     // closes it: close each one as soon as it is idle.
     const idle = setInterval(() => server.closeIdleConnections(), 100);

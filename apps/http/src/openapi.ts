@@ -67,6 +67,22 @@ const errors = {
 const badQuery = {
   '400': problem('A URL parameter is not percent-encoded UTF-8, or holds a NUL'),
 };
+const streamAfter = (description: string) => ({
+  name: 'after',
+  in: 'query',
+  description: `${description}; the Last-Event-ID header wins over it`,
+  schema: { type: 'string' },
+});
+const lastEventId = {
+  name: 'Last-Event-ID',
+  in: 'header',
+  description: 'The id of the last event received: the stream resumes after it',
+  schema: { type: 'string' },
+};
+const eventStream = (description: string) => ({
+  description: `${description}: \`id\`, \`event\` and \`data\` (the history entry as JSON) per event`,
+  content: { 'text/event-stream': { schema: { type: 'string' } } },
+});
 const uuidParam = {
   name: 'uuid',
   in: 'path',
@@ -205,6 +221,7 @@ type TagName = (typeof TAGS)[number][0];
 const TAG_OF_SEGMENT: Record<string, TagName> = {
   messages: 'Events',
   actors: 'Events',
+  events: 'Events',
   jobs: 'Jobs',
   pipelines: 'Pipelines',
   fsm: 'State machine',
@@ -382,6 +399,65 @@ export function openApiDocument() {
             '200': list('history-event', 'A page of history events'),
             ...errors,
             '404': problem('No such job'),
+          },
+        },
+      },
+      '/jobs/{uuid}/events/stream': {
+        get: {
+          operationId: 'streamJobEvents',
+          summary: "The job's events as they happen (Server-Sent Events)",
+          description:
+            "A `text/event-stream`: the job's history after `after` (default: all of it), then each new event. " +
+            'Each event has `id` = its seq, `event` = its name and `data` = the history entry as JSON; comments are ' +
+            'heartbeats, and `retry:` says how long to wait before reconnecting. Resume with the `Last-Event-ID` ' +
+            'header (what EventSource sends by itself) or `?after=`: no event is lost or repeated. The stream ends with ' +
+            'a comment when the job is deleted (reconnecting then answers 410) or the consumer falls too far behind. ' +
+            'Browsers pass a credential as `?x-nonce=` (a nonce scoped to this job, or to none).',
+          parameters: [uuidParam, streamAfter('The seq to resume after (0: the whole history)'), lastEventId],
+          responses: {
+            '200': eventStream("The job's events"),
+            ...errors,
+            '404': problem('No such job'),
+            '410': problem('The job was deleted'),
+            '429': problem('Too many event streams open for this credential or this Manager; close one'),
+          },
+        },
+      },
+      '/events/stream': {
+        get: {
+          operationId: 'streamEvents',
+          summary: "Every job's events as they happen, filtered (Server-Sent Events)",
+          description:
+            "A `text/event-stream` of every job's new events (from now, or after `after`), in commit order across " +
+            'every Manager on the database. Each event has `id` = its place in the stream (`<transaction>-<position>`, ' +
+            'opaque: resume with it), `event` = its name and `data` = the history entry with `job_uuid` and ' +
+            "`pipeline_uuid`. Resume with `Last-Event-ID` or `?after=`, as for one job's stream.",
+          parameters: [
+            streamAfter('The id of the last event received (`<digits>-<digits>`)'),
+            lastEventId,
+            {
+              name: 'pipeline_uuid',
+              in: 'query',
+              description: 'Only jobs of this pipeline',
+              schema: { type: 'string' },
+            },
+            {
+              name: 'state',
+              in: 'query',
+              description: 'Only events into these states (comma-separated)',
+              schema: { type: 'string' },
+            },
+            {
+              name: 'event',
+              in: 'query',
+              description: 'Only these events (comma-separated names)',
+              schema: { type: 'string' },
+            },
+          ],
+          responses: {
+            '200': eventStream("Every job's events"),
+            ...errors,
+            '429': problem('Too many event streams open for this credential or this Manager; close one'),
           },
         },
       },

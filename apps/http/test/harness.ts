@@ -3,8 +3,11 @@ import { Writable } from 'node:stream';
 import { adminToken } from '@pipelinejobs/auth';
 import {
   createApiKey,
+  DEFAULT_STREAM_SETTINGS,
   databaseStats,
   type HttpLimits,
+  type StreamSettings,
+  startEventStreams,
   systemPrincipal,
   type TrustProxy,
   type WebhookSettings,
@@ -47,6 +50,8 @@ export async function startManager(
     clock?: () => Date;
     /** Run a notification dispatcher, with these settings over the defaults. */
     webhooks?: Partial<WebhookSettings>;
+    /** Event stream settings over the defaults (caps, heartbeat, polling). */
+    streams?: Partial<StreamSettings>;
   } = {},
 ) {
   const opened = await openTestDatabase();
@@ -80,7 +85,10 @@ export async function startManager(
   const logger = createLogger('info', sink);
   const metrics = createMetrics(databaseStats(services, { maxAgeMs: 0 }));
   const dispatcher = options.webhooks ? startDelivering(services, metrics, logger) : undefined;
+  const streamSettings = { ...DEFAULT_STREAM_SETTINGS, ...options.streams };
+  const streams = startEventStreams(services, streamSettings);
   const app = createApp({
+    streams: streamSettings,
     services,
     logger,
     metrics,
@@ -142,6 +150,7 @@ export async function startManager(
     },
     async stop() {
       await dispatcher?.stop();
+      await streams.stop();
       await new Promise((resolve) => server.close(resolve));
       await cleanup();
     },

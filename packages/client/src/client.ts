@@ -13,6 +13,7 @@ import type {
 } from '@pipelinejobs/schemas';
 import { Paged } from './paging.js';
 import { type ClientOptions, isRedirect, type Query, redirectRefused, Transport } from './transport.js';
+import { type WatchedEvent, type WatchOptions, watchEvents } from './watch.js';
 
 /** A job as returned to its creator or an admin: with its job token. */
 export type JobWithToken = JobDocument & { token: string };
@@ -109,6 +110,15 @@ export class PipelineJobsClient {
 
   constructor(options: ClientOptions) {
     this.transport = new Transport(options);
+  }
+
+  /**
+   * A job's (`{ job }`) or every job's events (filtered by pipeline, state, event) as they
+   * happen: `for await (const e of client.watch({ job })) ...`. Resumes across disconnects with
+   * Last-Event-ID, each event once and in order; `break` closes the connection.
+   */
+  watch(options: WatchOptions = {}): AsyncGenerator<WatchedEvent> {
+    return watchEvents(this.transport, options);
   }
 
   private async get<T>(path: string, query?: Query): Promise<T> {

@@ -42,3 +42,4 @@ export {
   type WebhookRefusal,
   WebhookVerificationError,
 } from './verify-webhook.js';
+export type { WatchedEvent, WatchOptions } from './watch.js';

@@ -52,6 +52,8 @@ export interface CallOptions {
   /** `json` (the default), `text`, or `none` (the body is ignored). */
   readonly accept?: 'json' | 'text' | 'none';
   readonly signal?: AbortSignal | undefined;
+  /** False: no per-try timeout (a stream stays open as long as it is read). */
+  readonly timeout?: boolean;
 }
 
 export interface Answer<T> {
@@ -164,8 +166,19 @@ export class Transport {
     }
   }
 
+  /**
+   * Opens a response that is read as it arrives (an event stream): once, no retry, no timeout;
+   * the caller checks its status and reads or cancels its body.
+   */
+  open(options: Omit<CallOptions, 'idempotent' | 'timeout' | 'body'>): Promise<Response> {
+    return this.once({ ...options, idempotent: false, timeout: false });
+  }
+
   private async once(options: CallOptions): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+    const headers: Record<string, string> = {
+      accept: options.headers?.accept ?? 'application/json',
+      ...options.headers,
+    };
     const query: Record<string, string | number | boolean | undefined> = { ...options.query };
     const credentials = this.#credentials;
     if (credentials && 'apiKey' in credentials) headers.authorization = `Bearer ${credentials.apiKey}`;
@@ -176,8 +189,9 @@ export class Transport {
       body = JSON.stringify(options.body);
       headers['content-type'] = 'application/json';
     }
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    const timeout = options.timeout === false ? undefined : AbortSignal.timeout(this.timeoutMs);
+    const signal =
+      options.signal && timeout ? AbortSignal.any([options.signal, timeout]) : (options.signal ?? timeout);
     // Never followed: a redirect would re-send the credentials and the body (a job token) to
     // wherever the Location points, and return that origin's answer as the Manager's.
     return this.fetch(this.url(options.path, query), {

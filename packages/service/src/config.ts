@@ -7,6 +7,7 @@ import {
 } from '@pipelinejobs/auth';
 import { parseDurationMs } from '@pipelinejobs/core';
 import { DEFAULT_POOL_IDLE_SECONDS, databaseUrlFault, schemaNameFault } from '@pipelinejobs/storage';
+import { DEFAULT_STREAM_SETTINGS, type StreamSettings } from './stream-settings.js';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './webhook-settings.js';
 
 /** Configuration of both apps (every variable: apps/http/README.md), read once from the environment and validated. */
@@ -49,6 +50,8 @@ export interface Config {
   metricsPublic: boolean;
   /** Outbound notifications: retries, timeouts, which targets. */
   webhooks: WebhookSettings;
+  /** Event streams: caps, the slow-consumer bound, heartbeats, polling. */
+  streams: StreamSettings;
 }
 
 export type MigrateMode = 'auto' | 'check' | 'off';
@@ -358,5 +361,18 @@ export function readConfig(env: Env, cwd: string): Config {
     corsOrigins: corsOrigins(env),
     metricsPublic: flag(env, 'PIPELINEJOBS_METRICS_PUBLIC'),
     webhooks: webhookSettings(env),
+    streams: streamSettings(env),
+  };
+}
+
+function streamSettings(env: Env): StreamSettings {
+  const d = DEFAULT_STREAM_SETTINGS;
+  return {
+    perCredential: integer(env, 'PIPELINEJOBS_STREAMS_PER_CREDENTIAL', d.perCredential, 1, 100_000),
+    total: integer(env, 'PIPELINEJOBS_STREAMS_MAX', d.total, 1, 1_000_000),
+    maxBufferedBytes: integer(env, 'PIPELINEJOBS_STREAM_BUFFER_BYTES', d.maxBufferedBytes, 1024, 1 << 30),
+    heartbeatMs: duration(env, 'PIPELINEJOBS_STREAM_HEARTBEAT', d.heartbeatMs),
+    pollMs: duration(env, 'PIPELINEJOBS_STREAM_POLL', d.pollMs),
+    retryMs: d.retryMs,
   };
 }

@@ -73,6 +73,19 @@ export {
   openServices,
   type Services,
 } from './services.js';
+export { DEFAULT_STREAM_SETTINGS, type StreamSettings } from './stream-settings.js';
+/** @public What a global stream's events carry, and what an app implements to frame a stream. */
+export type { GlobalStreamEntry, StreamSink } from './streams.js';
+export {
+  type OpenStream,
+  openEventStream,
+  parseStreamFilter,
+  type StreamEnd,
+  type StreamMessage,
+  type StreamRequest,
+  startEventStreams,
+  streamStats,
+} from './streams.js';
 export {
   createSubscription,
   deleteSubscription,

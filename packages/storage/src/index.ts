@@ -79,6 +79,16 @@ export {
 } from './pipelines.js';
 export { recordServerSettings } from './server-settings.js';
 export { countJobs, countJobsByState, estimateHistoryRows } from './stats.js';
+export {
+  compareCursors,
+  type StreamCursor,
+  type StreamEntry,
+  type StreamFilter,
+  selectEndedJobs,
+  selectJobEntries,
+  selectStreamEntries,
+  streamHorizon,
+} from './stream.js';
 /** @public Named by the inferred types of service's exports (declaration emit needs it). */
 export type { SubscriptionRecord } from './subscriptions.js';
 export {

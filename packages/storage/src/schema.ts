@@ -3,6 +3,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  customType,
   foreignKey,
   index,
   integer,
@@ -18,6 +19,9 @@ import {
 // Timestamps are UTC with millisecond precision (docs/reference.md#history-and-time): timestamptz(3).
 const at = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' });
 const nowMs = sql`date_trunc('milliseconds', now())`;
+
+/** PostgreSQL's 64-bit transaction id (`pg_current_xact_id()`), read as its decimal text. */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
 
 export const pipelines = pgTable(
   'pipelines',
@@ -97,12 +101,23 @@ export const jobEvents = pgTable(
     principalKind: text('principal_kind'),
     principalId: text('principal_id'),
     createdAt: at('created_at').notNull().default(nowMs),
+    /**
+     * The entry's place in the global event stream, with `xactId`: a sequence's number taken at
+     * insert, and the inserting transaction's id. Both are column defaults, so every insert
+     * fills them without saying so. Numbers are not commit order (a lower one can commit after a
+     * higher one was read); the stream reads in (xact_id, position) order and only entries of
+     * transactions older than every one still running (see stream.ts).
+     */
+    position: bigserial('position', { mode: 'number' }).notNull(),
+    xactId: xid8('xact_id').notNull().default(sql`pg_current_xact_id()`),
   },
   (t) => [
     // Every key holds the job uuid, so the table can be distributed by it (docs/architecture.md).
     primaryKey({ columns: [t.jobUuid, t.seq] }),
     uniqueIndex('job_events_job_key_idx').on(t.jobUuid, t.idempotencyKey),
     uniqueIndex('job_events_job_uuid_idx').on(t.jobUuid, t.uuid),
+    // The global stream's order.
+    index('job_events_stream_idx').on(t.xactId, t.position),
   ],
 );
 

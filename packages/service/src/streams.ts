@@ -1,0 +1,625 @@
+import type { Principal } from '@pipelinejobs/auth';
+import {
+  asciiUpper,
+  EVENT_NAMES,
+  type EventName,
+  type JobUuid,
+  normalizeEventName,
+  type PipelineUuid,
+  parsePipelineUuid,
+  STATE_NAMES,
+  type State,
+} from '@pipelinejobs/core';
+import type { HistoryEvent } from '@pipelinejobs/schemas';
+import * as storage from '@pipelinejobs/storage';
+import { requireRole } from './authentication.js';
+import { DATABASE } from './database-key.js';
+import { ServiceError } from './errors.js';
+import type { Services } from './services.js';
+import { DEFAULT_STREAM_SETTINGS, type StreamSettings } from './stream-settings.js';
+
+/**
+ * The channel a Manager notifies when it wrote transitions, so that the streams other Managers
+ * serve read them at once; the payload is the schema, so Managers of another schema ignore it.
+ */
+const CHANNEL = 'pipelinejobs_events';
+/** At most one NOTIFY per this many milliseconds per process (each is a transaction of its own). */
+const NOTIFY_MS = 50;
+/** A wake-up reads this much later, so that events committed meanwhile are read together. */
+const GATHER_MS = 5;
+/** Entries read by one statement of the shared reader, and per page of a replay. */
+const READ_BATCH = 1000;
+const REPLAY_PAGE = 500;
+
+/** An entry of the global stream: the job's history entry with its job and pipeline. */
+export type GlobalStreamEntry = HistoryEvent & { job_uuid: JobUuid; pipeline_uuid: PipelineUuid };
+
+/** One event of a stream, as an app frames it: its id, its name and the entry. */
+export interface StreamMessage {
+  readonly id: string;
+  readonly event: EventName;
+  readonly data: HistoryEvent | GlobalStreamEntry;
+}
+
+/** Where a stream's events go: the app's framing. */
+export interface StreamSink {
+  /** An event, in order; returns false when the consumer is too far behind (the stream ends). */
+  send(message: StreamMessage): boolean;
+  /** Nothing to send for a while: a sign of life. Returns false as `send` does. */
+  heartbeat(): boolean;
+  /** The stream ends from this side, saying why (the job was deleted, the consumer too slow, shutdown). */
+  end(reason: StreamEnd): void;
+}
+
+export type StreamEnd =
+  | { reason: 'deleted'; uuid: JobUuid }
+  | { reason: 'slow_consumer'; maxBufferedBytes: number }
+  | { reason: 'shutdown' };
+
+/** What to stream: one job's events, or all with filters; from where. */
+export type StreamRequest =
+  | { kind: 'job'; jobUuid: JobUuid; after?: string | undefined }
+  | {
+      kind: 'global';
+      pipelineUuid?: PipelineUuid | undefined;
+      states?: readonly State[] | undefined;
+      events?: readonly EventName[] | undefined;
+      after?: string | undefined;
+    };
+
+export interface OpenStream {
+  /** The consumer went away: stops feeding it (idempotent). */
+  close(): void;
+  /** What a client should wait before reconnecting. */
+  readonly retryMs: number;
+}
+
+/** A global stream's event id: the cursor as `xact-position`. */
+function cursorId(cursor: storage.StreamCursor): string {
+  return `${cursor.xact}-${cursor.position}`;
+}
+
+const CURSOR_ID = /^(\d{1,20})-(\d{1,19})$/;
+
+function parseCursorId(text: string): storage.StreamCursor {
+  const match = CURSOR_ID.exec(text);
+  const position = match ? Number(match[2]) : Number.NaN;
+  if (!match || !Number.isSafeInteger(position)) {
+    throw new ServiceError(
+      'invalid',
+      `'${text.slice(0, 64)}' is not an event id of the global stream: resume with the id of the last event received (Last-Event-ID or ?after=, digits-digits such as 812-45), or leave it out to start now`,
+      { errors: [{ path: '/url/after', message: '/url/after is not an event id of this stream' }] },
+    );
+  }
+  return { xact: match[1] as string, position };
+}
+
+function parseSeq(text: string): number {
+  if (!/^\d{1,10}$/.test(text) || Number(text) > 2_147_483_647) {
+    throw new ServiceError(
+      'invalid',
+      `'${text.slice(0, 64)}' is not an event id of a job's stream: resume with the seq of the last event received (Last-Event-ID or ?after=), 0 for the whole history`,
+      { errors: [{ path: '/url/after', message: '/url/after is not a seq' }] },
+    );
+  }
+  return Number(text);
+}
+
+/** A consumer fed by the shared reader. */
+interface Subscriber {
+  readonly credential: string;
+  readonly sink: StreamSink;
+  /** The shared reader's entries since the last; called only once the subscriber is live. */
+  deliver(entries: readonly storage.StreamEntry[]): void;
+  /** The job of a one-job stream, checked at each poll for its deletion. */
+  readonly jobUuid?: JobUuid;
+  closed: boolean;
+}
+
+interface Hub {
+  readonly settings: StreamSettings;
+  /** Open streams, live or replaying. */
+  readonly open: Set<Subscriber>;
+  /** Those fed by the shared reader. */
+  readonly live: Set<Subscriber>;
+  readonly perCredential: Map<string, number>;
+  /** The shared reader's place; undefined while no stream is open. */
+  cursor: storage.StreamCursor | undefined;
+  starting: Promise<storage.StreamCursor> | undefined;
+  wake(): void;
+  /** Resolves once the reader has a place (the first stream starts it). */
+  ensureStarted(): Promise<storage.StreamCursor>;
+  release(sub: Subscriber): void;
+  stop(): Promise<void>;
+  /** Entries read and fanned out (for the bench). */
+  readonly stats: { reads: number; entries: number };
+}
+
+const hubs = new WeakMap<Services, Hub>();
+
+/**
+ * Serves event streams for these services: one reader per process feeds every open stream (one
+ * statement per wake-up, its entries fanned out), woken by this process's writes (s.outbox), by
+ * other Managers' NOTIFY (listened for only while a stream is open), and every `pollMs` (all
+ * there is where LISTEN does not work). This process's writes are announced to the other Managers
+ * with a NOTIFY at most every 50 ms. Started by the Manager; a process that never calls it (the
+ * CLI) gets a reader with the default settings when it opens its first stream, and announces
+ * nothing.
+ */
+export function startEventStreams(
+  s: Services,
+  settings: Partial<StreamSettings> = {},
+): { stop(): Promise<void> } {
+  const existing = hubs.get(s);
+  if (existing) return existing;
+  const hub = createHub(s, { ...DEFAULT_STREAM_SETTINGS, ...settings }, { announce: true });
+  hubs.set(s, hub);
+  return hub;
+}
+
+function hubOf(s: Services): Hub {
+  let hub = hubs.get(s);
+  if (!hub) {
+    hub = createHub(s, DEFAULT_STREAM_SETTINGS, { announce: false });
+    hubs.set(s, hub);
+  }
+  return hub;
+}
+
+/** Open streams of these services (the metrics' gauge, the bench). */
+export function streamStats(s: Services): { open: number; reads: number; entries: number } {
+  const hub = hubs.get(s);
+  return { open: hub?.open.size ?? 0, reads: hub?.stats.reads ?? 0, entries: hub?.stats.entries ?? 0 };
+}
+
+function createHub(s: Services, settings: StreamSettings, options: { announce: boolean }): Hub {
+  const db = s[DATABASE];
+  const schema = db.schema ?? 'public';
+  let stopped = false;
+  let reading = false;
+  let again = false;
+  let gathering: NodeJS.Timeout | undefined;
+  let poller: NodeJS.Timeout | undefined;
+  let beating: NodeJS.Timeout | undefined;
+  let listener: ReturnType<storage.Database['listen']> | undefined;
+  let telling: NodeJS.Timeout | undefined;
+
+  const read = async () => {
+    if (reading) {
+      again = true;
+      return;
+    }
+    reading = true;
+    try {
+      do {
+        again = false;
+        for (;;) {
+          const after = hub.cursor;
+          if (after === undefined || stopped) break;
+          const entries = await storage.selectStreamEntries(db, { after, limit: READ_BATCH });
+          hub.stats.reads += 1;
+          const last = entries.at(-1);
+          if (!last || hub.cursor !== after) break;
+          // The place moves and the entries go out in the same turn: a stream that compares its
+          // own place with the reader's and joins cannot miss or repeat one.
+          hub.cursor = last.cursor;
+          hub.stats.entries += entries.length;
+          for (const sub of [...hub.live]) if (!sub.closed) sub.deliver(entries);
+          if (entries.length < READ_BATCH) break;
+        }
+      } while (again && !stopped);
+    } catch {
+      // The database away: the next poll tries again.
+    } finally {
+      reading = false;
+    }
+  };
+  const wake = () => {
+    if (stopped || hub.cursor === undefined) return;
+    gathering ??= setTimeout(() => {
+      gathering = undefined;
+      void read();
+    }, GATHER_MS);
+  };
+  const checkDeleted = async () => {
+    const jobs = new Set<JobUuid>();
+    for (const sub of hub.open) if (sub.jobUuid !== undefined) jobs.add(sub.jobUuid);
+    if (jobs.size === 0) return;
+    try {
+      const ended = new Set(await storage.selectEndedJobs(db, [...jobs]));
+      if (ended.size === 0) return;
+      // Entries committed before the delete go out first.
+      await read();
+      for (const sub of [...hub.open]) {
+        if (sub.jobUuid !== undefined && ended.has(sub.jobUuid)) {
+          hub.release(sub);
+          sub.sink.end({ reason: 'deleted', uuid: sub.jobUuid });
+        }
+      }
+    } catch {
+      // Asked again at the next poll.
+    }
+  };
+  const poll = () => {
+    void read();
+    void checkDeleted();
+  };
+  const heartbeat = () => {
+    for (const sub of [...hub.open]) {
+      if (!sub.sink.heartbeat()) {
+        hub.release(sub);
+        sub.sink.end({ reason: 'slow_consumer', maxBufferedBytes: settings.maxBufferedBytes });
+      }
+    }
+  };
+  const startFeeding = () => {
+    poller = setInterval(poll, settings.pollMs);
+    poller.unref();
+    beating = setInterval(heartbeat, settings.heartbeatMs);
+    beating.unref();
+    listener = db.listen(CHANNEL, {
+      notify: (payload) => {
+        if (payload === schema) wake();
+      },
+      // Up again after a loss: what was announced meanwhile is read now.
+      listening: (up) => {
+        if (up) wake();
+      },
+    });
+  };
+  const stopFeeding = () => {
+    clearInterval(poller);
+    clearInterval(beating);
+    clearTimeout(gathering);
+    gathering = undefined;
+    poller = undefined;
+    beating = undefined;
+    hub.cursor = undefined;
+    hub.starting = undefined;
+    const stopping = listener;
+    listener = undefined;
+    stopping?.stop().catch(() => {});
+  };
+  const stopHearing = s.outbox.listen(() => {
+    if (stopped) return;
+    wake();
+    if (options.announce) {
+      telling ??= setTimeout(() => {
+        telling = undefined;
+        db.sql.notify(CHANNEL, schema).catch(() => {});
+      }, NOTIFY_MS);
+    }
+  });
+
+  const hub: Hub = {
+    settings,
+    open: new Set(),
+    live: new Set(),
+    perCredential: new Map(),
+    cursor: undefined,
+    starting: undefined,
+    stats: { reads: 0, entries: 0 },
+    wake,
+    ensureStarted() {
+      if (hub.cursor !== undefined) return Promise.resolve(hub.cursor);
+      if (!hub.starting) {
+        const starting = storage.streamHorizon(db).then(
+          (cursor) => {
+            if (hub.starting !== starting) return cursor;
+            hub.cursor = cursor;
+            startFeeding();
+            return cursor;
+          },
+          (error: unknown) => {
+            if (hub.starting === starting) hub.starting = undefined;
+            throw error;
+          },
+        );
+        hub.starting = starting;
+      }
+      return hub.starting;
+    },
+    release(sub) {
+      if (sub.closed) return;
+      sub.closed = true;
+      hub.open.delete(sub);
+      hub.live.delete(sub);
+      const count = (hub.perCredential.get(sub.credential) ?? 1) - 1;
+      if (count <= 0) hub.perCredential.delete(sub.credential);
+      else hub.perCredential.set(sub.credential, count);
+      // Nobody watching: no reader, no listening connection, no timers.
+      if (hub.open.size === 0) stopFeeding();
+    },
+    async stop() {
+      stopped = true;
+      stopHearing();
+      clearTimeout(telling);
+      for (const sub of [...hub.open]) {
+        hub.release(sub);
+        sub.sink.end({ reason: 'shutdown' });
+      }
+      stopFeeding();
+      hubs.delete(s);
+    },
+  };
+  return hub;
+}
+
+function credentialOf(principal: Principal): string {
+  return `${principal.kind}:${principal.id}`;
+}
+
+/**
+ * Opens a stream of events for the principal (role read or above): a job's (ids are its seqs;
+ * from the start of its history unless `after` says where the consumer stopped) or every job's,
+ * with filters (ids are global places; from now unless `after` says). Events missed are read
+ * from the history first, then the stream is fed live, each event once and in order. Refused
+ * with `rate_limited` past the caps; a job missing or deleted is refused as reading it is.
+ */
+export async function openEventStream(
+  s: Services,
+  principal: Principal,
+  request: StreamRequest,
+  sink: StreamSink,
+): Promise<OpenStream> {
+  requireRole(principal, 'read', 'watch jobs');
+  const hub = hubOf(s);
+  const { settings } = hub;
+  // Parsed and the job checked before anything is counted or held.
+  const db = s[DATABASE];
+  const jobAfter = request.kind === 'job' && request.after !== undefined ? parseSeq(request.after) : 0;
+  const globalAfter =
+    request.kind === 'global' && request.after !== undefined ? parseCursorId(request.after) : undefined;
+  if (request.kind === 'job') await storage.selectJob(db, request.jobUuid);
+  const credential = credentialOf(principal);
+  const mine = hub.perCredential.get(credential) ?? 0;
+  if (mine >= settings.perCredential) {
+    throw new ServiceError(
+      'rate_limited',
+      `This credential has ${mine} event streams open, the most one may have (${settings.perCredential}): close one (end its connection, or \`break\` out of client.watch()) before opening another, or use another credential`,
+      { limit: settings.perCredential, open: mine },
+    );
+  }
+  if (hub.open.size >= settings.total) {
+    throw new ServiceError(
+      'rate_limited',
+      `This Manager serves ${hub.open.size} event streams, the most it serves at once (${settings.total}): try again later or another Manager`,
+      { limit: settings.total },
+    );
+  }
+  if (request.kind === 'job') {
+    return subscribe(hub, credential, sink, (sub) => jobFeed(db, hub, sub, request.jobUuid, jobAfter));
+  }
+  return subscribe(hub, credential, sink, (sub) => globalFeed(db, hub, sub, request, globalAfter));
+}
+
+/** Counts the stream against the caps, starts its feed, and hands back how to close it. */
+async function subscribe(
+  hub: Hub,
+  credential: string,
+  sink: StreamSink,
+  feed: (sub: Subscriber) => { jobUuid?: JobUuid; deliver: Subscriber['deliver']; start(): Promise<void> },
+): Promise<OpenStream> {
+  const sub: Subscriber = {
+    credential,
+    sink,
+    closed: false,
+    deliver: () => {},
+  };
+  const made = feed(sub);
+  Object.assign(sub, { deliver: made.deliver, ...(made.jobUuid ? { jobUuid: made.jobUuid } : {}) });
+  hub.open.add(sub);
+  hub.perCredential.set(credential, (hub.perCredential.get(credential) ?? 0) + 1);
+  try {
+    await hub.ensureStarted();
+    await made.start();
+  } catch (error) {
+    hub.release(sub);
+    throw error;
+  }
+  return { close: () => hub.release(sub), retryMs: hub.settings.retryMs };
+}
+
+/** Sends one event; a consumer too far behind is ended. False once the stream is over. */
+function sendTo(hub: Hub, sub: Subscriber, message: StreamMessage): boolean {
+  if (sub.closed) return false;
+  if (sub.sink.send(message)) return true;
+  hub.release(sub);
+  sub.sink.end({ reason: 'slow_consumer', maxBufferedBytes: hub.settings.maxBufferedBytes });
+  return false;
+}
+
+/**
+ * A job's stream: its history after `after` by seq, then its entries as the shared reader finds
+ * them. A job's entries are written in seq order under its row lock, so an entry that does not
+ * follow the last one sent means some were read before this stream joined: they are read from
+ * the history, by seq, so none is skipped or repeated.
+ */
+function jobFeed(db: storage.Database, hub: Hub, sub: Subscriber, jobUuid: JobUuid, after: number) {
+  let lastSeq = after;
+  let catchingUp = false;
+  let more = false;
+  const send = (event: HistoryEvent) => {
+    if (event.seq <= lastSeq) return true;
+    lastSeq = event.seq;
+    return sendTo(hub, sub, jobMessage(event));
+  };
+  const catchUp = async (): Promise<void> => {
+    if (catchingUp) {
+      more = true;
+      return;
+    }
+    catchingUp = true;
+    try {
+      do {
+        more = false;
+        for (;;) {
+          const page = await storage.selectJobEntries(db, jobUuid, { after: lastSeq, limit: REPLAY_PAGE });
+          for (const event of page) if (!send(event)) return;
+          if (page.length < REPLAY_PAGE) break;
+        }
+      } while (more && !sub.closed);
+    } finally {
+      catchingUp = false;
+    }
+  };
+  return {
+    jobUuid,
+    deliver(entries: readonly storage.StreamEntry[]) {
+      for (const entry of entries) {
+        if (entry.jobUuid !== jobUuid || entry.event.seq <= lastSeq) continue;
+        if (catchingUp || entry.event.seq !== lastSeq + 1) {
+          catchUp().catch(() => {});
+          return;
+        }
+        if (!send(entry.event)) return;
+      }
+    },
+    async start() {
+      // Live first, so that entries read meanwhile set off another pass of the catch-up.
+      hub.live.add(sub);
+      await catchUp();
+    },
+  };
+}
+
+function wants(filter: storage.StreamFilter, entry: storage.StreamEntry): boolean {
+  return (
+    (filter.pipelineUuid === undefined || entry.pipelineUuid === filter.pipelineUuid) &&
+    (filter.states === undefined || filter.states.includes(entry.event.to)) &&
+    (filter.events === undefined || filter.events.includes(entry.event.name))
+  );
+}
+
+/**
+ * The messages of entries the shared reader read, made once for every stream they go to (so an
+ * app can frame each once too: the same object is handed to every sink).
+ */
+const globalMessages = new WeakMap<storage.StreamEntry, StreamMessage>();
+const jobMessages = new WeakMap<HistoryEvent, StreamMessage>();
+
+function globalMessage(entry: storage.StreamEntry): StreamMessage {
+  let message = globalMessages.get(entry);
+  if (!message) {
+    message = {
+      id: cursorId(entry.cursor),
+      event: entry.event.name,
+      data: { job_uuid: entry.jobUuid, pipeline_uuid: entry.pipelineUuid, ...entry.event },
+    };
+    globalMessages.set(entry, message);
+  }
+  return message;
+}
+
+function jobMessage(event: HistoryEvent): StreamMessage {
+  let message = jobMessages.get(event);
+  if (!message) {
+    message = { id: String(event.seq), event: event.name, data: event };
+    jobMessages.set(event, message);
+  }
+  return message;
+}
+
+/**
+ * The global stream: settled entries after `after`, read in pages up to the shared reader's
+ * place, until this stream has caught up with it; then it joins, in the same turn as its last
+ * comparison, and is fed by the reader. Without `after` it starts at the reader's place.
+ */
+function globalFeed(
+  db: storage.Database,
+  hub: Hub,
+  sub: Subscriber,
+  request: Extract<StreamRequest, { kind: 'global' }>,
+  after: storage.StreamCursor | undefined,
+) {
+  const filter: storage.StreamFilter = {
+    pipelineUuid: request.pipelineUuid,
+    states: request.states,
+    events: request.events,
+  };
+  let cursor = after;
+  return {
+    deliver(entries: readonly storage.StreamEntry[]) {
+      for (const entry of entries) {
+        if (cursor !== undefined && storage.compareCursors(entry.cursor, cursor) <= 0) continue;
+        cursor = entry.cursor;
+        if (wants(filter, entry) && !sendTo(hub, sub, globalMessage(entry))) return;
+      }
+    },
+    async start() {
+      for (;;) {
+        if (sub.closed) return;
+        const upTo = hub.cursor;
+        if (upTo === undefined) return;
+        if (cursor === undefined || storage.compareCursors(cursor, upTo) >= 0) {
+          cursor ??= upTo;
+          hub.live.add(sub);
+          return;
+        }
+        const page = await storage.selectStreamEntries(db, {
+          after: cursor,
+          upTo,
+          filter,
+          limit: REPLAY_PAGE,
+        });
+        for (const entry of page) if (!sendTo(hub, sub, globalMessage(entry))) return;
+        cursor = page.length < REPLAY_PAGE ? upTo : (page.at(-1)?.cursor ?? upTo);
+      }
+    },
+  };
+}
+
+/** A filter parameter given once: one value or a comma-separated list. */
+function listParameter(query: Readonly<Record<string, unknown>>, name: string): string[] | undefined {
+  const value = query[name];
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string')
+    throw new ServiceError(
+      'invalid',
+      `Give the '${name}' parameter once (a comma-separated list for several)`,
+    );
+  return value.split(',').map((item) => item.trim());
+}
+
+/**
+ * The global stream's filters from a query string or the CLI's options (`pipeline_uuid`, `state`
+ * and `event`, each one value or a comma-separated list of states or events), as typed values.
+ */
+export function parseStreamFilter(query: Readonly<Record<string, unknown>>): {
+  pipelineUuid?: PipelineUuid;
+  states?: State[];
+  events?: EventName[];
+} {
+  const pipelineRaw = query.pipeline_uuid;
+  let pipelineUuid: PipelineUuid | undefined;
+  if (pipelineRaw !== undefined && pipelineRaw !== '') {
+    pipelineUuid = typeof pipelineRaw === 'string' ? parsePipelineUuid(pipelineRaw.trim()) : undefined;
+    if (pipelineUuid === undefined)
+      throw new ServiceError('invalid', "'pipeline_uuid' must be a pipeline UUID (106...)");
+  }
+  const states = listParameter(query, 'state')?.map((raw) => {
+    const state = asciiUpper(raw);
+    if (!(STATE_NAMES as readonly string[]).includes(state)) {
+      throw new ServiceError(
+        'invalid',
+        `'${raw.slice(0, 40)}' is not a state; states are ${STATE_NAMES.join(', ')}`,
+      );
+    }
+    return state as State;
+  });
+  const events = listParameter(query, 'event')?.map((raw) => {
+    const event = normalizeEventName(raw);
+    if (!(EVENT_NAMES as readonly string[]).includes(event)) {
+      throw new ServiceError(
+        'invalid',
+        `'${raw.slice(0, 40)}' is not an event; events are ${EVENT_NAMES.join(', ')}`,
+      );
+    }
+    return event as EventName;
+  });
+  return {
+    ...(pipelineUuid ? { pipelineUuid } : {}),
+    ...(states ? { states } : {}),
+    ...(events ? { events } : {}),
+  };
+}
