@@ -226,7 +226,12 @@ describe('the dashboard at /ui', () => {
   });
 
   it("shows a job's details, data, history and picture, and a new event within 2 s of being sent, with the picture on its new state", async () => {
+    const streamed = page.waitForRequest((request) =>
+      request.url().includes(`/jobs/${firstJob}/events/stream`),
+    );
     await page.goto(`${m.base}/ui/jobs/${firstJob}`);
+    // Live updates come over the event stream, with the API key in the Authorization header.
+    expect((await streamed).headers().authorization).toBe(`Bearer ${m.keys.reader}`);
     const timeline = page.locator('ol.timeline > li');
     await expect.poll(() => timeline.count()).toBe(3);
     expect(await page.locator('.details').first().textContent()).toContain('RUNNING');
@@ -300,5 +305,20 @@ describe('the dashboard at /ui', () => {
     await page.getByRole('link', { name: 'Pipelines' }).click();
     await page.getByRole('link', { name: 'Tacobot 9000' }).first().click();
     await expect.poll(() => page.locator('table.jobs tbody tr').count()).toBe(6);
+  });
+
+  it('pages the list as the API pages it (keyset, 25 a page), forward and back', async () => {
+    for (let i = 6; i <= 30; i++) await createJob({ sample: `sample-${i}` });
+    await page.getByRole('link', { name: 'Jobs', exact: true }).click();
+    const rows = page.locator('table.jobs tbody tr');
+    await expect.poll(() => rows.count()).toBe(25);
+    const first = await rows.first().locator('td.uuid').textContent();
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await expect.poll(() => rows.count()).toBe(6);
+    await page.getByText('Page 2: 6 jobs').waitFor();
+    expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await expect.poll(() => rows.count()).toBe(25);
+    expect(await rows.first().locator('td.uuid').textContent()).toBe(first);
   });
 });
