@@ -171,6 +171,25 @@ describe('the dashboard at /ui', () => {
     }
   });
 
+  it('GET /jobs/counts: jobs per state and in all under the filters, a 400 saying what was wrong', async () => {
+    const all = await m.request('GET', '/jobs/counts', { key: m.keys.reader });
+    expect(all.status).toBe(200);
+    expect(all.json).toMatchObject({ total: 6, states: { CREATED: 3, RUNNING: 2, FAILED: 1, FINISHED: 0 } });
+    const other = await m.request('GET', '/jobs/counts?pipeline_uuid=10650844-1baa-55c5-a481-5e945b19c066', {
+      key: m.keys.reader,
+    });
+    expect(other.json).toMatchObject({ total: 0, states: { CREATED: 0 } });
+    const later = await m.request('GET', '/jobs/counts?updated_since=2999-01-01', { key: m.keys.reader });
+    expect(later.json).toMatchObject({ total: 0 });
+    const bad = await m.request('GET', '/jobs/counts?updated_since=yesterday', { key: m.keys.reader });
+    expect(bad.status).toBe(400);
+    expect(bad.json.detail).toContain('updated_since');
+    const state = await m.request('GET', '/jobs/counts?state=RUNNING', { key: m.keys.reader });
+    expect(state.status).toBe(400);
+    expect(state.json.detail).toContain("'state'");
+    expect((await m.request('GET', '/jobs/counts', { key: null })).status).toBe(401);
+  });
+
   it('signs in with an API key kept in sessionStorage only, and shows the counts per state', async () => {
     await page.goto(`${m.base}/ui/`);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
