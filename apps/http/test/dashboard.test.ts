@@ -32,6 +32,8 @@ let context: BrowserContext;
 let page: Page;
 const tokens = new Map<string, string>();
 let firstJob: string;
+/** Uncaught errors in the page and what its Content-Security-Policy refused: none expected. */
+const pageErrors: string[] = [];
 
 async function createJob(data: Record<string, unknown>): Promise<string> {
   const body = { ...loadFixture('sd2e/jobs/tacobot.json'), data };
@@ -115,7 +117,10 @@ beforeAll(async () => {
   });
   context.setDefaultTimeout(10_000);
   page = await context.newPage();
-  page.on('pageerror', (error) => console.error('page error:', error.message));
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (/Content.Security.Policy/i.test(message.text())) pageErrors.push(message.text());
+  });
 });
 
 afterAll(async () => {
@@ -281,6 +286,7 @@ describe('the dashboard at /ui', () => {
     await expect.poll(() => page.locator('.counts [data-state="FINISHED"]').textContent()).toBe('1');
     await noSeriousViolations();
     await screenshot('jobs');
+    expect(pageErrors).toEqual([]);
   });
 
   it('is used from the keyboard: the skip link, the filters and the links take the focus visibly', async () => {
