@@ -178,11 +178,13 @@ export function JobPage(props: { client: PipelineJobsClient; uuid: string }) {
               <>
                 <dt>Child of</dt>
                 <dd>
-                  {job.child_of.map((parent) => (
-                    <Link key={parent} to={{ page: 'job', uuid: parent }}>
-                      {parent}
-                    </Link>
-                  ))}
+                  <ul class="plain">
+                    {job.child_of.map((parent) => (
+                      <li key={parent}>
+                        <Link to={{ page: 'job', uuid: parent }}>{parent}</Link>
+                      </li>
+                    ))}
+                  </ul>
                 </dd>
               </>
             )}
