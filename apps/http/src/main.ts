@@ -11,6 +11,7 @@ import {
   type Services,
   settingsDrift,
   startEventStreams,
+  streamStats,
 } from '@pipelinejobs/service';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
@@ -127,7 +128,7 @@ async function main(): Promise<void> {
     );
   }, SETTINGS_CHECK_MS);
   watch.unref();
-  const metrics = createMetrics(databaseStats(services));
+  const metrics = createMetrics(databaseStats(services), () => streamStats(services).open);
   const app = createApp({
     services,
     logger,

@@ -6,14 +6,25 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 export type DatabaseSource = ReturnType<typeof databaseStats>;
 
 /**
- * Prometheus metrics of one Manager process. With a database source, also the pool's connections
+ * Prometheus metrics of one Manager process (with `openStreams`, its open event streams). With a
+ * database source, also the pool's connections
  * and waiting queries (read at each scrape), jobs by state and history rows (counted by the
  * database at most every few seconds, whatever the scrape rate).
  */
-export function createMetrics(database?: DatabaseSource) {
+export function createMetrics(database?: DatabaseSource, openStreams?: () => number) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   if (database) registerDatabaseGauges(registry, database);
+  if (openStreams) {
+    new Gauge({
+      name: 'pipelinejobs_event_streams_open',
+      help: 'Event streams (Server-Sent Events) this process serves now',
+      registers: [registry],
+      collect() {
+        this.set(openStreams());
+      },
+    });
+  }
   return {
     registry,
     requests: new Counter({

@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { createClient } from '@pipelinejobs/client';
 import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { createNonce, streamStats, systemPrincipal } from '@pipelinejobs/service';
+import { applyEvent, openDatabase } from '@pipelinejobs/storage';
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Manager, startManager } from './harness.js';
@@ -171,6 +172,8 @@ describe('event streams over HTTP (Server-Sent Events)', () => {
     await until('earlier streams closed', () => streamStats(m.services).open === 0);
     const open = [watch('/events/stream'), watch('/events/stream'), watch(`/jobs/${job.uuid}/events/stream`)];
     await until('three open', () => open.every((w) => w.source.readyState === EventSource.OPEN));
+    const metrics = await m.request('GET', '/metrics', { key: m.keys.reader });
+    expect(metrics.text).toMatch(/^pipelinejobs_event_streams_open 3$/m);
     const refused = await m.request('GET', '/events/stream', { key: m.keys.reader });
     expect(refused.status).toBe(429);
     expect(refused.headers.get('content-type')).toContain('application/problem+json');
@@ -320,5 +323,30 @@ describe('event streams over HTTP (Server-Sent Events)', () => {
     }
     expect(global).toContain(job.uuid);
     expect(global.at(-1)).toBe(other.uuid);
+  });
+
+  it('streams a transition written by a process that neither tells nor is told (no NOTIFY), by polling, within the poll interval', async () => {
+    await until('earlier streams closed', () => streamStats(m.services).open === 0);
+    const job = await createJob();
+    const w = watch('/events/stream?event=run');
+    await until('the stream open', () => w.source.readyState === EventSource.OPEN);
+    // Another process's pool, writing the transition with storage alone: no wake-up of any kind.
+    const other = await openDatabase({ url: m.url, poolSize: 1 }, { migrate: false });
+    try {
+      const sent = performance.now();
+      await applyEvent(
+        other,
+        { jobUuid: job.uuid as never, name: 'run', source: 'json', actor: { kind: 'cli', id: 'elsewhere' } },
+        () => {},
+      );
+      await until('the event', () => w.seen.length === 1, 5000);
+      const lag = performance.now() - sent;
+      expect(w.seen[0]?.data).toMatchObject({ job_uuid: job.uuid, seq: 2, name: 'run' });
+      // PIPELINEJOBS_STREAM_POLL is 300 ms here.
+      expect(lag).toBeLessThan(1000);
+    } finally {
+      w.source.close();
+      await other.close();
+    }
   });
 });

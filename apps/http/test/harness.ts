@@ -8,6 +8,7 @@ import {
   type HttpLimits,
   type StreamSettings,
   startEventStreams,
+  streamStats,
   systemPrincipal,
   type TrustProxy,
   type WebhookSettings,
@@ -83,7 +84,7 @@ export async function startManager(
     },
   });
   const logger = createLogger('info', sink);
-  const metrics = createMetrics(databaseStats(services, { maxAgeMs: 0 }));
+  const metrics = createMetrics(databaseStats(services, { maxAgeMs: 0 }), () => streamStats(services).open);
   const dispatcher = options.webhooks ? startDelivering(services, metrics, logger) : undefined;
   const streamSettings = { ...DEFAULT_STREAM_SETTINGS, ...options.streams };
   const streams = startEventStreams(services, streamSettings);

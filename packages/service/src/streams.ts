@@ -118,6 +118,8 @@ interface Subscriber {
 
 interface Hub {
   readonly settings: StreamSettings;
+  /** Stopped (shutdown): no stream opens any more. */
+  readonly stopped: () => boolean;
   /** Open streams, live or replaying. */
   readonly open: Set<Subscriber>;
   /** Those fed by the shared reader. */
@@ -293,6 +295,7 @@ function createHub(s: Services, settings: StreamSettings, options: { announce: b
 
   const hub: Hub = {
     settings,
+    stopped: () => stopped,
     open: new Set(),
     live: new Set(),
     perCredential: new Map(),
@@ -339,7 +342,6 @@ function createHub(s: Services, settings: StreamSettings, options: { announce: b
         sub.sink.end({ reason: 'shutdown' });
       }
       stopFeeding();
-      hubs.delete(s);
     },
   };
   return hub;
@@ -371,6 +373,12 @@ export async function openEventStream(
   const globalAfter =
     request.kind === 'global' && request.after !== undefined ? parseCursorId(request.after) : undefined;
   if (request.kind === 'job') await storage.selectJob(db, request.jobUuid);
+  if (hub.stopped()) {
+    throw new ServiceError(
+      'unavailable',
+      'This Manager is shutting down: open the stream on another one, or again shortly',
+    );
+  }
   const credential = credentialOf(principal);
   const mine = hub.perCredential.get(credential) ?? 0;
   if (mine >= settings.perCredential) {
