@@ -65,11 +65,12 @@ function nodeFill(state: string): Promise<string | null> {
 const inPage = <T>(expression: string) => page.evaluate(expression) as Promise<T>;
 
 async function screenshot(name: string) {
-  const folder = update || !existsSync(join(SHOTS, name)) ? SHOTS : scratch;
-  mkdirSync(folder, { recursive: true });
+  mkdirSync(SHOTS, { recursive: true });
   for (const width of [1280, 390]) {
+    const file = `${name}-${width}.png`;
+    const folder = update || !existsSync(join(SHOTS, file)) ? SHOTS : scratch;
     await page.setViewportSize({ width, height: width > 800 ? 900 : 844 });
-    const png = await page.screenshot({ path: join(folder, `${name}-${width}.png`), fullPage: true });
+    const png = await page.screenshot({ path: join(folder, file), fullPage: true });
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     // At phone width nothing runs off the side but the tables' own scrolling areas.
     const overflow = await inPage<number>('document.documentElement.scrollWidth - window.innerWidth');
