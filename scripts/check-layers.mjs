@@ -37,7 +37,10 @@ const LAYERS = {
   // The HTTP client for other services: values and types of core and schemas, the platform fetch.
   'packages/client': { ours: ['core', 'schemas'], thirdParty: [] },
   'packages/fixtures': { ours: ['core', 'schemas', 'service'], thirdParty: null, testSupport: true },
-  'apps/http': { ours: APP_IMPORTS, thirdParty: null, app: true },
+  // The http app also serves the dashboard's built files (it imports only their folder's path).
+  'apps/http': { ours: [...APP_IMPORTS, 'dashboard'], thirdParty: null, app: true },
+  // The dashboard runs in the browser: it talks to the Manager only through the client.
+  'apps/dashboard': { ours: ['client', 'core', 'schemas'], thirdParty: null, app: true },
   'apps/cli': { ours: APP_IMPORTS, thirdParty: null, app: true },
 };
 /** What only tests may import: test support packages and entries. */

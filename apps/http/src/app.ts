@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { allowedMethods } from './allowed-methods.js';
 import { jsonBody, requestErrors } from './body.js';
 import { optionsAndCors } from './cors.js';
+import { dashboardRoutes } from './dashboard.js';
 import { requestLogging } from './logging.js';
 import type { Metrics } from './metrics.js';
 import { type OperatorAlarm, operatorAlarm } from './operator-alarm.js';
@@ -42,6 +43,8 @@ export interface AppDeps {
   corsOrigins?: readonly string[] | '*';
   /** GET /metrics without a credential (PIPELINEJOBS_METRICS_PUBLIC). */
   metricsPublic?: boolean;
+  /** The built dashboard served at /ui; default the dashboard package's. */
+  dashboardDir?: string;
   /** The event streams' framing settings (their caps are the service's: startEventStreams). */
   streams?: StreamSettings;
 }
@@ -78,6 +81,8 @@ export function createApp(deps: AppDeps): Express {
 
   // Health and documentation need no credential and no body; the rest authenticate a bearer
   // credential before the body is read.
+  // The dashboard's static files: no credential, no body (the page signs in against the API).
+  app.use('/ui', dashboardRoutes(deps.dashboardDir));
   const router = express.Router();
   app.use(optionsAndCors(router, deps.corsOrigins ?? []));
   documentationRoutes(router, ctx);

@@ -252,6 +252,15 @@ function tagged<T extends Record<string, Record<string, object>>>(paths: T): T {
 }
 
 /** OpenAPI 3.1, built from the same schema files the validators use. */
+/** `overdue` of the job listings (GET /jobs and its counts). */
+const OVERDUE_PARAMETER = {
+  name: 'overdue',
+  in: 'query',
+  description:
+    "true: only jobs past the deadline of their state (its time budget, see the pipeline's and the job's `deadlines`), failed ones aside: those past a notify-only budget, and those past a fail budget the sweeper has not reached yet.",
+  schema: { type: 'boolean' },
+} as const;
+
 export function openApiDocument() {
   return {
     openapi: '3.1.0',
@@ -315,18 +324,43 @@ export function openApiDocument() {
             { name: 'state', in: 'query', schema: { type: 'string' } },
             { name: 'pipeline_uuid', in: 'query', schema: { type: 'string' } },
             { name: 'updated_since', in: 'query', schema: { type: 'string', format: 'date-time' } },
-            {
-              name: 'overdue',
-              in: 'query',
-              description:
-                "true: only jobs past the deadline of their state (its time budget, see the pipeline's and the job's `deadlines`), failed ones aside: those past a notify-only budget, and those past a fail budget the sweeper has not reached yet.",
-              schema: { type: 'boolean' },
-            },
+            OVERDUE_PARAMETER,
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 } },
             { name: 'cursor', in: 'query', schema: { type: 'string' } },
           ],
           responses: {
             '200': list('job', 'A page of jobs; pass `next` as `cursor` for the next'),
+            ...errors,
+          },
+        },
+      },
+      '/jobs/counts': {
+        get: {
+          operationId: 'countJobs',
+          description:
+            'The same filters as GET /jobs (but `state`), `overdue` included: how many jobs match in each state, and in all. Deleted jobs are left out.',
+          summary: 'How many jobs are in each state',
+          parameters: [
+            { name: 'pipeline_uuid', in: 'query', schema: { type: 'string' } },
+            { name: 'updated_since', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            OVERDUE_PARAMETER,
+          ],
+          responses: {
+            '200': {
+              description: 'The counts',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['total', 'states'],
+                    properties: {
+                      total: { type: 'integer', minimum: 0 },
+                      states: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 } },
+                    },
+                  },
+                },
+              },
+            },
             ...errors,
           },
         },

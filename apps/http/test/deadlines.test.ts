@@ -201,6 +201,10 @@ describe('per-state deadlines', () => {
     const client = createClient({ baseUrl: a.base, credentials: { apiKey: a.keys.reader } });
     const listed = await client.jobs.list({ overdue: true, pipeline_uuid: p }).toArray();
     expect(listed.map((item) => item.uuid)).toEqual([j.uuid]);
+    const counts = await a.request('GET', `/jobs/counts?overdue=true&pipeline_uuid=${p}`, {
+      key: a.keys.reader,
+    });
+    expect(counts.json).toMatchObject({ total: 1, states: { INDEXING: 1, RUNNING: 0 } });
     const metrics = await a.request('GET', '/metrics');
     expect(metrics.text).toMatch(/pipelinejobs_jobs_overdue\{state="INDEXING"\} 1\n/);
     expect(metrics.text).toMatch(/pipelinejobs_jobs_overdue\{state="RUNNING"\} 0\n/);

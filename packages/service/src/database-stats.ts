@@ -30,7 +30,7 @@ export function databaseStats(s: Services, options: { maxAgeMs?: number } = {}) 
       const now = Date.now();
       if (!last || now - last.at >= maxAgeMs) {
         const stats = Promise.all([
-          storage.countJobsByState(s[DATABASE]),
+          storage.countJobsPerState(s[DATABASE]),
           storage.estimateHistoryRows(s[DATABASE]),
           storage.oldestPendingSeconds(s[DATABASE]),
           storage.countOverdueByState(s[DATABASE], clockAheadMs(s)),

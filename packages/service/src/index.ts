@@ -43,6 +43,7 @@ export { fsmSvg } from './fsm-svg.js';
 export {
   cancelJob,
   countJobs,
+  countJobsPerState,
   createJob,
   deleteJob,
   getHistory,

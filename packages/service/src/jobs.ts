@@ -1,5 +1,13 @@
 import { authorizeAdminAction, jobToken, type Principal, verifyJobToken } from '@pipelinejobs/auth';
-import { archivePath, isPlainObject, type JobUuid, type JsonExactValue, jobUuid } from '@pipelinejobs/core';
+import {
+  archivePath,
+  isPlainObject,
+  type JobUuid,
+  type JsonExactValue,
+  jobUuid,
+  STATE_NAMES,
+  type State,
+} from '@pipelinejobs/core';
 import { validateCreateJob } from '@pipelinejobs/schemas';
 import * as storage from '@pipelinejobs/storage';
 import { actorOf } from './actor.js';
@@ -95,6 +103,24 @@ export async function countJobs(s: Services, principal: Principal, query: JobsQu
     s[DATABASE],
     query.overdue ? { ...query, overdue: { aheadMs: clockAheadMs(s) } } : query,
   );
+}
+
+/**
+ * How many jobs a listing with these filters has in each state (its own state filter, cursor and
+ * page size aside), and in all: the dashboard's counts above its list.
+ */
+export async function countJobsPerState(s: Services, principal: Principal, query: JobsQuery) {
+  requireRole(principal, 'read', 'read jobs');
+  const { state: _state, cursor: _cursor, ...filters } = query;
+  const found = await storage.countJobsPerState(
+    s[DATABASE],
+    filters.overdue ? { ...filters, overdue: { aheadMs: clockAheadMs(s) } } : filters,
+  );
+  const states = Object.fromEntries(STATE_NAMES.map((state) => [state, found[state] ?? 0])) as Record<
+    State,
+    number
+  >;
+  return { total: Object.values(states).reduce((sum, n) => sum + n, 0), states };
 }
 
 /** A job's history, oldest first. */

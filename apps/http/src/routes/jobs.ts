@@ -1,5 +1,6 @@
 import {
   cancelJob,
+  countJobsPerState,
   createJob,
   deleteJob,
   dryRunEvent,
@@ -50,6 +51,11 @@ export function jobRoutes(router: Router, ctx: RouteContext): void {
       sendPage(req, res, 'cursor', await listJobs(services, principal, parseJobsQuery(req.query)));
     },
   );
+  // Before /jobs/:uuid, which would read `counts` as a job uuid.
+  router.get('/jobs/counts', accepts('pipeline_uuid', 'updated_since', 'overdue'), async (req, res) => {
+    const principal = await authenticated(ctx, req);
+    res.json(await countJobsPerState(services, principal, parseJobsQuery(req.query)));
+  });
   router.get('/jobs/:uuid', accepts(), async (req, res) => {
     const { uuid, principal } = await onJob(req);
     res.json(await getJob(services, principal, uuid));

@@ -1,0 +1,2 @@
+/** The folder of the built dashboard (index.html and assets/), made by `pnpm build`. */
+export declare const distDir: string;
