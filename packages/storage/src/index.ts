@@ -87,7 +87,7 @@ export {
   selectPipelines,
 } from './pipelines.js';
 export { recordServerSettings } from './server-settings.js';
-export { countJobs, countJobsPerState, estimateHistoryRows, type JobCountFilters } from './stats.js';
+export { countJobs, countJobsPerState, estimateHistoryRows } from './stats.js';
 export {
   compareCursors,
   type StreamCursor,

@@ -41,10 +41,40 @@ async function openTransaction() {
 
 const readAfter = (after: StreamCursor) => selectStreamEntries(db, { after, limit: 100 });
 
+/**
+ * The entries after `after` once `count` of them are settled. Settled means below the oldest
+ * transaction still running on the whole server, and the test files running beside this one
+ * (other databases, the same server) hold it back for a moment: waited for, not read at once.
+ */
+async function readSettled(
+  after: StreamCursor,
+  count: number,
+  enough: (entries: Awaited<ReturnType<typeof readAfter>>) => boolean = (entries) => entries.length >= count,
+) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const entries = await readAfter(after);
+    if (enough(entries) || Date.now() > deadline) return entries;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * The horizon once the jobs' create entries are settled (so that `start` is after them whatever
+ * the other test files on the server hold open).
+ */
+async function horizonAfter(jobUuids: string[]) {
+  const everything = await readSettled({ xact: '0', position: 0 }, Number.POSITIVE_INFINITY, (entries) =>
+    jobUuids.every((uuid) => entries.some((e) => e.jobUuid === uuid)),
+  );
+  expect(everything.length).toBeGreaterThanOrEqual(jobUuids.length);
+  return streamHorizon(db);
+}
+
 describe('the global stream under out-of-order commits', () => {
   it('holds back an entry whose lower-position transaction is still running, and a reader resumed between the commits gets both', async () => {
     const [a, b] = [await jobNumber(db, 101), await jobNumber(db, 102)];
-    const start = await streamHorizon(db);
+    const start = await horizonAfter([a.uuid, b.uuid]);
     const first = await openTransaction();
     const lowPosition = await first.insertRun(a.uuid);
     const second = await openTransaction();
@@ -61,7 +91,7 @@ describe('the global stream under out-of-order commits', () => {
     const resumed = await streamHorizon(db);
     expect(compareCursors(resumed, start)).toBe(0);
     await first.commit();
-    const entries = await readAfter(resumed);
+    const entries = await readSettled(resumed, 2);
     expect(entries.map((e) => e.cursor.position)).toEqual([lowPosition, highPosition]);
     expect(entries.map((e) => e.jobUuid)).toEqual([a.uuid, b.uuid]);
     expect(entries[0]?.event).toMatchObject({ seq: 2, name: 'run', from: 'CREATED', to: 'RUNNING' });
@@ -69,7 +99,7 @@ describe('the global stream under out-of-order commits', () => {
 
   it('delivers in transaction order when the older transaction took the higher position, each entry once', async () => {
     const [a, b] = [await jobNumber(db, 103), await jobNumber(db, 104)];
-    const start = await streamHorizon(db);
+    const start = await horizonAfter([a.uuid, b.uuid]);
     const older = await openTransaction();
     const olderXid = await older.xid();
     const younger = await openTransaction();
@@ -80,7 +110,7 @@ describe('the global stream under out-of-order commits', () => {
     await younger.commit();
     expect(await readAfter(start)).toEqual([]);
     await older.commit();
-    const entries = await readAfter(start);
+    const entries = await readSettled(start, 2);
     expect(entries.map((e) => e.cursor.position)).toEqual([highPosition, lowPosition]);
     // Resuming from the first gives the second alone; from the second, nothing.
     const [one, two] = entries;
