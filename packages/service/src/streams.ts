@@ -80,18 +80,22 @@ function cursorId(cursor: storage.StreamCursor): string {
 }
 
 const CURSOR_ID = /^(\d{1,20})-(\d{1,19})$/;
+/** The largest xid8. PostgreSQL 15 reads a larger one as this, and a leading 0 as octal. */
+const MAX_XID8 = 2n ** 64n - 1n;
 
 function parseCursorId(text: string): storage.StreamCursor {
   const match = CURSOR_ID.exec(text);
   const position = match ? Number(match[2]) : Number.NaN;
-  if (!match || !Number.isSafeInteger(position)) {
+  // Decimal text without leading zeros, so that the database reads the number compared here.
+  const xact = match ? BigInt(match[1] as string) : -1n;
+  if (!match || !Number.isSafeInteger(position) || xact > MAX_XID8) {
     throw new ServiceError(
       'invalid',
       `'${text.slice(0, 64)}' is not an event id of the global stream: resume with the id of the last event received (Last-Event-ID or ?after=, digits-digits such as 812-45), or leave it out to start now`,
       { errors: [{ path: '/url/after', message: '/url/after is not an event id of this stream' }] },
     );
   }
-  return { xact: match[1] as string, position };
+  return { xact: xact.toString(), position };
 }
 
 function parseSeq(text: string): number {
@@ -113,6 +117,11 @@ interface Subscriber {
   deliver(entries: readonly storage.StreamEntry[]): void;
   /** The job of a one-job stream, checked at each poll for its deletion. */
   readonly jobUuid?: JobUuid;
+  /**
+   * A one-job stream: sends what the job's history has after the last entry sent, settled or
+   * not (before the stream ends for its job's deletion).
+   */
+  readonly flush?: () => Promise<void>;
   closed: boolean;
 }
 
@@ -230,10 +239,11 @@ function createHub(s: Services, settings: StreamSettings, options: { announce: b
     try {
       const ended = new Set(await storage.selectEndedJobs(db, [...jobs]));
       if (ended.size === 0) return;
-      // Entries committed before the delete go out first.
-      await read();
+      // Entries committed before the delete go out first: read from the job's history, since
+      // the shared reader has only settled ones (a transaction left open holds it back).
       for (const sub of [...hub.open]) {
         if (sub.jobUuid !== undefined && ended.has(sub.jobUuid)) {
+          await sub.flush?.();
           hub.release(sub);
           sub.sink.end({ reason: 'deleted', uuid: sub.jobUuid });
         }
@@ -406,7 +416,12 @@ async function subscribe(
   hub: Hub,
   credential: string,
   sink: StreamSink,
-  feed: (sub: Subscriber) => { jobUuid?: JobUuid; deliver: Subscriber['deliver']; start(): Promise<void> },
+  feed: (sub: Subscriber) => {
+    jobUuid?: JobUuid;
+    flush?: () => Promise<void>;
+    deliver: Subscriber['deliver'];
+    start(): Promise<void>;
+  },
 ): Promise<OpenStream> {
   const sub: Subscriber = {
     credential,
@@ -415,7 +430,11 @@ async function subscribe(
     deliver: () => {},
   };
   const made = feed(sub);
-  Object.assign(sub, { deliver: made.deliver, ...(made.jobUuid ? { jobUuid: made.jobUuid } : {}) });
+  Object.assign(sub, {
+    deliver: made.deliver,
+    ...(made.jobUuid ? { jobUuid: made.jobUuid } : {}),
+    ...(made.flush ? { flush: made.flush } : {}),
+  });
   hub.open.add(sub);
   hub.perCredential.set(credential, (hub.perCredential.get(credential) ?? 0) + 1);
   try {
@@ -445,19 +464,15 @@ function sendTo(hub: Hub, sub: Subscriber, message: StreamMessage): boolean {
  */
 function jobFeed(db: storage.Database, hub: Hub, sub: Subscriber, jobUuid: JobUuid, after: number) {
   let lastSeq = after;
-  let catchingUp = false;
+  /** The catch-up running, which makes another pass when `more` is set meanwhile. */
+  let catchingUp: Promise<void> | undefined;
   let more = false;
   const send = (event: HistoryEvent) => {
     if (event.seq <= lastSeq) return true;
     lastSeq = event.seq;
     return sendTo(hub, sub, jobMessage(event));
   };
-  const catchUp = async (): Promise<void> => {
-    if (catchingUp) {
-      more = true;
-      return;
-    }
-    catchingUp = true;
+  const pass = async (): Promise<void> => {
     try {
       do {
         more = false;
@@ -468,11 +483,21 @@ function jobFeed(db: storage.Database, hub: Hub, sub: Subscriber, jobUuid: JobUu
         }
       } while (more && !sub.closed);
     } finally {
-      catchingUp = false;
+      catchingUp = undefined;
     }
+  };
+  /** Resolves once the history up to now was sent (a call during a pass waits for the next). */
+  const catchUp = (): Promise<void> => {
+    if (catchingUp) {
+      more = true;
+      return catchingUp;
+    }
+    catchingUp = pass();
+    return catchingUp;
   };
   return {
     jobUuid,
+    flush: () => (sub.closed ? Promise.resolve() : catchUp()),
     deliver(entries: readonly storage.StreamEntry[]) {
       for (const entry of entries) {
         if (entry.jobUuid !== jobUuid || entry.event.seq <= lastSeq) continue;
@@ -484,6 +509,7 @@ function jobFeed(db: storage.Database, hub: Hub, sub: Subscriber, jobUuid: JobUu
       }
     },
     async start() {
+      if (sub.closed) return;
       // Live first, so that entries read meanwhile set off another pass of the catch-up.
       hub.live.add(sub);
       await catchUp();

@@ -1,0 +1,105 @@
+import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
+import { openDatabase } from '@pipelinejobs/storage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Manager, startManager } from './harness.js';
+
+let m: Manager;
+
+beforeAll(async () => {
+  m = await startManager({ streams: { retryMs: 100, heartbeatMs: 200, pollMs: 200 } });
+  const res = await m.request('POST', '/pipelines', { body: loadFixture('sd2e/pipelines/tacobot.json') });
+  expect(res.status).toBe(201);
+});
+afterAll(() => m?.stop());
+
+async function createJob() {
+  const res = await m.request('POST', '/jobs', {
+    key: m.keys.agent,
+    body: { pipeline_uuid: TACOBOT_PIPELINE, child_of: [], data: { edges: Math.random() } },
+  });
+  expect(res.status).toBe(201);
+  return res.json as { uuid: string; token: string };
+}
+
+/** Reads a stream's body as it arrives; `text()` is what came so far, `done` when it ended. */
+function reader(res: Response) {
+  let text = '';
+  const decoder = new TextDecoder();
+  const done = (async () => {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      text += decoder.decode(chunk, { stream: true });
+    }
+  })();
+  return { text: () => text, done };
+}
+
+async function until(what: string, check: () => boolean, ms = 5000) {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('event stream edges', () => {
+  it("a deleted job's stream sends the job's events committed before the delete, even while another transaction holds the global horizon back", async () => {
+    const job = await createJob();
+    const res = await fetch(`${m.base}/jobs/${job.uuid}/events/stream`, {
+      headers: { authorization: `Bearer ${m.keys.reader}` },
+    });
+    expect(res.status).toBe(200);
+    const body = reader(res);
+    await until('the create event', () => body.text().includes('event: create\n'));
+    // Another session's write transaction, left open: entries committed after it began are not
+    // settled until it ends (any database of the cluster does this).
+    const other = await openDatabase({ url: m.url, poolSize: 1 }, { migrate: false });
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let began: () => void = () => {};
+    const open = new Promise<void>((resolve) => {
+      began = resolve;
+    });
+    const blocker = other.sql.begin(async (tx) => {
+      await tx`select pg_current_xact_id()`;
+      began();
+      await held;
+    });
+    try {
+      await open;
+      const run = await m.request('POST', '/messages', {
+        key: m.keys.reporter,
+        body: { uuid: job.uuid, name: 'run', token: job.token },
+      });
+      expect(run.status, run.text).toBe(200);
+      const deleted = await m.request('DELETE', `/jobs/${job.uuid}?token=${m.adminToken()}`);
+      expect(deleted.status, deleted.text).toBe(200);
+      await body.done;
+      const text = body.text();
+      expect(text).toMatch(/: job \S+ was deleted: this stream ends\n\n$/);
+      // The run (seq 2) was committed before the delete: it is the job's history, and goes out.
+      expect(text).toContain('id: 2\nevent: run\n');
+    } finally {
+      release();
+      await blocker;
+      await other.close();
+    }
+  });
+
+  it('refuses a global resume point whose transaction id is beyond xid8 with a 400, not a stream that never sends anything', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${m.base}/events/stream?after=99999999999999999999-1`, {
+      headers: { authorization: `Bearer ${m.keys.reader}` },
+      signal: controller.signal,
+    });
+    try {
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { detail: string }).detail).toContain(
+        'is not an event id of the global stream',
+      );
+    } finally {
+      controller.abort();
+    }
+  });
+});
