@@ -442,7 +442,8 @@ export function openApiDocument() {
             "A `text/event-stream` of every job's new events (from now, or after `after`), in commit order across " +
             'every Manager on the database. Each event has `id` = its place in the stream (`<transaction>-<position>`, ' +
             'opaque: resume with it), `event` = its name and `data` = the history entry with `job_uuid` and ' +
-            "`pipeline_uuid`. Resume with `Last-Event-ID` or `?after=`, as for one job's stream.",
+            "`pipeline_uuid`. Resume with `Last-Event-ID` or `?after=`, as for one job's stream. A stream from now " +
+            'first sends an `id:` with no data (where it begins), to resume from should it be cut before its first event.',
           parameters: [
             streamAfter('The id of the last event received (`<digits>-<digits>`)'),
             lastEventId,

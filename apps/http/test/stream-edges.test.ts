@@ -1,12 +1,19 @@
+import type { Socket } from 'node:net';
+import { createClient } from '@pipelinejobs/client';
 import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { openDatabase } from '@pipelinejobs/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Manager, startManager } from './harness.js';
 
 let m: Manager;
+const streamSockets = new Set<Socket>();
 
 beforeAll(async () => {
-  m = await startManager({ streams: { retryMs: 100, heartbeatMs: 200, pollMs: 200 } });
+  // retry: 1 s, so that a test can write while a client waits to reconnect.
+  m = await startManager({ streams: { retryMs: 1000, heartbeatMs: 200, pollMs: 200 } });
+  m.server.on('request', (req) => {
+    if (req.url?.includes('/stream')) streamSockets.add(req.socket);
+  });
   const res = await m.request('POST', '/pipelines', { body: loadFixture('sd2e/pipelines/tacobot.json') });
   expect(res.status).toBe(201);
 });
@@ -101,5 +108,39 @@ describe('event stream edges', () => {
     } finally {
       controller.abort();
     }
+  });
+
+  it('client.watch() of the global stream from now, cut before its first event, resumes from where it began: an event written while it was away arrives', async () => {
+    const job = await createJob();
+    const client = createClient({ baseUrl: m.base, credentials: { apiKey: m.keys.reader } });
+    const resumedFrom: (string | undefined)[] = [];
+    let sending: Promise<Response> | undefined;
+    const seen: string[] = [];
+    const watching = (async () => {
+      for await (const e of client.watch({
+        event: 'run',
+        signal: AbortSignal.timeout(8000),
+        onReconnect: (info) => {
+          resumedFrom.push(info.lastEventId);
+          // Written while the client waits to reconnect (retry: 1 s).
+          sending ??= fetch(`${m.base}/messages`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${m.keys.reporter}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ uuid: job.uuid, name: 'run', token: job.token }),
+          });
+        },
+      })) {
+        seen.push(e.data.job_uuid as string);
+        break;
+      }
+    })();
+    await until('the stream open', () => streamSockets.size > 0);
+    await new Promise((r) => setTimeout(r, 300));
+    for (const socket of streamSockets) socket.destroy();
+    streamSockets.clear();
+    await watching;
+    expect((await sending)?.status).toBe(200);
+    expect(resumedFrom[0]).toMatch(/^\d+-\d+$/);
+    expect(seen).toEqual([job.uuid]);
   });
 });

@@ -45,7 +45,7 @@ interface Block {
 async function* parseEvents(
   body: ReadableStream<Uint8Array>,
   retry: (ms: number) => void,
-): AsyncGenerator<{ id: string | undefined; event: string; data: string }> {
+): AsyncGenerator<{ id: string | undefined; event: string; data: string | undefined }> {
   const decoder = new TextDecoder();
   const reader = body.getReader();
   let buffer = '';
@@ -63,6 +63,9 @@ async function* parseEvents(
         if (line === '') {
           if (block.data.length > 0) {
             yield { id: block.id, event: block.event ?? 'message', data: block.data.join('\n') };
+          } else if (block.id !== undefined) {
+            // An id alone: where to resume, no event.
+            yield { id: block.id, event: '', data: undefined };
           }
           block = { data: [] };
           continue;
@@ -137,6 +140,7 @@ export async function* watchEvents(
           })) {
             failures = 0;
             if (block.id !== undefined) lastEventId = block.id;
+            if (block.data === undefined) continue;
             yield {
               id: block.id ?? '',
               event: block.event as EventName,

@@ -47,6 +47,11 @@ export interface StreamSink {
   send(message: StreamMessage): boolean;
   /** Nothing to send for a while: a sign of life. Returns false as `send` does. */
   heartbeat(): boolean;
+  /**
+   * A global stream that starts now, before any event: the id to resume from should it end
+   * before it sent one (so that what is written meanwhile is not lost).
+   */
+  place?(id: string): void;
   /** The stream ends from this side, saying why (the job was deleted, the consumer too slow, shutdown). */
   end(reason: StreamEnd): void;
 }
@@ -586,7 +591,10 @@ function globalFeed(
         const upTo = hub.cursor;
         if (upTo === undefined) return;
         if (cursor === undefined || storage.compareCursors(cursor, upTo) >= 0) {
-          cursor ??= upTo;
+          if (cursor === undefined) {
+            cursor = upTo;
+            sub.sink.place?.(cursorId(upTo));
+          }
           hub.live.add(sub);
           return;
         }

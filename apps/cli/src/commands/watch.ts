@@ -129,6 +129,9 @@ export function registerWatch(program: Command, invocation: Invocation): void {
                       return true;
                     },
                     heartbeat: () => true,
+                    place: (id) => {
+                      after = id;
+                    },
                     end: resolve,
                   }).then((opened) => {
                     stream = opened;

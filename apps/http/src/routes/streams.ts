@@ -98,6 +98,8 @@ async function serveStream(
     stream = await openEventStream(ctx.services, principal, request, {
       send: (message: StreamMessage) => write(frame(message)),
       heartbeat: () => write(': heartbeat\n\n'),
+      // An id with no data: an EventSource (and client.watch) resumes from it.
+      place: (id) => write(`id: ${id}\n\n`),
       end: (end) => finish(endComment(end)),
     });
   } catch (error) {
