@@ -33,7 +33,7 @@ export interface Delivery {
 /** Routes the client has no method for yet, through its transport (retries, credentials). */
 export async function jobCounts(
   client: PipelineJobsClient,
-  filters: { pipeline_uuid?: string | undefined; updated_since?: string | undefined },
+  filters: { pipeline_uuid?: string | undefined; updated_since?: string | undefined; overdue?: true },
 ): Promise<JobCounts> {
   const answer = await client.transport.call<JobCounts>({
     method: 'GET',

@@ -191,7 +191,11 @@ export function JobsPage(props: { client: PipelineJobsClient; filters: JobFilter
       })
       .catch((failure) => live && setError(failure))
       .finally(() => live && setLoading(false));
-    jobCounts(client, { pipeline_uuid: filters.pipeline, updated_since: filters.since }).then(
+    jobCounts(client, {
+      pipeline_uuid: filters.pipeline,
+      updated_since: filters.since,
+      ...(filters.overdue ? { overdue: true as const } : {}),
+    }).then(
       (answer) => live && setCounts(answer),
       () => live && setCounts(undefined),
     );

@@ -141,6 +141,8 @@ async function main(): Promise<void> {
     metricsPublic: config.metricsPublic,
     streams: config.streams,
   });
+  // Before the first request, so that every stream gets this process's caps.
+  const streams = startEventStreams(services, config.streams);
   let server: Awaited<ReturnType<typeof listen>>;
   try {
     server = await listen(app, config.port, config.host, {
@@ -149,12 +151,12 @@ async function main(): Promise<void> {
     });
   } catch (error) {
     // Nothing was served: give the database back before saying why (the catch below exits 1).
+    await streams.stop();
     await closeServices(services);
     throw error;
   }
   const dispatcher = startDelivering(services, metrics, logger);
   const sweeper = startSweeping(services, metrics, logger, { intervalMs: config.deadlineSweepMs });
-  const streams = startEventStreams(services, config.streams);
   // The first signal drains: no new connection, /readyz 503, in-flight requests finish (at most
   // DRAIN_MS), then the pool (and the embedded server's lease) closes and the process exits 0.
   // A second signal does not wait for the requests.

@@ -1,4 +1,5 @@
-import type { Socket } from 'node:net';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { createClient } from '@pipelinejobs/client';
 import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import { openDatabase } from '@pipelinejobs/storage';
@@ -142,5 +143,39 @@ describe('event stream edges', () => {
     expect((await sending)?.status).toBe(200);
     expect(resumedFrom[0]).toMatch(/^\d+-\d+$/);
     expect(seen).toEqual([job.uuid]);
+  });
+
+  it('client.watch() waits out a proxy answering 502 while the Manager behind it restarts, and streams once it is back', async () => {
+    const job = await createJob();
+    let refused = 0;
+    // A proxy whose first answer to a stream is a 502 (its Manager restarting); then it relays.
+    const front = createServer(async (req, res) => {
+      if (refused === 0) {
+        refused += 1;
+        res.writeHead(502, { 'content-type': 'text/plain' }).end('bad gateway');
+        return;
+      }
+      const upstream = await fetch(`${m.base}${req.url}`, {
+        headers: { authorization: String(req.headers.authorization), accept: 'text/event-stream' },
+      });
+      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? '' });
+      for await (const chunk of upstream.body as unknown as AsyncIterable<Uint8Array>) res.write(chunk);
+      res.end();
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+    try {
+      const client = createClient({ baseUrl: base, credentials: { apiKey: m.keys.reader } });
+      const seen: string[] = [];
+      for await (const e of client.watch({ job: job.uuid as never })) {
+        seen.push(e.event);
+        break;
+      }
+      expect(refused).toBe(1);
+      expect(seen).toEqual(['create']);
+    } finally {
+      front.closeAllConnections();
+      await new Promise((resolve) => front.close(resolve));
+    }
   });
 });

@@ -4,6 +4,12 @@ import { ProblemError, problemOfResponse } from './problem-error.js';
 import { backoffMs, DEFAULT_RETRY, RETRYABLE_STATUSES } from './retry.js';
 import { isRedirect, redirectRefused, type Transport } from './transport.js';
 
+/**
+ * Answers a watch waits out and reconnects after: the Manager's own (busy, its database away) and
+ * a proxy's while the Manager behind it restarts (502, 504); a watch is meant to outlive those.
+ */
+const STREAM_RETRYABLE: ReadonlySet<number> = new Set([...RETRYABLE_STATUSES, 502, 504]);
+
 /** An event of a stream: its id (where to resume after it), its name and the history entry. */
 export interface WatchedEvent {
   readonly id: string;
@@ -131,7 +137,7 @@ export async function* watchEvents(
           await response.body?.cancel();
           return;
         }
-        if (!response.ok && !RETRYABLE_STATUSES.has(response.status)) throw await problemOfResponse(response);
+        if (!response.ok && !STREAM_RETRYABLE.has(response.status)) throw await problemOfResponse(response);
         if (!response.ok || !response.body) {
           reason = await problemOfResponse(response);
         } else {
@@ -157,16 +163,17 @@ export async function* watchEvents(
       const delayMs = Math.max(retryMs, backoffMs(DEFAULT_RETRY, failures));
       failures += 1;
       options.onReconnect?.({ delayMs, lastEventId, reason });
+      // The abort listener goes with the wait it ends: one per reconnect would pile up over a long outage.
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delayMs);
-        signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
+        const aborted = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          signal.removeEventListener('abort', aborted);
+          resolve();
+        }, delayMs);
+        signal.addEventListener('abort', aborted, { once: true });
       });
     }
   } catch (error) {
