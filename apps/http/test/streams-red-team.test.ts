@@ -1,0 +1,220 @@
+import { request as httpRequest } from 'node:http';
+import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
+import { createApiKey, createNonce, revokeApiKey, streamStats, systemPrincipal } from '@pipelinejobs/service';
+import { openDatabase } from '@pipelinejobs/storage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Manager, startManager } from './harness.js';
+
+let m: Manager;
+const TESTS = systemPrincipal('tests');
+
+beforeAll(async () => {
+  m = await startManager({
+    streams: { perCredential: 50, retryMs: 100, heartbeatMs: 200, pollMs: 200 },
+  });
+  const res = await m.request('POST', '/pipelines', { body: loadFixture('sd2e/pipelines/tacobot.json') });
+  expect(res.status).toBe(201);
+});
+afterAll(() => m?.stop());
+
+let jobs = 0;
+async function createJob(data: unknown = undefined) {
+  jobs += 1;
+  const res = await m.request('POST', '/jobs', {
+    key: m.keys.agent,
+    body: { pipeline_uuid: TACOBOT_PIPELINE, child_of: [], data: data ?? { redTeam: jobs } },
+  });
+  expect(res.status, res.text).toBeLessThan(300);
+  return res.json as { uuid: string; token: string };
+}
+
+async function send(job: { uuid: string; token: string }, name: string, data?: unknown) {
+  const res = await m.request('POST', '/messages', {
+    key: m.keys.reporter,
+    body: { uuid: job.uuid, name, token: job.token, ...(data === undefined ? {} : { data }) },
+  });
+  expect(res.status, res.text).toBe(200);
+}
+
+/** A stream read as text in the background, over a real socket. */
+async function open(path: string, key: string, headers: Record<string, string> = {}) {
+  const controller = new AbortController();
+  const res = await fetch(`${m.base}${path}`, {
+    headers: { authorization: `Bearer ${key}`, ...headers },
+    signal: controller.signal,
+  });
+  const state = { text: '', done: false };
+  if (res.status === 200 && res.body) {
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    void (async () => {
+      try {
+        for (;;) {
+          const chunk = await reader.read();
+          if (chunk.done) break;
+          state.text += decoder.decode(chunk.value);
+        }
+      } catch {
+        // aborted
+      }
+      state.done = true;
+    })();
+  }
+  return { res, state, close: () => controller.abort() };
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function events(text: string): { id: string; event: string; data: Record<string, unknown> }[] {
+  return text
+    .split('\n\n')
+    .filter((block) => block.includes('\ndata: '))
+    .map((block) => {
+      const lines = block.split('\n');
+      const get = (k: string) => lines.find((l) => l.startsWith(`${k}: `))?.slice(k.length + 2) ?? '';
+      return { id: get('id'), event: get('event'), data: JSON.parse(get('data')) as Record<string, unknown> };
+    });
+}
+
+describe('event streams, red team', () => {
+  it('a stream of an API key revoked while it is open ends, and carries no event written after the revocation', async () => {
+    const { key, record } = await createApiKey(m.services, TESTS, { role: 'reader', label: 'to revoke' });
+    const job = await createJob();
+    const global = await open('/events/stream', key);
+    const one = await open(`/jobs/${job.uuid}/events/stream`, key);
+    expect([global.res.status, one.res.status]).toEqual([200, 200]);
+    await send(job, 'run');
+    await until(
+      'the run on both',
+      () => global.state.text.includes('event: run') && one.state.text.includes('event: run'),
+    );
+    await revokeApiKey(m.services, TESTS, record.id);
+    // A fresh request with the key is refused at once.
+    const refused = await m.request('GET', '/events/stream', { key });
+    expect(refused.status).toBe(401);
+    await sleep(300);
+    await send(job, 'update', { after: 'revocation' });
+    await until('both streams ended', () => global.state.done && one.state.done, 3000).catch(() => {});
+    global.close();
+    one.close();
+    expect(global.state.text).not.toContain('"revocation"');
+    expect(one.state.text).not.toContain('"revocation"');
+    expect(global.state.done && one.state.done).toBe(true);
+  });
+
+  it("the global stream replayed from the start leaves out a deleted job's history, as GET /jobs/:uuid/events does (410)", async () => {
+    const job = await createJob({ secretish: 'deleted-job-data' });
+    await send(job, 'run');
+    const deleted = await m.request('DELETE', `/jobs/${job.uuid}?token=${m.adminToken()}`);
+    expect(deleted.status, deleted.text).toBe(200);
+    const history = await m.request('GET', `/jobs/${job.uuid}/events`, { key: m.keys.reader });
+    expect([404, 410]).toContain(history.status);
+    const marker = await createJob({ marker: true });
+    const replay = await open('/events/stream?after=0-0', m.keys.reader);
+    await until('the marker', () => replay.state.text.includes(marker.uuid));
+    replay.close();
+    const seen = events(replay.state.text);
+    expect(seen.filter((e) => e.data.job_uuid === job.uuid)).toEqual([]);
+    expect(replay.state.text).not.toContain('deleted-job-data');
+  });
+
+  it("a job's stream does not carry on with the history of a job force-deleted and created again with the same uuid", async () => {
+    const body = { recreated: Date.now() };
+    const first = await createJob(body);
+    await send(first, 'run');
+    await send(first, 'update', { old: 1 });
+    await send(first, 'update', { old: 2 });
+    const stream = await open(`/jobs/${first.uuid}/events/stream`, m.keys.reader);
+    await until('the old history', () => events(stream.state.text).length === 4);
+    const del = await m.request('DELETE', `/jobs/${first.uuid}?force=true&token=${m.adminToken()}`);
+    expect(del.status, del.text).toBe(200);
+    const second = await createJob(body);
+    expect(second.uuid).toBe(first.uuid);
+    await send(second, 'run');
+    for (let i = 0; i < 4; i += 1) await send(second, 'update', { fresh: i });
+    await sleep(800);
+    stream.close();
+    const seen = events(stream.state.text);
+    // Either the stream ended (the job it streamed is gone) or it shows the new job from its
+    // create; never the new job's seq 5 onwards as if it followed the old job's seq 4.
+    expect(stream.state.text).not.toContain('"fresh"');
+    expect(seen.map((e) => e.data.seq)).toEqual([1, 2, 3, 4]);
+    expect(stream.state.text).toMatch(/was deleted: this stream ends/);
+    // Resuming the old job's stream (Last-Event-ID 4) on the new job, which has 6 events: the
+    // resumed stream must not skip the new job's first four as if they were the old one's.
+    const third = await createJob({ recreatedShort: Date.now() });
+    const resumed = await open(`/jobs/${third.uuid}/events/stream`, m.keys.reader, { 'last-event-id': '4' });
+    // The job has one event: an id past its last event cannot be a place in its history.
+    expect(resumed.res.status).toBe(400);
+    resumed.close();
+  });
+
+  it("a job's stream is not held back by a transaction left open elsewhere on the database", async () => {
+    const job = await createJob();
+    const stream = await open(`/jobs/${job.uuid}/events/stream`, m.keys.reader);
+    await until('the create', () => stream.state.text.includes('event: create'));
+    // Another client of the database, in a transaction that took an id and does nothing more.
+    const conn = await openDatabase({ url: m.url, poolSize: 1 }, { migrate: false });
+    const reserved = await conn.sql.reserve();
+    try {
+      await reserved`begin`;
+      await reserved`select pg_current_xact_id()`;
+      await send(job, 'run');
+      await until(
+        'the run, with a transaction open elsewhere',
+        () => stream.state.text.includes('event: run'),
+        3000,
+      );
+    } finally {
+      await reserved`rollback`;
+      reserved.release();
+      await conn.close();
+      stream.close();
+    }
+  });
+
+  it('a HEAD request answers the headers and ends: it holds no stream open', async () => {
+    await until('earlier streams closed', () => streamStats(m.services).open === 0);
+    const url = new URL(`${m.base}/events/stream`);
+    const status = await new Promise<{ status: number; type: string | undefined }>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          method: 'HEAD',
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          headers: { authorization: `Bearer ${m.keys.reader}` },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'] }));
+        },
+      );
+      req.on('error', reject);
+      req.setTimeout(2000, () => req.destroy(new Error('HEAD did not end')));
+      req.end();
+    });
+    expect(status.status).toBe(200);
+    expect(status.type).toBe('text/event-stream; charset=utf-8');
+    await sleep(100);
+    expect(streamStats(m.services).open).toBe(0);
+  });
+
+  it("a global stream resumed from a place past the stream's newest is refused, not left silent", async () => {
+    for (const after of ['99999999999-1', '99999999999999999999-1']) {
+      const res = await open(`/events/stream?after=${after}`, m.keys.reader);
+      expect(res.res.status, after).toBe(400);
+      const body = (await res.res.json()) as { detail: string };
+      res.close();
+      expect(body.detail).toMatch(/past every event|not an event id/);
+    }
+  });
+});
