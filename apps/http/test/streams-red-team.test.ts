@@ -40,7 +40,7 @@ async function send(job: { uuid: string; token: string }, name: string, data?: u
 async function open(path: string, key: string, headers: Record<string, string> = {}) {
   const controller = new AbortController();
   const res = await fetch(`${m.base}${path}`, {
-    headers: { authorization: `Bearer ${key}`, ...headers },
+    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
     signal: controller.signal,
   });
   const state = { text: '', done: false };
@@ -216,5 +216,90 @@ describe('event streams, red team', () => {
       res.close();
       expect(body.detail).toMatch(/past every event|not an event id/);
     }
+  });
+});
+
+describe('event streams, red team: what held', () => {
+  it("a nonce scoped to one job opens neither another job's stream nor the global stream; a used-up nonce opens none", async () => {
+    const [a, b] = [await createJob(), await createJob()];
+    const { nonce } = await createNonce(m.services, TESTS, {
+      role: 'reader',
+      jobUuid: a.uuid as never,
+      maxUses: 2,
+    });
+    const other = await m.request('GET', `/jobs/${b.uuid}/events/stream?x-nonce=${nonce}`, { key: null });
+    expect([401, 403]).toContain(other.status);
+    const global = await m.request('GET', `/events/stream?x-nonce=${nonce}`, { key: null });
+    expect([401, 403]).toContain(global.status);
+    // The refusals spent no use: two connections open.
+    const first = await open(`/jobs/${a.uuid}/events/stream?x-nonce=${nonce}`, '');
+    const second = await open(`/jobs/${a.uuid}/events/stream?x-nonce=${nonce}`, '');
+    expect([first.res.status, second.res.status]).toEqual([200, 200]);
+    first.close();
+    second.close();
+    const third = await m.request('GET', `/jobs/${a.uuid}/events/stream?x-nonce=${nonce}`, { key: null });
+    expect([401, 403]).toContain(third.status);
+    expect(third.json.detail).toMatch(/use/);
+  });
+
+  it('300 streams opened and dropped at once leave no stream counted, no credential counted, no LISTEN connection', async () => {
+    await until('earlier streams closed', () => streamStats(m.services).open === 0);
+    const job = await createJob();
+    const { key } = await createApiKey(m.services, TESTS, { role: 'reader', label: 'churn' });
+    const churn = async (i: number) => {
+      const controller = new AbortController();
+      const path = i % 2 === 0 ? '/events/stream' : `/jobs/${job.uuid}/events/stream`;
+      const opening = fetch(`${m.base}${path}`, {
+        headers: { authorization: `Bearer ${key}` },
+        signal: controller.signal,
+      }).catch(() => undefined);
+      // Dropped before, during or after the opening.
+      setTimeout(() => controller.abort(), i % 7);
+      const res = await opening;
+      await res?.text().catch(() => undefined);
+    };
+    for (let round = 0; round < 6; round += 1) {
+      await Promise.all(Array.from({ length: 50 }, (_, i) => churn(i + round)));
+    }
+    await until('no stream left', () => streamStats(m.services).open === 0, 10_000);
+    // The credential's count is gone too: it may open its 50 again.
+    const again = await Promise.all(Array.from({ length: 50 }, () => open('/events/stream', key)));
+    expect(again.map((s) => s.res.status)).toEqual(Array(50).fill(200));
+    for (const s of again) s.close();
+    await until('no stream left', () => streamStats(m.services).open === 0, 10_000);
+    await sleep(300);
+    const conn = await openDatabase({ url: m.url, poolSize: 1 }, { migrate: false });
+    try {
+      const [listening] = await conn.sql<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and query ilike '%pipelinejobs_events%' and pid <> pg_backend_pid()`;
+      expect(listening?.n).toBe(0);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it("an HTTP/1.0 client gets the stream, unchunked, and the end of a deleted job's stream closes its connection", async () => {
+    const job = await createJob();
+    const { connect } = await import('node:net');
+    const url = new URL(m.base);
+    const socket = connect(Number(url.port), url.hostname);
+    socket.on('error', () => {});
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.write(
+      `GET /jobs/${job.uuid}/events/stream HTTP/1.0\r\nAuthorization: Bearer ${m.keys.reader}\r\n\r\n`,
+    );
+    await until('the create', () => text.includes('event: create'));
+    const deleted = await m.request('DELETE', `/jobs/${job.uuid}?token=${m.adminToken()}`);
+    expect(deleted.status).toBe(200);
+    await closed;
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(text.toLowerCase()).not.toContain('transfer-encoding: chunked');
+    expect(text).toMatch(/was deleted: this stream ends\n\n$/);
   });
 });
