@@ -303,3 +303,65 @@ describe('event streams, red team: what held', () => {
     expect(text).toMatch(/was deleted: this stream ends\n\n$/);
   });
 });
+
+describe('client.watch(), red team', () => {
+  it('reconnecting again and again does not pile up listeners on its signal (a long-running watcher leaks nothing)', async () => {
+    const { createClient } = await import('@pipelinejobs/client');
+    const job = await createJob();
+    await send(job, 'run');
+    // The abort listeners on each signal, counted as they are added and removed (the platform's
+    // EventTarget, watched; the client's code runs as it is).
+    const listening = new Map<EventTarget, number>();
+    let most = 0;
+    const { addEventListener, removeEventListener } = EventTarget.prototype;
+    EventTarget.prototype.addEventListener = function (this: EventTarget, type, ...rest) {
+      if (type === 'abort' && this instanceof AbortSignal) {
+        const n = (listening.get(this) ?? 0) + 1;
+        listening.set(this, n);
+        most = Math.max(most, n);
+      }
+      return addEventListener.call(this, type, ...rest);
+    } as typeof addEventListener;
+    EventTarget.prototype.removeEventListener = function (this: EventTarget, type, ...rest) {
+      if (type === 'abort' && this instanceof AbortSignal)
+        listening.set(this, (listening.get(this) ?? 1) - 1);
+      return removeEventListener.call(this, type, ...rest);
+    } as typeof removeEventListener;
+    // Every stream connection is cut 250 ms after it arrives.
+    const cut = (req: import('node:http').IncomingMessage) => {
+      if (req.url?.includes('/stream')) setTimeout(() => req.socket.destroy(), 250);
+    };
+    m.server.on('request', cut);
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; writing; i += 1) {
+        await send(job, 'update', { i });
+        await sleep(20);
+      }
+    })();
+    const reconnects: string[] = [];
+    const seqs: number[] = [];
+    try {
+      const client = createClient({ baseUrl: m.base, credentials: { apiKey: m.keys.reader } });
+      const user = new AbortController();
+      for await (const e of client.watch({
+        job: job.uuid,
+        signal: user.signal,
+        onReconnect: (info) => reconnects.push(String(info.lastEventId)),
+      })) {
+        seqs.push(e.data.seq);
+        if (reconnects.length >= 14) break;
+      }
+    } finally {
+      writing = false;
+      await writer;
+      m.server.off('request', cut);
+      EventTarget.prototype.addEventListener = addEventListener;
+      EventTarget.prototype.removeEventListener = removeEventListener;
+    }
+    expect(reconnects.length).toBeGreaterThanOrEqual(14);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    // One reconnection's wait at a time: not one more left behind per reconnection.
+    expect(most).toBeLessThan(5);
+  }, 60_000);
+});
