@@ -110,13 +110,26 @@ describe('event streams, red team', () => {
     expect(global.state.done && one.state.done).toBe(true);
   });
 
-  it("the global stream replayed from the start leaves out a deleted job's history, as GET /jobs/:uuid/events does (410)", async () => {
+  it('a stream opened with a nonce ends when the nonce expires', async () => {
+    const job = await createJob();
+    const { nonce } = await createNonce(m.services, TESTS, {
+      role: 'reader',
+      jobUuid: job.uuid as never,
+      expiresInSeconds: 1,
+    });
+    const stream = await open(`/jobs/${job.uuid}/events/stream?x-nonce=${nonce}`, '');
+    expect(stream.res.status).toBe(200);
+    await until('the stream to end', () => stream.state.done, 4000);
+    expect(stream.state.text).toMatch(/revoked or expired: this stream ends\n\n$/);
+  });
+
+  it("the global stream replayed from the start leaves out a deleted job's history, as GET /jobs/:uuid/history does (410)", async () => {
     const job = await createJob({ secretish: 'deleted-job-data' });
     await send(job, 'run');
     const deleted = await m.request('DELETE', `/jobs/${job.uuid}?token=${m.adminToken()}`);
     expect(deleted.status, deleted.text).toBe(200);
-    const history = await m.request('GET', `/jobs/${job.uuid}/events`, { key: m.keys.reader });
-    expect([404, 410]).toContain(history.status);
+    const history = await m.request('GET', `/jobs/${job.uuid}/history`, { key: m.keys.reader });
+    expect(history.status).toBe(410);
     const marker = await createJob({ marker: true });
     const replay = await open('/events/stream?after=0-0', m.keys.reader);
     await until('the marker', () => replay.state.text.includes(marker.uuid));
@@ -240,6 +253,36 @@ describe('event streams, red team: what held', () => {
     const third = await m.request('GET', `/jobs/${a.uuid}/events/stream?x-nonce=${nonce}`, { key: null });
     expect([401, 403]).toContain(third.status);
     expect(third.json.detail).toMatch(/use/);
+  });
+
+  it('a streamed entry is what GET /jobs/:uuid/history gives the same principal (the global one with its job and pipeline), nothing more', async () => {
+    const job = await createJob({ compare: Date.now() });
+    await send(job, 'run', { note: 'compare' });
+    const history = await m.request('GET', `/jobs/${job.uuid}/history`, { key: m.keys.reader });
+    expect(history.status).toBe(200);
+    const items = (history.json as { items?: unknown[] }).items ?? (history.json as unknown as unknown[]);
+    const one = await open(`/jobs/${job.uuid}/events/stream`, m.keys.reader);
+    const all = await open('/events/stream?after=0-0', m.keys.reader);
+    await until(
+      'both',
+      () =>
+        events(one.state.text).length >= 2 &&
+        all.state.text.includes(`"seq":2,`) &&
+        events(all.state.text).some((e) => e.data.job_uuid === job.uuid && e.data.seq === 2),
+    );
+    one.close();
+    all.close();
+    expect(events(one.state.text).map((e) => e.data)).toEqual(items);
+    const mine = events(all.state.text).filter((e) => e.data.job_uuid === job.uuid);
+    expect(mine.map((e) => e.data)).toEqual(
+      (items as Record<string, unknown>[]).map((i) => ({
+        job_uuid: job.uuid,
+        pipeline_uuid: TACOBOT_PIPELINE,
+        ...i,
+      })),
+    );
+    expect(one.state.text).not.toContain(job.token);
+    expect(all.state.text).not.toContain(job.token);
   });
 
   it('300 streams opened and dropped at once leave no stream counted, no credential counted, no LISTEN connection', async () => {
