@@ -320,13 +320,17 @@ function createHub(s: Services, settings: StreamSettings, options: { announce: b
       // Asked again at the next poll.
     }
   };
+  // One poll at a time: a database slow to answer gets no pile of them.
+  let polling = false;
   const poll = () => {
+    if (polling) return;
+    polling = true;
     // The credentials first: a stream whose key was revoked gets nothing more.
-    void checkCredentials().then(() => {
-      void read();
-      void checkDeleted();
-      void checkJobs();
-    });
+    void checkCredentials()
+      .then(() => Promise.all([read(), checkDeleted(), checkJobs()]))
+      .finally(() => {
+        polling = false;
+      });
   };
   const heartbeat = () => {
     for (const sub of [...hub.open]) {
