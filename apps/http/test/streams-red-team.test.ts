@@ -408,3 +408,72 @@ describe('client.watch(), red team', () => {
     expect(most).toBeLessThan(5);
   }, 60_000);
 });
+
+describe('two Managers, red team', () => {
+  it('a global stream on one Manager, cut every 200 ms and resumed by client.watch(), has each of 240 transitions written concurrently through both Managers once, each job in seq order', async () => {
+    const { createClient } = await import('@pipelinejobs/client');
+    const other = await startManager({ sharedDatabaseUrl: m.url, streams: { retryMs: 50, pollMs: 200 } });
+    try {
+      const made = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => createJob({ twoManagers: i, at: Date.now() })),
+      );
+      const cut = (req: import('node:http').IncomingMessage) => {
+        if (req.url?.includes('/stream')) setTimeout(() => req.socket.destroy(), 200);
+      };
+      other.server.on('request', cut);
+      const client = createClient({ baseUrl: other.base, credentials: { apiKey: m.keys.reader } });
+      const seen: { job: string; seq: number; id: string }[] = [];
+      const mine = new Set(made.map((j) => j.uuid));
+      const total = 8 * 30;
+      let reconnects = 0;
+      const watching = (async () => {
+        for await (const e of client.watch({
+          event: ['run', 'update'],
+          after: '0-0',
+          onReconnect: () => {
+            reconnects += 1;
+          },
+        })) {
+          if (!mine.has(e.data.job_uuid as string)) continue;
+          seen.push({ job: e.data.job_uuid as string, seq: e.data.seq, id: e.id });
+          if (seen.length >= total) break;
+        }
+      })();
+      // Each job's transitions through one Manager or the other, all jobs at once.
+      await Promise.all(
+        made.map(async (job, j) => {
+          for (let i = 0; i < 30; i += 1) {
+            const via = (i + j) % 2 === 0 ? m : other;
+            const res = await via.request('POST', '/messages', {
+              key: m.keys.reporter,
+              body: { uuid: job.uuid, token: job.token, name: i === 0 ? 'run' : 'update', data: { i } },
+            });
+            expect(res.status, res.text).toBe(200);
+          }
+        }),
+      );
+      await Promise.race([
+        watching,
+        sleep(20_000).then(() => {
+          throw new Error(`only ${seen.length} of ${total} after 20 s`);
+        }),
+      ]);
+      other.server.off('request', cut);
+      const keys = seen.map((e) => `${e.job}:${e.seq}`);
+      expect(new Set(keys).size).toBe(total);
+      for (const job of made) {
+        expect(seen.filter((e) => e.job === job.uuid).map((e) => e.seq)).toEqual(
+          Array.from({ length: 30 }, (_, i) => i + 2),
+        );
+      }
+      const ids = seen.map((e) => e.id.split('-').map(BigInt) as [bigint, bigint]);
+      for (let i = 1; i < ids.length; i += 1) {
+        const [a, b] = [ids[i - 1] as [bigint, bigint], ids[i] as [bigint, bigint]];
+        expect(a[0] < b[0] || (a[0] === b[0] && a[1] < b[1])).toBe(true);
+      }
+      expect(reconnects).toBeGreaterThan(2);
+    } finally {
+      await other.stop();
+    }
+  }, 60_000);
+});
