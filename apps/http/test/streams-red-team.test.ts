@@ -301,12 +301,15 @@ describe('event streams, red team: what held', () => {
       const res = await opening;
       await res?.text().catch(() => undefined);
     };
-    for (let round = 0; round < 6; round += 1) {
-      await Promise.all(Array.from({ length: 50 }, (_, i) => churn(i + round)));
+    // 30 at a time: the Manager takes 100 connections per address (PIPELINEJOBS_MAX_CONNECTIONS_PER_ADDRESS).
+    for (let round = 0; round < 10; round += 1) {
+      await Promise.all(Array.from({ length: 30 }, (_, i) => churn(i + round)));
     }
     await until('no stream left', () => streamStats(m.services).open === 0, 10_000);
-    // The credential's count is gone too: it may open its 50 again.
-    const again = await Promise.all(Array.from({ length: 50 }, () => open('/events/stream', key)));
+    // The credential's count is gone too: it may open its 50 again (one after another: the
+    // client keeps the churn's connections alive a while).
+    const again: Awaited<ReturnType<typeof open>>[] = [];
+    for (let i = 0; i < 50; i += 1) again.push(await open('/events/stream', key));
     expect(again.map((s) => s.res.status)).toEqual(Array(50).fill(200));
     for (const s of again) s.close();
     await until('no stream left', () => streamStats(m.services).open === 0, 10_000);
@@ -410,7 +413,7 @@ describe('client.watch(), red team', () => {
 });
 
 describe('two Managers, red team', () => {
-  it('a global stream on one Manager, cut every 200 ms and resumed by client.watch(), has each of 240 transitions written concurrently through both Managers once, each job in seq order', async () => {
+  it('a global stream on one Manager, cut every 100 ms and resumed by client.watch(), has each of 240 transitions written concurrently through both Managers once, each job in seq order', async () => {
     const { createClient } = await import('@pipelinejobs/client');
     const other = await startManager({ sharedDatabaseUrl: m.url, streams: { retryMs: 50, pollMs: 200 } });
     try {
@@ -418,7 +421,7 @@ describe('two Managers, red team', () => {
         Array.from({ length: 8 }, (_, i) => createJob({ twoManagers: i, at: Date.now() })),
       );
       const cut = (req: import('node:http').IncomingMessage) => {
-        if (req.url?.includes('/stream')) setTimeout(() => req.socket.destroy(), 200);
+        if (req.url?.includes('/stream')) setTimeout(() => req.socket.destroy(), 100);
       };
       other.server.on('request', cut);
       const client = createClient({ baseUrl: other.base, credentials: { apiKey: m.keys.reader } });
@@ -471,9 +474,37 @@ describe('two Managers, red team', () => {
         const [a, b] = [ids[i - 1] as [bigint, bigint], ids[i] as [bigint, bigint]];
         expect(a[0] < b[0] || (a[0] === b[0] && a[1] < b[1])).toBe(true);
       }
-      expect(reconnects).toBeGreaterThan(2);
+      expect(reconnects).toBeGreaterThanOrEqual(2);
+      console.log(`two Managers: ${total} transitions over ${reconnects + 1} connections`);
     } finally {
       await other.stop();
     }
   }, 60_000);
+});
+
+describe('bearer JWTs, red team', () => {
+  it("a stream opened with a JWT ends at the token's expiry", async () => {
+    // The issuer's verification stands in (its `exp` read as createJwtVerifier reads it: the
+    // auth package's tests); the Manager's authentication and streams run as they are.
+    const expiresAt = new Date(Date.now() + 1500);
+    const jwt: import('@pipelinejobs/auth').JwtVerifier = async (token) =>
+      token === 'short.lived.jwt'
+        ? { ok: true, subject: 'short-lived', role: 'reader', expiresAt }
+        : { ok: false, code: 'unauthenticated', message: 'not this one' };
+    const withJwt = await startManager({ jwt, streams: { pollMs: 200, heartbeatMs: 200 } });
+    try {
+      const res = await fetch(`${withJwt.base}/events/stream`, {
+        headers: { authorization: 'Bearer short.lived.jwt' },
+      });
+      expect(res.status).toBe(200);
+      const text = await Promise.race([
+        res.text(),
+        sleep(5000).then(() => 'still open 3.5 s after the expiry'),
+      ]);
+      expect(Date.now()).toBeGreaterThanOrEqual(expiresAt.getTime());
+      expect(text).toMatch(/revoked or expired: this stream ends\n\n$/);
+    } finally {
+      await withJwt.stop();
+    }
+  });
 });

@@ -118,7 +118,7 @@ function parseSeq(text: string): number {
 interface Subscriber {
   readonly credential: string;
   /** Whose stream it is: checked at each poll, a credential revoked or expired ends it. */
-  readonly principal: Pick<Principal, 'kind' | 'id'>;
+  readonly principal: Pick<Principal, 'kind' | 'id' | 'expiresAt'>;
   readonly sink: StreamSink;
   /** The shared reader's entries since the last; called only once the subscriber is live. */
   deliver(entries: readonly storage.StreamEntry[]): void;
@@ -293,6 +293,14 @@ function createHub(s: Services, settings: StreamSettings, options: { announce: b
   // A credential revoked (or a nonce expired) after its stream opened ends the stream: it must
   // not go on reading what a new request with it would be refused.
   const checkCredentials = async () => {
+    const now = s.clock().getTime();
+    for (const sub of [...hub.open]) {
+      const expiresAt = sub.principal.expiresAt;
+      if (expiresAt !== undefined && expiresAt.getTime() <= now) {
+        hub.release(sub);
+        sub.sink.end({ reason: 'revoked' });
+      }
+    }
     const apiKeys = new Set<string>();
     const nonces = new Set<string>();
     for (const sub of hub.open) {
@@ -504,7 +512,11 @@ export async function openEventStream(
     );
   }
   if (options.probe) return { close: () => {}, retryMs: settings.retryMs };
-  const who = { kind: principal.kind, id: principal.id };
+  const who = {
+    kind: principal.kind,
+    id: principal.id,
+    ...(principal.expiresAt === undefined ? {} : { expiresAt: principal.expiresAt }),
+  };
   if (request.kind === 'job') {
     return subscribe(hub, credential, who, sink, (sub) =>
       jobFeed(db, hub, sub, request.jobUuid, jobAfter, createUuid ?? ''),
