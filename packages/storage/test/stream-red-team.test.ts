@@ -1,6 +1,12 @@
-import { type Database, type StreamCursor, selectStreamEntries, streamHorizon } from '@pipelinejobs/storage';
+import {
+  applyEvent,
+  type Database,
+  type StreamCursor,
+  selectStreamEntries,
+  streamHorizon,
+} from '@pipelinejobs/storage';
 import { describe, expect, it } from 'vitest';
-import { ACTOR, jobNumber, tacobot, withTestDatabase } from './helpers.js';
+import { ACTOR, allow, jobNumber, tacobot, withTestDatabase } from './helpers.js';
 
 let db: Database;
 withTestDatabase({ poolSize: 20 }, async (opened) => {
@@ -16,7 +22,9 @@ describe('the global stream under many writers, red team', () => {
     const start = await streamHorizon(db);
     const transition = (job: (typeof jobs)[number], name: 'run' | 'update', holdMs: number) =>
       db.sql.begin(async (tx) => {
-        // What a transition does: the job's row locked, the next seq, the entry, the row moved on.
+        // What a transition does: the job's advisory lock (apply-event.ts: no transaction id
+        // while waiting) then its row locked, the next seq, the entry, the row moved on.
+        await tx`select pg_advisory_xact_lock(1886024564, hashtext(${job.uuid}))`;
         const [row] = await tx<{ version: number; state: string }[]>`
           select version, state from jobs where uuid = ${job.uuid} for update`;
         const seq = (row?.version ?? 0) + 1;
@@ -59,6 +67,35 @@ describe('the global stream under many writers, red team', () => {
     for (const job of jobs) {
       const seqs = seen.filter((e) => e.job === job.uuid).map((e) => e.seq);
       expect(seqs).toEqual(Array.from({ length: 41 }, (_, i) => i + 2));
+    }
+  }, 60_000);
+
+  it("has each job's entries in seq order when transitions on one job race for its row (the real one-statement transition)", async () => {
+    const jobs = await Promise.all(Array.from({ length: 4 }, (_, i) => jobNumber(db, 600 + i)));
+    const start = await streamHorizon(db);
+    const send = (job: (typeof jobs)[number], name: 'run' | 'update') =>
+      applyEvent(db, { jobUuid: job.uuid, name, source: 'json', actor: ACTOR }, allow);
+    await Promise.all(jobs.map((job) => send(job, 'run')));
+    // Four writers per job at once: each transition waits for the row lock another holds.
+    await Promise.all(
+      jobs.flatMap((job) =>
+        Array.from({ length: 4 }, async () => {
+          for (let i = 0; i < 25; i += 1) await send(job, 'update');
+        }),
+      ),
+    );
+    const seen: { job: string; seq: number }[] = [];
+    let cursor: StreamCursor = start;
+    for (;;) {
+      const entries = await selectStreamEntries(db, { after: cursor, limit: 1000 });
+      if (entries.length === 0) break;
+      for (const e of entries) seen.push({ job: e.jobUuid, seq: e.event.seq });
+      cursor = entries.at(-1)?.cursor ?? cursor;
+    }
+    for (const job of jobs) {
+      expect(seen.filter((e) => e.job === job.uuid).map((e) => e.seq)).toEqual(
+        Array.from({ length: 101 }, (_, i) => i + 2),
+      );
     }
   }, 60_000);
 });
