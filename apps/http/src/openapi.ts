@@ -422,8 +422,10 @@ export function openApiDocument() {
             'Each event has `id` = its seq, `event` = its name and `data` = the history entry as JSON; comments are ' +
             'heartbeats, and `retry:` says how long to wait before reconnecting. Resume with the `Last-Event-ID` ' +
             'header (what EventSource sends by itself) or `?after=`: no event is lost or repeated. The stream ends with ' +
-            'a comment when the job is deleted (reconnecting then answers 410) or the consumer falls too far behind. ' +
-            'Browsers pass a credential as `?x-nonce=` (a nonce scoped to this job, or to none).',
+            'a comment when the job is deleted or removed and created again (reconnecting then answers 410, or 400 for an ' +
+            "id past the new job's last event), when its credential is revoked or expires, or when the consumer falls " +
+            'too far behind. Browsers pass a credential as `?x-nonce=` (a nonce scoped to this job, or to none). ' +
+            'HEAD answers the headers and opens nothing.',
           parameters: [uuidParam, streamAfter('The seq to resume after (0: the whole history)'), lastEventId],
           responses: {
             '200': eventStream("The job's events"),
@@ -442,8 +444,10 @@ export function openApiDocument() {
             "A `text/event-stream` of every job's new events (from now, or after `after`), in commit order across " +
             'every Manager on the database. Each event has `id` = its place in the stream (`<transaction>-<position>`, ' +
             'opaque: resume with it), `event` = its name and `data` = the history entry with `job_uuid` and ' +
-            "`pipeline_uuid`. Resume with `Last-Event-ID` or `?after=`, as for one job's stream. A stream from now " +
-            'first sends an `id:` with no data (where it begins), to resume from should it be cut before its first event.',
+            "`pipeline_uuid`; deleted jobs' entries are left out. Resume with `Last-Event-ID` or `?after=`, as for one " +
+            "job's stream (an id past the stream's newest is a 400). Ends, as a job's stream does, when its credential is " +
+            'revoked or expires. A stream from now first sends an `id:` with no data (where it begins), to resume from ' +
+            'should it be cut before its first event.',
           parameters: [
             streamAfter('The id of the last event received (`<digits>-<digits>`)'),
             lastEventId,

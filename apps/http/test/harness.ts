@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { adminToken } from '@pipelinejobs/auth';
+import { adminToken, type JwtVerifier } from '@pipelinejobs/auth';
 import {
   createApiKey,
   DEFAULT_STREAM_SETTINGS,
@@ -65,6 +65,8 @@ export async function startManager(
     sharedDatabaseUrl?: string;
     /** Event stream settings over the defaults (caps, heartbeat, polling). */
     streams?: Partial<StreamSettings>;
+    /** How bearer JWTs are verified (none: they are refused). */
+    jwt?: JwtVerifier;
   } = {},
 ) {
   const opened = options.sharedDatabaseUrl
@@ -89,6 +91,7 @@ export async function startManager(
   const services = createTestServices(db, {
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+    ...(options.jwt ? { jwt: options.jwt } : {}),
   });
   const logLines: string[] = [];
   const sink = new Writable({

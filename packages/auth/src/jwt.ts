@@ -61,7 +61,13 @@ export const DEFAULT_JWKS_MAX_STALE_MS = 86_400_000;
 const JWKS_RETRY_MS = 30_000;
 
 export type JwtVerification =
-  | { ok: true; subject: string; role: Role }
+  | {
+      ok: true;
+      subject: string;
+      role: Role;
+      /** The token's `exp`: what it authenticates ends then (an event stream opened with it). */
+      expiresAt?: Date;
+    }
   | { ok: false; code: 'expired' | 'unauthenticated'; message: string };
 
 /**
@@ -286,6 +292,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
     }
     const role = roleFromClaims(payload, roleClaim);
     if (!role.ok) return refusal('unauthenticated', role.message);
-    return { ok: true, subject, role: role.role };
+    const expiresAt = typeof payload.exp === 'number' ? { expiresAt: new Date(payload.exp * 1000) } : {};
+    return { ok: true, subject, role: role.role, ...expiresAt };
   };
 }

@@ -16,6 +16,8 @@ export interface Principal {
   scope: { jobUuid: string | null };
   /** API key id, JWT subject, nonce id, the CLI operator's user name: safe to log, never the credential. */
   id: string;
+  /** A JWT's expiry: what outlives the request (an event stream) ends then. */
+  expiresAt?: Date;
 }
 
 export type AuthRefusal = 'unauthenticated' | 'forbidden' | 'expired' | 'exhausted';
@@ -110,7 +112,16 @@ async function byJwt(token: string, deps: AuthenticationDeps): Promise<Authentic
       `the bearer token's \`sub\` is longer than ${MAX_PRINCIPAL_ID_LENGTH} characters; ask the issuer for shorter subjects`,
     );
   }
-  return admitted({ kind: 'jwt', role: result.role, scope: { jobUuid: null }, id: result.subject }, deps);
+  return admitted(
+    {
+      kind: 'jwt',
+      role: result.role,
+      scope: { jobUuid: null },
+      id: result.subject,
+      ...(result.expiresAt === undefined ? {} : { expiresAt: result.expiresAt }),
+    },
+    deps,
+  );
 }
 
 const NONCE_REFUSALS: Record<Extract<NonceConsumption, { ok: false }>['reason'], [AuthRefusal, string]> = {

@@ -89,7 +89,17 @@ function b64(value: object): string {
 
 describe('createJwtVerifier', () => {
   it('accepts a valid RS256 token from the JWKS and gives its subject', async () => {
-    expect(await verify(await sign())).toEqual({ ok: true, subject: 'user-1', role: 'reader' });
+    expect(await verify(await sign())).toMatchObject({ ok: true, subject: 'user-1', role: 'reader' });
+  });
+
+  it("gives the token's expiry (what an event stream opened with it ends at)", async () => {
+    const exp = Math.floor(Date.now() / 1000) + 120;
+    expect(await verify(await sign({}, { expiresAt: exp }))).toEqual({
+      ok: true,
+      subject: 'user-1',
+      role: 'reader',
+      expiresAt: new Date(exp * 1000),
+    });
   });
 
   it('accepts a valid ES256 token from the JWKS', async () => {

@@ -212,14 +212,20 @@ describe('authenticate with the Authorization header', () => {
     const jwt: JwtVerifier = async (token, now) => {
       seen.push([token, now]);
       return token === 'good.jwt.value'
-        ? { ok: true, subject: 'alice', role: 'agent' }
+        ? { ok: true, subject: 'alice', role: 'agent', expiresAt: new Date(NOW.getTime() + 60_000) }
         : { ok: false, code: 'expired', message: 'the bearer token has expired' };
     };
     const { auth } = setup(jwt);
     leaks.secret('good.jwt.value', 'old.jwt.value');
     expect(await auth({ authorization: 'Bearer good.jwt.value' })).toEqual({
       ok: true,
-      principal: { kind: 'jwt', role: 'agent', scope: { jobUuid: null }, id: 'alice' },
+      principal: {
+        kind: 'jwt',
+        role: 'agent',
+        scope: { jobUuid: null },
+        id: 'alice',
+        expiresAt: new Date(NOW.getTime() + 60_000),
+      },
     });
     expect(refusalOf(await auth({ authorization: 'Bearer old.jwt.value' })).refusal).toBe('expired');
     expect(seen).toEqual([

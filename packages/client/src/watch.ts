@@ -121,6 +121,12 @@ export async function* watchEvents(
   try {
     while (!signal.aborted) {
       let reason: unknown;
+      // Each connection has a signal of its own, following the watch's and dropped with the
+      // connection: fetch leaves its listener on the signal it is given (until collected), one
+      // more per reconnection on a long watch's.
+      const connection = new AbortController();
+      const forward = () => connection.abort(signal.reason);
+      signal.addEventListener('abort', forward, { once: true });
       try {
         const response = await transport.open({
           method: 'GET',
@@ -130,7 +136,7 @@ export async function* watchEvents(
             accept: 'text/event-stream',
             ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }),
           },
-          signal,
+          signal: connection.signal,
         });
         if (isRedirect(response)) throw await redirectRefused(response);
         if (response.status === 410 && options.job !== undefined) {
@@ -158,22 +164,24 @@ export async function* watchEvents(
       } catch (error) {
         if (error instanceof ProblemError || signal.aborted) throw error;
         reason = error;
+      } finally {
+        signal.removeEventListener('abort', forward);
+        connection.abort();
       }
       if (signal.aborted) return;
       const delayMs = Math.max(retryMs, backoffMs(DEFAULT_RETRY, failures));
       failures += 1;
       options.onReconnect?.({ delayMs, lastEventId, reason });
-      // The abort listener goes with the wait it ends: one per reconnect would pile up over a long outage.
+      // The listener goes with the wait: one left on the signal per reconnection would pile up
+      // over a long watch.
       await new Promise<void>((resolve) => {
-        const aborted = () => {
+        const done = () => {
           clearTimeout(timer);
+          signal.removeEventListener('abort', done);
           resolve();
         };
-        const timer = setTimeout(() => {
-          signal.removeEventListener('abort', aborted);
-          resolve();
-        }, delayMs);
-        signal.addEventListener('abort', aborted, { once: true });
+        const timer = setTimeout(done, delayMs);
+        signal.addEventListener('abort', done, { once: true });
       });
     }
   } catch (error) {

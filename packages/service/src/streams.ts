@@ -59,6 +59,7 @@ export interface StreamSink {
 export type StreamEnd =
   | { reason: 'deleted'; uuid: JobUuid }
   | { reason: 'slow_consumer'; maxBufferedBytes: number }
+  | { reason: 'revoked' }
   | { reason: 'shutdown' };
 
 /** What to stream: one job's events, or all with filters; from where. */
@@ -71,6 +72,12 @@ export type StreamRequest =
       events?: readonly EventName[] | undefined;
       after?: string | undefined;
     };
+
+/** What `openEventStream` may be asked besides opening: only the checks (a HEAD request). */
+export interface OpenOptions {
+  /** Check everything a stream's opening checks, then open nothing (the stream returned is closed). */
+  readonly probe?: boolean;
+}
 
 export interface OpenStream {
   /** The consumer went away: stops feeding it (idempotent). */
@@ -85,7 +92,7 @@ function cursorId(cursor: storage.StreamCursor): string {
 }
 
 const CURSOR_ID = /^(\d{1,20})-(\d{1,19})$/;
-/** The largest xid8. PostgreSQL 15 reads a larger one as this, and a leading 0 as octal. */
+
 const MAX_XID8 = 2n ** 64n - 1n;
 
 function parseCursorId(text: string): storage.StreamCursor {
@@ -117,16 +124,19 @@ function parseSeq(text: string): number {
 /** A consumer fed by the shared reader. */
 interface Subscriber {
   readonly credential: string;
+  /** Whose stream it is: checked at each poll, a credential revoked or expired ends it. */
+  readonly principal: Pick<Principal, 'kind' | 'id' | 'expiresAt'>;
   readonly sink: StreamSink;
   /** The shared reader's entries since the last; called only once the subscriber is live. */
   deliver(entries: readonly storage.StreamEntry[]): void;
   /** The job of a one-job stream, checked at each poll for its deletion. */
   readonly jobUuid?: JobUuid;
-  /**
-   * A one-job stream: sends what the job's history has after the last entry sent, settled or
-   * not (before the stream ends for its job's deletion).
-   */
-  readonly flush?: () => Promise<void>;
+  /** A one-job stream's: the uuid of the job's create entry (which job of that uuid it streams). */
+  readonly createUuid?: string;
+  /** A one-job stream's: the seq of the last entry sent. */
+  readonly lastSeq?: () => number;
+  /** A one-job stream's: reads its history after the last entry sent (never rejects). */
+  readonly catchUp?: () => Promise<void>;
   closed: boolean;
 }
 
@@ -212,7 +222,12 @@ function createHub(s: Services, settings: StreamSettings, options: { announce: b
         for (;;) {
           const after = hub.cursor;
           if (after === undefined || stopped) break;
-          const entries = await storage.selectStreamEntries(db, { after, limit: READ_BATCH });
+          // Entries of jobs deleted since are left out, as reading their history is refused.
+          const entries = await storage.selectStreamEntries(db, {
+            after,
+            limit: READ_BATCH,
+            visibleJobs: true,
+          });
           hub.stats.reads += 1;
           const last = entries.at(-1);
           if (!last || hub.cursor !== after) break;
@@ -238,17 +253,22 @@ function createHub(s: Services, settings: StreamSettings, options: { announce: b
     }, GATHER_MS);
   };
   const checkDeleted = async () => {
-    const jobs = new Set<JobUuid>();
-    for (const sub of hub.open) if (sub.jobUuid !== undefined) jobs.add(sub.jobUuid);
+    const jobs = new Map<string, { uuid: JobUuid; createUuid: string }>();
+    for (const sub of hub.open) {
+      if (sub.jobUuid !== undefined && sub.createUuid !== undefined) {
+        jobs.set(`${sub.jobUuid} ${sub.createUuid}`, { uuid: sub.jobUuid, createUuid: sub.createUuid });
+      }
+    }
     if (jobs.size === 0) return;
     try {
-      const ended = new Set(await storage.selectEndedJobs(db, [...jobs]));
+      const ended = new Set(await storage.selectEndedJobs(db, [...jobs.values()]));
       if (ended.size === 0) return;
-      // Entries committed before the delete go out first: read from the job's history, since
-      // the shared reader has only settled ones (a transaction left open holds it back).
-      for (const sub of [...hub.open]) {
-        if (sub.jobUuid !== undefined && ended.has(sub.jobUuid)) {
-          await sub.flush?.();
+      // Entries committed before the delete go out first (the shared reader leaves out those of
+      // jobs deleted: each stream reads its own job's history).
+      const ending = [...hub.open].filter((sub) => sub.jobUuid !== undefined && ended.has(sub.jobUuid));
+      await Promise.all(ending.map((sub) => sub.catchUp?.()));
+      for (const sub of ending) {
+        if (!sub.closed && sub.jobUuid !== undefined) {
           hub.release(sub);
           sub.sink.end({ reason: 'deleted', uuid: sub.jobUuid });
         }
@@ -257,9 +277,75 @@ function createHub(s: Services, settings: StreamSettings, options: { announce: b
       // Asked again at the next poll.
     }
   };
+  // A job's stream is in seq order, which needs no horizon: a transaction left open elsewhere
+  // holds the shared reader back, not it. Each poll asks (one statement for every open job
+  // stream) which jobs have entries after the last one sent, and those read their history.
+  const checkJobs = async () => {
+    const jobs: { uuid: JobUuid; after: number }[] = [];
+    const byJob = new Map<JobUuid, Subscriber[]>();
+    for (const sub of hub.live) {
+      if (sub.jobUuid === undefined || sub.lastSeq === undefined) continue;
+      jobs.push({ uuid: sub.jobUuid, after: sub.lastSeq() });
+      byJob.set(sub.jobUuid, [...(byJob.get(sub.jobUuid) ?? []), sub]);
+    }
+    if (jobs.length === 0) return;
+    try {
+      for (const uuid of await storage.selectJobsWithEntriesAfter(db, jobs)) {
+        for (const sub of byJob.get(uuid) ?? []) if (!sub.closed) void sub.catchUp?.();
+      }
+    } catch {
+      // Asked again at the next poll.
+    }
+  };
+  // A credential revoked (or a nonce expired) after its stream opened ends the stream: it must
+  // not go on reading what a new request with it would be refused.
+  const checkCredentials = async () => {
+    const now = s.clock().getTime();
+    for (const sub of [...hub.open]) {
+      const expiresAt = sub.principal.expiresAt;
+      if (expiresAt !== undefined && expiresAt.getTime() <= now) {
+        hub.release(sub);
+        sub.sink.end({ reason: 'revoked' });
+      }
+    }
+    const apiKeys = new Set<string>();
+    const nonces = new Set<string>();
+    for (const sub of hub.open) {
+      if (sub.principal.kind === 'api_key') apiKeys.add(sub.principal.id);
+      else if (sub.principal.kind === 'nonce') nonces.add(sub.principal.id);
+    }
+    if (apiKeys.size === 0 && nonces.size === 0) return;
+    try {
+      const invalid = await storage.selectInvalidCredentials(db, {
+        apiKeys: [...apiKeys],
+        nonces: [...nonces],
+      });
+      const ended = new Set([
+        ...invalid.apiKeys.map((id) => `api_key:${id}`),
+        ...invalid.nonces.map((id) => `nonce:${id}`),
+      ]);
+      if (ended.size === 0) return;
+      for (const sub of [...hub.open]) {
+        if (ended.has(sub.credential)) {
+          hub.release(sub);
+          sub.sink.end({ reason: 'revoked' });
+        }
+      }
+    } catch {
+      // Asked again at the next poll.
+    }
+  };
+  // One poll at a time: a database slow to answer gets no pile of them.
+  let polling = false;
   const poll = () => {
-    void read();
-    void checkDeleted();
+    if (polling) return;
+    polling = true;
+    // The credentials first: a stream whose key was revoked gets nothing more.
+    void checkCredentials()
+      .then(() => Promise.all([read(), checkDeleted(), checkJobs()]))
+      .finally(() => {
+        polling = false;
+      });
   };
   const heartbeat = () => {
     for (const sub of [...hub.open]) {
@@ -378,6 +464,7 @@ export async function openEventStream(
   principal: Principal,
   request: StreamRequest,
   sink: StreamSink,
+  options: OpenOptions = {},
 ): Promise<OpenStream> {
   requireRole(principal, 'read', 'watch jobs');
   const hub = hubOf(s);
@@ -387,7 +474,28 @@ export async function openEventStream(
   const jobAfter = request.kind === 'job' && request.after !== undefined ? parseSeq(request.after) : 0;
   const globalAfter =
     request.kind === 'global' && request.after !== undefined ? parseCursorId(request.after) : undefined;
-  if (request.kind === 'job') await storage.selectJob(db, request.jobUuid);
+  let createUuid: string | undefined;
+  if (request.kind === 'job') {
+    const job = await storage.selectJob(db, request.jobUuid);
+    // A place past the job's last entry is no place in its history: most likely the last id of
+    // a job removed (force delete) and created again with the same uuid, whose entries up to
+    // there would be skipped as if they were the old job's.
+    if (jobAfter > job.version) {
+      throw new ServiceError(
+        'invalid',
+        `Job ${request.jobUuid} has ${job.version} events: ${jobAfter} is not one of them (was the job deleted and created again?); resume with the id of the last event received from this job, or 0 for its whole history`,
+        { errors: [{ path: '/url/after', message: "/url/after is past the job's last event" }] },
+      );
+    }
+    createUuid = (await storage.selectJobEntries(db, request.jobUuid, { after: 0, limit: 1 }))[0]?.uuid;
+  }
+  if (globalAfter !== undefined && !(await storage.isSettledCursor(db, globalAfter))) {
+    throw new ServiceError(
+      'invalid',
+      `'${request.after}' is past every event of the global stream this database has: resume with the id of the last event received, or leave it out to start now`,
+      { errors: [{ path: '/url/after', message: '/url/after is past the newest event of the stream' }] },
+    );
+  }
   if (hub.stopped()) {
     throw new ServiceError(
       'unavailable',
@@ -410,36 +518,41 @@ export async function openEventStream(
       { limit: settings.total },
     );
   }
+  if (options.probe) return { close: () => {}, retryMs: settings.retryMs };
+  const who = {
+    kind: principal.kind,
+    id: principal.id,
+    ...(principal.expiresAt === undefined ? {} : { expiresAt: principal.expiresAt }),
+  };
   if (request.kind === 'job') {
-    return subscribe(hub, credential, sink, (sub) => jobFeed(db, hub, sub, request.jobUuid, jobAfter));
+    return subscribe(hub, credential, who, sink, (sub) =>
+      jobFeed(db, hub, sub, request.jobUuid, jobAfter, createUuid ?? ''),
+    );
   }
-  return subscribe(hub, credential, sink, (sub) => globalFeed(db, hub, sub, request, globalAfter));
+  return subscribe(hub, credential, who, sink, (sub) => globalFeed(db, hub, sub, request, globalAfter));
 }
 
 /** Counts the stream against the caps, starts its feed, and hands back how to close it. */
 async function subscribe(
   hub: Hub,
   credential: string,
+  principal: Subscriber['principal'],
   sink: StreamSink,
   feed: (sub: Subscriber) => {
-    jobUuid?: JobUuid;
-    flush?: () => Promise<void>;
     deliver: Subscriber['deliver'];
     start(): Promise<void>;
+    job?: Pick<Subscriber, 'jobUuid' | 'createUuid' | 'lastSeq' | 'catchUp'>;
   },
 ): Promise<OpenStream> {
   const sub: Subscriber = {
     credential,
+    principal,
     sink,
     closed: false,
     deliver: () => {},
   };
   const made = feed(sub);
-  Object.assign(sub, {
-    deliver: made.deliver,
-    ...(made.jobUuid ? { jobUuid: made.jobUuid } : {}),
-    ...(made.flush ? { flush: made.flush } : {}),
-  });
+  Object.assign(sub, { deliver: made.deliver, ...made.job });
   hub.open.add(sub);
   hub.perCredential.set(credential, (hub.perCredential.get(credential) ?? 0) + 1);
   try {
@@ -467,45 +580,75 @@ function sendTo(hub: Hub, sub: Subscriber, message: StreamMessage): boolean {
  * follow the last one sent means some were read before this stream joined: they are read from
  * the history, by seq, so none is skipped or repeated.
  */
-function jobFeed(db: storage.Database, hub: Hub, sub: Subscriber, jobUuid: JobUuid, after: number) {
+function jobFeed(
+  db: storage.Database,
+  hub: Hub,
+  sub: Subscriber,
+  jobUuid: JobUuid,
+  after: number,
+  createUuid: string,
+) {
   let lastSeq = after;
-  /** The catch-up running, which makes another pass when `more` is set meanwhile. */
-  let catchingUp: Promise<void> | undefined;
+  let catchingUp = false;
   let more = false;
   const send = (event: HistoryEvent) => {
+    // Another create than the job's: it was removed and created again with the same uuid. Its
+    // entries are another history, never a continuation of this one.
+    if (event.seq === 1 && event.uuid !== createUuid) {
+      if (!sub.closed) {
+        hub.release(sub);
+        sub.sink.end({ reason: 'deleted', uuid: jobUuid });
+      }
+      return false;
+    }
     if (event.seq <= lastSeq) return true;
     lastSeq = event.seq;
     return sendTo(hub, sub, jobMessage(event));
   };
-  const pass = async (): Promise<void> => {
+  let pass: Promise<void> = Promise.resolve();
+  // One pass at a time; asked during one, it goes round again, and the caller waits for that.
+  const catchUp = (): Promise<void> => {
+    if (catchingUp) {
+      more = true;
+      return pass;
+    }
+    pass = catchUpPass();
+    return pass;
+  };
+  const catchUpPass = async (): Promise<void> => {
+    catchingUp = true;
     try {
       do {
         more = false;
         for (;;) {
-          const page = await storage.selectJobEntries(db, jobUuid, { after: lastSeq, limit: REPLAY_PAGE });
+          const page = await storage.selectJobEntries(db, jobUuid, {
+            after: lastSeq,
+            limit: REPLAY_PAGE,
+            createUuid,
+          });
           for (const event of page) if (!send(event)) return;
           if (page.length < REPLAY_PAGE) break;
         }
       } while (more && !sub.closed);
     } finally {
-      catchingUp = undefined;
+      catchingUp = false;
     }
-  };
-  /** Resolves once the history up to now was sent (a call during a pass waits for the next). */
-  const catchUp = (): Promise<void> => {
-    if (catchingUp) {
-      more = true;
-      return catchingUp;
-    }
-    catchingUp = pass();
-    return catchingUp;
   };
   return {
-    jobUuid,
-    flush: () => (sub.closed ? Promise.resolve() : catchUp()),
+    job: {
+      jobUuid,
+      createUuid,
+      lastSeq: () => lastSeq,
+      catchUp: () => catchUp().catch(() => {}),
+    },
     deliver(entries: readonly storage.StreamEntry[]) {
       for (const entry of entries) {
-        if (entry.jobUuid !== jobUuid || entry.event.seq <= lastSeq) continue;
+        if (entry.jobUuid !== jobUuid) continue;
+        if (entry.event.seq === 1 && entry.event.uuid !== createUuid) {
+          send(entry.event);
+          return;
+        }
+        if (entry.event.seq <= lastSeq) continue;
         if (catchingUp || entry.event.seq !== lastSeq + 1) {
           catchUp().catch(() => {});
           return;
@@ -603,6 +746,7 @@ function globalFeed(
           upTo,
           filter,
           limit: REPLAY_PAGE,
+          visibleJobs: true,
         });
         for (const entry of page) if (!sendTo(hub, sub, globalMessage(entry))) return;
         cursor = page.length < REPLAY_PAGE ? upTo : (page.at(-1)?.cursor ?? upTo);

@@ -284,6 +284,16 @@ const p = (name: TransitionParameter) => `$${TRANSITION_PARAMETERS.indexOf(name)
  * before the job's last change, so that a job's history is in time order and its `updated` never
  * goes back. One constant text, prepared once per connection.
  */
+/**
+ * The class of the advisory lock a transition takes on its job before the row lock. The row lock
+ * gives the transaction its id (the entry's \`xact_id\`) before it waits, so two transitions racing
+ * for a job's row could write seq N with the higher id and seq N+1 with the lower, and the global
+ * stream, in (xact_id, position) order, would have N+1 first. Waiting on the advisory lock takes
+ * no id: the transaction gets one only once the job is its own, after the previous writer
+ * committed, so a job's ids grow with its seqs.
+ */
+const JOB_EVENTS_LOCK_CLASS = 1_886_024_564;
+
 export const TRANSITION_SQL = `
     with fsm (from_state, event, to_state) as (
       values ${FSM_VALUES}
@@ -291,6 +301,7 @@ export const TRANSITION_SQL = `
       select state, token_version, visible, version,
         greatest(date_trunc('milliseconds', now()), updated_at) as at
       from jobs where uuid = ${p('job_uuid')}::text
+        and (select pg_advisory_xact_lock(${JOB_EVENTS_LOCK_CLASS}, hashtext(${p('job_uuid')}::text))) is not null
       for update
     ), decided as (
       select job.*, fsm.to_state,

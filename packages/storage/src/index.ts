@@ -90,11 +90,14 @@ export { recordServerSettings } from './server-settings.js';
 export { countJobs, countJobsPerState, estimateHistoryRows } from './stats.js';
 export {
   compareCursors,
+  isSettledCursor,
   type StreamCursor,
   type StreamEntry,
   type StreamFilter,
   selectEndedJobs,
+  selectInvalidCredentials,
   selectJobEntries,
+  selectJobsWithEntriesAfter,
   selectStreamEntries,
   streamHorizon,
 } from './stream.js';

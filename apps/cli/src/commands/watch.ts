@@ -93,66 +93,88 @@ export function registerWatch(program: Command, invocation: Invocation): void {
         );
       }
       const { signal } = invocation.io;
-      await withServices(invocation, command, async ({ services, out, operator }) => {
-        const global = jobUuid === undefined;
-        let after = options.after;
-        let printedHeader = false;
-        // The header as soon as the stream is open (or with its first event, replayed before).
-        const printHeader = () => {
-          if (out.json || printedHeader) return;
-          out.line(header(out.style, global));
-          printedHeader = true;
-        };
-        const print = (message: StreamMessage) => {
-          after = message.id;
-          if (out.json) {
-            if (!signal?.aborted) invocation.io.stdout.write(`${JSON.stringify(message)}\n`);
-            return;
-          }
-          printHeader();
-          out.line(row(message, out.style, global));
-        };
-        let retryMs = FIRST_RETRY_MS;
-        for (;;) {
-          const request: StreamRequest = jobUuid
-            ? { kind: 'job', jobUuid, after }
-            : { kind: 'global', ...filter, after };
-          let stream: OpenStream | undefined;
-          try {
-            const ended = await unlessInterrupted(
-              () =>
-                new Promise<StreamEnd>((resolve, reject) => {
-                  openEventStream(services, operator, request, {
-                    send: (message) => {
-                      retryMs = FIRST_RETRY_MS;
-                      print(message);
-                      return true;
-                    },
-                    heartbeat: () => true,
-                    place: (id) => {
-                      after = id;
-                    },
-                    end: resolve,
-                  }).then((opened) => {
-                    stream = opened;
-                    printHeader();
-                  }, reject);
-                }),
-              signal,
-            );
-            out.note(endNote(ended));
-            if (ended.reason === 'deleted') return;
-          } catch (error) {
-            if (error instanceof Interrupted) throw error;
-            const refusal = asServiceError(error);
-            if (refusal.code !== 'unavailable') throw refusal;
-            out.note(`${refusal.message}; trying again in ${Math.round(retryMs / 1000)} s`);
-          } finally {
-            stream?.close();
-          }
-          await unlessInterrupted(() => new Promise((resolve) => setTimeout(resolve, retryMs)), signal);
-          retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
-        }
-      });
+      // The stream's timers do not hold a process open (a Manager's must not delay its exit), and
+      // with the database away no connection does either: without this the watch would end, with
+      // 0 and without a word, when the database went away, instead of waiting for it.
+      const alive = setInterval(() => {}, 60_000);
+      try {
+        await watchWith(invocation, command, { jobUuid, filter, after: options.after, signal });
+      } finally {
+        clearInterval(alive);
+      }
     });
+}
+
+async function watchWith(
+  invocation: Invocation,
+  command: Command,
+  options: {
+    jobUuid: ReturnType<typeof jobUuidInput> | undefined;
+    filter: ReturnType<typeof parseStreamFilter>;
+    after: string | undefined;
+    signal: AbortSignal | undefined;
+  },
+): Promise<void> {
+  const { jobUuid, filter, signal } = options;
+  await withServices(invocation, command, async ({ services, out, operator }) => {
+    const global = jobUuid === undefined;
+    let after = options.after;
+    let printedHeader = false;
+    // The header as soon as the stream is open (or with its first event, replayed before).
+    const printHeader = () => {
+      if (out.json || printedHeader) return;
+      out.line(header(out.style, global));
+      printedHeader = true;
+    };
+    const print = (message: StreamMessage) => {
+      after = message.id;
+      if (out.json) {
+        if (!signal?.aborted) invocation.io.stdout.write(`${JSON.stringify(message)}\n`);
+        return;
+      }
+      printHeader();
+      out.line(row(message, out.style, global));
+    };
+    let retryMs = FIRST_RETRY_MS;
+    for (;;) {
+      const request: StreamRequest = jobUuid
+        ? { kind: 'job', jobUuid, after }
+        : { kind: 'global', ...filter, after };
+      let stream: OpenStream | undefined;
+      try {
+        const ended = await unlessInterrupted(
+          () =>
+            new Promise<StreamEnd>((resolve, reject) => {
+              openEventStream(services, operator, request, {
+                send: (message) => {
+                  retryMs = FIRST_RETRY_MS;
+                  print(message);
+                  return true;
+                },
+                heartbeat: () => true,
+                place: (id) => {
+                  after = id;
+                },
+                end: resolve,
+              }).then((opened) => {
+                stream = opened;
+                printHeader();
+              }, reject);
+            }),
+          signal,
+        );
+        out.note(endNote(ended));
+        if (ended.reason === 'deleted') return;
+      } catch (error) {
+        if (error instanceof Interrupted) throw error;
+        const refusal = asServiceError(error);
+        if (refusal.code !== 'unavailable') throw refusal;
+        out.note(`${refusal.message}; trying again in ${Math.round(retryMs / 1000)} s`);
+      } finally {
+        stream?.close();
+      }
+      await unlessInterrupted(() => new Promise((resolve) => setTimeout(resolve, retryMs)), signal);
+      retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
+    }
+  });
 }

@@ -39,6 +39,8 @@ function endComment(end: StreamEnd): string {
       return `job ${end.uuid} was deleted: this stream ends`;
     case 'slow_consumer':
       return `disconnected: more than ${end.maxBufferedBytes} bytes were waiting to be read; reconnect with Last-Event-ID to resume`;
+    case 'revoked':
+      return 'the credential of this stream was revoked or expired: this stream ends';
     case 'shutdown':
       return 'the Manager is shutting down: reconnect with Last-Event-ID to resume';
   }
@@ -57,7 +59,26 @@ async function serveStream(
   request: StreamRequest,
   settings: Pick<StreamSettings, 'maxBufferedBytes' | 'retryMs'>,
   principal: Parameters<typeof openEventStream>[1],
+  method: string,
 ): Promise<void> {
+  if (method === 'HEAD') {
+    // What a GET would answer, its headers alone: the checks of an opening, and no stream held
+    // open (a HEAD has no body to feed, so it would be held, and counted, until the client left).
+    await openEventStream(
+      ctx.services,
+      principal,
+      request,
+      { send: () => false, heartbeat: () => false, end: () => {} },
+      { probe: true },
+    );
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'X-Accel-Buffering': 'no',
+    });
+    res.end();
+    return;
+  }
   let ended = false;
   const start = () => {
     if (res.headersSent) return;
@@ -116,12 +137,26 @@ export function streamRoutes(router: Router, ctx: RouteContext, settings: Stream
   router.get('/jobs/:uuid/events/stream', accepts('after'), async (req, res) => {
     const uuid = jobUuidInput(req.params.uuid);
     const principal = await authenticated(ctx, req, uuid);
-    await serveStream(ctx, res, { kind: 'job', jobUuid: uuid, after: resumeFrom(req) }, settings, principal);
+    await serveStream(
+      ctx,
+      res,
+      { kind: 'job', jobUuid: uuid, after: resumeFrom(req) },
+      settings,
+      principal,
+      req.method,
+    );
   });
   router.get('/events/stream', accepts('after', 'pipeline_uuid', 'state', 'event'), async (req, res) => {
     // A nonce scoped to a job is refused here, as on every route that names no job.
     const principal = await authenticated(ctx, req);
     const filter = parseStreamFilter(req.query);
-    await serveStream(ctx, res, { kind: 'global', ...filter, after: resumeFrom(req) }, settings, principal);
+    await serveStream(
+      ctx,
+      res,
+      { kind: 'global', ...filter, after: resumeFrom(req) },
+      settings,
+      principal,
+      req.method,
+    );
   });
 }
