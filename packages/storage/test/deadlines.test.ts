@@ -72,7 +72,9 @@ describe('the deadline sweep', () => {
     );
     const lines = analyzed.map((row) => row['QUERY PLAN']).join('\n');
     // PostgreSQL 18 (the embedded default) prints rows with two decimals.
-    expect(lines).toMatch(/Index Scan using jobs_deadline_idx on jobs[^\n]*\(actual rows=0(?:\.00)? loops=1\)/);
+    expect(lines).toMatch(
+      /Index Scan using jobs_deadline_idx on jobs[^\n]*\(actual rows=0(?:\.00)? loops=1\)/,
+    );
   });
 
   it('sets the deadline on entering a state, in the transition statement, and clears it on leaving', async () => {
