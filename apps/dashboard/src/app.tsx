@@ -66,10 +66,14 @@ function nonceFromAddress(): Saved | undefined {
   return { nonce };
 }
 
-function SignIn(props: { onSignedIn: (saved: Saved) => void }) {
+function SignIn(props: { onSignedIn: (saved: Saved) => void; refused: boolean }) {
   const [kind, setKind] = useState<'apiKey' | 'nonce'>('apiKey');
   const [value, setValue] = useState('');
-  const [error, setError] = useState<unknown>();
+  const [error, setError] = useState<unknown>(
+    props.refused
+      ? new Error('The Manager no longer accepts your credential (revoked or expired): sign in again')
+      : undefined,
+  );
   const [busy, setBusy] = useState(false);
   return (
     <main id="main" class="signin">
@@ -126,8 +130,19 @@ function SignIn(props: { onSignedIn: (saved: Saved) => void }) {
   );
 }
 
-function clientFor(saved: Saved): PipelineJobsClient {
-  return createClient({ baseUrl: location.origin, credentials: saved, retry: { attempts: 3 } });
+/** A client with this credential; `onRefused` is called when the Manager answers it with a 401. */
+function clientFor(saved: Saved, onRefused?: () => void): PipelineJobsClient {
+  const watched: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    if (response.status === 401) onRefused?.();
+    return response;
+  };
+  return createClient({
+    baseUrl: location.origin,
+    credentials: saved,
+    retry: { attempts: 3 },
+    ...(onRefused ? { fetch: watched } : {}),
+  });
 }
 
 export function App() {
@@ -138,7 +153,19 @@ export function App() {
     return fromAddress ?? loadCredentials();
   });
   const [admin, setAdmin] = useState(false);
-  const client = useMemo(() => (saved ? clientFor(saved) : undefined), [saved]);
+  const [refused, setRefused] = useState(false);
+  // A credential revoked or expired mid-session: forgotten, and the sign-in page says why.
+  const client = useMemo(
+    () =>
+      saved
+        ? clientFor(saved, () => {
+            forgetCredentials();
+            setRefused(true);
+            setSaved(undefined);
+          })
+        : undefined,
+    [saved],
+  );
 
   useEffect(() => {
     const changed = () => setRoute(currentRoute());
@@ -178,6 +205,7 @@ export function App() {
 
   const signOut = useCallback(() => {
     forgetCredentials();
+    setRefused(false);
     setSaved(undefined);
   }, []);
 
@@ -231,7 +259,9 @@ export function App() {
         </main>
       ) : (
         <SignIn
+          refused={refused}
           onSignedIn={(next) => {
+            setRefused(false);
             saveCredentials(next);
             setSaved(next);
           }}

@@ -1,0 +1,212 @@
+import { request as httpRequest } from 'node:http';
+import type { JobUuid } from '@pipelinejobs/core';
+import { loadFixture } from '@pipelinejobs/fixtures';
+import { createApiKey, createNonce, revokeApiKey, systemPrincipal } from '@pipelinejobs/service';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './browser.js';
+import { type Manager, startManager } from './harness.js';
+
+// The dashboard at /ui as a hostile or careless user meets it: markup in every field the Manager
+// echoes, odd paths and methods, credentials in the address, a key revoked mid-session, a
+// dropped event stream. Real Chromium against a real Manager on a real database.
+
+let m: Manager;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const tokens = new Map<string, string>();
+/** Uncaught errors in the page and what its Content-Security-Policy refused. */
+const pageErrors: string[] = [];
+
+const XSS = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><svg onload="window.__pwned=3"></svg>`;
+
+async function createJob(data: Record<string, unknown>): Promise<string> {
+  const body = { ...loadFixture('sd2e/jobs/tacobot.json'), data };
+  const job = await m.request('POST', '/jobs', { key: m.keys.agent, body });
+  expect(job.status, job.text).toBeLessThan(300);
+  tokens.set(job.json.uuid as string, job.json.token as string);
+  return job.json.uuid as string;
+}
+
+async function send(uuid: string, name: string, data?: Record<string, unknown>) {
+  const sent = await m.request('POST', '/messages', {
+    key: m.keys.agent,
+    body: { uuid, name, token: tokens.get(uuid), ...(data ? { data } : {}) },
+  });
+  expect(sent.status, `${name} ${sent.text}`).toBe(200);
+}
+
+const inPage = <T>(expression: string) => page.evaluate(expression) as Promise<T>;
+
+async function signIn(key: string) {
+  await page.goto(`${m.base}/ui/`);
+  await page.getByRole('textbox', { name: 'API key' }).fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Jobs', level: 1 }).waitFor();
+}
+
+/** A request with the path exactly as written (fetch would normalise `..`). */
+function raw(
+  method: string,
+  path: string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  const url = new URL(m.base);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, method, path }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  m = await startManager();
+  const pipeline = { ...loadFixture<Record<string, unknown>>('sd2e/pipelines/tacobot.json'), name: XSS };
+  const made = await m.request('POST', '/pipelines', { body: pipeline });
+  expect(made.status, made.text).toBeLessThan(300);
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'UTC' });
+  context.setDefaultTimeout(10_000);
+  page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (/Content.Security.Policy/i.test(message.text())) pageErrors.push(message.text());
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await m?.stop();
+});
+
+describe('the dashboard against hostile input', () => {
+  it('shows markup in a pipeline name, job data, event data and a subscription as text: nothing runs, no element is made', async () => {
+    const uuid = await createJob({ note: XSS, [XSS]: 'key', link: 'javascript:window.__pwned=4' });
+    await send(uuid, 'run', { message: XSS, url: 'javascript:window.__pwned=5' });
+    await send(uuid, 'update', { note: `</code></pre>${XSS}` });
+    const sub = await m.request('POST', '/subscriptions', {
+      body: { url: 'https://hooks.example.org/<script>x</script>', description: XSS },
+    });
+    expect(sub.status, sub.text).toBe(201);
+    await signIn(m.keys.admin);
+    await page.locator('table.jobs tbody tr').first().waitFor();
+    await page.getByRole('link', { name: XSS }).first().waitFor();
+    await page.goto(`${m.base}/ui/jobs/${uuid}`);
+    await page.locator('ol.timeline > li[data-seq="2"]').waitFor();
+    for (const details of await page.locator('details').all())
+      await details.evaluate((d) => d.setAttribute('open', ''));
+    await page.getByRole('link', { name: 'Pipelines' }).click();
+    await page.getByRole('link', { name: XSS }).first().waitFor();
+    await page.getByRole('link', { name: 'Subscriptions' }).click();
+    await page.getByRole('heading', { name: XSS }).waitFor();
+    expect(await inPage('window.__pwned')).toBeUndefined();
+    expect(await page.locator('main img, main script, main svg[onload]').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows a "not found" page for an address with a malformed %-escape, not a blank page', async () => {
+    await page.goto(`${m.base}/ui/jobs/%E0%A4%A`);
+    await page.getByRole('heading', { level: 1 }).waitFor({ timeout: 3000 });
+    expect(await page.locator('main').textContent()).toMatch(/not found|not a job/i);
+    const errors = pageErrors.splice(0);
+    expect(errors).toEqual([]);
+  });
+
+  it('never serves a file outside the build, whatever the path; other methods are refused; a missing asset is not cached', async () => {
+    for (const path of [
+      '/ui/../package.json',
+      '/ui/%2e%2e/package.json',
+      '/ui/%2e%2e/%2e%2e/package.json',
+      '/ui/assets/../../package.json',
+      '/ui/assets/%2e%2e/%2e%2e/package.json',
+      '/ui/assets/%2e%2e%2f%2e%2e%2fpackage.json',
+      '/ui/..%5c..%5cpackage.json',
+      '/ui/%00',
+      '/ui/assets%00.js',
+      '/ui/assets',
+      `/ui/${'a/'.repeat(3000)}`,
+    ]) {
+      const res = await raw('GET', path);
+      expect(res.status, path).toBeLessThan(500);
+      expect(res.body, path).not.toContain('"@pipelinejobs/');
+      expect(res.body, path).not.toContain('"devDependencies"');
+    }
+    const gone = await raw('GET', '/ui/assets/gone-00000000.js');
+    expect(gone.status).toBe(404);
+    expect(String(gone.headers['cache-control'] ?? '')).not.toMatch(/immutable|max-age=[1-9]/);
+    expect(gone.headers['content-type']).not.toMatch(/html/);
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+      const res = await raw(method, '/ui/');
+      expect(res.status, method).toBeGreaterThanOrEqual(400);
+      expect(res.status, method).toBeLessThan(500);
+    }
+    const index = await raw('GET', '/ui/');
+    expect(index.headers['x-content-type-options']).toBe('nosniff');
+    expect(String(index.headers['content-security-policy'])).toContain("frame-ancestors 'none'");
+    expect(index.headers['referrer-policy']).toBe('no-referrer');
+  });
+
+  it('signs in with a nonce from the address: it is not logged, not in the address, not in localStorage, nor sent as a Referer', async () => {
+    const uuid = await createJob({ sample: 'nonce' });
+    const { nonce } = await createNonce(m.services, systemPrincipal('tests'), {
+      role: 'reader',
+      jobUuid: uuid as JobUuid,
+    });
+    const referers: string[] = [];
+    page.on('request', (r) => {
+      const referer = r.headers().referer;
+      if (referer) referers.push(referer);
+    });
+    await page.goto(`${m.base}/ui/jobs/${uuid}?x-nonce=${nonce}`);
+    await page.getByRole('heading', { name: `Job ${uuid}` }).waitFor();
+    await page.locator('ol.timeline > li').first().waitFor();
+    expect(page.url()).not.toContain(nonce);
+    expect(await inPage('localStorage.length')).toBe(0);
+    expect(referers.filter((r) => r.includes(nonce))).toEqual([]);
+    expect(m.logLines.filter((line) => line.includes(nonce))).toEqual([]);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(await inPage('sessionStorage.length')).toBe(0);
+  });
+
+  it('GET /jobs/counts with a nonce scoped to one job does not count every job', async () => {
+    const uuid = await createJob({ sample: 'scoped' });
+    const { nonce } = await createNonce(m.services, systemPrincipal('tests'), {
+      role: 'reader',
+      jobUuid: uuid as JobUuid,
+    });
+    const res = await m.request('GET', `/jobs/counts?x-nonce=${nonce}`, { key: null });
+    if (res.status === 200) expect(res.json.total).toBeLessThanOrEqual(1);
+    else expect(res.status).toBe(403);
+    const list = await m.request('GET', `/jobs?x-nonce=${nonce}`, { key: null });
+    expect(list.status, 'the list and the counts agree').toBe(res.status);
+  });
+
+  it('a key revoked mid-session sends the user back to sign in (once, no loop)', async () => {
+    const made = await createApiKey(m.services, systemPrincipal('tests'), {
+      role: 'reader',
+      label: 'revoked soon',
+    });
+    await signIn(made.key);
+    await revokeApiKey(m.services, systemPrincipal('tests'), made.record.id);
+    const requests: string[] = [];
+    const seen = (r: { url(): string }) => requests.push(r.url());
+    page.on('request', seen);
+    await page.getByRole('link', { name: 'Pipelines' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 5000 });
+    expect(await page.getByRole('alert').textContent()).toContain('sign in again');
+    expect(await inPage('sessionStorage.length')).toBe(0);
+    // Signed out once: nothing more is asked with the refused key.
+    const before = requests.length;
+    await page.waitForLoadState('networkidle');
+    expect(requests.slice(before)).toEqual([]);
+    page.off('request', seen);
+  });
+});
