@@ -78,6 +78,28 @@ export function JobPage(props: { client: PipelineJobsClient; uuid: string }) {
 
   useEffect(() => {
     const stop = new AbortController();
+    // The job's own document (state, updated) after events: one read at a time, and one more
+    // when events came during it (a burst of events is not a burst of reads).
+    let reading = false;
+    let again = false;
+    const refresh = () => {
+      if (reading) {
+        again = true;
+        return;
+      }
+      reading = true;
+      again = false;
+      client.jobs
+        .get(uuid)
+        .then(
+          (current) => !stop.signal.aborted && setJob(current),
+          () => undefined,
+        )
+        .finally(() => {
+          reading = false;
+          if (again && !stop.signal.aborted) refresh();
+        });
+    };
     (async () => {
       try {
         const found = await client.jobs.get(uuid);
@@ -93,11 +115,7 @@ export function JobPage(props: { client: PipelineJobsClient; uuid: string }) {
           (event) => {
             setEvents((before) => (before.some((e) => e.seq === event.seq) ? before : [...before, event]));
             setArrived((n) => n + 1);
-            // The job's own document (state, updated) after the event.
-            client.jobs.get(uuid).then(
-              (current) => !stop.signal.aborted && setJob(current),
-              () => undefined,
-            );
+            refresh();
           },
           setConnected,
           stop.signal,
