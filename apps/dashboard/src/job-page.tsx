@@ -75,6 +75,7 @@ export function JobPage(props: { client: PipelineJobsClient; uuid: string }) {
   const [error, setError] = useState<unknown>();
   const [connected, setConnected] = useState<boolean | undefined>();
   const [arrived, setArrived] = useState(0);
+  const [gone, setGone] = useState(false);
 
   useEffect(() => {
     const stop = new AbortController();
@@ -119,6 +120,7 @@ export function JobPage(props: { client: PipelineJobsClient; uuid: string }) {
           },
           setConnected,
           stop.signal,
+          () => setGone(true),
         );
       } catch (failure) {
         if (!stop.signal.aborted) setError(failure);
@@ -159,8 +161,12 @@ export function JobPage(props: { client: PipelineJobsClient; uuid: string }) {
         Job <span class="uuid">{job.uuid}</span>
       </h1>
       <p class="live" aria-live="polite">
-        <span class={`dot ${connected === false ? 'off' : 'on'}`} aria-hidden="true" />
-        {connected === false ? 'Live updates interrupted; retrying' : 'Live: new events appear here'}
+        <span class={`dot ${gone || connected === false ? 'off' : 'on'}`} aria-hidden="true" />
+        {gone
+          ? 'This job was deleted: no more events will come'
+          : connected === false
+            ? 'Live updates interrupted; retrying'
+            : 'Live: new events appear here'}
         {arrived > 0 ? ` (${arrived} new since opened)` : ''}
       </p>
       <ErrorNote error={error} />
