@@ -51,6 +51,11 @@ export function navigate(route: Route, replace = false): void {
   window.dispatchEvent(new Event('pj:navigate'));
 }
 
+/** Which page a route shows, its filters aside. */
+function pageOf(route: Route): string {
+  return 'uuid' in route ? `${route.page} ${route.uuid}` : route.page;
+}
+
 function currentRoute(): Route {
   return parseRoute(location.pathname, location.search);
 }
@@ -168,7 +173,16 @@ export function App() {
   );
 
   useEffect(() => {
-    const changed = () => setRoute(currentRoute());
+    let shown = pageOf(currentRoute());
+    const changed = () => {
+      const next = currentRoute();
+      setRoute(next);
+      // Another page: the link followed is gone with the old one, so the focus goes to the new
+      // page's content, where a screen reader starts reading (not back to the top). New filters
+      // on the same list keep the focus where it was.
+      if (pageOf(next) !== shown) document.getElementById('main')?.focus();
+      shown = pageOf(next);
+    };
     window.addEventListener('popstate', changed);
     window.addEventListener('pj:navigate', changed);
     return () => {
@@ -254,7 +268,7 @@ export function App() {
         )}
       </header>
       {client ? (
-        <main id="main">
+        <main id="main" tabIndex={-1}>
           <Page route={route} client={client} admin={admin} />
         </main>
       ) : (

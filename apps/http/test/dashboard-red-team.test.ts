@@ -273,3 +273,26 @@ describe('the live job page', () => {
     expect(await page.getByText('Live: new events appear here').count()).toBe(0);
   });
 });
+
+describe('the dashboard from the keyboard and a screen reader', () => {
+  it('puts the focus on the new page after a link is followed, not on the body', async () => {
+    const uuid = await createJob({ sample: 'focus' });
+    await signIn(m.keys.reader);
+    // New filters on the same list keep the focus on the form.
+    await page.getByRole('link', { name: uuid }).waitFor();
+    await page.getByRole('region', { name: 'Jobs per state' }).waitFor();
+    await page.getByLabel('State', { exact: true }).selectOption('CREATED');
+    await page.getByRole('button', { name: 'Apply filters' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => new URL(page.url()).searchParams.get('state')).toBe('CREATED');
+    expect(await inPage('document.activeElement?.textContent')).toBe('Apply filters');
+    const link = page.getByRole('link', { name: uuid });
+    await link.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: `Job ${uuid}` }).waitFor();
+    expect(await inPage('document.activeElement?.id')).toBe('main');
+    // The next Tab goes on inside the page, not from the top of the document.
+    await page.keyboard.press('Tab');
+    expect(await inPage('document.activeElement?.closest("main") !== null')).toBe(true);
+  });
+});
