@@ -296,3 +296,37 @@ describe('the dashboard from the keyboard and a screen reader', () => {
     expect(await inPage('document.activeElement?.closest("main") !== null')).toBe(true);
   });
 });
+
+describe('the jobs list filters', () => {
+  it('keep what the user chose when the counts arrive afterwards, until Apply', async () => {
+    await createJob({ sample: 'filters' });
+    await signIn(m.keys.reader);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route('**/jobs/counts*', async (route) => {
+      await held;
+      await route.continue();
+    });
+    try {
+      await page.goto(`${m.base}/ui/`);
+      await page.locator('table.jobs tbody tr').first().waitFor();
+      await page.getByLabel('State', { exact: true }).selectOption('FAILED');
+      await page.getByLabel('Overdue only').check();
+      release();
+      await page.getByRole('region', { name: 'Jobs per state' }).waitFor();
+      expect(await page.getByLabel('State', { exact: true }).inputValue()).toBe('FAILED');
+      expect(await page.getByLabel('Overdue only').isChecked()).toBe(true);
+    } finally {
+      release();
+      await page.unroute('**/jobs/counts*');
+    }
+    // Clear puts them back.
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('state')).toBe('FAILED');
+    await page.getByRole('link', { name: 'Clear' }).click();
+    await expect.poll(() => page.getByLabel('State', { exact: true }).inputValue()).toBe('');
+    expect(await page.getByLabel('Overdue only').isChecked()).toBe(false);
+  });
+});
