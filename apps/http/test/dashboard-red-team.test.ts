@@ -330,3 +330,23 @@ describe('the jobs list filters', () => {
     expect(await page.getByLabel('Overdue only').isChecked()).toBe(false);
   });
 });
+
+describe('the dashboard on a phone (390 px)', () => {
+  it('shows the jobs list without sideways scrolling, each job with its whole uuid', async () => {
+    const uuid = await createJob({ sample: 'phone' });
+    await signIn(m.keys.reader);
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.getByRole('link', { name: uuid }).waitFor();
+      const wrap = page.locator('.table-wrap').first();
+      expect(await wrap.evaluate((e) => e.scrollWidth - e.clientWidth)).toBeLessThanOrEqual(0);
+      const link = page.getByRole('link', { name: uuid });
+      expect(await link.evaluate((e) => e.scrollWidth - e.clientWidth)).toBeLessThanOrEqual(0);
+      expect(
+        await page.locator('table.jobs tbody tr').first().locator('td:nth-child(4) time').isVisible(),
+      ).toBe(true);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+});
