@@ -194,6 +194,27 @@ describe('the dashboard against hostile input', () => {
     expect(list.status, 'the list and the counts agree').toBe(res.status);
   });
 
+  it('GET /jobs/counts: every role reads it; a bad or repeated filter is a 400 naming it', async () => {
+    for (const role of ['admin', 'agent', 'reporter', 'reader'] as const) {
+      const res = await m.request('GET', '/jobs/counts', { key: m.keys[role] });
+      expect(res.status, role).toBe(200);
+    }
+    for (const [query, name] of [
+      ['overdue=maybe', 'overdue'],
+      ['pipeline_uuid=not-a-uuid', 'pipeline_uuid'],
+      ['updated_since=2026-13-45', 'updated_since'],
+      [
+        'pipeline_uuid=10650844-1baa-55c5-a481-5e945b19c065&pipeline_uuid=10650844-1baa-55c5-a481-5e945b19c066',
+        'pipeline_uuid',
+      ],
+      ['limit=5', 'limit'],
+    ]) {
+      const res = await m.request('GET', `/jobs/counts?${query}`, { key: m.keys.reader });
+      expect(res.status, query).toBe(400);
+      expect(String(res.json.detail), query).toContain(name);
+    }
+  });
+
   it('a key revoked mid-session sends the user back to sign in (once, no loop)', async () => {
     const made = await createApiKey(m.services, systemPrincipal('tests'), {
       role: 'reader',
