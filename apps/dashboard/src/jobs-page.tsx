@@ -21,14 +21,22 @@ function localInput(iso: string | undefined): string {
 
 /**
  * The filters form holds what the user is choosing until Apply (its fields are not bound to the
- * address, which a re-render, e.g. the counts arriving, would put back); it is reset to the
- * address's filters when they change (Apply, Clear, a count's link, back).
+ * address, which a re-render, e.g. the counts arriving, would put back); they are set to the
+ * address's filters when those change (Apply, Clear, a count's link, back).
  */
 function Filters(props: { filters: JobFilters; pipelines: PipelineRecord[] }) {
   const { filters } = props;
   const form = useRef<HTMLFormElement>(null);
   const key = JSON.stringify(filters);
-  useEffect(() => form.current?.reset(), [key]);
+  useEffect(() => {
+    const fields = form.current?.elements;
+    if (!fields) return;
+    const field = <T,>(name: string) => fields.namedItem(name) as T;
+    field<HTMLSelectElement>('state').value = filters.state ?? '';
+    field<HTMLSelectElement>('pipeline').value = filters.pipeline ?? '';
+    field<HTMLInputElement>('since').value = localInput(filters.since);
+    field<HTMLInputElement>('overdue').checked = filters.overdue === true;
+  }, [key]);
   return (
     <form
       ref={form}
@@ -53,11 +61,11 @@ function Filters(props: { filters: JobFilters; pipelines: PipelineRecord[] }) {
       <div class="field">
         <label for="filter-state">State</label>
         <select id="filter-state" name="state">
-          <option value="" defaultSelected={!filters.state}>
+          <option value="" selected={!filters.state}>
             Any state
           </option>
           {STATE_NAMES.map((state) => (
-            <option key={state} value={state} defaultSelected={filters.state === state}>
+            <option key={state} value={state} selected={filters.state === state}>
               {state}
             </option>
           ))}
@@ -66,20 +74,16 @@ function Filters(props: { filters: JobFilters; pipelines: PipelineRecord[] }) {
       <div class="field">
         <label for="filter-pipeline">Pipeline</label>
         <select id="filter-pipeline" name="pipeline">
-          <option value="" defaultSelected={!filters.pipeline}>
+          <option value="" selected={!filters.pipeline}>
             Any pipeline
           </option>
           {props.pipelines.map((pipeline) => (
-            <option
-              key={pipeline.uuid}
-              value={pipeline.uuid}
-              defaultSelected={filters.pipeline === pipeline.uuid}
-            >
+            <option key={pipeline.uuid} value={pipeline.uuid} selected={filters.pipeline === pipeline.uuid}>
               {pipeline.name || pipeline.id}
             </option>
           ))}
           {filters.pipeline && !props.pipelines.some((p) => p.uuid === filters.pipeline) && (
-            <option value={filters.pipeline} defaultSelected>
+            <option value={filters.pipeline} selected>
               {filters.pipeline}
             </option>
           )}

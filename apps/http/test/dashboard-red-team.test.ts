@@ -343,6 +343,13 @@ describe('the jobs list filters', () => {
       release();
       await page.unroute('**/jobs/counts*');
     }
+    // A deep link's pipeline stays chosen once the pipelines' names arrive.
+    const pipelines = await m.request('GET', '/pipelines', { key: m.keys.reader });
+    const pipeline = (pipelines.json.items as { uuid: string }[])[0]?.uuid ?? '';
+    await page.goto(`${m.base}/ui/?pipeline=${pipeline}`);
+    await page.getByRole('option', { name: XSS }).waitFor({ state: 'attached' });
+    expect(await page.getByLabel('Pipeline', { exact: true }).inputValue()).toBe(pipeline);
+    await page.getByLabel('State', { exact: true }).selectOption('FAILED');
     // Clear puts them back.
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await expect.poll(() => new URL(page.url()).searchParams.get('state')).toBe('FAILED');
