@@ -242,10 +242,13 @@ describe('the live job page', () => {
     await signIn(m.keys.reader);
     const uuid = await createJob({ sample: 'live' });
     const other = await createJob({ sample: 'other' });
+    const stream = (r: { url(): string }) => r.url().includes(`/jobs/${uuid}/events/stream`);
+    const opened = page.waitForResponse(stream);
     await page.goto(`${m.base}/ui/jobs/${uuid}`);
-    await page.getByText('Live: new events appear here').waitFor();
     await page.locator('ol.timeline > li[data-seq="1"]').waitFor();
-    const reconnected = page.waitForRequest((r) => r.url().includes(`/jobs/${uuid}/events/stream`));
+    // Cut once the stream is open (its answer's head came).
+    await opened;
+    const reconnected = page.waitForRequest(stream);
     m.server.closeAllConnections();
     await send(uuid, 'run');
     await send(other, 'run');
