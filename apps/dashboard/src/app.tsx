@@ -51,6 +51,11 @@ export function navigate(route: Route, replace = false): void {
   window.dispatchEvent(new Event('pj:navigate'));
 }
 
+/** Which page a route shows, its filters aside. */
+function pageOf(route: Route): string {
+  return 'uuid' in route ? `${route.page} ${route.uuid}` : route.page;
+}
+
 function currentRoute(): Route {
   return parseRoute(location.pathname, location.search);
 }
@@ -66,10 +71,14 @@ function nonceFromAddress(): Saved | undefined {
   return { nonce };
 }
 
-function SignIn(props: { onSignedIn: (saved: Saved) => void }) {
+function SignIn(props: { onSignedIn: (saved: Saved) => void; refused: boolean }) {
   const [kind, setKind] = useState<'apiKey' | 'nonce'>('apiKey');
   const [value, setValue] = useState('');
-  const [error, setError] = useState<unknown>();
+  const [error, setError] = useState<unknown>(
+    props.refused
+      ? new Error('The Manager no longer accepts your credential (revoked or expired): sign in again')
+      : undefined,
+  );
   const [busy, setBusy] = useState(false);
   return (
     <main id="main" class="signin">
@@ -126,8 +135,19 @@ function SignIn(props: { onSignedIn: (saved: Saved) => void }) {
   );
 }
 
-function clientFor(saved: Saved): PipelineJobsClient {
-  return createClient({ baseUrl: location.origin, credentials: saved, retry: { attempts: 3 } });
+/** A client with this credential; `onRefused` is called when the Manager answers it with a 401. */
+function clientFor(saved: Saved, onRefused?: () => void): PipelineJobsClient {
+  const watched: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    if (response.status === 401) onRefused?.();
+    return response;
+  };
+  return createClient({
+    baseUrl: location.origin,
+    credentials: saved,
+    retry: { attempts: 3 },
+    ...(onRefused ? { fetch: watched } : {}),
+  });
 }
 
 export function App() {
@@ -138,10 +158,31 @@ export function App() {
     return fromAddress ?? loadCredentials();
   });
   const [admin, setAdmin] = useState(false);
-  const client = useMemo(() => (saved ? clientFor(saved) : undefined), [saved]);
+  const [refused, setRefused] = useState(false);
+  // A credential revoked or expired mid-session: forgotten, and the sign-in page says why.
+  const client = useMemo(
+    () =>
+      saved
+        ? clientFor(saved, () => {
+            forgetCredentials();
+            setRefused(true);
+            setSaved(undefined);
+          })
+        : undefined,
+    [saved],
+  );
 
   useEffect(() => {
-    const changed = () => setRoute(currentRoute());
+    let shown = pageOf(currentRoute());
+    const changed = () => {
+      const next = currentRoute();
+      setRoute(next);
+      // Another page: the link followed is gone with the old one, so the focus goes to the new
+      // page's content, where a screen reader starts reading (not back to the top). New filters
+      // on the same list keep the focus where it was.
+      if (pageOf(next) !== shown) document.getElementById('main')?.focus();
+      shown = pageOf(next);
+    };
     window.addEventListener('popstate', changed);
     window.addEventListener('pj:navigate', changed);
     return () => {
@@ -178,6 +219,7 @@ export function App() {
 
   const signOut = useCallback(() => {
     forgetCredentials();
+    setRefused(false);
     setSaved(undefined);
   }, []);
 
@@ -226,12 +268,14 @@ export function App() {
         )}
       </header>
       {client ? (
-        <main id="main">
+        <main id="main" tabIndex={-1}>
           <Page route={route} client={client} admin={admin} />
         </main>
       ) : (
         <SignIn
+          refused={refused}
           onSignedIn={(next) => {
+            setRefused(false);
             saveCredentials(next);
             setSaved(next);
           }}

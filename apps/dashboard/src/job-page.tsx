@@ -75,9 +75,32 @@ export function JobPage(props: { client: PipelineJobsClient; uuid: string }) {
   const [error, setError] = useState<unknown>();
   const [connected, setConnected] = useState<boolean | undefined>();
   const [arrived, setArrived] = useState(0);
+  const [gone, setGone] = useState(false);
 
   useEffect(() => {
     const stop = new AbortController();
+    // The job's own document (state, updated) after events: one read at a time, and one more
+    // when events came during it (a burst of events is not a burst of reads).
+    let reading = false;
+    let again = false;
+    const refresh = () => {
+      if (reading) {
+        again = true;
+        return;
+      }
+      reading = true;
+      again = false;
+      client.jobs
+        .get(uuid)
+        .then(
+          (current) => !stop.signal.aborted && setJob(current),
+          () => undefined,
+        )
+        .finally(() => {
+          reading = false;
+          if (again && !stop.signal.aborted) refresh();
+        });
+    };
     (async () => {
       try {
         const found = await client.jobs.get(uuid);
@@ -93,14 +116,11 @@ export function JobPage(props: { client: PipelineJobsClient; uuid: string }) {
           (event) => {
             setEvents((before) => (before.some((e) => e.seq === event.seq) ? before : [...before, event]));
             setArrived((n) => n + 1);
-            // The job's own document (state, updated) after the event.
-            client.jobs.get(uuid).then(
-              (current) => !stop.signal.aborted && setJob(current),
-              () => undefined,
-            );
+            refresh();
           },
           setConnected,
           stop.signal,
+          () => setGone(true),
         );
       } catch (failure) {
         if (!stop.signal.aborted) setError(failure);
@@ -141,8 +161,12 @@ export function JobPage(props: { client: PipelineJobsClient; uuid: string }) {
         Job <span class="uuid">{job.uuid}</span>
       </h1>
       <p class="live" aria-live="polite">
-        <span class={`dot ${connected === false ? 'off' : 'on'}`} aria-hidden="true" />
-        {connected === false ? 'Live updates interrupted; retrying' : 'Live: new events appear here'}
+        <span class={`dot ${gone || connected === false ? 'off' : 'on'}`} aria-hidden="true" />
+        {gone
+          ? 'This job was deleted: no more events will come'
+          : connected === false
+            ? 'Live updates interrupted; retrying'
+            : 'Live: new events appear here'}
         {arrived > 0 ? ` (${arrived} new since opened)` : ''}
       </p>
       <ErrorNote error={error} />

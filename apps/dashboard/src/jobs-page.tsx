@@ -19,10 +19,27 @@ function localInput(iso: string | undefined): string {
   return local.toISOString().slice(0, 16);
 }
 
+/**
+ * The filters form holds what the user is choosing until Apply (its fields are not bound to the
+ * address, which a re-render, e.g. the counts arriving, would put back); they are set to the
+ * address's filters when those change (Apply, Clear, a count's link, back).
+ */
 function Filters(props: { filters: JobFilters; pipelines: PipelineRecord[] }) {
   const { filters } = props;
+  const form = useRef<HTMLFormElement>(null);
+  const key = JSON.stringify(filters);
+  useEffect(() => {
+    const fields = form.current?.elements;
+    if (!fields) return;
+    const field = <T,>(name: string) => fields.namedItem(name) as T;
+    field<HTMLSelectElement>('state').value = filters.state ?? '';
+    field<HTMLSelectElement>('pipeline').value = filters.pipeline ?? '';
+    field<HTMLInputElement>('since').value = localInput(filters.since);
+    field<HTMLInputElement>('overdue').checked = filters.overdue === true;
+  }, [key]);
   return (
     <form
+      ref={form}
       class="filters"
       aria-label="Filter jobs"
       onSubmit={(event) => {
@@ -43,10 +60,12 @@ function Filters(props: { filters: JobFilters; pipelines: PipelineRecord[] }) {
     >
       <div class="field">
         <label for="filter-state">State</label>
-        <select id="filter-state" name="state" value={filters.state ?? ''}>
-          <option value="">Any state</option>
+        <select id="filter-state" name="state">
+          <option value="" selected={!filters.state}>
+            Any state
+          </option>
           {STATE_NAMES.map((state) => (
-            <option key={state} value={state}>
+            <option key={state} value={state} selected={filters.state === state}>
               {state}
             </option>
           ))}
@@ -54,24 +73,33 @@ function Filters(props: { filters: JobFilters; pipelines: PipelineRecord[] }) {
       </div>
       <div class="field">
         <label for="filter-pipeline">Pipeline</label>
-        <select id="filter-pipeline" name="pipeline" value={filters.pipeline ?? ''}>
-          <option value="">Any pipeline</option>
+        <select id="filter-pipeline" name="pipeline">
+          <option value="" selected={!filters.pipeline}>
+            Any pipeline
+          </option>
           {props.pipelines.map((pipeline) => (
-            <option key={pipeline.uuid} value={pipeline.uuid}>
+            <option key={pipeline.uuid} value={pipeline.uuid} selected={filters.pipeline === pipeline.uuid}>
               {pipeline.name || pipeline.id}
             </option>
           ))}
           {filters.pipeline && !props.pipelines.some((p) => p.uuid === filters.pipeline) && (
-            <option value={filters.pipeline}>{filters.pipeline}</option>
+            <option value={filters.pipeline} selected>
+              {filters.pipeline}
+            </option>
           )}
         </select>
       </div>
       <div class="field">
         <label for="filter-since">Updated since</label>
-        <input id="filter-since" name="since" type="datetime-local" value={localInput(filters.since)} />
+        <input
+          id="filter-since"
+          name="since"
+          type="datetime-local"
+          defaultValue={localInput(filters.since)}
+        />
       </div>
       <div class="field check">
-        <input id="filter-overdue" name="overdue" type="checkbox" checked={filters.overdue === true} />
+        <input id="filter-overdue" name="overdue" type="checkbox" defaultChecked={filters.overdue === true} />
         <label for="filter-overdue">Overdue only</label>
       </div>
       <div class="field actions">

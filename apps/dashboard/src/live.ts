@@ -9,7 +9,8 @@ const POLL_MS = 1000;
  * until `signal` aborts; `onStatus` says whether the feed is connected. The one place the job
  * page's live updates come from: the Manager's event stream (`client.watch()`, Server-Sent Events
  * read with fetch, so the API key goes in the Authorization header), resumed after the last seq
- * on a disconnect. A Manager without the stream (a 404 or 405) is polled instead.
+ * on a disconnect. A Manager without the stream (a 404 or 405) is polled instead. `onGone` is
+ * called when the job is deleted: its stream ends (or, polled, its history is a 404).
  */
 export function watchHistory(
   client: PipelineJobsClient,
@@ -18,6 +19,7 @@ export function watchHistory(
   onEvent: (event: HistoryEvent) => void,
   onStatus: (connected: boolean) => void,
   signal: AbortSignal,
+  onGone: () => void,
 ): void {
   let last = after;
   const seen = (event: HistoryEvent) => {
@@ -37,10 +39,12 @@ export function watchHistory(
         onStatus(true);
         seen(event.data);
       }
+      // The iteration ends only when the job's stream does: the job was deleted.
+      if (!signal.aborted) onGone();
     } catch (error) {
       if (signal.aborted) return;
       if (error instanceof ProblemError && (error.status === 404 || error.status === 405)) {
-        return pollHistory(client, uuid, () => last, seen, onStatus, signal);
+        return pollHistory(client, uuid, () => last, seen, onStatus, signal, onGone);
       }
       onStatus(false);
     }
@@ -55,6 +59,7 @@ function pollHistory(
   onEvent: (event: HistoryEvent) => void,
   onStatus: (connected: boolean) => void,
   signal: AbortSignal,
+  onGone: () => void,
 ): void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const tick = async () => {
@@ -64,8 +69,10 @@ function pollHistory(
         for (const event of page.items) onEvent(event);
       }
       onStatus(true);
-    } catch {
-      if (!signal.aborted) onStatus(false);
+    } catch (error) {
+      if (signal.aborted) return;
+      if (error instanceof ProblemError && error.status === 404) return onGone();
+      onStatus(false);
     }
     if (!signal.aborted) timer = setTimeout(tick, POLL_MS);
   };

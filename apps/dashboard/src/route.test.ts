@@ -27,5 +27,7 @@ describe('dashboard addresses', () => {
     expect(parseRoute('/ui', '').page).toBe('jobs');
     expect(parseRoute('/ui/', '?state=FAILED')).toMatchObject({ page: 'jobs', filters: { state: 'FAILED' } });
     expect(parseRoute('/ui/nowhere/at/all', '')).toEqual({ page: 'not-found', path: '/ui/nowhere/at/all' });
+    // A malformed escape is an unknown path, not an exception.
+    expect(parseRoute('/ui/jobs/%E0%A4%A', '')).toEqual({ page: 'not-found', path: '/ui/jobs/%E0%A4%A' });
   });
 });

@@ -19,10 +19,20 @@ export type Route =
 
 const nonEmpty = (value: string | null) => (value === null || value.trim() === '' ? undefined : value.trim());
 
+function decoded(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The page a location under /ui shows (the query holds the jobs list's filters). */
 export function parseRoute(pathname: string, search: string): Route {
   const path = pathname.startsWith(BASE) ? pathname.slice(BASE.length) : pathname;
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = path.split('/').filter(Boolean).map(decoded);
+  // A malformed escape (`/ui/jobs/%E0%A4%A`) names no page.
+  if (parts.includes(undefined)) return { page: 'not-found', path: pathname };
   const query = new URLSearchParams(search);
   if (parts.length === 0 || (parts.length === 1 && parts[0] === 'jobs')) {
     return {
