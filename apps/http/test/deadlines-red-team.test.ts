@@ -3,11 +3,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminToken } from '@pipelinejobs/auth';
-import { loadFixture } from '@pipelinejobs/fixtures';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startManagerProcess } from '../../../test/manager-process.js';
 import { eventually, type Receiver, startReceiver } from '../../../test/webhook-receiver.js';
+import { createJob, registerPipeline, sendEvent } from './deadline-helpers.js';
 import { type Manager, startManager } from './harness.js';
 
 const HOUR = 3_600_000;
@@ -37,35 +37,9 @@ afterAll(async () => {
   await receiver?.stop();
 });
 
-const tacobot = loadFixture<Record<string, unknown>>('sd2e/pipelines/tacobot.json');
-
-async function pipeline(id: string, deadlines?: unknown) {
-  const res = await a.request('POST', '/pipelines', {
-    key: a.keys.agent,
-    body: { ...tacobot, id, ...(deadlines === undefined ? {} : { deadlines }) },
-  });
-  expect(res.status, res.text).toBe(201);
-  return res.json.uuid as string;
-}
-
-let made = 0;
-async function job(pipelineUuid: string) {
-  made += 1;
-  const res = await a.request('POST', '/jobs', {
-    key: a.keys.agent,
-    body: { pipeline_uuid: pipelineUuid, data: { red_team: made } },
-  });
-  expect(res.status, res.text).toBe(201);
-  return res.json as { uuid: string; token: string };
-}
-
-async function send(j: { uuid: string; token: string }, name: string) {
-  const res = await a.request('POST', '/messages', {
-    key: a.keys.reporter,
-    body: { uuid: j.uuid, name, token: j.token },
-  });
-  expect(res.status, res.text).toBe(200);
-}
+const pipeline = (id: string, deadlines?: unknown) => registerPipeline(a, id, deadlines);
+const job = (pipelineUuid: string) => createJob(a, pipelineUuid);
+const send = (j: { uuid: string; token: string }, name: string) => sendEvent(a, j, name);
 
 const overdueFor = (uuid: string) =>
   receiver.accepted().filter((r) => {

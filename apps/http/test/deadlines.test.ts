@@ -5,6 +5,7 @@ import type { DeadlineSweeper } from '@pipelinejobs/service';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, type Receiver, startReceiver } from '../../../test/webhook-receiver.js';
+import { createJob, registerPipeline, sendEvent } from './deadline-helpers.js';
 import { type Manager, startManager } from './harness.js';
 
 type SweepResult = Awaited<ReturnType<DeadlineSweeper['sweep']>>;
@@ -38,35 +39,9 @@ afterAll(async () => {
 });
 
 const tacobot = loadFixture<Record<string, unknown>>('sd2e/pipelines/tacobot.json');
-
-/** Registers a pipeline of its own (a new id) with these budgets. */
-async function pipeline(id: string, deadlines?: unknown) {
-  const res = await a.request('POST', '/pipelines', {
-    key: a.keys.agent,
-    body: { ...tacobot, id, ...(deadlines === undefined ? {} : { deadlines }) },
-  });
-  expect(res.status, res.text).toBe(201);
-  return res.json.uuid as string;
-}
-
-let made = 0;
-async function job(pipelineUuid: string, deadlines?: unknown) {
-  made += 1;
-  const res = await a.request('POST', '/jobs', {
-    key: a.keys.agent,
-    body: { pipeline_uuid: pipelineUuid, data: { deadline_test: made }, ...(deadlines ? { deadlines } : {}) },
-  });
-  expect(res.status, res.text).toBe(201);
-  return res.json as { uuid: string; token: string; deadline: unknown; deadlines: unknown };
-}
-
-async function send(m: Manager, j: { uuid: string; token: string }, name: string) {
-  const res = await m.request('POST', '/messages', {
-    key: m.keys.reporter,
-    body: { uuid: j.uuid, name, token: j.token },
-  });
-  expect(res.status, res.text).toBe(200);
-}
+const pipeline = (id: string, deadlines?: unknown) => registerPipeline(a, id, deadlines);
+const job = (pipelineUuid: string, deadlines?: unknown) => createJob(a, pipelineUuid, deadlines);
+const send = sendEvent;
 
 type Entry = { name: string; source: string; principal: unknown; data: Record<string, unknown> | null };
 async function history(uuid: string): Promise<Entry[]> {

@@ -1,15 +1,7 @@
-import { fileURLToPath } from 'node:url';
-import {
-  applyMigrations,
-  claimDeliveries,
-  openDatabase,
-  sweepDeadlines,
-  updateJobDeadlines,
-} from '@pipelinejobs/storage';
-import { databaseUrl, dropDatabase } from '@pipelinejobs/storage/testing';
-import { readMigrationFiles } from 'drizzle-orm/migrator';
-import postgres from 'postgres';
+import { applyMigrations, claimDeliveries, sweepDeadlines, updateJobDeadlines } from '@pipelinejobs/storage';
+import { dropDatabase } from '@pipelinejobs/storage/testing';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { committedMigrations, databaseAtMigration } from './earlier-schema.js';
 
 const pg = inject('pg');
 const name = `pj_deadlines_upgrade_${process.pid}`;
@@ -20,23 +12,10 @@ afterAll(async () => {
 
 describe('the deadlines migration', () => {
   it('keeps a database’s pending notifications (its outbox key changed) and delivers them; its jobs get deadlines later', async () => {
-    const admin = postgres(pg.adminUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${name}`);
-    await admin.end();
-    const db = await openDatabase({ url: databaseUrl(pg.adminUrl, name), poolSize: 2 }, { migrate: false });
+    const db = await databaseAtMigration(pg.adminUrl, name, 3);
     const { sql } = db;
     try {
-      // The schema before deadlines, recorded as drizzle's migrator records it.
-      const files = readMigrationFiles({
-        migrationsFolder: fileURLToPath(new URL('../drizzle', import.meta.url)),
-      });
-      const before = files.slice(0, 3);
-      await sql`create schema drizzle`;
-      await sql`create table drizzle.__drizzle_migrations (id serial primary key, hash text not null, created_at bigint)`;
-      for (const file of before) {
-        for (const statement of file.sql) if (statement.trim()) await sql.unsafe(statement);
-        await sql`insert into drizzle.__drizzle_migrations (hash, created_at) values (${file.hash}, ${file.folderMillis})`;
-      }
+      // The schema before deadlines (and streams).
       // Its data: a RUNNING job with two events, a subscription, one notification delivered and one pending.
       await sql`insert into pipelines (uuid, id, name, body) values ('106a', 'p', 'p', '{}')`;
       await sql`insert into jobs (uuid, pipeline_uuid, state, last_event, data, version, state_since)
@@ -51,7 +30,7 @@ describe('the deadlines migration', () => {
       await sql`insert into webhook_outbox (job_uuid, subscription_id, seq, status) values
         ('107a', ${sub!.id}, 1, 'delivered'), ('107a', ${sub!.id}, 2, 'pending')`;
 
-      expect(await applyMigrations(db)).toBe(files.length - before.length);
+      expect(await applyMigrations(db)).toBe(committedMigrations().length - 3);
 
       const outbox = await sql`select seq, kind, status from webhook_outbox order by seq`;
       expect(outbox.map((r) => [r.seq, r.kind, r.status])).toEqual([

@@ -1,9 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import { applyMigrations, openDatabase } from '@pipelinejobs/storage';
 import { databaseUrl, dropDatabase } from '@pipelinejobs/storage/testing';
-import { readMigrationFiles } from 'drizzle-orm/migrator';
 import postgres from 'postgres';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { databaseAtMigration } from './earlier-schema.js';
 
 const pg = inject('pg');
 const name = `pj_migrate_${process.pid}`;
@@ -37,23 +36,10 @@ describe('migrations', () => {
   });
 
   it('upgrade a database written by the first release, keeping its jobs and history', async () => {
-    const admin = postgres(pg.adminUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${upgraded}`);
-    await admin.end();
-    const db = await openDatabase(
-      { url: databaseUrl(pg.adminUrl, upgraded), poolSize: 1 },
-      { migrate: false },
-    );
+    // The first release's schema.
+    const db = await databaseAtMigration(pg.adminUrl, upgraded, 1);
     const { sql } = db;
     try {
-      // The first release's schema, recorded as drizzle's migrator records it.
-      const [first] = readMigrationFiles({
-        migrationsFolder: fileURLToPath(new URL('../drizzle', import.meta.url)),
-      });
-      for (const statement of first!.sql) if (statement.trim()) await sql.unsafe(statement);
-      await sql`create schema drizzle`;
-      await sql`create table drizzle.__drizzle_migrations (id serial primary key, hash text not null, created_at bigint)`;
-      await sql`insert into drizzle.__drizzle_migrations (hash, created_at) values (${first!.hash}, ${first!.folderMillis})`;
       // Its data: two jobs, one with two events, as that release wrote them (a bigserial id each).
       await sql`insert into pipelines (uuid, id, name, body) values ('106a', 'p', 'p', '{}')`;
       await sql`insert into jobs (uuid, pipeline_uuid, state, last_event, data, version)

@@ -1,9 +1,7 @@
-import { fileURLToPath } from 'node:url';
-import { applyMigrations, openDatabase, selectStreamEntries, streamHorizon } from '@pipelinejobs/storage';
-import { databaseUrl, dropDatabase } from '@pipelinejobs/storage/testing';
-import { readMigrationFiles } from 'drizzle-orm/migrator';
-import postgres from 'postgres';
+import { applyMigrations, selectStreamEntries, streamHorizon } from '@pipelinejobs/storage';
+import { dropDatabase } from '@pipelinejobs/storage/testing';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { databaseAtMigration } from './earlier-schema.js';
 
 const pg = inject('pg');
 const name = `pj_stream_upgrade_${process.pid}`;
@@ -16,22 +14,9 @@ afterAll(async () => {
 
 describe('the event streams migration (0003) on a database with history', () => {
   it('places old entries in the order they were written, before every new one, and the global stream from the start has them all once', async () => {
-    const admin = postgres(pg.adminUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${name}`);
-    await admin.end();
-    const db = await openDatabase({ url: databaseUrl(pg.adminUrl, name), poolSize: 2 }, { migrate: false });
+    const db = await databaseAtMigration(pg.adminUrl, name, 3);
     const { sql } = db;
     try {
-      const files = readMigrationFiles({
-        migrationsFolder: fileURLToPath(new URL('../drizzle', import.meta.url)),
-      });
-      const before = files.slice(0, 3);
-      await sql`create schema drizzle`;
-      await sql`create table drizzle.__drizzle_migrations (id serial primary key, hash text not null, created_at bigint)`;
-      for (const file of before) {
-        for (const statement of file.sql) if (statement.trim()) await sql.unsafe(statement);
-        await sql`insert into drizzle.__drizzle_migrations (hash, created_at) values (${file.hash}, ${file.folderMillis})`;
-      }
       await sql`insert into pipelines (uuid, id, name, body) values ('106a', 'p', 'p', '{}')`;
       await sql`insert into jobs (uuid, pipeline_uuid, state, last_event, data, version)
         values ('107a', '106a', 'RUNNING', 'run', '{}', 2), ('107b', '106a', 'CREATED', 'create', '{}', 1),
