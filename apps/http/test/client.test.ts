@@ -36,21 +36,24 @@ function relay(targetPort: () => number) {
   let drop = 0;
   let downAfterDrop = false;
   let down = false;
+  // While down, the first connections are refused (the client sees the Manager gone and
+  // retries); later ones wait for up(), so that a slow restart does not use up the client's tries.
+  const REFUSED_WHILE_DOWN = 2;
+  let refused = 0;
+  const waiting: Array<() => void> = [];
   const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    if (down) {
-      client.destroy();
-      return;
-    }
+  const pipe = (client: Socket) => {
+    if (client.destroyed) return;
     const upstream = connect(targetPort(), '127.0.0.1');
-    sockets.add(client).add(upstream);
+    sockets.add(upstream);
     const closeBoth = () => {
       client.destroy();
       upstream.destroy();
     };
-    client.on('error', closeBoth).on('close', closeBoth);
+    client.on('close', closeBoth);
     upstream.on('error', closeBoth).on('close', closeBoth);
     client.pipe(upstream);
+    client.resume();
     // Counted per answer, not per connection: the client keeps connections alive.
     upstream.on('data', (chunk) => {
       if (drop === 0) return client.write(chunk);
@@ -58,6 +61,14 @@ function relay(targetPort: () => number) {
       down = downAfterDrop;
       closeBoth();
     });
+  };
+  const server: Server = createServer((client) => {
+    sockets.add(client);
+    client.on('error', () => client.destroy());
+    if (!down) return pipe(client);
+    if (refused++ < REFUSED_WHILE_DOWN) return client.destroy();
+    client.pause();
+    waiting.push(() => pipe(client));
   });
   return {
     dropNextAnswers(count: number, options: { down?: boolean } = {}) {
@@ -66,6 +77,8 @@ function relay(targetPort: () => number) {
     },
     up() {
       down = false;
+      refused = 0;
+      for (const resume of waiting.splice(0)) resume();
     },
     async listen(): Promise<string> {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -556,9 +569,9 @@ describe('a Manager process stopped and started mid-call', () => {
     const client = createClient({
       baseUrl: await front.listen(),
       credentials: { apiKey: key },
-      // Enough tries to outlast a restart on a loaded machine: full jitter under a 2 s ceiling
-      // waits about 1 s per try, so some 25 s in all (12 tries, about 7 s, once ran out).
-      retry: { attempts: 30, baseDelayMs: 100, maxDelayMs: 2000 },
+      // The relay refuses two connections while the Manager is down, then holds the next until
+      // it is back: the client retries at least twice however long the restart takes.
+      retry: { attempts: 5, baseDelayMs: 100, maxDelayMs: 2000 },
       onRetry: (info) => retries.push(info),
     });
     try {
@@ -579,8 +592,8 @@ describe('a Manager process stopped and started mid-call', () => {
         manager = await startManagerProcess({ env: { ...env, PORT: String(port) } });
         front.up();
       })();
-      const result = await sent;
-      await restarted;
+      // Both awaited together: a restart that fails is the error, not the client's last try.
+      const [result] = await Promise.all([sent, restarted]);
       expect(result.replayed).toBe(true);
       expect(retries.length).toBeGreaterThan(1);
       const history = await client.jobs.history(job.uuid).toArray();
