@@ -27,6 +27,8 @@ export interface StartOptions {
   env: Record<string, string>;
   /** Arguments for node before the script, e.g. `--cpu-prof`. */
   nodeArgs?: readonly string[];
+  /** The script to run; default this checkout's MANAGER_MAIN (the bench's A/B runs another's). */
+  main?: string;
   /** Default: the repository root. */
   cwd?: string;
   /** How long to wait for the listening line. Default 30 s. */
@@ -53,14 +55,15 @@ export interface ManagerChild {
 
 /** Starts `node apps/http/dist/main.js` and waits until it says where it listens. */
 export async function startManagerProcess(options: StartOptions): Promise<ManagerChild> {
-  if (!existsSync(MANAGER_MAIN)) throw new Error(`${MANAGER_MAIN} is missing: build first (pnpm build)`);
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), MANAGER_MAIN], {
+  const main = options.main ?? MANAGER_MAIN;
+  if (!existsSync(main)) throw new Error(`${main} is missing: build first (pnpm build)`);
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), main], {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...baseEnv(), PORT: '0', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not start ${MANAGER_MAIN}`);
+  if (pid === undefined) throw new Error(`could not start ${main}`);
   const chunks: string[] = [];
   const collect = (stream: 'stdout' | 'stderr') => (data: Buffer) => {
     const text = data.toString('utf8');

@@ -1,3 +1,4 @@
+import { abMode } from './ab-mode.js';
 import { Cleanup } from './cleanup.js';
 import { startServer } from './database.js';
 import { defaultMode } from './default-mode.js';
@@ -36,7 +37,8 @@ async function main(): Promise<void> {
         `PostgreSQL ${about.postgres}, ${about.pgbench}`,
     );
     const ctx = { options, server, pgbench, cleanup, machine: about, log };
-    if (options.scale) await scaleMode(ctx);
+    if (options.ab !== undefined) await abMode(ctx, options.ab);
+    else if (options.scale) await scaleMode(ctx);
     else await defaultMode(ctx);
   } finally {
     await cleanup.runAll();

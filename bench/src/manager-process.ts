@@ -6,6 +6,8 @@ export interface ManagerOptions {
   poolSize: number;
   /** Run under `node --cpu-prof`, writing the profile into this folder at exit. */
   cpuProfileDir?: string;
+  /** The Manager's main script; default this checkout's (the A/B mode runs another's too). */
+  main?: string;
   /** More variables for the Manager (the streams case raises its stream caps). */
   env?: Record<string, string>;
 }
@@ -38,6 +40,7 @@ export async function startManager(options: ManagerOptions): Promise<ManagerProc
       PIPELINEJOBS_WEBHOOK_ALLOW_PRIVATE: 'true',
       ...options.env,
     },
+    ...(options.main ? { main: options.main } : {}),
     nodeArgs: options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [],
     timeoutMs: 60_000,
     onOutput: (chunk, stream) => {

@@ -18,6 +18,8 @@ export interface BenchOptions {
   listRequests: number;
   /** Also run the Manager under `node --cpu-prof` for one distinct-jobs round and summarise it. */
   profile: boolean;
+  /** A/B mode: another checkout (installed and built) whose Manager runs against this one's. */
+  ab: string | undefined;
 }
 
 const USAGE = `Usage: pnpm bench [flags]
@@ -35,6 +37,8 @@ const USAGE = `Usage: pnpm bench [flags]
   --sizes LIST         sizes for scale mode (default 10000,100000,1000000; implies --scale)
   --list-requests N    GET /jobs requests per size in scale mode (default 200)
   --profile            also profile the Manager (node --cpu-prof) for one round
+  --ab DIR             A/B mode: this checkout's Manager against the one built in DIR (another
+                       checkout), A B B A per round, with PostgreSQL transactions per event
   --help               this text
 `;
 
@@ -70,6 +74,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       sizes: { type: 'string' },
       'list-requests': { type: 'string' },
       profile: { type: 'boolean' },
+      ab: { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -94,5 +99,6 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     sizes: intList('sizes', values.sizes, [10_000, 100_000, 1_000_000]),
     listRequests: positiveInt('list-requests', values['list-requests'], 200),
     profile: values.profile === true,
+    ab: values.ab,
   };
 }
