@@ -171,7 +171,7 @@ export function startDeadlineSweeper(
       total.queued ||= result.queued;
       if (stopped || result.failed.length + result.notified.length < batch) break;
     }
-    if (total.queued) s.outbox.written();
+    if (total.queued || total.failed.some((failed) => failed.applied)) s.outbox.written(total.queued);
     if (total.failed.length + total.notified.length > 0) hooks.swept?.(total);
     return total;
   };

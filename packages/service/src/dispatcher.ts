@@ -187,10 +187,11 @@ function attemptRecorder(s: Services): (attempt: Attempt) => Promise<void> {
 /**
  * Starts this process's dispatcher: it claims due notifications (FOR UPDATE SKIP LOCKED, so any
  * number of Managers can dispatch from one database), delivers at most `concurrency` at once,
- * and looks again when this process writes a transition (`s.outbox`), when another Manager says
- * it did (LISTEN, while a subscription is enabled), when an attempt ends, and every `pollMs`
- * (which is all there is behind a transaction pooler, where LISTEN does not work). With no
- * enabled subscription (checked at each poll) it tells no other Manager and listens to none.
+ * and looks again when this process writes a transition that queued notifications (`s.outbox`),
+ * when another Manager says it did (LISTEN, while a subscription is enabled), when an attempt
+ * ends, and every `pollMs` (which is all there is behind a transaction pooler, where LISTEN does
+ * not work). It tells the other Managers only of transitions that queued notifications, and with
+ * no enabled subscription (checked at each poll) listens to none.
  */
 export function startDispatcher(s: Services, hooks: DispatcherHooks = {}): Dispatcher {
   const db = s[DATABASE];
@@ -201,8 +202,6 @@ export function startDispatcher(s: Services, hooks: DispatcherHooks = {}): Dispa
   let stopped = false;
   let gathering: NodeJS.Timeout | undefined;
   let telling: NodeJS.Timeout | undefined;
-  /** Whether an enabled subscription exists, as of the last poll: else no NOTIFY is worth it. */
-  let wanted = true;
   let pumping = false;
   let again = false;
 
@@ -269,10 +268,7 @@ export function startDispatcher(s: Services, hooks: DispatcherHooks = {}): Dispa
   };
   const poll = () => {
     storage.hasEnabledSubscription(db).then(
-      (found) => {
-        wanted = found;
-        hearOthers(found);
-      },
+      (found) => hearOthers(found),
       (error: unknown) => hooks.failed?.(error),
     );
     wake();
@@ -286,10 +282,12 @@ export function startDispatcher(s: Services, hooks: DispatcherHooks = {}): Dispa
       db.sql.notify(CHANNEL, schema).catch((error: unknown) => hooks.failed?.(error));
     }, NOTIFY_MS);
   };
-  const stopHearing = s.outbox.listen(() => {
-    if (stopped) return;
+  // Only transitions that queued notifications: a claim after every write would be a statement
+  // per gathering window for nothing while no subscription wants them.
+  const stopHearing = s.outbox.listen((queued) => {
+    if (stopped || !queued) return;
     wakeSoon();
-    if (wanted) tellOthers();
+    tellOthers();
   });
   poll();
 

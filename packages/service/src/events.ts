@@ -80,7 +80,7 @@ export async function sendEvent(s: Services, principal: Principal, command: Even
     },
     eventAuthorizer(s, principal, command),
   );
-  if (!applied.replayed) s.outbox.written();
+  if (!applied.replayed) s.outbox.written(applied.queued);
   return applied;
 }
 

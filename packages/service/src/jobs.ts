@@ -71,12 +71,12 @@ export async function createJob(
     child_of: input.child_of,
     data: exact?.data ?? input.data,
   });
-  const { job, created } = await storage.insertJob(s[DATABASE], input, {
+  const { job, created, queued } = await storage.insertJob(s[DATABASE], input, {
     uuid,
     creator: actorOf(principal),
     ...(deadlines === undefined ? {} : { deadlines }),
   });
-  if (created) s.outbox.written();
+  if (created) s.outbox.written(queued);
   if (created || principal.role === 'admin' || isCreator(principal, job)) {
     return { job, created, token: jobTokenOf(s, job) };
   }

@@ -56,6 +56,8 @@ export interface AppliedEvent {
   outcome: EventOutcome;
   /** True when the idempotency key had been used: `outcome` is the stored first result. */
   replayed: boolean;
+  /** Whether the transition queued notifications (a subscription wanted it); false on a replay. */
+  queued: boolean;
 }
 
 /** The event and what the caller asked. */
@@ -97,7 +99,7 @@ export async function applyEvent(
       const [row] = await runTransition(db.sql, call, tokenVersion);
       if (!row) throw notFound(input.jobUuid);
       if (row.refusal === null) {
-        if (row.written) return { outcome: row.outcome as EventOutcome, replayed: false };
+        if (row.written) return { outcome: row.outcome as EventOutcome, replayed: false, queued: row.queued };
         return await replayOrFail(
           db.sql,
           call,
@@ -220,7 +222,7 @@ async function replayOrFail(
       { uuid: input.jobUuid },
     );
   }
-  return { outcome: stored.response, replayed: true };
+  return { outcome: stored.response, replayed: true, queued: false };
 }
 
 /**
@@ -249,6 +251,8 @@ interface TransitionRow {
   outcome: EventOutcome | null;
   /** Whether the history row was inserted and the job updated (false: the key was used). */
   written: boolean;
+  /** Whether notifications were written to the outbox with it. */
+  queued: boolean;
 }
 
 /**
@@ -338,9 +342,9 @@ export const TRANSITION_SQL = `
         deadline_notified = jobs.deadline_notified and jobs.state = e.to_state
       from inserted_event e where jobs.uuid = e.job_uuid
       returning 1
-    ), outbox as (${outboxInsert('inserted_event')})
+    ), outbox as (${outboxInsert('inserted_event')} returning 1)
     select decided.state, decided.token_version, decided.refusal, outcome.response as outcome,
-      exists (select 1 from updated_job) as written
+      exists (select 1 from updated_job) as written, exists (select 1 from outbox) as queued
     from decided left join outcome on true`;
 
 function runTransition(sql: postgres.Sql, { input, key }: EventCall, tokenVersion: number) {
@@ -379,5 +383,5 @@ export async function applyEventIn(
   const call: EventCall = { input, key: null, authorize: () => {}, hooks };
   const [row] = await runTransition(sql as postgres.Sql, call, tokenVersion);
   if (!row || row.refusal !== null || !row.written) return undefined;
-  return { outcome: row.outcome as EventOutcome, replayed: false };
+  return { outcome: row.outcome as EventOutcome, replayed: false, queued: row.queued };
 }

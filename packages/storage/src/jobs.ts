@@ -82,7 +82,7 @@ export async function insertJob(
   db: Database,
   input: InsertJobInput,
   options: InsertJobOptions,
-): Promise<{ job: JobDocument; created: boolean }> {
+): Promise<{ job: JobDocument; created: boolean; queued: boolean }> {
   const { creator } = options;
   const uuid =
     options.uuid ??
@@ -101,7 +101,7 @@ export async function insertJob(
         );
       }
       const budgets = storedBudgets(applyBudgets(pipelineBudgets(pipeline.deadlines), options.deadlines));
-      const rows = await sql<JobRow[]>`
+      const rows = await sql<(JobRow & { queued: boolean })[]>`
       with job as (
         insert into jobs (uuid, pipeline_uuid, state, last_event, token_version, archive_path,
           archive_system, archive_patterns, product_patterns, session, agent, task, child_of,
@@ -130,8 +130,8 @@ export async function insertJob(
           created_at
         from job
         returning job_uuid, seq, name, to_state
-      ), outbox as (${sql.unsafe(outboxInsert('event', '(select pipeline_uuid from job)'))})
-      select ${sql.unsafe(JOB_COLUMNS)} from job`;
+      ), outbox as (${sql.unsafe(outboxInsert('event', '(select pipeline_uuid from job)'))} returning 1)
+      select ${sql.unsafe(JOB_COLUMNS)}, exists (select 1 from outbox) as queued from job`;
       const [inserted] = rows;
       // Read after the transaction, not inside it on another pooled connection: transactions
       // holding every connection while each waits for one more would wedge the pool (a burst
@@ -143,10 +143,10 @@ export async function insertJob(
             where job_uuid = ${uuid} and action = 'force_delete') as floor
       where uuid = ${uuid} and floor.next > token_version
       returning ${sql.unsafe(JOB_COLUMNS.replaceAll(/\b(\w+)\b/g, 'jobs.$1'))}`;
-      return { job: jobDocument(floored ?? inserted), created: true };
+      return { job: jobDocument(floored ?? inserted), created: true, queued: inserted.queued };
     }),
   );
-  return made ?? { job: await selectJob(db, uuid), created: false };
+  return made ?? { job: await selectJob(db, uuid), created: false, queued: false };
 }
 
 /**

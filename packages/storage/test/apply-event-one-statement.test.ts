@@ -276,7 +276,7 @@ describe('applyEvent: one statement per event', () => {
       },
       () => applyEvent(db, event(job.uuid, 'run', { idempotencyKey: 'k-race' }), authorize, hooks),
     );
-    expect(second).toEqual({ outcome: firstOutcome, replayed: true });
+    expect(second).toEqual({ outcome: firstOutcome, replayed: true, queued: false });
     expect(trips).toEqual(['transition', 'replay']);
     const { events } = await history(job.uuid);
     expect(events.map((e) => [e.name, e.idempotency_key])).toEqual([
@@ -291,7 +291,7 @@ describe('applyEvent: one statement per event', () => {
     await applyEvent(db, event(job.uuid, 'finish'), allow);
     // run is illegal in FINISHED: the stored first result still comes back.
     const again = await applyEvent(db, event(job.uuid, 'run', { idempotencyKey: 'k-run' }), allow);
-    expect(again).toEqual({ outcome: run.outcome, replayed: true });
+    expect(again).toEqual({ outcome: run.outcome, replayed: true, queued: false });
     const other = await rejection(
       applyEvent(db, event(job.uuid, 'finish', { idempotencyKey: 'k-run' }), allow),
     );

@@ -178,7 +178,7 @@ describe('jobs', () => {
     const first = await applyEvent(db, { actor: ACTOR, ...input, data: { n: 1 } }, allow);
     const second = await applyEvent(db, { actor: ACTOR, ...input, data: { n: 2 } }, allow);
     expect(first.replayed).toBe(false);
-    expect(second).toEqual({ outcome: first.outcome, replayed: true });
+    expect(second).toEqual({ outcome: first.outcome, replayed: true, queued: false });
     expect(await eventCount(job.uuid)).toBe(2);
     const conflict = await storageRejection(applyEvent(db, { actor: ACTOR, ...input, name: 'run' }, allow));
     expect(conflict.code).toBe('key_reused');
@@ -195,7 +195,7 @@ describe('jobs', () => {
     };
     const first = await applyEvent(db, { ...input, data: { n: 1 }, fingerprint: 'fp-1' }, allow);
     const again = await applyEvent(db, { ...input, data: { n: 1 }, fingerprint: 'fp-1' }, allow);
-    expect(again).toEqual({ outcome: first.outcome, replayed: true });
+    expect(again).toEqual({ outcome: first.outcome, replayed: true, queued: false });
     const other = await storageRejection(
       applyEvent(db, { ...input, data: { n: 2 }, fingerprint: 'fp-2' }, allow),
     );
