@@ -64,7 +64,7 @@ export async function abMode(ctx: Context, otherCheckout: string): Promise<void>
     log(`warm-up: ${options.warmupSeconds} s of each (not counted)`);
     for (const which of ['A', 'B'] as const) await runOne(which, 'distinct', 8, options.warmupSeconds);
   }
-  const cases: CaseName[] = ['distinct', 'hot'];
+  const cases: CaseName[] = options.cases;
   const rows: string[][] = [];
   for (const concurrency of options.concurrency) {
     for (const name of cases) {

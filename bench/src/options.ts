@@ -20,6 +20,8 @@ export interface BenchOptions {
   profile: boolean;
   /** A/B mode: another checkout (installed and built) whose Manager runs against this one's. */
   ab: string | undefined;
+  /** The cases of the A/B mode. */
+  cases: ('distinct' | 'hot')[];
 }
 
 const USAGE = `Usage: pnpm bench [flags]
@@ -39,6 +41,7 @@ const USAGE = `Usage: pnpm bench [flags]
   --profile            also profile the Manager (node --cpu-prof) for one round
   --ab DIR             A/B mode: this checkout's Manager against the one built in DIR (another
                        checkout), A B B A per round, with PostgreSQL transactions per event
+  --cases LIST         the A/B mode's cases: distinct,hot (default both)
   --help               this text
 `;
 
@@ -53,6 +56,15 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
 function intList(name: string, raw: string | undefined, fallback: number[]): number[] {
   if (raw === undefined) return fallback;
   return raw.split(',').map((part) => positiveInt(name, part.trim(), 0));
+}
+
+function caseList(raw: string | undefined): ('distinct' | 'hot')[] {
+  if (raw === undefined) return ['distinct', 'hot'];
+  return raw.split(',').map((part) => {
+    const name = part.trim();
+    if (name !== 'distinct' && name !== 'hot') throw new Error(`--cases takes distinct and hot, not '${name}'`);
+    return name;
+  });
 }
 
 /** Parses the flags; prints usage and exits on --help. */
@@ -75,6 +87,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       'list-requests': { type: 'string' },
       profile: { type: 'boolean' },
       ab: { type: 'string' },
+      cases: { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -100,5 +113,6 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     listRequests: positiveInt('list-requests', values['list-requests'], 200),
     profile: values.profile === true,
     ab: values.ab,
+    cases: caseList(values.cases),
   };
 }

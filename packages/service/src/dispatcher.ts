@@ -34,6 +34,8 @@ export interface DispatcherHooks {
   attempted?: (outcome: DeliveryOutcome, durationMs: number) => void;
   /** A claim or a record that failed (the database away): the dispatcher goes on polling. */
   failed?: (error: unknown) => void;
+  /** After each claim statement, with the number of notifications it claimed. */
+  claimed?: (count: number) => void;
 }
 
 export interface Dispatcher {
@@ -219,6 +221,7 @@ export function startDispatcher(s: Services, hooks: DispatcherHooks = {}): Dispa
             limit: settings.concurrency - inFlight.size,
             leaseMs: settings.timeoutMs + LEASE_MARGIN_MS,
           });
+          hooks.claimed?.(batch.length);
           if (batch.length === 0) break;
           for (const claimed of batch) {
             const attempt: Promise<void> = deliver(s, claimed, hooks, agents, record)
