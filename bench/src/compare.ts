@@ -59,11 +59,26 @@ function serverOf(env: Env, engine: HttpEngine) {
   return server;
 }
 
-/** One run of one engine, measured. */
-export function runOne(env: Env, engine: Engine, target: Target, concurrency: number, seconds: number) {
+/** One run of one engine, measured; pgbench at `rate` transactions per second when given. */
+export function runOne(
+  env: Env,
+  engine: Engine,
+  target: Target,
+  concurrency: number,
+  seconds: number,
+  rate?: number,
+) {
   if (isPgbench(engine)) {
     return measured({ postmasterPid: env.postmasterPid, serverPid: undefined }, () =>
-      runPgbench({ engine, bin: env.pgbench!, url: env.databaseUrl, target, clients: concurrency, seconds }),
+      runPgbench({
+        engine,
+        bin: env.pgbench!,
+        url: env.databaseUrl,
+        target,
+        clients: concurrency,
+        seconds,
+        ...(rate === undefined ? {} : { rate }),
+      }),
     );
   }
   const server = serverOf(env, engine);
@@ -126,7 +141,7 @@ export async function runRounds(
   return rows;
 }
 
-function perEvent(runs: RunResult[], pick: (r: RunResult) => number | undefined): number | undefined {
+export function perEvent(runs: RunResult[], pick: (r: RunResult) => number | undefined): number | undefined {
   const events = runs.reduce((a, r) => a + r.events, 0);
   let total = 0;
   for (const r of runs) {

@@ -62,7 +62,8 @@ function caseList(raw: string | undefined): ('distinct' | 'hot')[] {
   if (raw === undefined) return ['distinct', 'hot'];
   return raw.split(',').map((part) => {
     const name = part.trim();
-    if (name !== 'distinct' && name !== 'hot') throw new Error(`--cases takes distinct and hot, not '${name}'`);
+    if (name !== 'distinct' && name !== 'hot')
+      throw new Error(`--cases takes distinct and hot, not '${name}'`);
     return name;
   });
 }

@@ -102,6 +102,8 @@ export interface PgbenchRun {
   target: Target;
   clients: number;
   seconds: number;
+  /** Transactions per second to schedule (pgbench --rate); default as many as it can. */
+  rate?: number;
 }
 
 /**
@@ -122,6 +124,7 @@ export async function runPgbench(run: PgbenchRun): Promise<RunResult> {
       `--client=${run.clients}`,
       `--jobs=${threads}`,
       `--time=${run.seconds}`,
+      ...(run.rate === undefined ? [] : [`--rate=${run.rate.toFixed(1)}`]),
       `--file=transition.sql`,
       '--log',
       '--log-prefix=tx',
