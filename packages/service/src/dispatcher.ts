@@ -8,7 +8,7 @@ import { type PostResult, postNotification, type ReceiverAgents, receiverAgents 
 import type { WebhookSettings } from './webhook-settings.js';
 
 /**
- * The channel a dispatcher notifies when its process wrote transitions, to wake the others; the
+ * The channel a dispatcher notifies when its process queued notifications, to wake the others; the
  * payload is the schema, so Managers of another schema on the same database ignore it.
  */
 const CHANNEL = 'pipelinejobs_outbox';
@@ -285,8 +285,8 @@ export function startDispatcher(s: Services, hooks: DispatcherHooks = {}): Dispa
       db.sql.notify(CHANNEL, schema).catch((error: unknown) => hooks.failed?.(error));
     }, NOTIFY_MS);
   };
-  // Only transitions that queued notifications: a claim after every write would be a statement
-  // per gathering window for nothing while no subscription wants them.
+  // Only what queued notifications (a transition, a replay): a claim after every write would be
+  // a statement per gathering window for nothing while no subscription wants them.
   const stopHearing = s.outbox.listen((queued) => {
     if (stopped || !queued) return;
     wakeSoon();

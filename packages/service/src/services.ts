@@ -25,7 +25,10 @@ export interface Services {
   readonly clock: () => Date;
   /** How notifications are delivered, and to which targets. */
   readonly webhooks: WebhookSettings;
-  /** Says that a transition was written, to this process's dispatcher. */
+  /**
+   * Says that a transition was written (and whether it queued notifications), or that
+   * notifications were queued without one: to this process's event streams and dispatcher.
+   */
   readonly outbox: OutboxSignal;
 }
 
