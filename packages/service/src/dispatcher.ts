@@ -12,6 +12,14 @@ import type { WebhookSettings } from './webhook-settings.js';
  * payload is the schema, so Managers of another schema on the same database ignore it.
  */
 const CHANNEL = 'pipelinejobs_outbox';
+/**
+ * Wakes the dispatchers of the Managers on this database (those LISTENing) at once: for a process
+ * that runs none of its own (the CLI) and queued notifications, when it closes its services.
+ */
+export async function tellDispatchers(s: Services): Promise<void> {
+  const db = s[DATABASE];
+  await db.sql.notify(CHANNEL, db.schema ?? 'public');
+}
 /** At most one NOTIFY per this many milliseconds per process (each is a transaction of its own). */
 const NOTIFY_MS = 50;
 /** A claim outlives the attempt's timeout by this much: time to record what it got. */

@@ -16,20 +16,26 @@ export interface OutboxSignal {
    * `transition` false); returns the function that stops it.
    */
   listen(listener: (queued: boolean, transition: boolean) => void): () => void;
+  /** Whether anything queued notifications since these services were opened. */
+  anyQueued(): boolean;
 }
 
 export function outboxSignal(): OutboxSignal {
   const listeners = new Set<(queued: boolean, transition: boolean) => void>();
+  let any = false;
   return {
     written(queued) {
+      any ||= queued;
       for (const listener of listeners) listener(queued, true);
     },
     requeued() {
+      any = true;
       for (const listener of listeners) listener(true, false);
     },
     listen(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    anyQueued: () => any,
   };
 }
