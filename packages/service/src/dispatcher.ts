@@ -8,10 +8,18 @@ import { type PostResult, postNotification, type ReceiverAgents, receiverAgents 
 import type { WebhookSettings } from './webhook-settings.js';
 
 /**
- * The channel a dispatcher notifies when its process wrote transitions, to wake the others; the
+ * The channel a dispatcher notifies when its process queued notifications, to wake the others; the
  * payload is the schema, so Managers of another schema on the same database ignore it.
  */
 const CHANNEL = 'pipelinejobs_outbox';
+/**
+ * Wakes the dispatchers of the Managers on this database (those LISTENing) at once: for a process
+ * that runs none of its own (the CLI) and queued notifications, when it closes its services.
+ */
+export async function tellDispatchers(s: Services): Promise<void> {
+  const db = s[DATABASE];
+  await db.sql.notify(CHANNEL, db.schema ?? 'public');
+}
 /** At most one NOTIFY per this many milliseconds per process (each is a transaction of its own). */
 const NOTIFY_MS = 50;
 /** A claim outlives the attempt's timeout by this much: time to record what it got. */
@@ -285,8 +293,8 @@ export function startDispatcher(s: Services, hooks: DispatcherHooks = {}): Dispa
       db.sql.notify(CHANNEL, schema).catch((error: unknown) => hooks.failed?.(error));
     }, NOTIFY_MS);
   };
-  // Only transitions that queued notifications: a claim after every write would be a statement
-  // per gathering window for nothing while no subscription wants them.
+  // Only what queued notifications (a transition, a replay): a claim after every write would be
+  // a statement per gathering window for nothing while no subscription wants them.
   const stopHearing = s.outbox.listen((queued) => {
     if (stopped || !queued) return;
     wakeSoon();

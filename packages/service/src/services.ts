@@ -6,6 +6,7 @@ import { actorOf } from './actor.js';
 import type { Config } from './config.js';
 import { explainDatabaseFailure } from './database-failure.js';
 import { DATABASE } from './database-key.js';
+import { tellDispatchers } from './dispatcher.js';
 import { type EmbeddedDatabase, openConfiguredDatabase } from './open-database.js';
 import { type OutboxSignal, outboxSignal } from './outbox-signal.js';
 import { agreeOnSettings, embeddedSecret } from './secret.js';
@@ -25,7 +26,10 @@ export interface Services {
   readonly clock: () => Date;
   /** How notifications are delivered, and to which targets. */
   readonly webhooks: WebhookSettings;
-  /** Says that a transition was written, to this process's dispatcher. */
+  /**
+   * Says that a transition was written (and whether it queued notifications), or that
+   * notifications were queued without one: to this process's event streams and dispatcher.
+   */
   readonly outbox: OutboxSignal;
 }
 
@@ -83,6 +87,10 @@ export async function openServices(config: Config, options: OpenServicesOptions 
  * default, then gives up this process's lease on the server).
  */
 export async function closeServices(s: Services): Promise<void> {
+  // A process without a dispatcher (the CLI) leaves what it queued to the Managers': they are
+  // told now rather than at their next poll (a Manager's own dispatcher told them already; one
+  // NOTIFY more at its shutdown is nothing).
+  if (s.outbox.anyQueued()) await tellDispatchers(s).catch(() => {});
   await s[DATABASE].close();
 }
 

@@ -383,8 +383,9 @@ function createHub(s: Services, settings: StreamSettings, options: { announce: b
     listener = undefined;
     stopping?.stop().catch(() => {});
   };
-  const stopHearing = s.outbox.listen(() => {
-    if (stopped) return;
+  // Every transition, whether or not it queued notifications; not a replay's notifications.
+  const stopHearing = s.outbox.listen((_queued, transition) => {
+    if (stopped || !transition) return;
     wake();
     if (options.announce) {
       telling ??= setTimeout(() => {

@@ -155,7 +155,9 @@ export async function replaySubscription(s: Services, principal: Principal, id: 
     );
   }
   await storage.selectSubscription(s[DATABASE], id);
-  return { queued: await storage.replayNotifications(s[DATABASE], id, instant) };
+  const queued = await storage.replayNotifications(s[DATABASE], id, instant);
+  if (queued > 0) s.outbox.requeued();
+  return { queued };
 }
 
 /** Delivers one history entry (`job_uuid`, `seq`) to the subscription again. */
@@ -172,5 +174,6 @@ export async function redeliverNotification(s: Services, principal: Principal, i
   }
   await storage.selectSubscription(s[DATABASE], id);
   await storage.redeliverNotification(s[DATABASE], id, { jobUuid, seq });
+  s.outbox.requeued();
   return { queued: 1 };
 }

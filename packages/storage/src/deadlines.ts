@@ -175,10 +175,12 @@ export async function sweepDeadlines(db: Database, options: SweepOptions): Promi
           result.failed.push({ uuid: row.uuid, state: row.state, applied: undefined, error });
           continue;
         }
-        if (applied?.queued) result.queued = true;
         // Refused by the state machine (a fail budget kept from before such budgets were
-        // refused): marked as dealt with, so the sweeps do not claim it again and again.
-        else await tx`update jobs set deadline_notified = true where uuid = ${row.uuid}`;
+        // refused): marked as dealt with, so the sweeps do not claim it again and again. A job
+        // failed now is not (its deadline is the new state's), whether or not it queued anything.
+        if (applied === undefined)
+          await tx`update jobs set deadline_notified = true where uuid = ${row.uuid}`;
+        else if (applied.queued) result.queued = true;
         result.failed.push({ uuid: row.uuid, state: row.state, applied });
       }
     });
