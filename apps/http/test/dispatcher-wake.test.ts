@@ -1,8 +1,8 @@
-import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
+import { loadFixture } from '@pipelinejobs/fixtures';
 import { startDispatcher } from '@pipelinejobs/service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../../test/webhook-receiver.js';
-import { type Manager, startManager } from './harness.js';
+import { type Manager, runningJob, startManager } from './harness.js';
 
 /**
  * The dispatcher is woken by this process's transitions only when they queued notifications: a
@@ -20,24 +20,9 @@ afterAll(() => m.stop());
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function runningJob(data: Record<string, unknown>) {
-  const created = await m.request('POST', '/jobs', {
-    key: m.keys.agent,
-    body: { pipeline_uuid: TACOBOT_PIPELINE, child_of: [], data },
-  });
-  expect(created.status, created.text).toBe(201);
-  const job = created.json as { uuid: string; token: string };
-  const run = await m.request('POST', '/messages', {
-    key: m.keys.reporter,
-    body: { uuid: job.uuid, name: 'run', token: job.token },
-  });
-  expect(run.status, run.text).toBe(200);
-  return job;
-}
-
 describe("the dispatcher woken by this process's transitions", () => {
   it('claims after a transition that queued a notification, and not after those that queued none', async () => {
-    const job = await runningJob({ wake: 'dispatcher' });
+    const job = await runningJob(m, { wake: 'dispatcher' });
     const claims: number[] = [];
     const dispatcher = startDispatcher(m.services, { claimed: (count) => claims.push(count) });
     try {

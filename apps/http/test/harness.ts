@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { adminToken, type JwtVerifier } from '@pipelinejobs/auth';
+import { TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
 import {
   createApiKey,
   DEFAULT_STREAM_SETTINGS,
@@ -185,3 +186,19 @@ export async function startManager(
 }
 
 export type Manager = Awaited<ReturnType<typeof startManager>>;
+
+/** A tacobot job with this data, created by the agent and sent `run` by the reporter: RUNNING. */
+export async function runningJob(m: Manager, data: Record<string, unknown>) {
+  const created = await m.request('POST', '/jobs', {
+    key: m.keys.agent,
+    body: { pipeline_uuid: TACOBOT_PIPELINE, child_of: [], data },
+  });
+  if (created.status !== 201) throw new Error(`create: ${created.status} ${created.text}`);
+  const job = created.json as { uuid: string; token: string };
+  const run = await m.request('POST', '/messages', {
+    key: m.keys.reporter,
+    body: { uuid: job.uuid, name: 'run', token: job.token },
+  });
+  if (run.status !== 200) throw new Error(`run: ${run.status} ${run.text}`);
+  return job;
+}

@@ -1,7 +1,7 @@
-import { loadFixture, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
+import { loadFixture } from '@pipelinejobs/fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, type Receiver, startReceiver } from '../../../test/webhook-receiver.js';
-import { type Manager, startManager } from './harness.js';
+import { type Manager, runningJob, startManager } from './harness.js';
 
 /**
  * A replay or a redelivery queues notifications without a transition: this process's dispatcher
@@ -22,28 +22,13 @@ afterAll(async () => {
   await receiver?.stop();
 });
 
-async function runningJob(data: Record<string, unknown>) {
-  const created = await m.request('POST', '/jobs', {
-    key: m.keys.agent,
-    body: { pipeline_uuid: TACOBOT_PIPELINE, child_of: [], data },
-  });
-  expect(created.status, created.text).toBe(201);
-  const job = created.json as { uuid: string; token: string };
-  const run = await m.request('POST', '/messages', {
-    key: m.keys.reporter,
-    body: { uuid: job.uuid, name: 'run', token: job.token },
-  });
-  expect(run.status, run.text).toBe(200);
-  return job;
-}
-
 const delivered = (uuid: string) =>
   receiver.accepted().filter((r) => (JSON.parse(r.body) as { job_uuid?: string }).job_uuid === uuid);
 
 describe('notifications queued by an admin', () => {
   it('are delivered at once after a replay, not at the next poll', async () => {
     const since = new Date(Date.now() - 1000).toISOString();
-    const job = await runningJob({ requeue: 'replay' });
+    const job = await runningJob(m, { requeue: 'replay' });
     // Subscribed after the job's two entries: nothing was queued for them.
     const sub = await m.request('POST', '/subscriptions', {
       body: { url: receiver.url, filter: { job_uuid: job.uuid } },
@@ -56,7 +41,7 @@ describe('notifications queued by an admin', () => {
   });
 
   it('are delivered at once after a redelivery, not at the next poll', async () => {
-    const job = await runningJob({ requeue: 'redeliver' });
+    const job = await runningJob(m, { requeue: 'redeliver' });
     // Wants only overdue notifications: the job's entries queued nothing for it.
     const sub = await m.request('POST', '/subscriptions', {
       body: { url: receiver.url, filter: { job_uuid: job.uuid, events: ['overdue'] } },
