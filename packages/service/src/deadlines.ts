@@ -144,7 +144,8 @@ export interface DeadlineSweeper {
  * passed by the database's clock (see clockAheadMs) and fails them, or queues the
  * overdue notifications of notify-only budgets (storage's sweepDeadlines: FOR UPDATE SKIP LOCKED,
  * so any number of Managers sweep one database and a job is failed once). A sweep that finds a
- * full batch goes on at once. Wakes this process's dispatcher when it queued notifications.
+ * full batch goes on at once. Tells `s.outbox` when it failed a job or queued notifications: the
+ * event streams wake for the fails, the dispatcher only when something was queued.
  */
 export function startDeadlineSweeper(
   s: Services,
