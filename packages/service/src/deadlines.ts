@@ -172,7 +172,9 @@ export function startDeadlineSweeper(
       total.queued ||= result.queued;
       if (stopped || result.failed.length + result.notified.length < batch) break;
     }
-    if (total.queued || total.failed.some((failed) => failed.applied)) s.outbox.written(total.queued);
+    // A fail is a transition (the event streams wake for it); overdue notifications alone are not.
+    if (total.failed.some((failed) => failed.applied)) s.outbox.written(total.queued);
+    else if (total.queued) s.outbox.requeued();
     if (total.failed.length + total.notified.length > 0) hooks.swept?.(total);
     return total;
   };
