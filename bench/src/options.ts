@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { CaseName } from './compare.js';
 
 export interface BenchOptions {
   /** A server to create the bench database on; undefined: an embedded PostgreSQL for the run. */
@@ -21,7 +22,7 @@ export interface BenchOptions {
   /** A/B mode: another checkout (installed and built) whose Manager runs against this one's. */
   ab: string | undefined;
   /** The cases of the A/B mode. */
-  cases: ('distinct' | 'hot')[];
+  cases: CaseName[];
 }
 
 const USAGE = `Usage: pnpm bench [flags]
@@ -58,7 +59,7 @@ function intList(name: string, raw: string | undefined, fallback: number[]): num
   return raw.split(',').map((part) => positiveInt(name, part.trim(), 0));
 }
 
-function caseList(raw: string | undefined): ('distinct' | 'hot')[] {
+function caseList(raw: string | undefined): CaseName[] {
   if (raw === undefined) return ['distinct', 'hot'];
   return raw.split(',').map((part) => {
     const name = part.trim();
@@ -98,6 +99,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     process.exit(0);
   }
   const scale = values.scale === true || values.sizes !== undefined;
+  // Each mode reads only its own flags: one given to another mode would be ignored without a word.
+  if (values.ab !== undefined && (scale || values.profile)) {
+    throw new Error('--ab runs the A/B mode alone: not with --scale, --sizes or --profile');
+  }
+  if (values.cases !== undefined && values.ab === undefined) throw new Error('--cases is for --ab only');
   const history = positiveInt('history', values.history, scale ? 10 : 3);
   if (history < 3) throw new Error('--history must be at least 3 (create, run, update)');
   return {

@@ -42,10 +42,14 @@ describe('a fail by the sweeper that queued no notification', () => {
     const j = await createJob(m, p);
     await sendEvent(m, j, 'run');
 
+    // What the sweeps tell this process's streams and dispatcher: (queued, transition).
+    const told: [boolean, boolean][] = [];
+    const stopHearing = m.services.outbox.listen((queued, transition) => told.push([queued, transition]));
     offsetMs = 2 * HOUR;
     const failed = await m.sweeper?.sweep();
     expect(failed?.failed.map((f) => [f.uuid, Boolean(f.applied)])).toEqual([[j.uuid, true]]);
     expect(failed?.queued).toBe(false);
+    expect(told.splice(0)).toEqual([[false, true]]);
     const shown = await m.request('GET', `/jobs/${j.uuid}`);
     expect(shown.json.state).toBe('FAILED');
     expect(shown.json.deadline).toMatchObject({ state: 'FAILED', action: 'notify', notified: false });
@@ -54,6 +58,9 @@ describe('a fail by the sweeper that queued no notification', () => {
     const notified = await m.sweeper?.sweep();
     expect(notified?.notified.map((n) => n.uuid)).toEqual([j.uuid]);
     expect(notified?.queued).toBe(true);
+    // Overdue notifications without a fail: the dispatcher's, not a transition for the streams.
+    expect(told.splice(0)).toEqual([[true, false]]);
+    stopHearing();
     await eventually('the overdue notification of FAILED', () => receiver.accepted().length >= 1);
     const [got] = receiver.accepted();
     expect(JSON.parse(got?.body ?? '{}')).toMatchObject({

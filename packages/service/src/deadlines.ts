@@ -144,7 +144,8 @@ export interface DeadlineSweeper {
  * passed by the database's clock (see clockAheadMs) and fails them, or queues the
  * overdue notifications of notify-only budgets (storage's sweepDeadlines: FOR UPDATE SKIP LOCKED,
  * so any number of Managers sweep one database and a job is failed once). A sweep that finds a
- * full batch goes on at once. Wakes this process's dispatcher when it queued notifications.
+ * full batch goes on at once. Tells `s.outbox` when it failed a job or queued notifications: the
+ * event streams wake for the fails, the dispatcher only when something was queued.
  */
 export function startDeadlineSweeper(
   s: Services,
@@ -171,7 +172,9 @@ export function startDeadlineSweeper(
       total.queued ||= result.queued;
       if (stopped || result.failed.length + result.notified.length < batch) break;
     }
-    if (total.queued || total.failed.some((failed) => failed.applied)) s.outbox.written(total.queued);
+    // A fail is a transition (the event streams wake for it); overdue notifications alone are not.
+    if (total.failed.some((failed) => failed.applied)) s.outbox.written(total.queued);
+    else if (total.queued) s.outbox.requeued();
     if (total.failed.length + total.notified.length > 0) hooks.swept?.(total);
     return total;
   };

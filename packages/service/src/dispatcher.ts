@@ -12,6 +12,21 @@ import type { WebhookSettings } from './webhook-settings.js';
  * payload is the schema, so Managers of another schema on the same database ignore it.
  */
 const CHANNEL = 'pipelinejobs_outbox';
+/** At most one NOTIFY per this many milliseconds per process (each is a transaction of its own). */
+const NOTIFY_MS = 50;
+/** A claim outlives the attempt's timeout by this much: time to record what it got. */
+const LEASE_MARGIN_MS = 10_000;
+/**
+ * A wake-up (a NOTIFY, notifications queued here) runs the claim this much later, so that the
+ * notifications of the events committed meanwhile are claimed by one statement rather than one each.
+ */
+const GATHER_MS = 10;
+/** Attempts recorded together: those ending within this many milliseconds, at most so many. */
+const RECORD_GATHER_MS = 5;
+const RECORD_BATCH = 64;
+/** The longest wait a receiver's Retry-After may ask for. */
+const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
+
 /**
  * Wakes the dispatchers of the Managers on this database (those LISTENing) at once: for a process
  * that runs none of its own (the CLI) and queued notifications, when it closes its services.
@@ -20,20 +35,6 @@ export async function tellDispatchers(s: Services): Promise<void> {
   const db = s[DATABASE];
   await db.sql.notify(CHANNEL, db.schema ?? 'public');
 }
-/** At most one NOTIFY per this many milliseconds per process (each is a transaction of its own). */
-const NOTIFY_MS = 50;
-/** A claim outlives the attempt's timeout by this much: time to record what it got. */
-const LEASE_MARGIN_MS = 10_000;
-/**
- * A wake-up (a NOTIFY, a transition written here) runs the claim this much later, so that the notifications of the events
- * committed meanwhile are claimed by one statement rather than one each.
- */
-const GATHER_MS = 10;
-/** Attempts recorded together: those ending within this many milliseconds, at most so many. */
-const RECORD_GATHER_MS = 5;
-const RECORD_BATCH = 64;
-/** The longest wait a receiver's Retry-After may ask for. */
-const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 
 type DeliveryOutcome = storage.AttemptResult['outcome'];
 
@@ -197,11 +198,11 @@ function attemptRecorder(s: Services): (attempt: Attempt) => Promise<void> {
 /**
  * Starts this process's dispatcher: it claims due notifications (FOR UPDATE SKIP LOCKED, so any
  * number of Managers can dispatch from one database), delivers at most `concurrency` at once,
- * and looks again when this process writes a transition that queued notifications (`s.outbox`),
- * when another Manager says it did (LISTEN, while a subscription is enabled), when an attempt
- * ends, and every `pollMs` (which is all there is behind a transaction pooler, where LISTEN does
- * not work). It tells the other Managers only of transitions that queued notifications, and with
- * no enabled subscription (checked at each poll) listens to none.
+ * and looks again when this process queues notifications (`s.outbox`: a transition that queued
+ * some, a replay, a redelivery), when another Manager says it did (LISTEN, while a subscription is
+ * enabled), when an attempt ends, and every `pollMs` (which is all there is behind a transaction
+ * pooler, where LISTEN does not work). It tells the other Managers only of what queued
+ * notifications, and with no enabled subscription (checked at each poll) listens to none.
  */
 export function startDispatcher(s: Services, hooks: DispatcherHooks = {}): Dispatcher {
   const db = s[DATABASE];

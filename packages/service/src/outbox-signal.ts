@@ -3,13 +3,13 @@
  * dispatcher when the transition queued notifications, at once and without a NOTIFY in the
  * event's transaction (which would take PostgreSQL's global notify lock at every commit and
  * serialise them). Told too of notifications queued without a transition (a replay, a
- * redelivery), which wake the dispatcher alone. The dispatcher tells the other Managers with a
+ * redelivery, a sweep's overdue notifications), which wake the dispatcher alone. The dispatcher tells the other Managers with a
  * NOTIFY of its own, at most a few times a second.
  */
 export interface OutboxSignal {
   /** A transition was written; `queued`: with notifications to deliver. */
   written(queued: boolean): void;
-  /** Notifications were queued without a transition (a replay, a redelivery). */
+  /** Notifications were queued without a transition (a replay, a redelivery, overdue ones). */
   requeued(): void;
   /**
    * Calls `listener` on each `written` (`transition` true) and `requeued` (`queued` true,

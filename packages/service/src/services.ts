@@ -89,7 +89,8 @@ export async function openServices(config: Config, options: OpenServicesOptions 
 export async function closeServices(s: Services): Promise<void> {
   // A process without a dispatcher (the CLI) leaves what it queued to the Managers': they are
   // told now rather than at their next poll (a Manager's own dispatcher told them already; one
-  // NOTIFY more at its shutdown is nothing).
+  // NOTIFY more at its shutdown is nothing). Best effort: if it fails (the database away, at
+  // most its connect timeout), the Managers' next poll finds the notifications all the same.
   if (s.outbox.anyQueued()) await tellDispatchers(s).catch(() => {});
   await s[DATABASE].close();
 }

@@ -27,7 +27,8 @@ export function subscriptionWants(t: FilteredTransition): string {
  * the statement that writes the history, so both commit or neither does. `pipelineUuid` is the
  * job's pipeline as an SQL expression; by default read from `jobs` (a job inserted by the same
  * statement is not visible there: its CTE must be named instead). Constant text, no parameters,
- * so it fits a prepared statement: `), outbox as (${outboxInsert('inserted_event')})`.
+ * so it fits a prepared statement: `), outbox as (${outboxInsert('inserted_event')} returning 1)`
+ * (the `returning` lets the statement say whether it queued any: `exists (select 1 from outbox)`).
  */
 export function outboxInsert(
   history: string,
