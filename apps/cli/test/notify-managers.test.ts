@@ -1,4 +1,5 @@
 import { fixturePath, TACOBOT_JOB } from '@pipelinejobs/fixtures';
+import { openDatabase } from '@pipelinejobs/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ManagerChild, startManagerProcess } from '../../../test/manager-process.js';
 import { eventually, type Receiver, startReceiver } from '../../../test/webhook-receiver.js';
@@ -33,8 +34,21 @@ beforeAll(async () => {
       PIPELINEJOBS_WEBHOOK_POLL: '60s',
     },
   });
-  // Time for its first poll to find the subscription and LISTEN.
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  // Its first poll finds the subscription and LISTENs (the job was created before the
+  // subscription: nothing is pending); waited for, so the CLI's NOTIFY cannot come before it.
+  const db = await openDatabase({ url: cli.url(), poolSize: 1 }, { migrate: false });
+  try {
+    await eventually(
+      'the Manager listening',
+      async () =>
+        (
+          await db.sql`select 1 from pg_stat_activity where datname = current_database() and query ilike 'listen%pipelinejobs_outbox%'`
+        ).length > 0,
+      30_000,
+    );
+  } finally {
+    await db.close();
+  }
 });
 // After hooks run in reverse order: the Manager stops before the database is dropped.
 afterAll(async () => {
@@ -49,5 +63,7 @@ describe('an event sent with the CLI, with a Manager running', () => {
     const sent = await cli(['send', TACOBOT_JOB, 'run', '--token', admin.token]);
     expect(sent.code, sent.stderr).toBe(0);
     await eventually('the event delivered', () => receiver.accepted().length > before, 3000);
+    const last = JSON.parse(receiver.accepted().at(-1)?.body ?? '{}') as { event_name?: string };
+    expect(last.event_name).toBe('run');
   });
 });

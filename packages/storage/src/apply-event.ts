@@ -342,7 +342,7 @@ export const TRANSITION_SQL = `
         deadline_notified = jobs.deadline_notified and jobs.state = e.to_state
       from inserted_event e where jobs.uuid = e.job_uuid
       returning 1
-    ), outbox as (${outboxInsert('inserted_event')} returning 1)
+    ), outbox as (${outboxInsert('inserted_event')})
     select decided.state, decided.token_version, decided.refusal, outcome.response as outcome,
       exists (select 1 from updated_job) as written, exists (select 1 from outbox) as queued
     from decided left join outcome on true`;

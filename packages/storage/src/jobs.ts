@@ -130,7 +130,7 @@ export async function insertJob(
           created_at
         from job
         returning job_uuid, seq, name, to_state
-      ), outbox as (${sql.unsafe(outboxInsert('event', '(select pipeline_uuid from job)'))} returning 1)
+      ), outbox as (${sql.unsafe(outboxInsert('event', '(select pipeline_uuid from job)'))})
       select ${sql.unsafe(JOB_COLUMNS)}, exists (select 1 from outbox) as queued from job`;
       const [inserted] = rows;
       // Read after the transaction, not inside it on another pooled connection: transactions

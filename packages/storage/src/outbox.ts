@@ -27,8 +27,9 @@ export function subscriptionWants(t: FilteredTransition): string {
  * the statement that writes the history, so both commit or neither does. `pipelineUuid` is the
  * job's pipeline as an SQL expression; by default read from `jobs` (a job inserted by the same
  * statement is not visible there: its CTE must be named instead). Constant text, no parameters,
- * so it fits a prepared statement: `), outbox as (${outboxInsert('inserted_event')} returning 1)`
- * (the `returning` lets the statement say whether it queued any: `exists (select 1 from outbox)`).
+ * so it fits a prepared statement: `), outbox as (${outboxInsert('inserted_event')})`. It returns
+ * a row per notification written, so the statement can say whether it queued any:
+ * `exists (select 1 from outbox)`.
  */
 export function outboxInsert(
   history: string,
@@ -38,5 +39,6 @@ export function outboxInsert(
     insert into webhook_outbox (job_uuid, subscription_id, seq)
     select e.job_uuid, s.id, e.seq from ${history} e
     join webhook_subscriptions s
-      on ${subscriptionWants({ jobUuid: 'e.job_uuid', pipelineUuid, to: 'e.to_state', name: 'e.name' })}`;
+      on ${subscriptionWants({ jobUuid: 'e.job_uuid', pipelineUuid, to: 'e.to_state', name: 'e.name' })}
+    returning 1`;
 }
