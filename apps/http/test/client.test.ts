@@ -29,19 +29,22 @@ const tacobot = () => loadFixture('sd2e/pipelines/tacobot.json') as PipelineDocu
  * A TCP relay in front of a Manager. After `dropNextAnswers(n)`, each of the next n requests
  * reaches the Manager (whose change commits), and its connection is closed on the client's side
  * the moment the answer starts to come back: a network error for a request that was applied.
- * With `down: true` it then closes every connection at once, as a stopped server would, until
- * `up()`.
+ * After `down()` (or a dropped answer with `down: true`), as a stopped server, it refuses the
+ * first connections and holds the next until `up()`, so that a slow restart does not use up the
+ * client's tries.
  */
 function relay(targetPort: () => number) {
   let drop = 0;
   let downAfterDrop = false;
   let down = false;
-  // While down, the first connections are refused (the client sees the Manager gone and
-  // retries); later ones wait for up(), so that a slow restart does not use up the client's tries.
   const REFUSED_WHILE_DOWN = 2;
   let refused = 0;
   const waiting: Array<() => void> = [];
   const sockets = new Set<Socket>();
+  const goDown = () => {
+    down = true;
+    refused = 0;
+  };
   const pipe = (client: Socket) => {
     if (client.destroyed) return;
     const upstream = connect(targetPort(), '127.0.0.1');
@@ -58,7 +61,7 @@ function relay(targetPort: () => number) {
     upstream.on('data', (chunk) => {
       if (drop === 0) return client.write(chunk);
       drop--;
-      down = downAfterDrop;
+      if (downAfterDrop && !down) goDown();
       closeBoth();
     });
   };
@@ -75,6 +78,8 @@ function relay(targetPort: () => number) {
       drop = count;
       downAfterDrop = options.down ?? false;
     },
+    down: goDown,
+    isDown: () => down,
     up() {
       down = false;
       refused = 0;
@@ -577,8 +582,9 @@ describe('a Manager process stopped and started mid-call', () => {
     try {
       await client.pipelines.register(tacobot());
       const { job } = await client.jobs.create({ pipeline_uuid: TACOBOT_PIPELINE, data: { restart: true } });
-      // The Manager commits the event; as its answer starts, the Manager is killed and the
-      // client's connection closed. It comes back on the same port while the client retries.
+      // The Manager commits the event and is killed; its answer, if it was sent before, is
+      // dropped and the relay goes down at once. It comes back on the same port while the
+      // client retries.
       front.dropNextAnswers(1, { down: true });
       const sent = client.events.send({ uuid: job.uuid, name: 'run', token: job.token });
       const restarted = (async () => {
@@ -588,6 +594,8 @@ describe('a Manager process stopped and started mid-call', () => {
         ) {
           await new Promise((resolve) => setTimeout(resolve, 5));
         }
+        // Down before the kill too, which may come before the answer: no retry reaches a dead port.
+        if (!front.isDown()) front.down();
         await manager.kill9();
         manager = await startManagerProcess({ env: { ...env, PORT: String(port) } });
         front.up();
