@@ -37,6 +37,10 @@ function relay(targetPort: () => number) {
   let drop = 0;
   let downAfterDrop = false;
   let down = false;
+  // Answers are dropped only on connections made before the relay went down after the drops
+  // were asked for: once the Manager is back, a retried request's answer always goes through.
+  let epoch = 0;
+  let dropEpoch = 0;
   const REFUSED_WHILE_DOWN = 2;
   let refused = 0;
   const waiting: Array<() => void> = [];
@@ -44,9 +48,11 @@ function relay(targetPort: () => number) {
   const goDown = () => {
     down = true;
     refused = 0;
+    epoch += 1;
   };
   const pipe = (client: Socket) => {
     if (client.destroyed) return;
+    const connected = epoch;
     const upstream = connect(targetPort(), '127.0.0.1');
     sockets.add(upstream);
     const closeBoth = () => {
@@ -59,7 +65,7 @@ function relay(targetPort: () => number) {
     client.resume();
     // Counted per answer, not per connection: the client keeps connections alive.
     upstream.on('data', (chunk) => {
-      if (drop === 0) return client.write(chunk);
+      if (drop === 0 || connected !== dropEpoch) return client.write(chunk);
       drop--;
       if (downAfterDrop && !down) goDown();
       closeBoth();
@@ -76,6 +82,7 @@ function relay(targetPort: () => number) {
   return {
     dropNextAnswers(count: number, options: { down?: boolean } = {}) {
       drop = count;
+      dropEpoch = epoch;
       downAfterDrop = options.down ?? false;
     },
     down: goDown,
