@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
 
 /** Debian's chromium package: the browser the dashboard tests drive (never a downloaded one). */
 const CHROMIUM = '/usr/bin/chromium';
@@ -15,4 +15,23 @@ export async function launchChromium(): Promise<Browser> {
     );
   }
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+}
+
+/**
+ * A page in a new context with these options, a 10 s default timeout, and the page's uncaught
+ * errors and Content-Security-Policy refusals pushed to `pageErrors` (which the tests expect empty).
+ */
+export async function openPage(
+  browser: Browser,
+  options: BrowserContextOptions,
+  pageErrors: string[],
+): Promise<Page> {
+  const context = await browser.newContext(options);
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (/Content.Security.Policy/i.test(message.text())) pageErrors.push(message.text());
+  });
+  return page;
 }

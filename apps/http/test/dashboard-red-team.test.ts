@@ -2,9 +2,9 @@ import { request as httpRequest } from 'node:http';
 import type { JobUuid } from '@pipelinejobs/core';
 import { loadFixture } from '@pipelinejobs/fixtures';
 import { createApiKey, createNonce, revokeApiKey, systemPrincipal } from '@pipelinejobs/service';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './browser.js';
+import { launchChromium, openPage } from './browser.js';
 import { type Manager, startManager } from './harness.js';
 
 // The dashboard at /ui as a hostile or careless user meets it: markup in every field the Manager
@@ -13,7 +13,6 @@ import { type Manager, startManager } from './harness.js';
 
 let m: Manager;
 let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 const tokens = new Map<string, string>();
 /** Uncaught errors in the page and what its Content-Security-Policy refused. */
@@ -77,13 +76,7 @@ beforeAll(async () => {
   const pipeline = { ...loadFixture<Record<string, unknown>>('sd2e/pipelines/tacobot.json'), name: XSS };
   const made = await m.request('POST', '/pipelines', { body: pipeline });
   expect(made.status, made.text).toBeLessThan(300);
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'UTC' });
-  context.setDefaultTimeout(10_000);
-  page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (/Content.Security.Policy/i.test(message.text())) pageErrors.push(message.text());
-  });
+  page = await openPage(browser, { viewport: { width: 1280, height: 900 }, timezoneId: 'UTC' }, pageErrors);
 });
 
 afterAll(async () => {

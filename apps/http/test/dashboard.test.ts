@@ -8,14 +8,14 @@ import { distDir } from '@pipelinejobs/dashboard';
 import { loadFixture, TACOBOT_JOB } from '@pipelinejobs/fixtures';
 import { createNonce, systemPrincipal } from '@pipelinejobs/service';
 import { createTestServices, TEST_SECRET } from '@pipelinejobs/service/testing';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../test/manager-process.js';
 import { createApp } from '../src/app.js';
 import { createLogger } from '../src/logging.js';
 import { createMetrics } from '../src/metrics.js';
 import { listen } from '../src/server.js';
-import { launchChromium } from './browser.js';
+import { launchChromium, openPage } from './browser.js';
 import { type Manager, startManager } from './harness.js';
 
 // The dashboard (apps/dashboard, served at /ui) in headless Chromium against a real Manager on a
@@ -28,7 +28,6 @@ const scratch = mkdtempSync(join(tmpdir(), 'pj-dashboard-'));
 
 let m: Manager;
 let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 const tokens = new Map<string, string>();
 let firstJob: string;
@@ -110,18 +109,16 @@ beforeAll(async () => {
     if (i % 2 === 0) await send(uuid, 'run');
     if (i === 4) await send(uuid, 'fail', { reason: 'out of memory' });
   }
-  context = await browser.newContext({
-    viewport: { width: 1280, height: 900 },
-    locale: 'en-GB',
-    timezoneId: 'UTC',
-    reducedMotion: 'reduce',
-  });
-  context.setDefaultTimeout(10_000);
-  page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (/Content.Security.Policy/i.test(message.text())) pageErrors.push(message.text());
-  });
+  page = await openPage(
+    browser,
+    {
+      viewport: { width: 1280, height: 900 },
+      locale: 'en-GB',
+      timezoneId: 'UTC',
+      reducedMotion: 'reduce',
+    },
+    pageErrors,
+  );
 });
 
 afterAll(async () => {
