@@ -52,7 +52,9 @@ describe('a pool whose backend the server terminated', () => {
  * A TCP proxy to the test server that resets (RST) the second connection whose client sends the
  * driver's array-types query, the statement the driver runs first on every new connection.
  */
-async function resetAtArrayTypes(target: URL): Promise<{ url: string; resets: () => number; close(): Promise<void> }> {
+async function resetAtArrayTypes(
+  target: URL,
+): Promise<{ url: string; resets: () => number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   let resets = 0;
   let typesQueries = 0;
