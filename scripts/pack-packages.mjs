@@ -33,8 +33,13 @@ export const PUBLISHED = [
   'service',
 ];
 
-/** What the patch adds to postgres.js, looked for in the copy that is packed. */
-const PATCH_MARK = 'Patched (porsager/postgres#1208';
+/** What the patch adds to postgres.js, each looked for in the copy that is packed. */
+const PATCH_MARKS = [
+  'Patched (porsager/postgres#1208',
+  'Patched (pipelinejobs; porsager/postgres#1223)',
+  'Patched (pipelinejobs; porsager/postgres#1192)',
+  'Patched (pipelinejobs; porsager/postgres#789)',
+];
 
 const run = (command, args, cwd) => execFileSync(command, args, { cwd, encoding: 'utf8' }).trim();
 
@@ -53,8 +58,10 @@ function vendorPostgres(packageDir, tarball) {
     run('tar', ['xzf', tarball, '-C', work]);
     const unpacked = join(work, 'package');
     const installed = realpathSync(join(packageDir, 'node_modules', 'postgres'));
-    if (!readFileSync(join(installed, 'src', 'connection.js'), 'utf8').includes(PATCH_MARK)) {
-      throw new Error(`${installed} is not patched: run pnpm install`);
+    const connection = readFileSync(join(installed, 'src', 'connection.js'), 'utf8');
+    const missing = PATCH_MARKS.filter((mark) => !connection.includes(mark));
+    if (missing.length > 0) {
+      throw new Error(`${installed} lacks ${missing.join(', ')} of patches/: run pnpm install`);
     }
     cpSync(installed, join(unpacked, 'vendor', 'postgres'), { recursive: true, dereference: true });
     const manifest = JSON.parse(readFileSync(join(unpacked, 'package.json'), 'utf8'));
