@@ -41,3 +41,48 @@ describe('jobs list --overdue', () => {
     expect(all.items).toHaveLength(2);
   });
 });
+
+describe('jobs deadlines', () => {
+  it("replaces a job's budgets with an admin token, shows them, and refuses a bad budget or no token, changing nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pj-deadlines-set-'));
+    const pipelineFile = join(dir, 'pipeline.json');
+    const tacobot = loadFixture<Record<string, unknown>>('sd2e/pipelines/tacobot.json');
+    writeFileSync(pipelineFile, JSON.stringify({ ...tacobot, id: 'tacc/deadlines:set' }));
+    const pipeline = json<{ uuid: string }>(await cli(['pipelines', 'add', pipelineFile, '--json']));
+    const jobFile = join(dir, 'job.json');
+    writeFileSync(jobFile, JSON.stringify({ pipeline_uuid: pipeline.uuid, data: { cli: 'deadlines' } }));
+    const job = json<{ uuid: string; deadline: unknown }>(await cli(['jobs', 'create', jobFile, '--json']));
+    expect(job.deadline).toBeNull();
+    const adminToken = (await cli(['admin-token'])).stdout.trim();
+    const budgets = JSON.stringify({ CREATED: '2h', RUNNING: { budget: '30m', action: 'notify' } });
+
+    const refused = await cli(['jobs', 'deadlines', job.uuid, '-', '--json'], { input: budgets });
+    expect(refused.code).toBe(6);
+    expect(refused.stdout).toMatch(/admin token/i);
+    const invalid = await cli(['jobs', 'deadlines', job.uuid, '-', '--token', adminToken, '--json'], {
+      input: JSON.stringify({ CREATED: '0s' }),
+    });
+    expect(invalid.code).toBe(json<{ error: { exit_code: number } }>(invalid).error.exit_code);
+    expect(json<{ error: { code: string; message: string } }>(invalid).error).toMatchObject({
+      code: 'invalid',
+      message: expect.stringContaining('/CREATED'),
+    });
+    expect(json<{ deadlines: unknown }>(await cli(['jobs', 'show', job.uuid, '--json'])).deadlines).toEqual(
+      {},
+    );
+
+    const set = await cli(['jobs', 'deadlines', job.uuid, '-', '--token', adminToken, '--json'], {
+      input: budgets,
+    });
+    expect(set.code).toBe(0);
+    expect(json<{ deadlines: unknown; deadline: unknown }>(set)).toMatchObject({
+      deadlines: { CREATED: { budget: '2h', action: 'fail' }, RUNNING: { budget: '30m', action: 'notify' } },
+      deadline: { state: 'CREATED', budget: '2h', action: 'fail' },
+    });
+    const shown = await cli(['jobs', 'show', job.uuid]);
+    expect(shown.stdout).toMatch(/budgets\s+CREATED 2h \(fail\), RUNNING 30m \(notify\)/);
+    expect(shown.stdout).toMatch(/deadline\s+CREATED 2h: fails at \S+ \(in 2 h\)/);
+    const audit = json<{ items: { action: string }[] }>(await cli(['jobs', 'audit', job.uuid, '--json']));
+    expect(audit.items.map((entry) => entry.action)).toEqual(['set_deadlines']);
+  });
+});

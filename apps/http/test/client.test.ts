@@ -292,6 +292,60 @@ describe('retries', () => {
   });
 });
 
+describe('deadlines', () => {
+  it("replaces a job's budgets with an admin token; the current state's deadline follows, and the audit says so", async () => {
+    const { job } = await agent.jobs.create({
+      pipeline_uuid: TACOBOT_PIPELINE,
+      data: { deadlines: 'client' },
+    });
+    expect(job.deadline ?? null).toBeNull();
+    const changed = await admin.jobs.setDeadlines(
+      job.uuid,
+      { CREATED: '2h', RUNNING: { budget: '30m', action: 'notify' } },
+      { adminToken: m.adminToken() },
+    );
+    expect(changed.deadlines).toEqual({
+      CREATED: { budget: '2h', action: 'fail' },
+      RUNNING: { budget: '30m', action: 'notify' },
+    });
+    expect(changed.deadline).toMatchObject({
+      state: 'CREATED',
+      budget: '2h',
+      action: 'fail',
+      notified: false,
+    });
+    const since = Date.parse(changed.state_since);
+    expect(Date.parse(changed.deadline?.at ?? '')).toBe(since + 2 * 3_600_000);
+    expect(await admin.jobs.get(job.uuid)).toMatchObject({ deadlines: changed.deadlines });
+    // Replaced whole: what the document leaves out is gone.
+    const cleared = await admin.jobs.setDeadlines(job.uuid, {}, { adminToken: m.adminToken() });
+    expect(cleared.deadlines ?? {}).toEqual({});
+    expect(cleared.deadline ?? null).toBeNull();
+    const audit = await admin.jobs.audit(job.uuid).toArray();
+    expect(audit.map((entry) => entry.action)).toEqual(['set_deadlines', 'set_deadlines']);
+  });
+
+  it('is refused without a valid admin token, and for a bad budget with the field named; nothing changes', async () => {
+    const { job } = await agent.jobs.create({
+      pipeline_uuid: TACOBOT_PIPELINE,
+      data: { deadlines: 'refused' },
+    });
+    const forbidden = (await admin.jobs
+      .setDeadlines(job.uuid, { CREATED: '1h' }, { adminToken: '0000000000000000' })
+      .catch((error: unknown) => error)) as ProblemError;
+    expect(forbidden).toBeInstanceOf(ProblemError);
+    expect(forbidden.status).toBe(403);
+    const invalid = (await admin.jobs
+      .setDeadlines(job.uuid, { CREATED: '0s' }, { adminToken: m.adminToken() })
+      .catch((error: unknown) => error)) as ProblemError;
+    expect(invalid.status).toBe(400);
+    expect(invalid.errors).toEqual([expect.objectContaining({ path: '/CREATED' })]);
+    const unchanged = await admin.jobs.get(job.uuid);
+    expect(unchanged.deadlines ?? {}).toEqual({});
+    expect(await admin.jobs.audit(job.uuid).toArray()).toEqual([]);
+  });
+});
+
 describe('paging', () => {
   it('reads 2,500 jobs page by page, each once, most recently updated first', async () => {
     const pipeline = (await admin.pipelines.register({ ...tacobot(), id: 'tacc/tacobot:paging' })).pipeline;

@@ -2,6 +2,7 @@ import type { EventName, JobUuid, PipelineUuid, State } from '@pipelinejobs/core
 import type {
   ActorDocument,
   CreateJobRequest,
+  DeadlinesRequest,
   HistoryEvent,
   JobDocument,
   JsonObject,
@@ -208,6 +209,26 @@ export class PipelineJobsClient {
           path: `/jobs/${encodeURIComponent(uuid)}/token`,
           query: { token: options.adminToken },
           idempotent: false,
+        })
+      ).body,
+    /**
+     * Replaces the job's time budgets whole (an admin token): what `deadlines` names is what the
+     * job has from now on, a state left out or null has none. The deadline of the state it is in
+     * is recomputed from when it entered it, so a budget already used up fails it (or notifies) at
+     * the next sweep. Retried as any PUT: the same budgets again change nothing more.
+     */
+    setDeadlines: async (
+      uuid: JobUuid | string,
+      deadlines: DeadlinesRequest,
+      options: { adminToken: string },
+    ): Promise<JobDocument> =>
+      (
+        await this.transport.call<JobDocument>({
+          method: 'PUT',
+          path: `/jobs/${encodeURIComponent(uuid)}/deadlines`,
+          query: { token: options.adminToken },
+          body: deadlines,
+          idempotent: true,
         })
       ).body,
     /** The state machine picture with the job's state and path highlighted (SVG). */

@@ -1,5 +1,6 @@
 export type { CreateJobRequest } from './documents/create-job-request.js';
 export type { ApiKeyRecord, NonceConsumption, NonceRecord, UnknownRole } from './documents/credentials.js';
+export type { DeadlinesRequest } from './documents/deadlines-request.js';
 export {
   type ActorDocument,
   EVENT_SOURCES,

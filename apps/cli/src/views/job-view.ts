@@ -21,6 +21,20 @@ export function jobTable(jobs: readonly JobDocument[], style: Style, width?: num
 const when = (iso: string) => `${iso} (${relativeTime(iso)})`;
 const orNone = (value: string | null) => value ?? '-';
 
+/** `RUNNING 24h (fail), INDEXING 2h (notify)`, or `-` for none. */
+function budgets(deadlines: JobDocument['deadlines']): string {
+  const entries = Object.entries(deadlines ?? {});
+  if (entries.length === 0) return '-';
+  return entries.map(([state, b]) => `${state} ${b?.budget} (${b?.action})`).join(', ');
+}
+
+/** The current state's deadline: when, and what happens then (or happened, when notified). */
+function deadline(current: JobDocument['deadline']): string {
+  if (!current) return '-';
+  const then = current.action === 'fail' ? 'fails' : current.notified ? 'overdue, notified' : 'notifies';
+  return `${current.state} ${current.budget}: ${then} at ${when(current.at)}`;
+}
+
 /** A job as `key  value` lines, then its data; `token` only where the caller just obtained it. */
 export function jobDetails(job: JobDocument & { token?: string }, style: Style): string {
   const state = style[STATE_COLORS[job.state]](style.bold(job.state));
@@ -39,6 +53,8 @@ export function jobDetails(job: JobDocument & { token?: string }, style: Style):
         ['agent', orNone(job.agent)],
         ['task', orNone(job.task)],
         ['child of', job.child_of.length > 0 ? job.child_of.join(', ') : '-'],
+        ['budgets', budgets(job.deadlines)],
+        ['deadline', deadline(job.deadline)],
         ['events', String(job.version)],
         ['created', when(job.created)],
         ['updated', when(job.updated)],
