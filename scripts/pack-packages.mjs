@@ -33,11 +33,12 @@ export const PUBLISHED = [
   'service',
 ];
 
-/** What the patch adds to postgres.js, each looked for in the copy that is packed. */
+/** What each hunk of the patch adds to postgres.js, all looked for in the copy that is packed (src/). */
 const PATCH_MARKS = [
   'Patched (porsager/postgres#1208',
   'Patched (pipelinejobs; porsager/postgres#1223)',
-  'Patched (pipelinejobs; porsager/postgres#1192)',
+  'Patched (pipelinejobs; porsager/postgres#1192, #1205, caught)',
+  'Patched (pipelinejobs; porsager/postgres#1192, closing)',
   'Patched (pipelinejobs; porsager/postgres#789)',
 ];
 

@@ -84,5 +84,23 @@ describe('jobs deadlines', () => {
     expect(shown.stdout).toMatch(/deadline\s+CREATED 2h: fails at \S+ \(in 2 h\)/);
     const audit = json<{ items: { action: string }[] }>(await cli(['jobs', 'audit', job.uuid, '--json']));
     expect(audit.items.map((entry) => entry.action)).toEqual(['set_deadlines']);
+
+    // A notify budget: what happens then, and once it notified, that it did.
+    const notify = JSON.stringify({ CREATED: { budget: '1h', action: 'notify' } });
+    expect(
+      (await cli(['jobs', 'deadlines', job.uuid, '-', '--token', adminToken], { input: notify })).code,
+    ).toBe(0);
+    expect((await cli(['jobs', 'show', job.uuid])).stdout).toMatch(
+      /deadline\s+CREATED 1h: notifies at \S+ \(in 1 h\)/,
+    );
+    const sql = postgres(cli.url(), { max: 1, onnotice: () => {} });
+    try {
+      await sql`update jobs set deadline_notified = true where uuid = ${job.uuid}`;
+    } finally {
+      await sql.end();
+    }
+    expect((await cli(['jobs', 'show', job.uuid])).stdout).toMatch(
+      /deadline\s+CREATED 1h: due at \S+ \(in 1 h\); overdue notification sent/,
+    );
   });
 });

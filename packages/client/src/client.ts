@@ -215,7 +215,8 @@ export class PipelineJobsClient {
      * Replaces the job's time budgets whole (an admin token): what `deadlines` names is what the
      * job has from now on, a state left out or null has none. The deadline of the state it is in
      * is recomputed from when it entered it, so a budget already used up fails it (or notifies) at
-     * the next sweep. Retried as any PUT: the same budgets again change nothing more.
+     * the next sweep. Retried as any PUT: the same budgets again leave them and the deadline as
+     * they were (no second overdue notification), but add an audit entry and move `updated`.
      */
     setDeadlines: async (
       uuid: JobUuid | string,

@@ -28,11 +28,13 @@ const CANCELLED = Buffer.concat([
  * array-types query (the statement the driver runs first on every new connection) gets, instead
  * of the server's answer, a reset (RST) or a cancellation (the connection staying open).
  */
-async function typesQueryProxy(target: URL, failure: 'reset' | 'cancel') {
+async function typesQueryProxy(target: URL, failure: 'reset' | 'cancel', options: { always?: boolean } = {}) {
   const sockets = new Set<Socket>();
   let armed = false;
   let failed = 0;
+  let connections = 0;
   const server: Server = createServer((client) => {
+    connections += 1;
     const upstream = netConnect(Number(target.port || 5432), target.hostname);
     for (const s of [client, upstream]) {
       sockets.add(s);
@@ -41,7 +43,7 @@ async function typesQueryProxy(target: URL, failure: 'reset' | 'cancel') {
     }
     client.on('data', (chunk: Buffer) => {
       if (armed && chunk.includes('typarray')) {
-        armed = false;
+        armed = options.always === true;
         failed += 1;
         if (failure === 'cancel') {
           client.write(CANCELLED);
@@ -67,6 +69,7 @@ async function typesQueryProxy(target: URL, failure: 'reset' | 'cancel') {
       armed = true;
     },
     failed: () => failed,
+    connections: () => connections,
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -160,6 +163,32 @@ describe("a new connection whose driver's array-types query fails", () => {
       expect(row).toEqual({ parameter: ['x', 'y'], member: true });
     } finally {
       await sql.end({ timeout: 1 });
+    }
+  });
+
+  it('a server that refuses it every time gets new connections at the backoff, not one per statement', async () => {
+    const proxy = await typesQueryProxy(new URL(url), 'cancel', { always: true });
+    proxy.arm();
+    const sql = postgres(proxy.url, { max: 1, onnotice: () => {} });
+    try {
+      const codes = new Set<string | undefined>();
+      const until = Date.now() + 1500;
+      while (Date.now() < until) {
+        codes.add(
+          await sql`select 1`.then(
+            () => 'answered',
+            (error: { code?: string }) => error.code,
+          ),
+        );
+      }
+      // Each statement fails (none on a connection without its array types); the attempts slow
+      // down (0.03 s, 0.09, 0.27, 0.8 s... apart): a handful of connections, where one per
+      // statement was a hundred or more in that time.
+      expect(codes).toEqual(new Set(['57014']));
+      expect(proxy.connections()).toBeLessThan(15);
+    } finally {
+      await sql.end({ timeout: 1 });
+      await proxy.close();
     }
   });
 });

@@ -7,8 +7,8 @@ import { jobDetails } from '../views/job-view.js';
 
 /**
  * `jobs deadlines <uuid> <file.json>`: replaces the job's time budgets whole (as `PUT
- * /jobs/:uuid/deadlines`), with an admin token: a budget already used up fails the job at the
- * next sweep.
+ * /jobs/:uuid/deadlines`), with an admin token: a budget already used up fails the job (or
+ * notifies) at the next sweep.
  */
 export function registerJobsDeadlines(jobs: Command, invocation: Invocation): void {
   jobs

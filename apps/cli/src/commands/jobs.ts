@@ -12,7 +12,9 @@ import { registerJobsShow } from './jobs-show.js';
 
 /** `jobs create|list|show|history|audit|delete|rotate-token|deadlines|dry-run`. */
 export function registerJobs(program: Command, invocation: Invocation): void {
-  const jobs = program.command('jobs').description('create, inspect, delete jobs; rotate their tokens');
+  const jobs = program
+    .command('jobs')
+    .description('create, inspect, delete jobs; rotate their tokens; set their deadlines');
   registerJobsCreate(jobs, invocation);
   registerJobsList(jobs, invocation);
   registerJobsShow(jobs, invocation);

@@ -28,11 +28,16 @@ function budgets(deadlines: JobDocument['deadlines']): string {
   return entries.map(([state, b]) => `${state} ${b?.budget} (${b?.action})`).join(', ');
 }
 
-/** The current state's deadline: when, and what happens then (or happened, when notified). */
+/**
+ * The current state's deadline: when, and what happens then. A notify budget notifies once per
+ * entry into the state: once it did, the line says so (its deadline may have moved since).
+ */
 function deadline(current: JobDocument['deadline']): string {
   if (!current) return '-';
-  const then = current.action === 'fail' ? 'fails' : current.notified ? 'overdue, notified' : 'notifies';
-  return `${current.state} ${current.budget}: ${then} at ${when(current.at)}`;
+  const at = when(current.at);
+  if (current.action === 'fail') return `${current.state} ${current.budget}: fails at ${at}`;
+  if (current.notified) return `${current.state} ${current.budget}: due at ${at}; overdue notification sent`;
+  return `${current.state} ${current.budget}: notifies at ${at}`;
 }
 
 /** A job as `key  value` lines, then its data; `token` only where the caller just obtained it. */
