@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { fixturePath, TACOBOT_JOB } from '@pipelinejobs/fixtures';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type CliResult, json, spawnCli, useTestDatabaseCli } from './run-cli.js';
 
 const cli = useTestDatabaseCli();
@@ -58,6 +58,12 @@ function databaseProxy(target: URL) {
 
 let proxy: ReturnType<typeof databaseProxy> | undefined;
 afterAll(() => proxy?.cut());
+/** The watch process: a test that failed before its Ctrl-C leaves none behind. */
+let watching: ChildProcess | undefined;
+afterEach(() => {
+  watching?.kill('SIGKILL');
+  watching = undefined;
+});
 
 describe('pipelinejobs watch, red team', () => {
   it('keeps watching while the database is away and prints what was written meanwhile once it is back; Ctrl-C still exits 130', async () => {
@@ -71,6 +77,7 @@ describe('pipelinejobs watch, red team', () => {
     const done = spawnCli(['watch', TACOBOT_JOB, '--json', '--database-url', proxy.url()], {
       started: (c) => {
         child = c;
+        watching = c;
         c.stdout?.on('data', (chunk: Buffer | string) => {
           stdout += String(chunk);
         });

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { fixturePath, TACOBOT_JOB, TACOBOT_PIPELINE } from '@pipelinejobs/fixtures';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { type CliResult, json, spawnCli, useTestDatabaseCli } from './run-cli.js';
 
 const cli = useTestDatabaseCli();
@@ -11,6 +11,13 @@ function ok(result: CliResult): CliResult {
   return result;
 }
 
+/** Watch processes still running: a test that failed before its Ctrl-C leaves none behind. */
+const running = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+});
+
 /** `pipelinejobs watch ...` as a real process; `lines` waits for that many lines of stdout. */
 function watch(args: string[]) {
   let child: ChildProcess | undefined;
@@ -18,6 +25,8 @@ function watch(args: string[]) {
   const done = spawnCli(['watch', ...args, '--database-url', cli.url()], {
     started: (c) => {
       child = c;
+      running.add(c);
+      c.once('exit', () => running.delete(c));
       c.stdout?.on('data', (chunk: Buffer | string) => {
         stdout += String(chunk);
       });
