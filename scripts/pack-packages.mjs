@@ -40,6 +40,8 @@ const PATCH_MARKS = [
   'Patched (pipelinejobs; porsager/postgres#1192, #1205, caught)',
   'Patched (pipelinejobs; porsager/postgres#1192, closing)',
   'Patched (pipelinejobs; porsager/postgres#789)',
+  'Patched (pipelinejobs; porsager/postgres#1119, #1181)',
+  'Patched (pipelinejobs; reconnect backoff)',
 ];
 
 const run = (command, args, cwd) => execFileSync(command, args, { cwd, encoding: 'utf8' }).trim();

@@ -181,6 +181,18 @@ export function translateError(error: unknown): StorageError {
     const [condition, detail] = operator;
     return new StorageError('unavailable', detail, { sqlstate: code, condition }, { cause: error });
   }
+  // query_canceled: the server's statement_timeout, or an operator's pg_cancel_backend (also the
+  // Manager's own interrupt at shutdown). Nothing of the statement stays; waiting may help, so
+  // it is not an internal error (500). It is also what a new connection's start-up statement of
+  // the driver gets under the same causes.
+  if (code === '57014') {
+    return new StorageError(
+      'unavailable',
+      'The database cancelled the statement (a statement_timeout, or an operator); try again shortly',
+      { sqlstate: code },
+      { cause: error },
+    );
+  }
   if (CONNECTION_CODES.has(code) || UNAVAILABLE.test(code)) {
     return new StorageError(
       'unavailable',

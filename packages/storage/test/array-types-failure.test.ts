@@ -17,6 +17,12 @@ function message(type: string, body: string): Buffer {
   return Buffer.concat([head, Buffer.from(body)]);
 }
 
+/** What the server sends before it ends a backend (pg_terminate_backend, a shutdown). */
+const TERMINATED = message(
+  'E',
+  'SFATAL\0VFATAL\0C57P01\0Mterminating connection due to administrator command\0\0',
+);
+
 /** What the server sends when it cancels a statement (pg_cancel_backend, statement_timeout). */
 const CANCELLED = Buffer.concat([
   message('E', 'SERROR\0VERROR\0C57014\0Mcanceling statement due to user request\0\0'),
@@ -26,9 +32,14 @@ const CANCELLED = Buffer.concat([
 /**
  * A TCP proxy to the test server. Once armed, the next connection that sends the driver's
  * array-types query (the statement the driver runs first on every new connection) gets, instead
- * of the server's answer, a reset (RST) or a cancellation (the connection staying open).
+ * of the server's answer, a reset (RST), a cancellation (the connection staying open), or the
+ * end of its backend (a FATAL, then the connection closed). With `always`, every such connection.
  */
-async function typesQueryProxy(target: URL, failure: 'reset' | 'cancel', options: { always?: boolean } = {}) {
+async function typesQueryProxy(
+  target: URL,
+  failure: 'reset' | 'cancel' | 'terminate',
+  options: { always?: boolean } = {},
+) {
   const sockets = new Set<Socket>();
   let armed = false;
   let failed = 0;
@@ -47,6 +58,9 @@ async function typesQueryProxy(target: URL, failure: 'reset' | 'cancel', options
         failed += 1;
         if (failure === 'cancel') {
           client.write(CANCELLED);
+        } else if (failure === 'terminate') {
+          upstream.destroy();
+          client.end(TERMINATED);
         } else {
           upstream.destroy();
           client.resetAndDestroy();
@@ -123,7 +137,34 @@ describe("a new connection whose driver's array-types query fails", () => {
     expect(unhandled).toEqual([]);
   });
 
-  it('cancelled, the connection open: fails the statement waiting for it, then reads and writes arrays as arrays', async () => {
+  it('cancelled, the pool knowing the array types: the statement waiting for it runs, arrays work on it', async () => {
+    const unhandled = await throughProxy('cancel', async (db, proxy) => {
+      // Two at once: the second opens the pool's second connection, whose types query is refused.
+      const [held, second] = await Promise.allSettled([
+        db.sql`select pg_sleep(0.2), pg_backend_pid() as pid`,
+        db.sql<{ one: number; pid: number }[]>`select 1 as one, pg_backend_pid() as pid`,
+      ]);
+      expect(proxy.failed()).toBe(1);
+      expect(held.status).toBe('fulfilled');
+      expect(second).toMatchObject({ status: 'fulfilled', value: [{ one: 1 }] });
+      // Both connections at once: arrays as parameters and as results on each.
+      const rows = await Promise.all(
+        [0, 1].map(
+          () => db.sql<{ pid: number; column: string[]; parameter: string[]; member: boolean }[]>`
+            select pg_backend_pid() as pid, array['a', 'b']::text[] as column,
+              ${['{a,b}', 'c']}::text[] as parameter, 'b' = any(${db.sql.array(['a', 'b'])}) as member,
+              pg_sleep(0.1)::text`,
+        ),
+      );
+      expect(new Set(rows.map(([row]) => row?.pid)).size).toBe(2);
+      for (const [row] of rows) {
+        expect(row).toMatchObject({ column: ['a', 'b'], parameter: ['{a,b}', 'c'], member: true });
+      }
+    });
+    expect(unhandled).toEqual([]);
+  });
+
+  it('cancelled, the pool knowing no array types: fails the statement waiting for it, then reads and writes arrays as arrays', async () => {
     // The driver keeps the array types it learnt for the whole pool: only a pool whose first
     // connection failed to learn them shows what that connection did without them. So the
     // driver itself (as storage imports it), with one connection, the proxy armed from the start.
@@ -188,6 +229,28 @@ describe("a new connection whose driver's array-types query fails", () => {
       expect(proxy.connections()).toBeLessThan(15);
     } finally {
       await sql.end({ timeout: 1 });
+      await proxy.close();
+    }
+  });
+
+  it('a server that ends every new connection there: tried again at the backoff, and nothing is left once the pool ends', async () => {
+    const proxy = await typesQueryProxy(new URL(url), 'terminate', { always: true });
+    proxy.arm();
+    const sql = postgres(proxy.url, { max: 1, onnotice: () => {} });
+    try {
+      const waiting = sql`select 1`.then(
+        () => 'answered',
+        (error: { code?: string }) => error.code,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // 0.03 s, 0.09, 0.27, 0.8 s... apart: a handful, where it was hundreds a second.
+      expect(proxy.connections()).toBeLessThan(15);
+      await sql.end({ timeout: 1 });
+      expect(await waiting).toBe('CONNECTION_DESTROYED');
+      const ended = proxy.connections();
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(proxy.connections()).toBe(ended);
+    } finally {
       await proxy.close();
     }
   });

@@ -90,6 +90,19 @@ describe('failures the operator must fix', () => {
     expect(error.message).toMatch(/permission denied; grant/);
   });
 
+  // A statement cancelled by the server's statement_timeout (or pg_cancel_backend) was an
+  // internal error, answered 500: the cancellation says "later", as a lost connection does.
+  it('a statement cancelled by statement_timeout is unavailable, not internal', async () => {
+    const error = await refusal(() =>
+      db.sql.begin(async (tx) => {
+        await tx`set local statement_timeout = 50`;
+        await tx`select pg_sleep(1)`;
+      }),
+    );
+    expect(error).toMatchObject({ code: 'unavailable', details: { sqlstate: '57014' } });
+    expect(error.message).toMatch(/cancelled the statement/);
+  });
+
   it('other database errors keep their codes', async () => {
     const error = await refusal(() => db.sql`select * from no_such_table`);
     expect(error.code).toBe('internal');
