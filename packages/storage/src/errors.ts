@@ -107,6 +107,13 @@ const BY_SQLSTATE: Readonly<Record<string, readonly [StorageErrorCode, string]>>
   '23503': ['not_found', 'A referenced record does not exist'],
   '40001': ['conflict', 'A concurrent write conflicted; retry the request'],
   '40P01': ['conflict', 'A concurrent write conflicted; retry the request'],
+  // query_canceled: the server's statement_timeout, or an operator's pg_cancel_backend (also the
+  // Manager's own interrupt at shutdown). Nothing of the statement stays and waiting may help:
+  // not an internal error (500).
+  '57014': [
+    'unavailable',
+    'The database cancelled the statement (a statement_timeout, or an operator); try again shortly',
+  ],
   // Data exceptions: a value the database cannot take (bad text encoding, out of range numbers
   // or dates, malformed date/time, JSON it cannot store) and limits on sizes.
   '22P02': ['invalid', 'The value cannot be stored as given'],
@@ -180,18 +187,6 @@ export function translateError(error: unknown): StorageError {
   if (operator) {
     const [condition, detail] = operator;
     return new StorageError('unavailable', detail, { sqlstate: code, condition }, { cause: error });
-  }
-  // query_canceled: the server's statement_timeout, or an operator's pg_cancel_backend (also the
-  // Manager's own interrupt at shutdown). Nothing of the statement stays; waiting may help, so
-  // it is not an internal error (500). It is also what a new connection's start-up statement of
-  // the driver gets under the same causes.
-  if (code === '57014') {
-    return new StorageError(
-      'unavailable',
-      'The database cancelled the statement (a statement_timeout, or an operator); try again shortly',
-      { sqlstate: code },
-      { cause: error },
-    );
   }
   if (CONNECTION_CODES.has(code) || UNAVAILABLE.test(code)) {
     return new StorageError(

@@ -91,14 +91,33 @@ async function typesQueryProxy(
   };
 }
 
+/** The process's unhandled rejections from now; `stop` hands them over, a little later. */
+function collectUnhandled() {
+  const unhandled: unknown[] = [];
+  const collect = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', collect);
+  return {
+    async stop(): Promise<string[]> {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      process.off('unhandledRejection', collect);
+      return unhandled.map(String);
+    },
+  };
+}
+
+/** 'answered', or the code the statement failed with. */
+const outcome = (statement: Promise<unknown>) =>
+  statement.then(
+    () => 'answered',
+    (error: { code?: string }) => error.code,
+  );
+
 /** Runs `body` with a pool of two connections through the proxy, and the unhandled rejections. */
 async function throughProxy(
   failure: 'reset' | 'cancel',
   body: (db: Database, proxy: Awaited<ReturnType<typeof typesQueryProxy>>) => Promise<void>,
-): Promise<unknown[]> {
-  const unhandled: unknown[] = [];
-  const collect = (reason: unknown) => unhandled.push(reason);
-  process.on('unhandledRejection', collect);
+): Promise<string[]> {
+  const unhandled = collectUnhandled();
   const proxy = await typesQueryProxy(new URL(url), failure);
   try {
     const db = await openDatabase({ url: proxy.url, poolSize: 2 }, { migrate: false });
@@ -108,19 +127,17 @@ async function throughProxy(
     } finally {
       await db.close();
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    return unhandled.map(String);
   } finally {
-    process.off('unhandledRejection', collect);
     await proxy.close();
   }
+  return unhandled.stop();
 }
 
 // The driver runs its array-types query on every new connection and dropped that query's promise:
 // when the query failed, the rejection escaped as an unhandled one, which ends a Node process
 // (porsager/postgres#1192, #1205). A watch lost its database that way and exited 1 instead of
-// waiting for it. The patch (patches/postgres@3.4.9.patch) catches it, and closes a connection
-// that stayed open without its array types.
+// waiting for it. The patch (patches/postgres@3.4.9.patch) catches it, and decides what becomes
+// of the statement waiting for the connection and of the connection.
 describe("a new connection whose driver's array-types query fails", () => {
   it('reset: fails the statement waiting for it, runs the next, and lets nothing escape unhandled', async () => {
     const unhandled = await throughProxy('reset', async (db, proxy) => {
@@ -168,17 +185,12 @@ describe("a new connection whose driver's array-types query fails", () => {
     // The driver keeps the array types it learnt for the whole pool: only a pool whose first
     // connection failed to learn them shows what that connection did without them. So the
     // driver itself (as storage imports it), with one connection, the proxy armed from the start.
-    const unhandled: unknown[] = [];
-    const collect = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', collect);
+    const unhandled = collectUnhandled();
     const proxy = await typesQueryProxy(new URL(url), 'cancel');
     proxy.arm();
     const sql = postgres(proxy.url, { max: 1, onnotice: () => {} });
     try {
-      const first = await sql`select 1 as one`.then(
-        () => 'answered',
-        (error: { code?: string }) => error.code,
-      );
+      const first = await outcome(sql`select 1 as one`);
       expect(proxy.failed()).toBe(1);
       expect(first).toBe('57014');
       const [row] = await sql<{ column: string[]; parameter: string[]; member: boolean }[]>`
@@ -187,11 +199,9 @@ describe("a new connection whose driver's array-types query fails", () => {
       expect(row).toEqual({ column: ['a', 'b'], parameter: ['x', 'y'], member: true });
     } finally {
       await sql.end({ timeout: 1 });
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      process.off('unhandledRejection', collect);
       await proxy.close();
     }
-    expect(unhandled.map(String)).toEqual([]);
+    expect(await unhandled.stop()).toEqual([]);
   });
 
   it("a new pool's very first statement reads and writes arrays as arrays", async () => {
@@ -215,12 +225,7 @@ describe("a new connection whose driver's array-types query fails", () => {
       const codes = new Set<string | undefined>();
       const until = Date.now() + 1500;
       while (Date.now() < until) {
-        codes.add(
-          await sql`select 1`.then(
-            () => 'answered',
-            (error: { code?: string }) => error.code,
-          ),
-        );
+        codes.add(await outcome(sql`select 1`));
       }
       // Each statement fails (none on a connection without its array types); the attempts slow
       // down (0.03 s, 0.09, 0.27, 0.8 s... apart): a handful of connections, where one per
@@ -238,10 +243,7 @@ describe("a new connection whose driver's array-types query fails", () => {
     proxy.arm();
     const sql = postgres(proxy.url, { max: 1, onnotice: () => {} });
     try {
-      const waiting = sql`select 1`.then(
-        () => 'answered',
-        (error: { code?: string }) => error.code,
-      );
+      const waiting = outcome(sql`select 1`);
       await new Promise((resolve) => setTimeout(resolve, 1500));
       // 0.03 s, 0.09, 0.27, 0.8 s... apart: a handful, where it was hundreds a second.
       expect(proxy.connections()).toBeLessThan(15);
